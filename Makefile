@@ -1,0 +1,43 @@
+# The two commands a newcomer needs: `make demo` and `make test`.
+# Every target installs what it needs on a fresh machine (uv from PyPI, then the locked
+# environment), so nothing has to be installed by hand first.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
+RUN := $(UV) run --frozen
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: help install demo test lint format bench bench-accuracy clean
+
+help:
+	@echo "make demo   - generate sample council data and run the nightly DAG in-process"
+	@echo "make test   - lint, then the whole test suite"
+	@echo "make lint   - ruff check and format check"
+	@echo "make format - ruff format and autofix"
+
+.venv/.installed: pyproject.toml uv.lock
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
+		|| $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
+	$(UV) sync --frozen --quiet
+	@touch $@
+
+install: .venv/.installed
+
+demo: install
+	PYTHONPATH=plugins $(RUN) python -m golden_record_airflow.demo
+
+lint: install
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: install
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+test: lint
+	$(RUN) pytest
+
+clean:
+	rm -rf data airflow_home .pytest_cache .ruff_cache

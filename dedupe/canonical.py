@@ -1,0 +1,66 @@
+"""The canonical person record: the contract between extractors and every later stage.
+
+Every extractor maps its source's native shape to exactly these columns; standardising,
+matching and golden records read nothing else.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+CANONICAL_COLUMNS: tuple[str, ...] = (
+    "source_system",
+    "source_record_id",
+    "title",
+    "first_name",
+    "middle_names",
+    "surname",
+    "date_of_birth",
+    "email",
+    "phone",
+    "address_line_1",
+    "address_line_2",
+    "address_line_3",
+    "town",
+    "postcode",
+    "uprn",
+    "ni_number",
+    "source_updated_at",
+)
+
+REQUIRED_COLUMNS: tuple[str, ...] = ("source_system", "source_record_id", "source_updated_at")
+
+SOURCE_SYSTEMS: tuple[str, ...] = ("revenues", "housing", "waste", "portal")
+
+
+class CanonicalContractError(ValueError):
+    """A frame claimed to hold canonical person records but breaks the contract."""
+
+
+def empty_frame() -> pd.DataFrame:
+    return pd.DataFrame({column: pd.Series(dtype="string") for column in CANONICAL_COLUMNS})
+
+
+def conform(frame: pd.DataFrame, source: str) -> pd.DataFrame:
+    """Return ``frame`` with exactly the canonical columns, as strings, in contract order.
+
+    Raises :class:`CanonicalContractError` naming the source when a column is missing,
+    a required value is empty, or a record id repeats.
+    """
+    missing = [c for c in CANONICAL_COLUMNS if c not in frame.columns]
+    if missing:
+        raise CanonicalContractError(f"{source}: canonical columns missing: {', '.join(missing)}")
+    out = frame.loc[:, list(CANONICAL_COLUMNS)].copy()
+    for column in CANONICAL_COLUMNS:
+        series = out[column].astype("string").str.strip()
+        out[column] = series.mask(series == "")
+    for column in REQUIRED_COLUMNS:
+        empty = out[column].isna()
+        if empty.any():
+            position = int(empty.to_numpy().nonzero()[0][0])
+            raise CanonicalContractError(f"{source}: record at position {position} has no {column}")
+    duplicated = out["source_record_id"].duplicated()
+    if duplicated.any():
+        record_id = out.loc[duplicated, "source_record_id"].iloc[0]
+        raise CanonicalContractError(f"{source}: source_record_id {record_id} appears twice")
+    return out.reset_index(drop=True)

@@ -1,0 +1,141 @@
+"""The ``golden-record`` command line: generate sample data, train, match, evaluate, serve."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+
+@app.command()
+def generate(
+    people: Annotated[int, typer.Option(help="How many true people to generate.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same data.")] = 42,
+    out: Annotated[Path, typer.Option(help="Folder to write the four sources into.")] = Path(
+        "data/sample"
+    ),
+    errors: Annotated[
+        Path | None, typer.Option(help="JSON file overriding error-model rates.")
+    ] = None,
+    error_scale: Annotated[float, typer.Option(help="Multiply all record-level rates.")] = 1.0,
+    as_of: Annotated[
+        str, typer.Option(help="Date the data describes (YYYY-MM-DD).")
+    ] = "2026-11-01",
+) -> None:
+    """Generate synthetic council data in each source system's native shape, with ground truth."""
+    from dedupe.generate import ErrorModel
+    from dedupe.generate import generate as run_generate
+
+    model = ErrorModel.from_json(errors) if errors else ErrorModel()
+    if error_scale != 1.0:
+        model = model.scaled(error_scale)
+    started = time.perf_counter()
+    result = run_generate(
+        people, seed, out, errors=model, as_of=date.fromisoformat(as_of), show_progress=True
+    )
+    elapsed = time.perf_counter() - started
+    typer.echo(
+        f"{result.people} people in {result.households} households → "
+        f"{result.total_records} records {result.records} in {elapsed:.1f}s under {out}"
+    )
+
+
+def _read_records(path: Path):
+    import pandas as pd
+
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path).astype("string")
+    if path.suffix == ".csv":
+        return pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""])
+    raise typer.BadParameter(f"{path}: expected a .csv or .parquet file of canonical records")
+
+
+@app.command()
+def train(
+    input: Annotated[Path, typer.Option(help="Canonical person records (.csv or .parquet).")],
+    output: Annotated[Path, typer.Option(help="Where to write the model JSON.")],
+    seed: int = 42,
+) -> None:
+    """Train the matching model on canonical records (rarely; the nightly run never trains)."""
+    from dedupe.canonical import conform
+    from dedupe.matching.training import train as run_train
+    from dedupe.standardise import standardise
+
+    records = conform(_read_records(input), str(input))
+    meta = run_train(standardise(records), output, seed=seed)
+    typer.echo(json.dumps(meta, indent=2))
+
+
+@app.command()
+def match(
+    input: Annotated[Path, typer.Option(help="Canonical person records (.csv or .parquet).")],
+    output_dir: Annotated[Path, typer.Option(help="Folder for xref.parquet and pairs.")],
+    model: Annotated[
+        Path | None, typer.Option(help="Model JSON; the packaged one if omitted.")
+    ] = None,
+) -> None:
+    """Standardise, predict and cluster canonical records without Airflow."""
+    from dedupe.atomic import write_parquet
+    from dedupe.canonical import conform
+    from dedupe.golden import assign_golden_ids, cross_reference
+    from dedupe.matching.inference import load_model, predict_and_cluster
+    from dedupe.standardise import standardise
+
+    records = conform(_read_records(input), str(input))
+    result = predict_and_cluster(standardise(records), load_model(model))
+    membership = assign_golden_ids(result.clusters)
+    xref = cross_reference(membership).merge(
+        membership[["golden_id", "cluster_id"]].drop_duplicates(), on="golden_id"
+    )
+    write_parquet(xref, output_dir / "xref.parquet")
+    write_parquet(result.pairs, output_dir / "pairs.parquet")
+    typer.echo(
+        f"{len(records)} records → {xref['golden_id'].nunique()} clusters; "
+        f"wrote {output_dir / 'xref.parquet'}"
+    )
+
+
+@app.command()
+def evaluate(
+    xref: Annotated[Path, typer.Option(help="xref.parquet with source ids and golden_id.")],
+    truth: Annotated[Path, typer.Option(help="Generated data folder holding truth/.")],
+) -> None:
+    """Pairwise precision, recall and F1 of a result against generated ground truth."""
+    import pandas as pd
+
+    from dedupe.evaluation import merged_hard_cases, pairwise_scores
+
+    result = pd.read_parquet(xref)
+    labels = pd.read_csv(truth / "truth" / "ground_truth.csv", dtype="string")
+    labelled = result.merge(labels, on=["source_system", "source_record_id"])
+    scores = pairwise_scores(labelled, "golden_id", "person_id").as_dict()
+    merged = merged_hard_cases(labelled, pd.read_csv(truth / "truth" / "hard_cases.csv"))
+    scores["hard_cases_merged"] = merged["relation"].value_counts().to_dict()
+    typer.echo(json.dumps(scores, indent=2))
+
+
+@app.command("portal-server")
+def portal_server(
+    data: Annotated[Path, typer.Option(help="Generated data folder (holds portal/).")],
+    token: Annotated[str, typer.Option(envvar="GOLDEN_RECORD_PORTAL_TOKEN")],
+    port: int = 8765,
+) -> None:
+    """Serve the generated portal customers as the portal's JSON API on 127.0.0.1."""
+    from dedupe.generate.portal_api import start_portal
+
+    portal = start_portal(data / "portal" / "customers.jsonl", token, port=port)
+    typer.echo(f"portal API at {portal.base_url} (Ctrl+C to stop)")
+    try:
+        portal.thread.join()
+    except KeyboardInterrupt:
+        portal.stop()
+
+
+if __name__ == "__main__":
+    app()

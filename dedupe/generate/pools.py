@@ -1,0 +1,83 @@
+"""Pools of realistic UK values drawn once from Faker's ``en_GB`` provider.
+
+Drawing pools once and sampling from them with a seeded ``random.Random`` keeps the
+generator deterministic and fast enough for a million records.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from faker import Faker
+from faker.providers.person.en_GB import Provider as PersonProvider
+
+# Inward codes never use these letters (BS7666 / Royal Mail).
+_INWARD_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+# NI number letters: first never D F I Q U V, second never D F I O Q U V.
+_NI_FIRST = [c for c in "ABCEGHJKLMNOPRSTWXYZ"]
+_NI_SECOND = [c for c in "ABCEGHJKLMNPRSTWXYZ"]
+_NI_NEVER_ISSUED = {"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"}
+EMAIL_DOMAINS = (
+    "gmail.com",
+    "hotmail.co.uk",
+    "yahoo.co.uk",
+    "outlook.com",
+    "btinternet.com",
+    "live.co.uk",
+    "icloud.com",
+    "sky.com",
+)
+
+
+@dataclass(frozen=True)
+class Pools:
+    male_first: tuple[str, ...]
+    female_first: tuple[str, ...]
+    surnames: tuple[str, ...]
+    surname_weights: tuple[float, ...]
+    streets: tuple[str, ...]
+    towns: tuple[str, ...]
+    outward_codes: tuple[str, ...]
+    localities: tuple[str, ...]
+
+
+def build_pools(seed: int, streets: int = 4000, towns: int = 60) -> Pools:
+    fake = Faker("en_GB")
+    fake.seed_instance(seed)
+    surnames = tuple(PersonProvider.last_names.keys())
+    weights = tuple(PersonProvider.last_names.values())
+    return Pools(
+        male_first=tuple(dict.fromkeys(PersonProvider.first_names_male)),
+        female_first=tuple(dict.fromkeys(PersonProvider.first_names_female)),
+        surnames=surnames,
+        surname_weights=weights,
+        streets=tuple(dict.fromkeys(fake.street_name() for _ in range(streets * 2)))[:streets],
+        towns=tuple(dict.fromkeys(fake.city() for _ in range(towns * 3)))[:towns],
+        outward_codes=tuple(dict.fromkeys(fake.postcode().split()[0] for _ in range(towns * 8))),
+        localities=tuple(
+            dict.fromkeys(fake.city_prefix() + " " + fake.last_name() for _ in range(50))
+        ),
+    )
+
+
+def inward_code(rng: random.Random) -> str:
+    return f"{rng.randrange(10)}{rng.choice(_INWARD_LETTERS)}{rng.choice(_INWARD_LETTERS)}"
+
+
+def ni_number(rng: random.Random) -> str:
+    """An NI number that passes HMRC's format rules (Faker's ``ssn()`` does not)."""
+    while True:
+        prefix = rng.choice(_NI_FIRST) + rng.choice(_NI_SECOND)
+        if prefix not in _NI_NEVER_ISSUED:
+            return f"{prefix}{rng.randrange(1_000_000):06d}{rng.choice('ABCD')}"
+
+
+def mobile_number(rng: random.Random) -> str:
+    return f"07{rng.choice('4589')}{rng.randrange(100_000_000):08d}"
+
+
+def landline_number(rng: random.Random) -> str:
+    area = rng.choice(("0113", "0114", "0115", "0116", "0117", "0118", "0121", "0161", "01632"))
+    digits = 10 - len(area) + 1
+    return f"{area}{rng.randrange(10 ** (digits - 1), 10**digits)}"

@@ -1,0 +1,151 @@
+"""The shape of the matching model: comparisons and blocking rules for council records.
+
+Evidence that is really one thing is compared once: UPRN, postcode and first address
+line are levels of a single ``address`` comparison, so that living at the same place is
+not counted three times (households share it; it is evidence of address, not person).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import splink.comparison_level_library as cll
+import splink.comparison_library as cl
+from splink import SettingsCreator, block_on
+
+DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "default_model.json"
+MODEL_SCHEMA_VERSION = 1
+
+PREDICTION_BLOCKING_RULES = (
+    block_on("email"),
+    block_on("phone"),
+    block_on("first_name", "surname"),
+    block_on("surname", "date_of_birth"),
+    block_on("first_name", "date_of_birth"),
+    block_on("postcode", "substr(first_name, 1, 1)"),
+    block_on("uprn", "substr(first_name, 1, 1)"),
+)
+
+
+def _first_name():
+    return cl.CustomComparison(
+        output_column_name="first_name",
+        comparison_levels=[
+            cll.NullLevel("first_name"),
+            cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
+            cll.JaroWinklerLevel("first_name", 0.92),
+            cll.ArrayIntersectLevel("first_name_variants", 1).configure(
+                label_for_charts="Nickname or formal form"
+            ),
+            cll.CustomLevel(
+                "(length(first_name_l) = 1 or length(first_name_r) = 1) "
+                "and substr(first_name_l, 1, 1) = substr(first_name_r, 1, 1)",
+                label_for_charts="Initial matches",
+            ),
+            cll.JaroWinklerLevel("first_name", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _surname():
+    return cl.CustomComparison(
+        output_column_name="surname",
+        comparison_levels=[
+            cll.NullLevel("surname"),
+            cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
+            cll.JaroWinklerLevel("surname", 0.92),
+            cll.JaroWinklerLevel("surname", 0.8),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _date_of_birth():
+    return cl.CustomComparison(
+        output_column_name="date_of_birth",
+        comparison_levels=[
+            cll.NullLevel("date_of_birth"),
+            cll.ExactMatchLevel("date_of_birth"),
+            cll.DamerauLevenshteinLevel("date_of_birth", 1).configure(
+                label_for_charts="One character differs"
+            ),
+            cll.CustomLevel(
+                "substr(date_of_birth_l, 6, 2) = substr(date_of_birth_r, 9, 2) "
+                "and substr(date_of_birth_l, 9, 2) = substr(date_of_birth_r, 6, 2) "
+                "and substr(date_of_birth_l, 1, 4) = substr(date_of_birth_r, 1, 4)",
+                label_for_charts="Day and month swapped",
+            ),
+            cll.CustomLevel(
+                "substr(date_of_birth_l, 1, 4) = substr(date_of_birth_r, 1, 4)",
+                label_for_charts="Same year",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _address():
+    both_postcodes = "postcode_l is not null and postcode_r is not null"
+    return cl.CustomComparison(
+        output_column_name="address",
+        comparison_levels=[
+            cll.CustomLevel(
+                "(uprn_l is null or uprn_r is null) and (postcode_l is null or postcode_r is null)"
+                " and (address_key_l is null or address_key_r is null)",
+                label_for_charts="Address missing",
+            ).configure(is_null_level=True),
+            cll.ExactMatchLevel("uprn").configure(label_for_charts="Same UPRN"),
+            cll.And(cll.ExactMatchLevel("postcode"), cll.ExactMatchLevel("address_key")).configure(
+                label_for_charts="Same postcode and first line"
+            ),
+            cll.And(
+                cll.ExactMatchLevel("postcode"), cll.JaroWinklerLevel("address_key", 0.9)
+            ).configure(label_for_charts="Same postcode, similar first line"),
+            cll.ExactMatchLevel("postcode").configure(label_for_charts="Same postcode"),
+            cll.ExactMatchLevel("address_key").configure(label_for_charts="Same first line"),
+            cll.CustomLevel(
+                f"{both_postcodes} and "
+                "split_part(postcode_l, ' ', 1) = split_part(postcode_r, ' ', 1)",
+                label_for_charts="Same postcode district",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _email():
+    return cl.CustomComparison(
+        output_column_name="email",
+        comparison_levels=[
+            cll.NullLevel("email"),
+            cll.ExactMatchLevel("email"),
+            cll.CustomLevel(
+                "split_part(email_l, '@', 1) = split_part(email_r, '@', 1)",
+                label_for_charts="Same user name",
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def settings(db_dialect: str | None = None) -> SettingsCreator:
+    """The untrained model: comparisons, blocking rules and retained columns."""
+    return SettingsCreator(
+        link_type="dedupe_only",
+        unique_id_column_name="unique_id",
+        comparisons=[
+            _first_name(),
+            _surname(),
+            cl.ExactMatch("middle_names"),
+            _date_of_birth(),
+            _address(),
+            _email(),
+            cl.ExactMatch("phone"),
+            cl.ExactMatch("ni_number"),
+        ],
+        blocking_rules_to_generate_predictions=list(PREDICTION_BLOCKING_RULES),
+        additional_columns_to_retain=["source_system", "source_record_id"],
+        retain_intermediate_calculation_columns=True,
+        retain_matching_columns=True,
+    )

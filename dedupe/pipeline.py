@@ -1,0 +1,128 @@
+"""The nightly stages as plain functions keyed by run; the Airflow tasks call these.
+
+Each stage reads the previous stage's files under ``runs/<run_key>/`` and writes its own
+atomically, so a stage can be rerun alone and a rerun of a run yields the same files.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from dedupe import paths
+from dedupe.atomic import write_parquet, write_text
+from dedupe.canonical import SOURCE_SYSTEMS
+from dedupe.extract import ExtractSummary, extract_source
+from dedupe.settings import SourceSettings
+
+
+def _stage_dir(run_key: str, stage: str, root: Path | None) -> Path:
+    return paths.run_dir(run_key, root) / stage
+
+
+def extract(
+    source: str,
+    run_key: str,
+    run_date: date,
+    settings: SourceSettings,
+    root: Path | None = None,
+    full_refresh: bool = False,
+) -> dict:
+    summary: ExtractSummary = extract_source(
+        source, run_key, run_date, settings, root=root, full_refresh=full_refresh
+    )
+    return asdict(summary)
+
+
+def load_canonical(run_key: str, root: Path | None = None) -> pd.DataFrame:
+    missing = [s for s in SOURCE_SYSTEMS if not paths.canonical_path(run_key, s, root).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"run {run_key}: canonical records missing for {', '.join(missing)}; extract first"
+        )
+    frames = [pd.read_parquet(paths.canonical_path(run_key, s, root)) for s in SOURCE_SYSTEMS]
+    return pd.concat(frames, ignore_index=True).astype("string")
+
+
+def standardise(run_key: str, run_date: date, root: Path | None = None) -> dict:
+    from dedupe.standardise import standardise as standardise_records
+
+    canonical = load_canonical(run_key, root)
+    standardised = standardise_records(canonical, as_of=run_date)
+    out = _stage_dir(run_key, "standardised", root)
+    write_parquet(canonical, out / "canonical.parquet")
+    write_parquet(standardised, out / "standardised.parquet")
+    return {
+        "records": len(standardised),
+        "by_source": canonical["source_system"].value_counts().to_dict(),
+    }
+
+
+def match(run_key: str, root: Path | None = None, model_path: Path | None = None) -> dict:
+    from dedupe.matching.inference import load_model, predict_and_cluster
+
+    standardised = pd.read_parquet(
+        _stage_dir(run_key, "standardised", root) / "standardised.parquet"
+    )
+    result = predict_and_cluster(standardised, load_model(model_path))
+    out = _stage_dir(run_key, "match", root)
+    write_parquet(result.pairs, out / "pairs.parquet")
+    write_parquet(result.clusters, out / "clusters.parquet")
+    sizes = result.clusters.groupby("cluster_id").size()
+    return {
+        "records": len(result.clusters),
+        "clusters": int(sizes.size),
+        "scored_pairs": len(result.pairs),
+        "guarded_pairs": int(result.pairs["guarded"].sum()),
+        "largest_cluster": int(sizes.max()) if sizes.size else 0,
+    }
+
+
+def build_golden(run_key: str, root: Path | None = None) -> dict:
+    from dedupe.golden import assign_golden_ids, build_golden_records, cross_reference, presentable
+
+    stage = _stage_dir(run_key, "standardised", root)
+    canonical = pd.read_parquet(stage / "canonical.parquet")
+    standardised = pd.read_parquet(stage / "standardised.parquet")
+    clusters = pd.read_parquet(_stage_dir(run_key, "match", root) / "clusters.parquet")
+    membership = assign_golden_ids(clusters)
+    golden = build_golden_records(presentable(canonical, standardised), membership)
+    xref = cross_reference(membership)
+    out = _stage_dir(run_key, "golden", root)
+    write_parquet(golden, out / "golden_records.parquet")
+    write_parquet(xref, out / "xref.parquet")
+    return {"golden_records": len(golden), "source_records": len(xref)}
+
+
+def publish(run_key: str, crm_url: str, root: Path | None = None) -> dict:
+    from dedupe.publish import publish as publish_to_crm
+
+    out = _stage_dir(run_key, "golden", root)
+    summary = publish_to_crm(
+        pd.read_parquet(out / "golden_records.parquet"),
+        pd.read_parquet(out / "xref.parquet"),
+        run_key,
+        crm_url,
+    )
+    return asdict(summary)
+
+
+def report(run_key: str, stage_results: dict, root: Path | None = None) -> dict:
+    """Write the run's report (JSON for machines, Markdown for people); return its paths."""
+    out = paths.run_dir(run_key, root)
+    body = {"run_key": run_key, **stage_results}
+    json_path = write_text(json.dumps(body, indent=2, default=str) + "\n", out / "report.json")
+    lines = [f"# Golden record run {run_key}", ""]
+    for stage, result in stage_results.items():
+        lines.append(f"## {stage}")
+        if isinstance(result, dict):
+            lines += [f"- {key}: {value}" for key, value in result.items()]
+        else:
+            lines.append(f"- {result}")
+        lines.append("")
+    md_path = write_text("\n".join(lines), out / "report.md")
+    return {"report_json": str(json_path), "report_md": str(md_path)}

@@ -1,0 +1,48 @@
+"""Housing management: every person on a tenancy, read from a relational database.
+
+Incremental by the ``updated`` watermark of person or tenancy. Housing is the one source
+holding NI numbers.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from dedupe.settings import SourceSettings
+from dedupe.sources._sql import read_query
+from dedupe.sources.text import iso_timestamp, join_nonempty
+
+SOURCE = "housing"
+WATERMARK_COLUMN = "updated"
+
+
+def extract(settings: SourceSettings, watermark: str | None, run_date: date) -> pd.DataFrame:
+    return read_query(SOURCE, settings.housing_url, "housing_extract.sql", watermark)
+
+
+def to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
+    given = raw["given_names"].fillna("").str.strip().str.split(n=1, expand=True)
+    given = given.reindex(columns=[0, 1])
+    return pd.DataFrame(
+        {
+            "source_system": SOURCE,
+            "source_record_id": raw["person_ref"],
+            "title": raw["title"],
+            "first_name": given[0],
+            "middle_names": given[1],
+            "surname": raw["family_name"],
+            "date_of_birth": raw["date_of_birth"],
+            "email": raw["email_address"],
+            "phone": raw["mobile"].fillna(raw["home_phone"]),
+            "address_line_1": join_nonempty(raw["house_no"], raw["street"]),
+            "address_line_2": raw["locality"],
+            "address_line_3": pd.NA,
+            "town": raw["town"],
+            "postcode": raw["post_code"],
+            "uprn": raw["uprn"],
+            "ni_number": raw["ni_no"],
+            "source_updated_at": iso_timestamp(SOURCE, raw[WATERMARK_COLUMN]),
+        }
+    )

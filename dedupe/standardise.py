@@ -1,0 +1,191 @@
+"""Standardise canonical person records into the comparable form the matcher reads.
+
+Each rule works on a whole column at once (vectorised, or once per distinct value) so a
+million records standardise in seconds. Placeholder values become missing; invalid values
+are flagged rather than silently dropped (``postcode_valid``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date
+
+import pandas as pd
+import phonenumbers
+
+from dedupe.nicknames import formal_names_of
+
+PLACEHOLDER_TEXT = frozenset(
+    {"", "unknown", "n/a", "na", "none", "null", "tbc", "not known", "notknown", "-", "x", "?"}
+)
+PLACEHOLDER_EMAILS = frozenset(
+    {"test@test.com", "noemail@noemail.com", "none@none.com", "no@email.com", "a@a.com"}
+)
+PLACEHOLDER_PHONE_DIGITS = frozenset({"07777777777", "00000000000", "01234567890", "0"})
+PLACEHOLDER_DOBS = frozenset({"1900-01-01", "1901-01-01", "1899-12-31", "1800-01-01"})
+
+# BS7666 postcode shapes plus the special GIR 0AA.
+_POSTCODE = re.compile(
+    r"^(GIR0AA|(?:[A-PR-UWYZ][0-9][0-9]?|[A-PR-UWYZ][A-HK-Y][0-9][0-9]?"
+    r"|[A-PR-UWYZ][0-9][A-HJKPSTUW]|[A-PR-UWYZ][A-HK-Y][0-9][ABEHMNPRVWXY])[0-9][ABD-HJLNP-UW-Z]{2})$"
+)
+_NI_NUMBER = re.compile(
+    r"^(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z][0-9]{6}[A-D]$"
+)
+_UPRN = re.compile(r"^[0-9]{1,12}$")
+
+MATCH_COLUMNS = (
+    "unique_id",
+    "source_system",
+    "source_record_id",
+    "first_name",
+    "first_name_variants",
+    "middle_names",
+    "surname",
+    "date_of_birth",
+    "postcode",
+    "postcode_valid",
+    "email",
+    "phone",
+    "address_key",
+    "uprn",
+    "ni_number",
+)
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+
+
+def _missing_placeholders(values: pd.Series) -> pd.Series:
+    lowered = values.str.strip().str.lower()
+    return values.mask(lowered.isin(PLACEHOLDER_TEXT))
+
+
+def name(values: pd.Series) -> pd.Series:
+    """Lower-case ASCII letters, hyphens between parts, single spaces; placeholders missing."""
+    values = _missing_placeholders(values.astype("string"))
+    folded = values.map(_fold, na_action="ignore").astype("string").str.lower()
+    cleaned = (
+        folded.str.replace(r"[’'`.]", "", regex=True)
+        .str.replace(r"[^a-z\- ]", " ", regex=True)
+        .str.replace(r"\s*-\s*", "-", regex=True)
+        .str.replace(r"\s+", " ", regex=True)
+        .str.strip(" -")
+    )
+    return cleaned.mask(cleaned == "")
+
+
+def first_token(values: pd.Series) -> pd.Series:
+    return values.str.split(" ", n=1).str[0]
+
+
+def name_variants(first_names: pd.Series) -> pd.Series:
+    """Each forename with the formal names it may be short for (Bob → bob, robert)."""
+    distinct = first_names.dropna().unique()
+    table = {n: sorted({n, *formal_names_of(n)}) for n in distinct}
+    return first_names.map(table, na_action="ignore")
+
+
+def date_of_birth(values: pd.Series, as_of: date | None = None) -> pd.Series:
+    """ISO dates from ISO or UK day-first text; placeholders, future and absurd dates missing."""
+    text = values.astype("string").str.strip()
+    iso = pd.to_datetime(
+        text.where(text.str.match(r"^\d{4}-\d{2}-\d{2}")).str[:10],
+        format="%Y-%m-%d",
+        errors="coerce",
+    )
+    uk = pd.to_datetime(
+        text.where(text.str.match(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}$")).str.replace(
+            r"[.-]", "/", regex=True
+        ),
+        format="%d/%m/%Y",
+        errors="coerce",
+    )
+    parsed = iso.fillna(uk)
+    today = pd.Timestamp(as_of or date.today())
+    plausible = (parsed <= today) & (parsed >= today - pd.DateOffset(years=120))
+    out = parsed.where(plausible).dt.strftime("%Y-%m-%d").astype("string")
+    return out.mask(out.isin(PLACEHOLDER_DOBS))
+
+
+def postcode(values: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(normalised postcode, is it valid). Invalid postcodes keep their text, flagged."""
+    compact = values.astype("string").str.upper().str.replace(r"[^A-Z0-9]", "", regex=True)
+    compact = compact.mask(compact == "")
+    valid = compact.str.match(_POSTCODE).fillna(False).astype(bool)
+    spaced = (compact.str[:-3] + " " + compact.str[-3:]).where(compact.str.len() >= 5, compact)
+    return spaced, valid
+
+
+def _e164(digits: str) -> str | None:
+    try:
+        parsed = phonenumbers.parse(digits, "GB")
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(parsed):
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def phone(values: pd.Series) -> pd.Series:
+    """E.164 via ``phonenumbers`` (UK default region), parsed once per distinct number."""
+    text = values.astype("string").str.strip()
+    digits = text.str.replace(r"[^0-9+]", "", regex=True).str.replace(r"^00", "+", regex=True)
+    national = digits.str.replace(r"^\+44", "0", regex=True)
+    digits = digits.mask(national.isin(PLACEHOLDER_PHONE_DIGITS) | (digits == ""))
+    distinct = digits.dropna().unique()
+    table = {d: _e164(d) for d in distinct}
+    return digits.map(table, na_action="ignore").astype("string")
+
+
+def email(values: pd.Series) -> pd.Series:
+    lowered = values.astype("string").str.strip().str.lower()
+    well_formed = lowered.str.match(r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$").fillna(False).astype(bool)
+    return lowered.where(well_formed & ~lowered.isin(PLACEHOLDER_EMAILS))
+
+
+def ni_number(values: pd.Series) -> pd.Series:
+    compact = values.astype("string").str.upper().str.replace(r"\s", "", regex=True)
+    return compact.where(compact.str.match(_NI_NUMBER).fillna(False).astype(bool))
+
+
+def uprn(values: pd.Series) -> pd.Series:
+    compact = values.astype("string").str.strip().str.replace(r"\.0$", "", regex=True)
+    valid = compact.str.match(_UPRN).fillna(False).astype(bool)
+    return compact.where(valid).str.lstrip("0").replace("", pd.NA)
+
+
+def address_key(line_1: pd.Series) -> pd.Series:
+    """First address line, lower-case, punctuation and 'flat' wording removed."""
+    text = line_1.astype("string").str.lower()
+    text = text.str.replace(r"[^a-z0-9 ]", " ", regex=True).str.replace(r"\bflat\b", "", regex=True)
+    text = text.str.replace(r"\s+", " ", regex=True).str.strip()
+    return text.mask(text == "")
+
+
+def standardise(canonical: pd.DataFrame, as_of: date | None = None) -> pd.DataFrame:
+    """Canonical person records → the columns in :data:`MATCH_COLUMNS`."""
+    first = first_token(name(canonical["first_name"]))
+    postcodes, postcode_valid = postcode(canonical["postcode"])
+    out = pd.DataFrame(
+        {
+            "unique_id": canonical["source_system"] + ":" + canonical["source_record_id"],
+            "source_system": canonical["source_system"],
+            "source_record_id": canonical["source_record_id"],
+            "first_name": first,
+            "first_name_variants": name_variants(first),
+            "middle_names": name(canonical["middle_names"]),
+            "surname": name(canonical["surname"]),
+            "date_of_birth": date_of_birth(canonical["date_of_birth"], as_of),
+            "postcode": postcodes,
+            "postcode_valid": postcode_valid,
+            "email": email(canonical["email"]),
+            "phone": phone(canonical["phone"]),
+            "address_key": address_key(canonical["address_line_1"]),
+            "uprn": uprn(canonical["uprn"]),
+            "ni_number": ni_number(canonical["ni_number"]),
+        }
+    )
+    return out.reset_index(drop=True)

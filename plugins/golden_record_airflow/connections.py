@@ -1,0 +1,67 @@
+"""Source and CRM settings from Airflow connections (falling back to the environment).
+
+Connection ids and what each holds:
+
+* ``golden_revenues``, ``golden_housing``, ``golden_crm``: ``extra.url`` is a SQLAlchemy URL.
+* ``golden_waste``: ``extra.path`` is the CSV drop folder.
+* ``golden_portal``: ``host``, ``port``, ``schema`` (http or https), ``password`` is the
+  bearer token, ``extra.base_path`` the API prefix (default ``/api/v1``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from dedupe.settings import SettingsError, SourceSettings
+
+REVENUES, HOUSING, WASTE, PORTAL, CRM = (
+    "golden_revenues",
+    "golden_housing",
+    "golden_waste",
+    "golden_portal",
+    "golden_crm",
+)
+
+
+def _connection(conn_id: str):
+    from airflow.sdk import Connection
+
+    try:
+        return Connection.get(conn_id)
+    except Exception as exc:  # Airflow raises its own not-found type per backend
+        raise SettingsError(f"Airflow connection {conn_id!r} is not defined: {exc}") from exc
+
+
+def _extra(conn_id: str, key: str) -> str:
+    value = (_connection(conn_id).extra_dejson or {}).get(key)
+    if not value:
+        raise SettingsError(f"Airflow connection {conn_id!r} has no extra {key!r}")
+    return str(value)
+
+
+def portal_base_url() -> str:
+    conn = _connection(PORTAL)
+    scheme = conn.schema or "http"
+    port = f":{conn.port}" if conn.port else ""
+    base_path = (conn.extra_dejson or {}).get("base_path", "/api/v1")
+    return f"{scheme}://{conn.host}{port}{base_path}"
+
+
+def source_settings() -> SourceSettings:
+    portal = _connection(PORTAL)
+    extra = portal.extra_dejson or {}
+    if not portal.password:
+        raise SettingsError(f"Airflow connection {PORTAL!r} has no password (the bearer token)")
+    return SourceSettings(
+        revenues_url=_extra(REVENUES, "url"),
+        housing_url=_extra(HOUSING, "url"),
+        waste_drop_dir=Path(_extra(WASTE, "path")),
+        portal_base_url=portal_base_url(),
+        portal_token=portal.password,
+        portal_page_size=int(extra.get("page_size", 500)),
+        portal_timeout_seconds=float(extra.get("timeout", 30)),
+    )
+
+
+def crm_url() -> str:
+    return _extra(CRM, "url")

@@ -1,0 +1,70 @@
+"""What each task of ``golden_record_nightly`` does, in Airflow terms.
+
+Turns Airflow's run context and connections into the plain arguments of
+:mod:`dedupe.pipeline`, and bad source data into a failure that is not retried.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+from golden_record_airflow import connections
+
+
+def _run_date(ds: str | None) -> date:
+    if not ds:
+        raise ValueError("this task needs the run's logical date (ds) to key its data")
+    return date.fromisoformat(ds)
+
+
+def extract_source(source: str, ds: str | None, full_refresh: bool = False) -> dict:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from dedupe import pipeline
+    from dedupe.sources import SourceDataError
+
+    run_date = _run_date(ds)
+    try:
+        return pipeline.extract(
+            source, ds, run_date, connections.source_settings(), full_refresh=full_refresh
+        )
+    except SourceDataError as exc:
+        # Retrying cannot fix bad data: fail now, naming the source and the row or page.
+        raise AirflowFailException(str(exc)) from exc
+
+
+def standardise_run(ds: str | None) -> dict:
+    from dedupe import pipeline
+
+    return pipeline.standardise(ds, _run_date(ds))
+
+
+def match_run(ds: str | None) -> dict:
+    from dedupe import pipeline
+
+    _run_date(ds)
+    model = os.environ.get("GOLDEN_RECORD_MODEL")
+    return pipeline.match(ds, model_path=Path(model) if model else None)
+
+
+def build_golden_run(ds: str | None) -> dict:
+    from dedupe import pipeline
+
+    _run_date(ds)
+    return pipeline.build_golden(ds)
+
+
+def publish_run(ds: str | None) -> dict:
+    from dedupe import pipeline
+
+    _run_date(ds)
+    return pipeline.publish(ds, connections.crm_url())
+
+
+def report_run(ds: str | None, results: dict) -> dict:
+    from dedupe import pipeline
+
+    _run_date(ds)
+    return pipeline.report(ds, results)
