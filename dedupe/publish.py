@@ -85,7 +85,8 @@ def publish(golden: pd.DataFrame, xref: pd.DataFrame, run_key: str, crm_url: str
                     "sources": len(xref),
                 },
             )
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, pd.errors.DatabaseError) as exc:
+        # pandas wraps driver errors from to_sql in its own DatabaseError.
         raise PublishError(f"publishing run {run_key} to {safe_url} failed: {exc}") from exc
     finally:
         engine.dispose()

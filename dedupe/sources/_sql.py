@@ -32,9 +32,9 @@ def read_query(source: str, url: str, query_file: str, watermark: str | None) ->
     query = text((SQL_DIR / "sources" / query_file).read_text(encoding="utf-8"))
     try:
         with engine.connect() as connection:
-            return pd.read_sql(
-                query, connection, params={"watermark": watermark or EPOCH}, dtype="string"
-            )
+            result = connection.execute(query, {"watermark": watermark or EPOCH})
+            columns = list(result.keys())
+            return pd.DataFrame(result.fetchall(), columns=columns, dtype="string")
     except (OperationalError, ProgrammingError) as exc:
         message = str(exc.orig) if exc.orig is not None else str(exc)
         if "no such table" in message or "no such column" in message or "does not exist" in message:

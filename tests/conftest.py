@@ -1,0 +1,59 @@
+"""Shared fixtures: one small generated council, its portal API, and an Airflow home.
+
+Airflow reads its configuration when first imported, so the Airflow environment is set
+here, before any test module imports it.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+from golden_record_airflow import local_env
+
+_AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="golden-airflow-"))
+local_env.apply(local_env.airflow_env(_AIRFLOW_HOME))
+os.environ.setdefault("GOLDEN_RECORD_EXTRACT_RETRIES", "0")
+
+SAMPLE_PEOPLE = 1500
+SAMPLE_SEED = 3
+RUN_DATE = date(2026, 11, 2)
+PORTAL_TOKEN = "test-token"
+
+
+@pytest.fixture(scope="session")
+def airflow_home() -> Path:
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture(scope="session")
+def sample(tmp_path_factory):
+    from dedupe.generate import generate
+
+    return generate(SAMPLE_PEOPLE, SAMPLE_SEED, tmp_path_factory.mktemp("sample"))
+
+
+@pytest.fixture(scope="session")
+def portal(sample):
+    from dedupe.generate.portal_api import running_portal
+
+    with running_portal(sample.paths["portal"], PORTAL_TOKEN) as running:
+        yield running
+
+
+@pytest.fixture
+def source_settings(sample, portal):
+    from dedupe.settings import SourceSettings
+
+    return SourceSettings(
+        revenues_url=f"sqlite:///{sample.paths['revenues']}",
+        housing_url=f"sqlite:///{sample.paths['housing']}",
+        waste_drop_dir=sample.paths["waste"],
+        portal_base_url=portal.base_url,
+        portal_token=PORTAL_TOKEN,
+        portal_page_size=250,
+        portal_timeout_seconds=5,
+    )

@@ -1,0 +1,84 @@
+"""The extract stage: raw extracts land once per run, replay on rerun, upsert incrementally."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from dataclasses import replace
+from datetime import date
+
+import pandas as pd
+import pytest
+from conftest import RUN_DATE
+
+from dedupe import paths
+from dedupe.extract import extract_source
+from dedupe.sources import SourceDataError
+
+
+@pytest.fixture
+def revenues_copy(sample, source_settings, tmp_path):
+    db = tmp_path / "revenues.db"
+    shutil.copy(sample.paths["revenues"], db)
+    return db, replace(source_settings, revenues_url=f"sqlite:///{db}")
+
+
+def test_raw_extract_is_landed_once_and_replayed_on_rerun(revenues_copy, tmp_path):
+    db, settings = revenues_copy
+    root = tmp_path / "data"
+    first = extract_source("revenues", "2026-11-02", RUN_DATE, settings, root)
+    landed = paths.raw_path("2026-11-02", "revenues", root).read_bytes()
+    with sqlite3.connect(db) as connection:
+        connection.execute("UPDATE ctax_liable_party SET surname = 'CHANGED'")
+
+    again = extract_source("revenues", "2026-11-02", RUN_DATE, settings, root)
+
+    assert not first.replayed and again.replayed
+    assert paths.raw_path("2026-11-02", "revenues", root).read_bytes() == landed
+    canonical = pd.read_parquet(again.canonical_path)
+    assert "CHANGED" not in set(canonical["surname"])
+
+
+def test_next_run_extracts_only_changes_and_upserts_them(revenues_copy, tmp_path):
+    db, settings = revenues_copy
+    root = tmp_path / "data"
+    first = extract_source("revenues", "2026-11-02", RUN_DATE, settings, root)
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "UPDATE ctax_liable_party SET surname = 'NEWNAME',"
+            " last_modified = '2026-11-02 09:00:00' WHERE party_id = 'CTP00000005'"
+        )
+
+    second = extract_source("revenues", "2026-11-03", date(2026, 11, 3), settings, root)
+
+    assert second.mode == "incremental"
+    assert second.watermark_before == first.watermark_after
+    assert second.raw_rows == 1
+    snapshot = pd.read_parquet(second.canonical_path).set_index("source_record_id")
+    assert len(snapshot) == first.canonical_rows
+    assert snapshot.loc["CTP00000005", "surname"] == "NEWNAME"
+
+
+def test_full_refresh_reads_everything_again(revenues_copy, tmp_path):
+    _, settings = revenues_copy
+    root = tmp_path / "data"
+    extract_source("revenues", "2026-11-02", RUN_DATE, settings, root)
+    full = extract_source(
+        "revenues", "2026-11-03", date(2026, 11, 3), settings, root, full_refresh=True
+    )
+    assert full.mode == "full" and full.watermark_before is None
+    assert full.raw_rows == full.canonical_rows > 0
+
+
+def test_a_failed_extract_lands_nothing(source_settings, sample, tmp_path):
+    drop = tmp_path / "drop"
+    shutil.copytree(sample.paths["waste"], drop)
+    bad = next(drop.glob("*.csv"))
+    bad.write_text(bad.read_text() + "W99999999,only,three\n")
+    root = tmp_path / "data"
+    with pytest.raises(SourceDataError, match="line"):
+        extract_source(
+            "waste", "2026-11-02", RUN_DATE, replace(source_settings, waste_drop_dir=drop), root
+        )
+    run = paths.run_dir("2026-11-02", root)
+    assert not any(p.is_file() for p in run.rglob("*")) if run.exists() else True

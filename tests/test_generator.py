@@ -1,0 +1,109 @@
+"""The synthetic council generator: native shapes, ground truth, hard cases, determinism."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from dedupe.generate import ErrorModel, generate
+from dedupe.standardise import _NI_NUMBER, _POSTCODE
+
+
+def _digest(folder: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.suffix != ".db":
+            digest.update(path.relative_to(folder).as_posix().encode())
+            digest.update(path.read_bytes())
+    for db in sorted(folder.glob("*.db")):
+        with sqlite3.connect(db) as connection:
+            for line in connection.iterdump():
+                digest.update(line.encode())
+    return digest.hexdigest()
+
+
+def test_same_seed_gives_identical_data_and_another_seed_does_not(tmp_path):
+    first = generate(300, 11, tmp_path / "a")
+    second = generate(300, 11, tmp_path / "b")
+    other = generate(300, 12, tmp_path / "c")
+    assert _digest(first.out) == _digest(second.out)
+    assert _digest(first.out) != _digest(other.out)
+
+
+def test_each_source_has_its_own_native_shape(sample):
+    with sqlite3.connect(sample.paths["revenues"]) as connection:
+        party_columns = [r[1] for r in connection.execute("PRAGMA table_info(ctax_liable_party)")]
+    with sqlite3.connect(sample.paths["housing"]) as connection:
+        person_columns = [r[1] for r in connection.execute("PRAGMA table_info(tenancy_person)")]
+    waste_file = next(sample.paths["waste"].glob("waste_contacts_*.csv"))
+    waste_columns = pd.read_csv(waste_file, nrows=1).columns.tolist()
+    portal_record = json.loads(sample.paths["portal"].read_text().splitlines()[0])
+
+    assert "forename" in party_columns and "ni_no" not in party_columns
+    assert "given_names" in person_columns and "ni_no" in person_columns
+    assert "CONTACT_NAME" in waste_columns and "UPRN" in waste_columns
+    assert set(portal_record["name"]) == {"given", "family"} and portal_record["email"]
+
+
+def test_ground_truth_covers_every_source_record(sample):
+    truth = pd.read_csv(sample.paths["ground_truth"], dtype=str)
+    assert len(truth) == sample.total_records
+    assert truth.groupby("source_system").size().to_dict() == sample.records
+    assert not truth.duplicated(["source_system", "source_record_id"]).any()
+    # Duplicates exist: fewer true people than records, and some span several sources.
+    spans = truth.groupby("person_id")["source_system"].nunique()
+    assert truth["person_id"].nunique() < len(truth)
+    assert (spans >= 3).any()
+
+
+def test_households_hold_the_hard_cases(sample):
+    cases = pd.read_csv(sample.paths["hard_cases"])
+    counts = cases["relation"].value_counts()
+    assert counts["spouses"] > 50
+    assert counts["twins"] > 0
+    assert counts["parent_child_same_name"] > 0
+
+
+def test_values_look_like_uk_data(sample):
+    with sqlite3.connect(sample.paths["housing"]) as connection:
+        ni_numbers = [r[0] for r in connection.execute("SELECT ni_no FROM tenancy_person")]
+        postcodes = [r[0] for r in connection.execute("SELECT post_code FROM tenancy")]
+    present = [n for n in ni_numbers if n]
+    assert present and all(_NI_NUMBER.match(n) for n in present)
+    compact = [re.sub(r"[^A-Z0-9]", "", p.upper()) for p in postcodes]
+    valid_share = sum(bool(_POSTCODE.match(p)) for p in compact) / len(compact)
+    assert 0.95 < valid_share < 1.0  # a few invalid ones are injected on purpose
+
+
+def test_waste_names_are_single_field_and_portal_always_has_email(sample):
+    waste_file = next(sample.paths["waste"].glob("waste_contacts_*.csv"))
+    names = pd.read_csv(waste_file, dtype=str)["CONTACT_NAME"]
+    assert names.str.match(r"^(Mr|Mrs|Miss|Ms|Dr) [A-Z] \w").any()  # 'Mr J Smith'
+    portal = [json.loads(line) for line in sample.paths["portal"].read_text().splitlines()]
+    assert all(record["email"] for record in portal)
+
+
+def test_error_rates_are_tunable(tmp_path):
+    overrides = tmp_path / "errors.json"
+    overrides.write_text(json.dumps({"dob_missing_revenues": 1.0, "typo_surname": 0.0}))
+    model = ErrorModel.from_json(overrides)
+    assert model.dob_missing_revenues == 1.0 and model.typo_surname == 0.0
+    data = generate(200, 5, tmp_path / "out", errors=model)
+    with sqlite3.connect(data.paths["revenues"]) as connection:
+        dobs = connection.execute("SELECT COUNT(dob) FROM ctax_liable_party").fetchone()[0]
+    assert dobs == 0
+    assert ErrorModel().scaled(0.0).typo_first_name == 0.0
+    assert ErrorModel().scaled(0.0).household_couple == ErrorModel().household_couple
+
+
+def test_error_model_file_with_unknown_rate_is_refused(tmp_path):
+    bad = tmp_path / "errors.json"
+    bad.write_text(json.dumps({"typo_forename": 0.1}))
+    with pytest.raises(ValueError, match="unknown rates: typo_forename"):
+        ErrorModel.from_json(bad)

@@ -1,0 +1,154 @@
+"""Golden records: survivorship with provenance; publishing: all or nothing."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pandas as pd
+import pytest
+
+from dedupe.canonical import CANONICAL_COLUMNS
+from dedupe.evaluation import pairwise_scores
+from dedupe.golden import assign_golden_ids, build_golden_records, cross_reference, presentable
+from dedupe.publish import PublishError, publish
+from dedupe.standardise import standardise
+
+
+def _records() -> pd.DataFrame:
+    rows = [
+        # source, id, first, surname, dob, email, phone, line1, postcode, updated
+        (
+            "portal",
+            "p1",
+            "bob",
+            "smith",
+            "03/02/1980",
+            "BOB@EXAMPLE.ORG",
+            "07700900123",
+            "1 Old Road",
+            "AB1 2CD",
+            "2026-10-01T00:00:00",
+        ),
+        (
+            "housing",
+            "h1",
+            "Robert",
+            "Smith",
+            "03/02/1980",
+            None,
+            "07700900999",
+            "9 New Street",
+            "AB1 9ZZ",
+            "2025-01-01T00:00:00",
+        ),
+        (
+            "revenues",
+            "r1",
+            "ROBERT",
+            "SMITH",
+            None,
+            None,
+            None,
+            "9 New Street",
+            "AB1 9ZZ",
+            "2026-09-01T00:00:00",
+        ),
+        (
+            "revenues",
+            "r2",
+            "JANE",
+            "DOE",
+            None,
+            None,
+            None,
+            "5 Lane",
+            "CD3 4EF",
+            "2026-09-01T00:00:00",
+        ),
+    ]
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "source_system",
+            "source_record_id",
+            "first_name",
+            "surname",
+            "date_of_birth",
+            "email",
+            "phone",
+            "address_line_1",
+            "postcode",
+            "source_updated_at",
+        ],
+    )
+    return frame.reindex(columns=list(CANONICAL_COLUMNS)).astype("string")
+
+
+def _golden():
+    canonical = _records()
+    standardised = standardise(canonical)
+    clusters = pd.DataFrame(
+        {
+            "unique_id": standardised["unique_id"],
+            "cluster_id": ["c1", "c1", "c1", "c2"],
+            "cluster_match_probability": [0.999, 0.999, 0.995, None],
+        }
+    )
+    membership = assign_golden_ids(clusters)
+    return build_golden_records(presentable(canonical, standardised), membership), membership
+
+
+def test_each_attribute_comes_from_the_most_trusted_source_and_says_so():
+    golden, _ = _golden()
+    robert = golden[golden["source_record_count"] == 3].iloc[0]
+    assert (robert["first_name"], robert["name_source"]) == ("Robert", "housing:h1")
+    assert (robert["address_line_1"], robert["address_source"]) == ("9 New Street", "revenues:r1")
+    assert (robert["email"], robert["email_source"]) == ("bob@example.org", "portal:p1")
+    assert (robert["phone"], robert["phone_source"]) == ("+447700900123", "portal:p1")
+    assert robert["date_of_birth"] == "1980-02-03"
+    assert robert["source_systems"] == "housing,portal,revenues"
+
+
+def test_golden_ids_are_deterministic_and_opaque():
+    first, _ = _golden()
+    second, _ = _golden()
+    assert first["golden_id"].tolist() == second["golden_id"].tolist()
+    assert first["golden_id"].str.match(r"^GR[0-9A-F]{14}$").all()
+
+
+def test_publish_replaces_the_crm_state_in_one_transaction(tmp_path):
+    golden, membership = _golden()
+    xref = cross_reference(membership)
+    crm = tmp_path / "crm.db"
+    publish(golden, xref, "2026-11-02", f"sqlite:///{crm}")
+    publish(golden, xref, "2026-11-03", f"sqlite:///{crm}")
+    with sqlite3.connect(crm) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM golden_customer").fetchone() == (2,)
+        assert connection.execute("SELECT COUNT(*) FROM golden_customer_source").fetchone() == (4,)
+        assert {r[0] for r in connection.execute("SELECT run_key FROM golden_customer")} == {
+            "2026-11-03"
+        }
+
+
+def test_a_failed_publish_leaves_the_previous_state_visible(tmp_path):
+    golden, membership = _golden()
+    xref = cross_reference(membership)
+    crm = tmp_path / "crm.db"
+    publish(golden, xref, "2026-11-02", f"sqlite:///{crm}")
+    duplicated = pd.concat([xref, xref.head(1)])  # breaks the primary key mid-load
+    with pytest.raises(PublishError, match="publishing run 2026-11-03 to sqlite:///"):
+        publish(golden, duplicated, "2026-11-03", f"sqlite:///{crm}")
+    with sqlite3.connect(crm) as connection:
+        assert connection.execute("SELECT COUNT(*) FROM golden_customer_source").fetchone() == (4,)
+        assert {r[0] for r in connection.execute("SELECT run_key FROM golden_customer")} == {
+            "2026-11-02"
+        }
+
+
+def test_pairwise_scores_count_pairs_from_group_sizes():
+    labelled = pd.DataFrame(
+        {"predicted": ["a", "a", "a", "b", "c"], "truth": ["x", "x", "y", "y", "z"]}
+    )
+    scores = pairwise_scores(labelled, "predicted", "truth")
+    assert (scores.predicted_pairs, scores.true_pairs, scores.true_positive_pairs) == (3, 2, 1)
+    assert scores.precision == pytest.approx(1 / 3) and scores.recall == pytest.approx(1 / 2)

@@ -1,0 +1,218 @@
+"""Extractors: native rows in, canonical person records out; bad input named precisely."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import shutil
+import socket
+import threading
+import time
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pandas as pd
+import pytest
+from conftest import PORTAL_TOKEN, RUN_DATE
+
+from dedupe.canonical import CANONICAL_COLUMNS, conform
+from dedupe.sources import EXTRACTORS, SourceDataError, SourceUnavailableError
+from dedupe.sources import portal as portal_source
+from dedupe.sources import waste as waste_source
+from dedupe.sources.text import split_contact_name
+
+
+@pytest.mark.parametrize("source", sorted(EXTRACTORS))
+def test_every_source_maps_to_the_canonical_contract(source, source_settings, sample):
+    module = EXTRACTORS[source]
+    raw = module.extract(source_settings, None, RUN_DATE)
+    canonical = conform(module.to_canonical(raw), source)
+    assert tuple(canonical.columns) == CANONICAL_COLUMNS
+    assert len(canonical) == sample.records[source]
+    assert (canonical["source_system"] == source).all()
+    assert canonical["source_updated_at"].str.match(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$").all()
+    assert canonical["surname"].notna().mean() > 0.99
+
+
+def test_revenues_address_lines_put_the_town_last(source_settings):
+    raw = EXTRACTORS["revenues"].extract(source_settings, None, RUN_DATE)
+    canonical = EXTRACTORS["revenues"].to_canonical(raw)
+    row = raw.index[raw["addr_4"].notna()][0]
+    assert canonical.loc[row, "town"] == raw.loc[row, "addr_4"]
+    row = raw.index[raw["addr_3"].isna() & raw["addr_2"].notna()][0]
+    assert canonical.loc[row, "town"] == raw.loc[row, "addr_2"]
+    assert pd.isna(canonical.loc[row, "address_line_2"])
+
+
+def test_housing_splits_given_names_and_keeps_ni_number(source_settings):
+    raw = EXTRACTORS["housing"].extract(source_settings, None, RUN_DATE)
+    canonical = EXTRACTORS["housing"].to_canonical(raw)
+    with_middle = raw.index[raw["given_names"].str.contains(" ", na=False)][0]
+    first, middle = raw.loc[with_middle, "given_names"].split(" ", 1)
+    assert canonical.loc[with_middle, "first_name"] == first
+    assert canonical.loc[with_middle, "middle_names"] == middle
+    assert canonical["ni_number"].notna().mean() > 0.8
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Mr J Smith", ("Mr", "J", "Smith")),
+        ("Mrs Jane Smith-Jones", ("Mrs", "Jane", "Smith-Jones")),
+        ("Jane Smith", (None, "Jane", "Smith")),
+        ("Smith, Jane", (None, "Jane", "Smith")),
+        ("Smith", (None, None, "Smith")),
+        ("", (None, None, None)),
+    ],
+)
+def test_single_field_contact_names_are_split(name, expected):
+    assert split_contact_name(name) == expected
+
+
+def test_relational_sources_extract_incrementally_by_watermark(source_settings):
+    everything = EXTRACTORS["revenues"].extract(source_settings, None, RUN_DATE)
+    watermark = everything["last_modified"].sort_values().iloc[len(everything) // 2]
+    newer = EXTRACTORS["revenues"].extract(source_settings, watermark, RUN_DATE)
+    assert 0 < len(newer) < len(everything)
+    assert (newer["last_modified"] > watermark).all()
+
+
+def test_portal_pages_through_everything_and_filters_by_watermark(source_settings, sample):
+    small_pages = replace(source_settings, portal_page_size=97)
+    everything = portal_source.extract(small_pages, None, RUN_DATE)
+    assert len(everything) == sample.records["portal"] > 97 * 3
+    assert everything["id"].is_unique
+    watermark = everything["updatedAt"].sort_values().iloc[-10]
+    newer = portal_source.extract(small_pages, watermark, RUN_DATE)
+    assert len(newer) == 9
+
+
+def test_portal_with_a_wrong_token_is_refused(source_settings):
+    with pytest.raises(SourceUnavailableError, match=r"portal \(page 1\): token refused"):
+        portal_source.extract(replace(source_settings, portal_token="wrong"), None, RUN_DATE)
+    assert PORTAL_TOKEN != "wrong"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_portal_unreachable_names_the_source(source_settings):
+    url = f"http://127.0.0.1:{_free_port()}/api/v1"
+    with pytest.raises(SourceUnavailableError, match=r"^portal \(page 1\): unreachable"):
+        portal_source.extract(replace(source_settings, portal_base_url=url), None, RUN_DATE)
+
+
+class _FakePortal:
+    """A misbehaving portal: serves page 1 properly, then page 2 as given."""
+
+    def __init__(self, page_two: bytes, delay: float = 0.0):
+        page_one = json.dumps(
+            {
+                "data": [
+                    {"id": "a1", "email": "a@example.org", "updatedAt": "2026-01-01T00:00:00Z"}
+                ],
+                "page": 1,
+                "total_pages": 2,
+            }
+        ).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                body = page_one if "page=1" in self.path else page_two
+                if "page=2" in self.path and delay:
+                    time.sleep(delay)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                with contextlib.suppress(BrokenPipeError):
+                    self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return f"http://127.0.0.1:{self.server.server_address[1]}/api/v1"
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_portal_malformed_json_names_the_page(source_settings):
+    with _FakePortal(b'{"data": [ {"id": "b2",') as url:
+        settings = replace(source_settings, portal_base_url=url)
+        with pytest.raises(SourceDataError, match=r"^portal \(page 2\): malformed JSON"):
+            portal_source.extract(settings, None, RUN_DATE)
+
+
+def test_portal_record_without_id_names_the_page(source_settings):
+    with _FakePortal(b'{"data": [{"email": "x@example.org"}], "total_pages": 2}') as url:
+        settings = replace(source_settings, portal_base_url=url)
+        with pytest.raises(SourceDataError, match=r"portal \(page 2\): record 0 has no id"):
+            portal_source.extract(settings, None, RUN_DATE)
+
+
+def test_portal_timeout_names_the_page(source_settings):
+    with _FakePortal(b'{"data": []}', delay=3) as url:
+        settings = replace(source_settings, portal_base_url=url, portal_timeout_seconds=0.5)
+        with pytest.raises(SourceUnavailableError, match=r"^portal \(page 2\): timed out"):
+            portal_source.extract(settings, None, RUN_DATE)
+
+
+def test_missing_database_file_is_unavailable_and_not_created(source_settings, tmp_path):
+    missing = tmp_path / "nowhere.db"
+    settings = replace(source_settings, revenues_url=f"sqlite:///{missing}")
+    with pytest.raises(SourceUnavailableError, match="^revenues: database file not found"):
+        EXTRACTORS["revenues"].extract(settings, None, RUN_DATE)
+    assert not missing.exists()
+
+
+def test_database_without_the_expected_table_is_a_data_error(source_settings, tmp_path):
+    settings = replace(source_settings, housing_url=source_settings.revenues_url)
+    with pytest.raises(SourceDataError, match="^housing: schema mismatch.*no such table"):
+        EXTRACTORS["housing"].extract(settings, None, RUN_DATE)
+
+
+@pytest.fixture
+def waste_drop(sample, tmp_path):
+    drop = tmp_path / "drop"
+    shutil.copytree(sample.paths["waste"], drop)
+    return drop, next(drop.glob("waste_contacts_*.csv"))
+
+
+def test_waste_reads_the_newest_drop_on_or_before_the_run_date(source_settings, waste_drop):
+    drop, current = waste_drop
+    later = drop / "waste_contacts_20991231.csv"
+    later.write_text("not even csv")
+    raw = waste_source.extract(replace(source_settings, waste_drop_dir=drop), None, RUN_DATE)
+    assert (raw["DROP_FILE"] == current.name).all()
+
+
+def test_waste_missing_column_names_file_and_line(source_settings, waste_drop):
+    drop, current = waste_drop
+    frame = pd.read_csv(current, dtype=str, keep_default_na=False).drop(columns=["UPRN"])
+    frame.to_csv(current, index=False)
+    with pytest.raises(SourceDataError, match=rf"waste \({current.name} line 1\): missing column"):
+        waste_source.extract(replace(source_settings, waste_drop_dir=drop), None, RUN_DATE)
+
+
+def test_waste_bad_row_names_file_and_line(source_settings, waste_drop):
+    drop, current = waste_drop
+    lines = current.read_text().splitlines()
+    lines[41] = lines[41].rsplit(",", 2)[0]  # a truncated row on line 42
+    current.write_text("\n".join(lines) + "\n")
+    with pytest.raises(SourceDataError, match=rf"waste \({current.name} line 42\): expected 9"):
+        waste_source.extract(replace(source_settings, waste_drop_dir=drop), None, RUN_DATE)
+
+
+def test_waste_without_any_drop_file_is_unavailable(source_settings, tmp_path):
+    settings = replace(source_settings, waste_drop_dir=tmp_path)
+    with pytest.raises(SourceUnavailableError, match="no waste_contacts_YYYYMMDD.csv"):
+        waste_source.extract(settings, None, RUN_DATE)
