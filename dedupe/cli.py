@@ -125,11 +125,14 @@ def portal_server(
     data: Annotated[Path, typer.Option(help="Generated data folder (holds portal/).")],
     token: Annotated[str, typer.Option(envvar="GOLDEN_RECORD_PORTAL_TOKEN")],
     port: int = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 in a container).")] = (
+        "127.0.0.1"
+    ),
 ) -> None:
-    """Serve the generated portal customers as the portal's JSON API on 127.0.0.1."""
+    """Serve the generated portal customers as the portal's JSON API."""
     from dedupe.generate.portal_api import start_portal
 
-    portal = start_portal(data / "portal" / "customers.jsonl", token, port=port)
+    portal = start_portal(data / "portal" / "customers.jsonl", token, host=host, port=port)
     typer.echo(f"portal API at {portal.base_url} (Ctrl+C to stop)")
     try:
         portal.thread.join()

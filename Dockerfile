@@ -1,0 +1,22 @@
+# One image for every Airflow service and the sample sources, built from the lock file.
+FROM python:3.11-slim-bookworm
+
+RUN pip install --no-cache-dir "uv==0.13.8"
+ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_COMPILE_BYTECODE=1 \
+    UV_LINK_MODE=copy \
+    PATH=/opt/venv/bin:$PATH \
+    GX_ANALYTICS_ENABLED=false
+
+WORKDIR /opt/golden-record
+# Dependencies first, so code changes do not reinstall them.
+COPY pyproject.toml uv.lock README.md ./
+RUN uv sync --frozen --no-dev --no-install-project
+COPY dedupe ./dedupe
+COPY sql ./sql
+RUN uv sync --frozen --no-dev
+
+RUN useradd --create-home --uid 50000 airflow && mkdir -p /opt/airflow /data \
+    && chown -R airflow /opt/airflow /data
+USER airflow
+ENV AIRFLOW_HOME=/opt/airflow
