@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install demo test lint format bench bench-accuracy clean
+.PHONY: help install demo test lint format bench bench-accuracy clean model
 
 help:
 	@echo "make demo   - generate sample council data and run the nightly DAG in-process"
@@ -41,3 +41,10 @@ test: lint
 
 clean:
 	rm -rf data airflow_home .pytest_cache .ruff_cache
+
+# The packaged default model: trained on a generated council the tests never use.
+MODEL_SEED := 7
+model: install
+	$(RUN) golden-record generate --people 20000 --seed $(MODEL_SEED) --out data/model-training
+	$(RUN) golden-record canonical --data data/model-training --out data/model-training/persons.parquet
+	$(RUN) golden-record train --input data/model-training/persons.parquet --output dedupe/models/default_model.json

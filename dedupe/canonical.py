@@ -59,8 +59,15 @@ def conform(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         if empty.any():
             position = int(empty.to_numpy().nonzero()[0][0])
             raise CanonicalContractError(f"{source}: record at position {position} has no {column}")
-    duplicated = out["source_record_id"].duplicated()
+    duplicated = out.duplicated(["source_system", "source_record_id"])
     if duplicated.any():
-        record_id = out.loc[duplicated, "source_record_id"].iloc[0]
-        raise CanonicalContractError(f"{source}: source_record_id {record_id} appears twice")
+        row = out.loc[duplicated].iloc[0]
+        raise CanonicalContractError(
+            f"{source}: record {row['source_system']}:{row['source_record_id']} appears twice"
+        )
     return out.reset_index(drop=True)
+
+
+def conform_all(frame: pd.DataFrame, name: str = "input") -> pd.DataFrame:
+    """:func:`conform` for records from any number of source systems at once."""
+    return conform(frame, name)

@@ -46,6 +46,20 @@ def generate(
     )
 
 
+@app.command()
+def canonical(
+    data: Annotated[Path, typer.Option(help="Generated data folder.")],
+    out: Annotated[Path, typer.Option(help="Parquet file of canonical person records.")],
+) -> None:
+    """Read a generated council through the real extractors into canonical records."""
+    from dedupe.atomic import write_parquet
+    from dedupe.generate.canonical_sample import canonical_records
+
+    records = canonical_records(data)
+    write_parquet(records, out)
+    typer.echo(f"{len(records)} canonical person records → {out}")
+
+
 def _read_records(path: Path):
     import pandas as pd
 
@@ -75,29 +89,28 @@ def train(
 @app.command()
 def match(
     input: Annotated[Path, typer.Option(help="Canonical person records (.csv or .parquet).")],
-    output_dir: Annotated[Path, typer.Option(help="Folder for xref.parquet and pairs.")],
+    output_dir: Annotated[Path, typer.Option(help="Folder for xref.parquet and review_pairs.")],
     model: Annotated[
         Path | None, typer.Option(help="Model JSON; the packaged one if omitted.")
     ] = None,
+    auto_match: Annotated[float, typer.Option(help="Auto-match threshold.")] = 0.99,
+    review: Annotated[float, typer.Option(help="Lower edge of the clerical-review band.")] = 0.80,
 ) -> None:
     """Standardise, predict and cluster canonical records without Airflow."""
     from dedupe.atomic import write_parquet
-    from dedupe.canonical import conform
-    from dedupe.golden import assign_golden_ids, cross_reference
-    from dedupe.matching.inference import load_model, predict_and_cluster
-    from dedupe.standardise import standardise
+    from dedupe.match import match_records
+    from dedupe.matching.inference import Thresholds
 
-    records = conform(_read_records(input), str(input))
-    result = predict_and_cluster(standardise(records), load_model(model))
-    membership = assign_golden_ids(result.clusters)
-    xref = cross_reference(membership).merge(
-        membership[["golden_id", "cluster_id"]].drop_duplicates(), on="golden_id"
+    records = _read_records(input)
+    output = match_records(
+        records, model_path=model, thresholds=Thresholds(auto_match=auto_match, review=review)
     )
-    write_parquet(xref, output_dir / "xref.parquet")
-    write_parquet(result.pairs, output_dir / "pairs.parquet")
+    write_parquet(output.xref, output_dir / "xref.parquet")
+    write_parquet(output.review_pairs, output_dir / "review_pairs.parquet")
+    write_parquet(output.result.pairs, output_dir / "scored_pairs.parquet")
     typer.echo(
-        f"{len(records)} records → {xref['golden_id'].nunique()} clusters; "
-        f"wrote {output_dir / 'xref.parquet'}"
+        f"{len(output.xref)} records → {output.xref['cluster_id'].nunique()} clusters, "
+        f"{len(output.review_pairs)} pairs for review; wrote {output_dir}"
     )
 
 
@@ -112,10 +125,11 @@ def evaluate(
     from dedupe.evaluation import merged_hard_cases, pairwise_scores
 
     result = pd.read_parquet(xref)
+    entity = "golden_id" if "golden_id" in result.columns else "cluster_id"
     labels = pd.read_csv(truth / "truth" / "ground_truth.csv", dtype="string")
     labelled = result.merge(labels, on=["source_system", "source_record_id"])
-    scores = pairwise_scores(labelled, "golden_id", "person_id").as_dict()
-    merged = merged_hard_cases(labelled, pd.read_csv(truth / "truth" / "hard_cases.csv"))
+    scores = pairwise_scores(labelled, entity, "person_id").as_dict()
+    merged = merged_hard_cases(labelled, pd.read_csv(truth / "truth" / "hard_cases.csv"), entity)
     scores["hard_cases_merged"] = merged["relation"].value_counts().to_dict()
     typer.echo(json.dumps(scores, indent=2))
 

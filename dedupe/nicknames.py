@@ -43,6 +43,11 @@ def _uk_formals_of() -> dict[str, frozenset[str]]:
     return {name: frozenset(formals) for name, formals in table.items()}
 
 
+def uk_nicknames_of(name: str) -> frozenset[str]:
+    """Only the packaged UK forms for a formal forename."""
+    return _uk_nicknames_of().get(name.strip().lower(), frozenset())
+
+
 @cache
 def nicknames_of(name: str) -> frozenset[str]:
     """Informal forms of a formal forename, lower-case (``'robert'`` → ``{'bob', ...}``)."""

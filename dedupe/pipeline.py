@@ -49,7 +49,7 @@ def load_canonical(run_key: str, root: Path | None = None) -> pd.DataFrame:
 
 
 def standardise(run_key: str, run_date: date, root: Path | None = None) -> dict:
-    from dedupe.standardise import standardise as standardise_records
+    from dedupe.match import standardise_records
 
     canonical = load_canonical(run_key, root)
     standardised = standardise_records(canonical, as_of=run_date)
@@ -59,25 +59,28 @@ def standardise(run_key: str, run_date: date, root: Path | None = None) -> dict:
     return {
         "records": len(standardised),
         "by_source": canonical["source_system"].value_counts().to_dict(),
+        "invalid_postcodes": int((~standardised["postcode_valid"]).sum()),
     }
 
 
 def match(run_key: str, root: Path | None = None, model_path: Path | None = None) -> dict:
-    from dedupe.matching.inference import load_model, predict_and_cluster
+    """Predict and cluster the run's standardised records with the stored model."""
+    from dedupe.match import match_standardised
 
     standardised = pd.read_parquet(
         _stage_dir(run_key, "standardised", root) / "standardised.parquet"
     )
-    result = predict_and_cluster(standardised, load_model(model_path))
+    output = match_standardised(standardised, model_path=model_path)
     out = _stage_dir(run_key, "match", root)
-    write_parquet(result.pairs, out / "pairs.parquet")
-    write_parquet(result.clusters, out / "clusters.parquet")
-    sizes = result.clusters.groupby("cluster_id").size()
+    write_parquet(output.result.pairs, out / "scored_pairs.parquet")
+    write_parquet(output.xref, out / "xref.parquet")
+    write_parquet(output.review_pairs, out / "review_pairs.parquet")
+    sizes = output.xref.groupby("cluster_id").size()
     return {
-        "records": len(result.clusters),
+        "records": len(output.xref),
         "clusters": int(sizes.size),
-        "scored_pairs": len(result.pairs),
-        "guarded_pairs": int(result.pairs["guarded"].sum()),
+        "scored_pairs": len(output.result.pairs),
+        "review_pairs": len(output.review_pairs),
         "largest_cluster": int(sizes.max()) if sizes.size else 0,
     }
 
@@ -88,7 +91,14 @@ def build_golden(run_key: str, root: Path | None = None) -> dict:
     stage = _stage_dir(run_key, "standardised", root)
     canonical = pd.read_parquet(stage / "canonical.parquet")
     standardised = pd.read_parquet(stage / "standardised.parquet")
-    clusters = pd.read_parquet(_stage_dir(run_key, "match", root) / "clusters.parquet")
+    xref = pd.read_parquet(_stage_dir(run_key, "match", root) / "xref.parquet")
+    clusters = pd.DataFrame(
+        {
+            "unique_id": xref["source_system"] + ":" + xref["source_record_id"],
+            "cluster_id": xref["cluster_id"],
+            "cluster_match_probability": xref["match_probability"],
+        }
+    )
     membership = assign_golden_ids(clusters)
     golden = build_golden_records(presentable(canonical, standardised), membership)
     xref = cross_reference(membership)

@@ -35,6 +35,80 @@ _NI_NUMBER = re.compile(
 )
 _UPRN = re.compile(r"^[0-9]{1,12}$")
 
+# Words that are not part of a person's name but turn up in name fields.
+TITLES = frozenset(
+    {
+        "mr",
+        "mrs",
+        "miss",
+        "ms",
+        "mx",
+        "dr",
+        "prof",
+        "professor",
+        "rev",
+        "revd",
+        "reverend",
+        "sir",
+        "dame",
+        "lady",
+        "lord",
+        "master",
+        "fr",
+        "sr",
+        "sister",
+        "capt",
+        "cllr",
+        "hon",
+    }
+)
+SUFFIXES = frozenset(
+    {
+        "jr",
+        "jnr",
+        "junior",
+        "sr",
+        "snr",
+        "senior",
+        "ii",
+        "iii",
+        "iv",
+        "esq",
+        "obe",
+        "mbe",
+        "cbe",
+        "kbe",
+        "phd",
+        "deceased",
+        "decd",
+        "dec",
+    }
+)
+# Surname particles that say nothing on their own when comparing parts of a surname.
+SURNAME_PARTICLES = frozenset(
+    {
+        "de",
+        "da",
+        "di",
+        "du",
+        "del",
+        "della",
+        "der",
+        "den",
+        "la",
+        "le",
+        "van",
+        "von",
+        "st",
+        "bin",
+        "ibn",
+        "al",
+        "el",
+        "mac",
+        "o",
+    }
+)
+
 MATCH_COLUMNS = (
     "unique_id",
     "source_system",
@@ -43,6 +117,7 @@ MATCH_COLUMNS = (
     "first_name_variants",
     "middle_names",
     "surname",
+    "surname_parts",
     "date_of_birth",
     "postcode",
     "postcode_valid",
@@ -77,15 +152,57 @@ def name(values: pd.Series) -> pd.Series:
     return cleaned.mask(cleaned == "")
 
 
+def without_titles_and_suffixes(values: pd.Series) -> pd.Series:
+    """Drop leading titles (``mr``, ``dr``…) and trailing suffixes (``jr``, ``obe``…).
+
+    A title or suffix is only dropped when a real name word remains, so a surname that
+    happens to be ``Lord`` survives.
+    """
+
+    def clean(text: str) -> str:
+        words = text.split(" ")
+        while len(words) > 1 and words[0] in TITLES:
+            words.pop(0)
+        while len(words) > 1 and words[-1] in SUFFIXES:
+            words.pop()
+        return " ".join(words)
+
+    return values.map(clean, na_action="ignore").astype("string")
+
+
 def first_token(values: pd.Series) -> pd.Series:
     return values.str.split(" ", n=1).str[0]
+
+
+def surname_parts(surnames: pd.Series) -> pd.Series:
+    """The parts of a double-barrelled or multi-word surname, particles left out.
+
+    ``smith-jones`` → ``[jones, smith]``, so Smith-Jones can be matched to Smith or Jones
+    per part while the whole surname is still compared as one.
+    """
+    distinct = surnames.dropna().unique()
+    table = {
+        s: sorted({p for p in re.split(r"[- ]", s) if p and p not in SURNAME_PARTICLES} or {s})
+        for s in distinct
+    }
+    return _list_column(surnames, table)
 
 
 def name_variants(first_names: pd.Series) -> pd.Series:
     """Each forename with the formal names it may be short for (Bob → bob, robert)."""
     distinct = first_names.dropna().unique()
     table = {n: sorted({n, *formal_names_of(n)}) for n in distinct}
-    return first_names.map(table, na_action="ignore")
+    return _list_column(first_names, table)
+
+
+def _list_column(values: pd.Series, table: dict[str, list[str]]) -> pd.Series:
+    # Plain Python lists: pandas would infer an Arrow list dtype that does not survive a
+    # round trip through Parquet.
+    return pd.Series(
+        [table.get(v) if isinstance(v, str) else None for v in values.astype(object)],
+        index=values.index,
+        dtype=object,
+    )
 
 
 def date_of_birth(values: pd.Series, as_of: date | None = None) -> pd.Series:
@@ -103,7 +220,10 @@ def date_of_birth(values: pd.Series, as_of: date | None = None) -> pd.Series:
         format="%d/%m/%Y",
         errors="coerce",
     )
-    parsed = iso.fillna(uk)
+    compact = pd.to_datetime(
+        text.where(text.str.match(r"^(19|20)\d{6}$")), format="%Y%m%d", errors="coerce"
+    )
+    parsed = iso.fillna(uk).fillna(compact)
     today = pd.Timestamp(as_of or date.today())
     plausible = (parsed <= today) & (parsed >= today - pd.DateOffset(years=120))
     out = parsed.where(plausible).dt.strftime("%Y-%m-%d").astype("string")
@@ -157,9 +277,19 @@ def uprn(values: pd.Series) -> pd.Series:
     return compact.where(valid).str.lstrip("0").replace("", pd.NA)
 
 
-def address_key(line_1: pd.Series) -> pd.Series:
-    """First address line, lower-case, punctuation and 'flat' wording removed."""
-    text = line_1.astype("string").str.lower()
+_SUB_BUILDING = r"^\s*(flat|apartment|apt|unit|room|suite)\s*[0-9a-z]{1,5}\s*$"
+
+
+def address_key(line_1: pd.Series, line_2: pd.Series) -> pd.Series:
+    """The street line, lower-case without punctuation or 'flat' wording.
+
+    Where the first line is only a flat ('Flat 3'), the next line holds the street, so
+    'Flat 3' + '12 High Street' and 'Flat 3, 12 High Street' give the same key.
+    """
+    first = line_1.astype("string")
+    only_flat = first.str.lower().str.match(_SUB_BUILDING).fillna(False).astype(bool)
+    text = first.where(~only_flat, first + " " + line_2.astype("string").fillna(""))
+    text = text.str.lower()
     text = text.str.replace(r"[^a-z0-9 ]", " ", regex=True).str.replace(r"\bflat\b", "", regex=True)
     text = text.str.replace(r"\s+", " ", regex=True).str.strip()
     return text.mask(text == "")
@@ -167,7 +297,10 @@ def address_key(line_1: pd.Series) -> pd.Series:
 
 def standardise(canonical: pd.DataFrame, as_of: date | None = None) -> pd.DataFrame:
     """Canonical person records → the columns in :data:`MATCH_COLUMNS`."""
-    first = first_token(name(canonical["first_name"]))
+    forenames = without_titles_and_suffixes(name(canonical["first_name"]))
+    # A forename field holding only a title ('Mr') holds no forename.
+    first = first_token(forenames.mask(forenames.isin(TITLES)))
+    surname = without_titles_and_suffixes(name(canonical["surname"]))
     postcodes, postcode_valid = postcode(canonical["postcode"])
     out = pd.DataFrame(
         {
@@ -177,13 +310,14 @@ def standardise(canonical: pd.DataFrame, as_of: date | None = None) -> pd.DataFr
             "first_name": first,
             "first_name_variants": name_variants(first),
             "middle_names": name(canonical["middle_names"]),
-            "surname": name(canonical["surname"]),
+            "surname": surname,
+            "surname_parts": surname_parts(surname),
             "date_of_birth": date_of_birth(canonical["date_of_birth"], as_of),
             "postcode": postcodes,
             "postcode_valid": postcode_valid,
             "email": email(canonical["email"]),
             "phone": phone(canonical["phone"]),
-            "address_key": address_key(canonical["address_line_1"]),
+            "address_key": address_key(canonical["address_line_1"], canonical["address_line_2"]),
             "uprn": uprn(canonical["uprn"]),
             "ni_number": ni_number(canonical["ni_number"]),
         }

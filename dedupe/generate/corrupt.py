@@ -6,7 +6,7 @@ import random
 import string
 from datetime import date
 
-from dedupe.nicknames import nicknames_of
+from dedupe.nicknames import nicknames_of, uk_nicknames_of
 
 PLACEHOLDER_EMAILS = ("test@test.com", "noemail@noemail.com", "none@none.com")
 PLACEHOLDER_PHONES = ("07777777777", "00000000000", "01234567890")
@@ -30,7 +30,15 @@ def typo(value: str, rng: random.Random) -> str:
 
 
 def nickname(first_name: str, rng: random.Random) -> str:
-    options = sorted(nicknames_of(first_name))
+    """A nickname people really use: the UK list first, else a same-initial form.
+
+    The US genealogy list behind ``nicknames`` holds rare forms (Ronny for Cameron) that
+    no council clerk would type, so only its forms sharing the initial are used.
+    """
+    key = first_name.lower()
+    options = sorted(uk_nicknames_of(key)) or sorted(
+        n for n in nicknames_of(key) if n[0] == key[0] and len(n) >= 3
+    )
     if not options:
         return first_name
     return rng.choice(options).title()

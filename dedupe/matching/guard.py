@@ -2,21 +2,124 @@
 
 Members of a household share UPRN, postcode, landline, surname and sometimes an email,
 so Fellegi-Sunter's independence assumption fails for them and their shared evidence can
-outweigh a different forename or date of birth. A pair whose forenames plainly disagree,
-or whose dates of birth plainly disagree, is therefore never auto-matched, however high
-its score: spouses, twins and a parent and child with the same name stay apart.
+outweigh a different forename or date of birth. Two records *conflict* when their
+forenames plainly disagree or their dates of birth plainly disagree (both present); the
+clustering never puts conflicting records in one cluster, however high a score links
+them, so spouses, twins and a parent and child with the same name stay apart. Such pairs
+go to clerical review instead.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
+from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
-# Splink numbers a comparison's levels from the else level (0) upwards; null is -1.
-ELSE_LEVEL = 0
+# As in the model's first-name comparison: below this, forenames are not 'similar'.
+SIMILAR_FORENAME = 0.8
 
 
-def blocked_by_guard(pairs: pd.DataFrame) -> pd.Series:
-    """True for pairs the guard keeps from auto-matching (needs ``gamma_*`` columns)."""
-    forenames_differ = pairs["gamma_first_name"] == ELSE_LEVEL
-    birth_dates_differ = pairs["gamma_date_of_birth"] == ELSE_LEVEL
-    return forenames_differ | birth_dates_differ
+@dataclass(frozen=True)
+class PersonKeys:
+    """The fields a conflict is judged on, one tuple per record, by position."""
+
+    first_name: list
+    variants: list
+    surname: list
+    date_of_birth: list
+
+    @classmethod
+    def from_records(cls, records: pd.DataFrame) -> PersonKeys:
+        def column(name: str) -> list:
+            values = records[name].astype(object)
+            return values.where(values.notna(), None).tolist()
+
+        return cls(
+            first_name=column("first_name"),
+            variants=[set(v) if v is not None else set() for v in column("first_name_variants")],
+            surname=column("surname"),
+            date_of_birth=column("date_of_birth"),
+        )
+
+
+def forenames_conflict(keys: PersonKeys, a: int, b: int) -> bool:
+    first_a, first_b = keys.first_name[a], keys.first_name[b]
+    if first_a is None or first_b is None or first_a == first_b:
+        return False
+    if (len(first_a) == 1 or len(first_b) == 1) and first_a[0] == first_b[0]:
+        return False
+    if first_a == keys.surname[b] or first_b == keys.surname[a]:
+        return False  # forename and surname swapped in one record
+    if keys.variants[a] & keys.variants[b]:
+        return False  # nickname and formal name
+    if DamerauLevenshtein.distance(first_a, first_b) <= 1:
+        return False  # one slip of the keyboard, which Jaro-Winkler punishes in short names
+    return JaroWinkler.similarity(first_a, first_b) < SIMILAR_FORENAME
+
+
+def birth_dates_conflict(keys: PersonKeys, a: int, b: int) -> bool:
+    dob_a, dob_b = keys.date_of_birth[a], keys.date_of_birth[b]
+    if dob_a is None or dob_b is None or dob_a == dob_b:
+        return False
+    if DamerauLevenshtein.distance(dob_a, dob_b) <= 1:
+        return False  # one mistyped digit
+    day_month_swapped = (
+        dob_a[:4] == dob_b[:4] and dob_a[5:7] == dob_b[8:10] and dob_a[8:10] == dob_b[5:7]
+    )
+    return not day_month_swapped
+
+
+def conflict(keys: PersonKeys, a: int, b: int) -> bool:
+    return forenames_conflict(keys, a, b) or birth_dates_conflict(keys, a, b)
+
+
+def namesakes_without_birth_date(records: pd.DataFrame) -> pd.Series:
+    """Records that cannot be told from a namesake living at the same postcode.
+
+    Where one forename, surname and postcode carry two different years of birth, two
+    people of that name live there (a father and his junior); a record of that name there
+    without a date of birth could be either, so no link of it is taken automatically.
+    """
+    key = ["first_name", "surname", "postcode"]
+    known = records.dropna(subset=[*key, "date_of_birth"])
+    years = known["date_of_birth"].str[:4]
+    namesakes = years.groupby([known[k] for k in key]).nunique()
+    namesakes = namesakes[namesakes > 1].index
+    index = pd.MultiIndex.from_frame(records[key].astype(object))
+    return pd.Series(index.isin(namesakes), index=records.index) & records["date_of_birth"].isna()
+
+
+def _both(pairs: pd.DataFrame, column: str) -> pd.Series:
+    return pairs[f"{column}_l"].notna() & pairs[f"{column}_r"].notna()
+
+
+def household_evidence_only(pairs: pd.DataFrame) -> pd.Series:
+    """Scored pairs whose personal details disagree and none agree.
+
+    Name, address, surname and a landline are shared by a household; a date of birth,
+    an email, a mobile and an NI number belong to one person. A link resting on household
+    evidence while the personal details it can compare all disagree is never auto-matched.
+    UK mobiles start +447; other numbers are treated as a household's landline.
+    """
+    mobile_l = pairs["phone_l"].astype("string").str.startswith("+447").fillna(False)
+    mobile_r = pairs["phone_r"].astype("string").str.startswith("+447").fillna(False)
+    both_mobile = mobile_l & mobile_r
+    dob_both, email_both, ni_both = (
+        _both(pairs, c) for c in ("date_of_birth", "email", "ni_number")
+    )
+    # Levels from the model: date of birth exact/one digit/day-month swapped are >= 2;
+    # email exact or same user name >= 1; NI exact is 1.
+    agree = (
+        (dob_both & (pairs["gamma_date_of_birth"] >= 2))
+        | (email_both & (pairs["gamma_email"] >= 1))
+        | (both_mobile & (pairs["phone_l"] == pairs["phone_r"]))
+        | (ni_both & (pairs["gamma_ni_number"] >= 1))
+    )
+    disagree = (
+        (dob_both & (pairs["gamma_date_of_birth"] < 2))
+        | (email_both & (pairs["gamma_email"] < 1))
+        | (both_mobile & (pairs["phone_l"] != pairs["phone_r"]))
+        | (ni_both & (pairs["gamma_ni_number"] < 1))
+    )
+    return (disagree & ~agree).fillna(False).astype(bool)

@@ -1,7 +1,15 @@
 """Score and cluster standardised records with a stored model (nightly; never trains).
 
-Returns every scored pair above a floor (for review and explanations later) and each
-record's cluster, with the match probability that joined it to its cluster.
+Three bands, by match probability:
+
+* **auto-match** (at or above ``Thresholds.auto_match``): linked, then clustered without
+  joining conflicting records (:mod:`dedupe.matching.clustering`);
+* **clerical review** (from ``Thresholds.review`` up to auto-match), plus auto-match links
+  the clustering refused: a match here "may indicate an inconsistency" and nothing is
+  assumed until a person checks it;
+* **non-match** below ``Thresholds.review``: not kept.
+
+The thresholds and the precision/recall curve behind them are in ``docs/thresholds.md``.
 """
 
 from __future__ import annotations
@@ -13,85 +21,138 @@ from typing import Any
 
 import pandas as pd
 from splink import Linker
-from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from dedupe.matching.backend import default_db_api, register
-from dedupe.matching.guard import blocked_by_guard
+from dedupe.matching.clustering import cluster_without_conflicts
+from dedupe.matching.guard import household_evidence_only
 from dedupe.matching.model import DEFAULT_MODEL_PATH
+from dedupe.standardise import MATCH_COLUMNS
 
-AUTO_MATCH_PROBABILITY = 0.99
-PAIR_FLOOR_PROBABILITY = 0.5
+PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+REVIEW_COLUMNS = [*PAIR_COLUMNS, "reason"]
 
 
 class ModelError(ValueError):
     """The model file is missing, unreadable or not a model for these records."""
 
 
-PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight", "guarded"]
+@dataclass(frozen=True)
+class Thresholds:
+    auto_match: float = 0.99
+    review: float = 0.80
+
+    def __post_init__(self) -> None:
+        if not 0 < self.review <= self.auto_match <= 1:
+            raise ValueError("thresholds must satisfy 0 < review <= auto_match <= 1")
 
 
 @dataclass
 class MatchResult:
-    pairs: pd.DataFrame  # PAIR_COLUMNS; ``guarded`` pairs never auto-match
+    pairs: pd.DataFrame  # every pair scored at or above the review threshold, with detail
     clusters: pd.DataFrame  # unique_id, cluster_id, cluster_match_probability
+    review_pairs: pd.DataFrame  # REVIEW_COLUMNS
+
+    @property
+    def links(self) -> pd.DataFrame:
+        return self.pairs[PAIR_COLUMNS]
 
 
 def load_model(path: Path | None = None) -> dict:
+    """Read a model file and check it is a Splink model over this project's columns."""
     path = Path(path or DEFAULT_MODEL_PATH)
     try:
         model = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
         raise ModelError(f"model file not found: {path}") from exc
-    except json.JSONDecodeError as exc:
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise ModelError(f"model file {path} is not valid JSON: {exc}") from exc
-    if not isinstance(model, dict) or "comparisons" not in model:
-        raise ModelError(f"model file {path} is not a Splink model (no 'comparisons')")
+    if not isinstance(model, dict) or not isinstance(model.get("comparisons"), list):
+        raise ModelError(f"model file {path} is not a Splink model (no 'comparisons' list)")
+    if model.get("link_type") != "dedupe_only" or model.get("unique_id_column_name") != "unique_id":
+        raise ModelError(f"model file {path} is not a dedupe model keyed on unique_id")
+    unknown = sorted(_columns_used(model) - set(MATCH_COLUMNS))
+    if unknown:
+        raise ModelError(
+            f"model file {path} compares columns this pipeline does not produce: "
+            f"{', '.join(unknown)} (a model from another schema?)"
+        )
     return model
+
+
+def _columns_used(model: dict) -> set[str]:
+    import re
+
+    used = set()
+    for comparison in model["comparisons"]:
+        for level in comparison.get("comparison_levels", []):
+            sql = level.get("sql_condition", "")
+            used |= set(re.findall(r"\b([a-z_][a-z0-9_]*)_[lr]\b", sql))
+    return used - {"unique_id"}
+
+
+def _empty_result() -> MatchResult:
+    return MatchResult(
+        pairs=pd.DataFrame(columns=PAIR_COLUMNS),
+        clusters=pd.DataFrame(columns=["unique_id", "cluster_id", "cluster_match_probability"]),
+        review_pairs=pd.DataFrame(columns=REVIEW_COLUMNS),
+    )
+
+
+def score(
+    records: pd.DataFrame, model: dict, threshold: float, db_api: Any = None, linker_out=None
+) -> pd.DataFrame:
+    """Every blocked pair at or above ``threshold``, with Splink's detail columns."""
+    db_api = db_api or default_db_api()
+    linker = Linker(register(db_api, records), model, log_level=None)
+    if linker_out is not None:
+        linker_out.append(linker)
+    scored = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    return scored.as_pandas_dataframe()
 
 
 def predict_and_cluster(
     records: pd.DataFrame,
     model: dict,
     *,
-    threshold: float = AUTO_MATCH_PROBABILITY,
+    thresholds: Thresholds | None = None,
+    cannot_link: set[frozenset[str]] | None = None,
     db_api: Any = None,
 ) -> MatchResult:
+    thresholds = thresholds or Thresholds()
     if records.empty:
-        return MatchResult(
-            pairs=pd.DataFrame(columns=PAIR_COLUMNS),
-            clusters=pd.DataFrame(columns=["unique_id", "cluster_id", "cluster_match_probability"]),
-        )
-    db_api = db_api or default_db_api()
-    linker = Linker(register(db_api, records), model, log_level=None)
-    scored = linker.inference.predict(
-        threshold_match_probability=PAIR_FLOOR_PROBABILITY, warning_mode="never"
-    )
-    pairs = scored.as_pandas_dataframe()
-    pairs["guarded"] = blocked_by_guard(pairs)
-    pairs = pairs[PAIR_COLUMNS]
-    edges = pairs.loc[~pairs["guarded"] & (pairs["match_probability"] >= threshold)]
-    clustered = cluster_pairwise_predictions_at_threshold(
-        records[["unique_id"]],
-        edges[["unique_id_l", "unique_id_r", "match_probability"]],
-        db_api,
-        node_id_column_name="unique_id",
-        threshold_match_probability=threshold,
-    )
-    clusters = clustered.as_pandas_dataframe()[["unique_id", "cluster_id"]]
-    clusters = clusters.merge(
-        _strongest_link(pairs, clusters, threshold), on="unique_id", how="left"
-    )
-    return MatchResult(pairs=pairs.reset_index(drop=True), clusters=clusters)
+        return _empty_result()
+    if records["unique_id"].duplicated().any():
+        duplicate = records.loc[records["unique_id"].duplicated(), "unique_id"].iloc[0]
+        raise ValueError(f"record {duplicate} appears more than once in the input")
+    pairs = score(records, model, thresholds.review, db_api)
+    high = pairs["match_probability"] >= thresholds.auto_match
+    household_only = high & household_evidence_only(pairs)
+    auto = high & ~household_only
+    clustering = cluster_without_conflicts(records, pairs.loc[auto, PAIR_COLUMNS], cannot_link)
 
-
-def _strongest_link(pairs: pd.DataFrame, clusters: pd.DataFrame, threshold: float) -> pd.DataFrame:
-    """Per record, the highest match probability among its links inside its cluster."""
-    linked = pairs[~pairs["guarded"] & (pairs["match_probability"] >= threshold)]
-    both_ends = pd.concat(
-        [
-            linked.rename(columns={"unique_id_l": "unique_id"})[["unique_id", "match_probability"]],
-            linked.rename(columns={"unique_id_r": "unique_id"})[["unique_id", "match_probability"]],
-        ]
+    cluster_of = clustering.clusters.set_index("unique_id")["cluster_id"]
+    apart = (
+        cluster_of.reindex(pairs["unique_id_l"]).to_numpy()
+        != cluster_of.reindex(pairs["unique_id_r"]).to_numpy()
     )
-    best = both_ends.groupby("unique_id", as_index=False)["match_probability"].max()
-    return best.rename(columns={"match_probability": "cluster_match_probability"})
+    review = pairs.loc[apart, PAIR_COLUMNS].copy()
+    review["reason"] = "review band"
+    refused = clustering.refused
+    reasons = {
+        "conflict": "auto-match refused: forenames or dates of birth conflict in the cluster",
+        "ambiguous": "auto-match refused: record fits two people who conflict",
+    }
+    refused_reason = pd.Series(
+        refused["reason"].map(reasons).to_numpy(),
+        index=pd.MultiIndex.from_arrays([refused["unique_id_l"], refused["unique_id_r"]]),
+    )
+    key = pd.MultiIndex.from_arrays([review["unique_id_l"], review["unique_id_r"]])
+    review["reason"] = refused_reason.reindex(key).fillna("review band").to_numpy()
+    household_keys = pd.MultiIndex.from_frame(
+        pairs.loc[household_only, ["unique_id_l", "unique_id_r"]]
+    )
+    review.loc[key.isin(household_keys), "reason"] = (
+        "auto-match refused: only household details agree; personal details differ"
+    )
+    review = review.sort_values("match_probability", ascending=False).reset_index(drop=True)
+    return MatchResult(pairs=pairs, clusters=clustering.clusters, review_pairs=review)

@@ -33,7 +33,13 @@ def _first_name():
         comparison_levels=[
             cll.NullLevel("first_name"),
             cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
+            cll.ColumnsReversedLevel("first_name", "surname", symmetrical=True).configure(
+                label_for_charts="Forename and surname swapped"
+            ),
             cll.JaroWinklerLevel("first_name", 0.92),
+            cll.DamerauLevenshteinLevel("first_name", 1).configure(
+                label_for_charts="One letter differs"
+            ),
             cll.ArrayIntersectLevel("first_name_variants", 1).configure(
                 label_for_charts="Nickname or formal form"
             ),
@@ -54,7 +60,13 @@ def _surname():
         comparison_levels=[
             cll.NullLevel("surname"),
             cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
+            cll.ColumnsReversedLevel("surname", "first_name", symmetrical=True).configure(
+                label_for_charts="Forename and surname swapped"
+            ),
             cll.JaroWinklerLevel("surname", 0.92),
+            cll.ArrayIntersectLevel("surname_parts", 1).configure(
+                label_for_charts="Shares a part of a double-barrelled surname"
+            ),
             cll.JaroWinklerLevel("surname", 0.8),
             cll.ElseLevel(),
         ],
