@@ -115,6 +115,41 @@ def match(
 
 
 @app.command()
+def explain(
+    match_dir: Annotated[
+        Path, typer.Option(help="Output of `match` (or a nightly run's match/ folder).")
+    ],
+    out: Annotated[Path, typer.Option(help="HTML page to write.")],
+    pair: Annotated[
+        tuple[str, str] | None,
+        typer.Option(help="Two record ids, each source_system:source_record_id."),
+    ] = None,
+    cluster: Annotated[str | None, typer.Option(help="A cluster_id from xref.parquet.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model JSON used for the match.")] = None,
+) -> None:
+    """Save Splink's waterfall chart for a pair or a cluster as an HTML page."""
+    import pandas as pd
+
+    from dedupe.matching.explain import pairs_for, pairs_in_cluster, waterfall_page
+    from dedupe.matching.inference import load_model
+
+    if (pair is None) == (cluster is None):
+        raise typer.BadParameter("give exactly one of --pair or --cluster")
+    scored = pd.read_parquet(match_dir / "scored_pairs.parquet")
+    if pair is not None:
+        pairs, title = pairs_for(scored, *pair), f"Why {pair[0]} and {pair[1]} match"
+    else:
+        xref = pd.read_parquet(match_dir / "xref.parquet")
+        members = xref.loc[xref["cluster_id"] == cluster]
+        if members.empty:
+            raise typer.BadParameter(f"no cluster {cluster} in {match_dir / 'xref.parquet'}")
+        ids = (members["source_system"] + ":" + members["source_record_id"]).tolist()
+        pairs, title = pairs_in_cluster(scored, ids), f"Why the records of cluster {cluster} match"
+    page = waterfall_page(pairs, load_model(model), title, out)
+    typer.echo(f"explanation of {len(pairs)} pair(s) → {page}")
+
+
+@app.command()
 def evaluate(
     xref: Annotated[Path, typer.Option(help="xref.parquet with source ids and golden_id.")],
     truth: Annotated[Path, typer.Option(help="Generated data folder holding truth/.")],

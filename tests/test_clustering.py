@@ -1,0 +1,157 @@
+"""Clustering never chains a household into one person; bands route doubt to review."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from dedupe.matching.clustering import cluster_without_conflicts
+from dedupe.matching.guard import (
+    PersonKeys,
+    conflict,
+    household_evidence_only,
+    namesakes_without_birth_date,
+)
+from dedupe.matching.inference import Thresholds
+
+
+def _records(rows) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        rows, columns=["unique_id", "first_name", "surname", "date_of_birth", "postcode"]
+    )
+    frame["first_name_variants"] = frame["first_name"].map(lambda n: [n] if n is not None else None)
+    return frame
+
+
+def _links(*edges) -> pd.DataFrame:
+    return pd.DataFrame(edges, columns=["unique_id_l", "unique_id_r", "match_probability"])
+
+
+def _together(clustering, a: str, b: str) -> bool:
+    cluster = clustering.clusters.set_index("unique_id")["cluster_id"]
+    return cluster[a] == cluster[b]
+
+
+def test_spouses_linked_through_a_shared_record_are_not_chained():
+    records = _records(
+        [
+            ("h1", "john", "smith", "1970-01-01", "AB1 2CD"),
+            ("h2", "john", "smith", None, "AB1 2CD"),
+            ("w1", "mary", "smith", "1972-05-05", "AB1 2CD"),
+        ]
+    )
+    # A wrong high link w1–h2 would chain wife into husband under connected components.
+    clustering = cluster_without_conflicts(
+        records, _links(("h1", "h2", 0.999), ("h2", "w1", 0.995))
+    )
+    assert _together(clustering, "h1", "h2")
+    assert not _together(clustering, "h1", "w1")
+    assert clustering.refused[["unique_id_l", "unique_id_r"]].values.tolist() == [["h2", "w1"]]
+
+
+def test_twins_share_everything_but_forenames_and_stay_apart():
+    records = _records(
+        [
+            ("a1", "jack", "jones", "2001-03-03", "CD3 4EF"),
+            ("b1", "emily", "jones", "2001-03-03", "CD3 4EF"),
+        ]
+    )
+    clustering = cluster_without_conflicts(records, _links(("a1", "b1", 0.9999)))
+    assert not _together(clustering, "a1", "b1")
+
+
+def test_a_record_that_fits_father_and_son_joins_neither():
+    records = _records(
+        [
+            ("father", "david", "mills", "1960-02-02", "EF5 6GH"),
+            ("son", "david", "mills", "1990-07-07", "EF5 6GH"),
+            ("nodob", "david", "mills", None, "EF5 6GH"),
+        ]
+    )
+    links = _links(("father", "nodob", 0.9995), ("nodob", "son", 0.999))
+    clustering = cluster_without_conflicts(records, links)
+    assert not _together(clustering, "father", "nodob")
+    assert not _together(clustering, "son", "nodob")
+    assert set(clustering.refused["reason"]) == {"ambiguous"}
+
+
+def test_namesakes_at_one_postcode_make_undated_records_ambiguous():
+    records = _records(
+        [
+            ("father", "david", "mills", "1960-02-02", "EF5 6GH"),
+            ("son", "david", "mills", "1990-07-07", "EF5 6GH"),
+            ("nodob", "david", "mills", None, "EF5 6GH"),
+            ("elsewhere", "david", "mills", None, "ZZ9 9ZZ"),
+        ]
+    )
+    assert namesakes_without_birth_date(records).tolist() == [False, False, True, False]
+
+
+@pytest.mark.parametrize(
+    ("first_a", "variants_a", "first_b", "variants_b", "dob_a", "dob_b", "conflicts"),
+    [
+        ("tom", ["thomas", "tom"], "thomas", ["thomas"], None, None, False),  # nickname
+        ("tom", ["tom"], "tm", ["tm"], None, None, False),  # one letter dropped
+        ("tom", ["tom"], "t", ["t"], None, None, False),  # initial
+        ("tom", ["tom"], "tom", ["tom"], "1980-01-10", "1980-10-01", False),  # day/month
+        ("tom", ["tom"], "tom", ["tom"], "1980-01-10", "1980-01-11", False),  # one digit
+        ("tom", ["tom"], "mary", ["mary"], None, None, True),
+        ("tom", ["tom"], "tom", ["tom"], "1960-02-02", "1990-07-07", True),
+    ],
+)
+def test_what_counts_as_a_conflict(
+    first_a, variants_a, first_b, variants_b, dob_a, dob_b, conflicts
+):
+    records = _records([("a", first_a, "young", dob_a, None), ("b", first_b, "young", dob_b, None)])
+    records["first_name_variants"] = pd.Series([variants_a, variants_b], dtype=object)
+    keys = PersonKeys.from_records(records)
+    assert conflict(keys, 0, 1) is conflicts
+
+
+def test_compatible_records_form_one_cluster():
+    records = _records(
+        [
+            ("a", "thomas", "young", "1980-01-10", None),
+            ("b", "tom", "young", None, None),
+            ("c", "t", "young", "1980-10-01", None),
+        ]
+    )
+    records["first_name_variants"] = pd.Series([["thomas"], ["thomas", "tom"], ["t"]], dtype=object)
+    clustering = cluster_without_conflicts(records, _links(("a", "b", 0.999), ("b", "c", 0.999)))
+    assert clustering.clusters["cluster_id"].nunique() == 1
+    assert clustering.refused.empty
+
+
+def test_cannot_link_pairs_are_honoured():
+    records = _records([("x", "ann", "lee", None, None), ("y", "ann", "lee", None, None)])
+    clustering = cluster_without_conflicts(
+        records, _links(("x", "y", 0.9999)), cannot_link={frozenset(("x", "y"))}
+    )
+    assert not _together(clustering, "x", "y")
+
+
+def test_household_evidence_alone_cannot_auto_match():
+    pairs = pd.DataFrame(
+        {
+            "date_of_birth_l": [None, "1980-01-01", None],
+            "date_of_birth_r": ["2007-12-02", "1980-01-01", None],
+            "email_l": ["a@x.org", None, None],
+            "email_r": ["b@x.org", None, None],
+            "phone_l": ["+447700900001", "+447700900001", "+441179000000"],
+            "phone_r": ["+447700900002", "+447700900002", "+441179000001"],
+            "ni_number_l": [None, None, None],
+            "ni_number_r": [None, None, None],
+            "gamma_date_of_birth": [-1, 4, -1],
+            "gamma_email": [0, -1, -1],
+            "gamma_ni_number": [-1, -1, -1],
+        }
+    )
+    # 1: emails and mobiles differ, nothing personal agrees → refused.
+    # 2: mobiles differ but the date of birth agrees → allowed.
+    # 3: only landlines, which a household shares → not personal evidence either way.
+    assert household_evidence_only(pairs).tolist() == [True, False, False]
+
+
+def test_thresholds_must_be_ordered():
+    with pytest.raises(ValueError, match="review <= auto_match"):
+        Thresholds(auto_match=0.8, review=0.9)
