@@ -66,7 +66,9 @@ def standardise(run_key: str, run_date: date, root: Path | None = None) -> dict:
 def match(run_key: str, root: Path | None = None, model_path: Path | None = None) -> dict:
     """Predict and cluster the run's standardised records with the stored model."""
     from dedupe.match import match_standardised
+    from dedupe.matching.registry import resolve
 
+    model_path = resolve(model_path, root)
     standardised = pd.read_parquet(
         _stage_dir(run_key, "standardised", root) / "standardised.parquet"
     )
@@ -82,7 +84,35 @@ def match(run_key: str, root: Path | None = None, model_path: Path | None = None
         "scored_pairs": len(output.result.pairs),
         "review_pairs": len(output.review_pairs),
         "largest_cluster": int(sizes.max()) if sizes.size else 0,
+        "model": model_path.name,
     }
+
+
+def latest_run_with_standardised(root: Path | None = None) -> str:
+    runs = paths.runs_root(root)
+    keys = (
+        sorted(
+            p.name
+            for p in runs.iterdir()
+            if (p / "standardised" / "standardised.parquet").is_file()
+        )
+        if runs.is_dir()
+        else []
+    )
+    if not keys:
+        raise FileNotFoundError(f"no nightly run with standardised records under {runs}")
+    return keys[-1]
+
+
+def train_model(run_date: date, run_key: str | None = None, root: Path | None = None) -> dict:
+    """Train a new model version on a nightly run's standardised records."""
+    from dedupe.matching.registry import train_version
+
+    run_key = run_key or latest_run_with_standardised(root)
+    standardised = pd.read_parquet(
+        _stage_dir(run_key, "standardised", root) / "standardised.parquet"
+    )
+    return train_version(standardised, trained_on=f"run {run_key}", run_date=run_date, root=root)
 
 
 def build_golden(run_key: str, root: Path | None = None) -> dict:

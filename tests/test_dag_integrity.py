@@ -22,7 +22,14 @@ def dagbag():
 
 def test_every_dag_imports_without_errors(dagbag):
     assert dagbag.import_errors == {}
-    assert "golden_record_nightly" in dagbag.dag_ids
+    assert {"golden_record_nightly", "golden_record_train"} <= set(dagbag.dag_ids)
+
+
+def test_training_is_its_own_rare_dag_and_nightly_never_trains(dagbag):
+    train = dagbag.dags["golden_record_train"]
+    assert train.catchup is False
+    assert train.schedule == "@monthly"
+    assert not any("train" in task_id for task_id in dagbag.dags["golden_record_nightly"].task_ids)
 
 
 def test_nightly_dag_shape(dagbag):

@@ -116,3 +116,36 @@ def test_bad_source_fails_its_task_keeps_other_extracts_and_leaves_crm_alone(
         assert (data / "runs" / "2026-11-03" / "raw" / f"{source}.parquet").is_file()
     assert not (data / "runs" / "2026-11-03" / "raw" / "waste.parquet").exists()
     assert crm.read_bytes() == b""
+
+
+def test_training_dag_writes_a_versioned_model_that_nightly_runs_then_load(
+    nightly_run, metadata_db, tmp_path, monkeypatch
+):
+    import json
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    from dedupe import pipeline
+    from dedupe.matching import registry
+
+    _, data, _ = nightly_run
+    root = tmp_path / "data"
+    shutil.copytree(
+        data / "runs" / RUN_KEY / "standardised", root / "runs" / RUN_KEY / "standardised"
+    )
+    monkeypatch.setenv("GOLDEN_RECORD_DATA", str(root))
+    assert registry.resolve(None, root).name == "default_model.json"
+
+    dag = DagBag(dag_folder=str(local_env.PROJECT_ROOT / "dags")).get_dag("golden_record_train")
+    dag_run = dag.test(logical_date=datetime(2026, 12, 1, tzinfo=timezone.utc))  # noqa: UP017
+    assert str(dag_run.state) == "success"
+
+    current = (root / "models" / "current").read_text().strip()
+    assert current.startswith("golden_model_20261201_")
+    meta = json.loads((root / "models" / current.replace(".json", ".meta.json")).read_text())
+    assert meta["trained_on"] == f"run {RUN_KEY}"
+    assert len(meta["training_fingerprint"]) == 64
+    for chart in meta["charts"].values():
+        assert (root / "models" / chart).read_text().startswith("<!DOCTYPE html>")
+    summary = pipeline.match(RUN_KEY, root)
+    assert summary["model"] == current

@@ -43,6 +43,7 @@ def train(
     seed: int = 42,
     max_pairs_for_u: float = 5e6,
     db_api: Any = None,
+    charts: bool = False,
 ) -> dict:
     """Train on standardised records and write the model and its metadata; return metadata."""
     db_api = db_api or default_db_api()
@@ -65,6 +66,9 @@ def train(
         )
     model = linker.misc.save_model_to_json()
     write_text(json.dumps(model, indent=2) + "\n", Path(model_path))
+    chart_files = {}
+    if charts:
+        chart_files = _write_parameter_charts(linker, Path(model_path))
     meta = {
         "model_schema_version": MODEL_SCHEMA_VERSION,
         "package_version": __version__,
@@ -72,6 +76,23 @@ def train(
         "training_records": len(records),
         "training_fingerprint": fingerprint(records),
         "seed": seed,
+        "charts": chart_files,
     }
     write_text(json.dumps(meta, indent=2) + "\n", metadata_path(Path(model_path)))
     return meta
+
+
+def _write_parameter_charts(linker: Linker, model_path: Path) -> dict[str, str]:
+    """Match weights and m/u parameter charts beside the model, as offline HTML."""
+    import vl_convert
+
+    charts = {
+        "match_weights": linker.visualisations.match_weights_chart(),
+        "m_u_parameters": linker.visualisations.m_u_parameters_chart(),
+    }
+    written = {}
+    for name, chart in charts.items():
+        path = model_path.with_name(f"{model_path.stem}.{name}.html")
+        write_text(vl_convert.vegalite_to_html(chart.chart_dict, bundle=True), path)
+        written[name] = path.name
+    return written

@@ -43,10 +43,26 @@ def standardise_run(ds: str | None) -> dict:
 
 def match_run(ds: str | None) -> dict:
     from dedupe import pipeline
+    from dedupe.matching import registry
 
     _run_date(ds)
     model = os.environ.get("GOLDEN_RECORD_MODEL")
-    return pipeline.match(ds, model_path=Path(model) if model else None)
+    return pipeline.match(ds, model_path=registry.resolve(Path(model) if model else None))
+
+
+def train_model_run(ds: str | None, run_key: str | None) -> dict:
+    from dedupe import pipeline
+
+    return pipeline.train_model(_run_date(ds), run_key)
+
+
+def promote_model_run(trained: dict, promote: bool) -> dict:
+    from dedupe.matching import registry
+
+    if not promote:
+        return {**trained, "promoted": False}
+    registry.promote(trained["model_file"])
+    return {**trained, "promoted": True}
 
 
 def build_golden_run(ds: str | None) -> dict:
