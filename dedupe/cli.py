@@ -66,7 +66,13 @@ def _read_records(path: Path):
     if path.suffix == ".parquet":
         return pd.read_parquet(path).astype("string")
     if path.suffix == ".csv":
-        return pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""])
+        try:
+            return pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""])
+        except UnicodeDecodeError as exc:
+            bad = exc.object[exc.start : exc.start + 1]
+            raise typer.BadParameter(
+                f"{path}: not UTF-8 text (byte {exc.start} is {bad!r}); save it as UTF-8"
+            ) from exc
     raise typer.BadParameter(f"{path}: expected a .csv or .parquet file of canonical records")
 
 

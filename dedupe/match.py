@@ -30,9 +30,12 @@ class MatchOutput:
 
 
 def _split_ids(frame: pd.DataFrame, column: str, suffix: str = "") -> pd.DataFrame:
-    parts = frame[column].str.split(":", n=1, expand=True)
+    ids = frame[column].astype("string")
     return pd.DataFrame(
-        {f"source_system{suffix}": parts[0], f"source_record_id{suffix}": parts[1]},
+        {
+            f"source_system{suffix}": ids.str.split(":", n=1).str[0],
+            f"source_record_id{suffix}": ids.str.split(":", n=1).str[1],
+        },
         index=frame.index,
     )
 

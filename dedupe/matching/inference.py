@@ -9,6 +9,12 @@ Three bands, by match probability:
   assumed until a person checks it;
 * **non-match** below ``Thresholds.review``: not kept.
 
+Before scoring, records whose comparable fields are all identical are scored once: the
+rest join their representative's cluster with probability 1. A group of more than
+``MAX_IDENTICAL`` identical records (a bulk load or placeholder data, not a person) is
+never merged: each stays on its own and the group is reported for review. A record with
+nothing to compare (no name, date of birth, contact or address) stays on its own.
+
 The thresholds and the precision/recall curve behind them are in ``docs/thresholds.md``.
 """
 
@@ -29,6 +35,12 @@ from dedupe.matching.model import DEFAULT_MODEL_PATH
 from dedupe.standardise import MATCH_COLUMNS
 
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+MAX_IDENTICAL = 25
+COMPARABLE = [
+    c
+    for c in MATCH_COLUMNS
+    if c not in ("unique_id", "source_system", "source_record_id", "postcode_valid")
+]
 REVIEW_COLUMNS = [*PAIR_COLUMNS, "reason"]
 
 
@@ -110,6 +122,16 @@ def score(
     return scored.as_pandas_dataframe()
 
 
+def _content_key(records: pd.DataFrame) -> pd.Series:
+    flat = (
+        records[COMPARABLE].astype(object).map(lambda v: "|".join(v) if isinstance(v, list) else v)
+    )
+    return pd.Series(
+        pd.util.hash_pandas_object(flat.astype("string"), index=False).to_numpy(),
+        index=records.index,
+    )
+
+
 def predict_and_cluster(
     records: pd.DataFrame,
     model: dict,
@@ -124,6 +146,72 @@ def predict_and_cluster(
     if records["unique_id"].duplicated().any():
         duplicate = records.loc[records["unique_id"].duplicated(), "unique_id"].iloc[0]
         raise ValueError(f"record {duplicate} appears more than once in the input")
+    records = records.reset_index(drop=True)
+    empty = records[COMPARABLE].isna().all(axis=1)
+    key = _content_key(records)
+    group_size = key.groupby(key).transform("size")
+    representative = records.groupby(key)["unique_id"].transform("min")
+    bulk = (group_size > MAX_IDENTICAL) & ~empty
+    scored_here = (records["unique_id"] == representative) & ~empty & ~bulk
+
+    result = _match_distinct(records[scored_here], model, thresholds, cannot_link, db_api)
+    cluster_of = result.clusters.set_index("unique_id")
+    copies = ~scored_here & ~empty & ~bulk
+    joined = pd.DataFrame(
+        {
+            "unique_id": records.loc[copies, "unique_id"].to_numpy(),
+            "cluster_id": cluster_of["cluster_id"].reindex(representative[copies]).to_numpy(),
+            "cluster_match_probability": 1.0,
+        }
+    )
+    alone = records.loc[empty | bulk, "unique_id"]
+    singletons = pd.DataFrame(
+        {"unique_id": alone, "cluster_id": alone, "cluster_match_probability": float("nan")}
+    )
+    clusters = pd.concat(
+        [c for c in (result.clusters, joined, singletons) if not c.empty], ignore_index=True
+    )
+    # A representative that got a lower-id copy still names the cluster by its lowest id.
+    clusters["cluster_id"] = clusters.groupby("cluster_id")["unique_id"].transform("min")
+    review = result.review_pairs
+    if bulk.any():
+        bulk_rows = records[bulk].groupby(key[bulk])["unique_id"].agg(["min", "max", "size"])
+        flagged = pd.DataFrame(
+            {
+                "unique_id_l": bulk_rows["min"].to_numpy(),
+                "unique_id_r": bulk_rows["max"].to_numpy(),
+                "match_probability": 1.0,
+                "match_weight": float("nan"),
+                "reason": [
+                    f"{n} identical records not merged: a bulk load or placeholder data?"
+                    for n in bulk_rows["size"]
+                ],
+            }
+        )
+        review = pd.concat([review, flagged], ignore_index=True)
+    return MatchResult(pairs=result.pairs, clusters=clusters, review_pairs=review)
+
+
+def _match_distinct(
+    records: pd.DataFrame,
+    model: dict,
+    thresholds: Thresholds,
+    cannot_link: set[frozenset[str]] | None,
+    db_api: Any,
+) -> MatchResult:
+    if len(records) < 2:
+        return MatchResult(
+            pairs=pd.DataFrame(columns=PAIR_COLUMNS),
+            clusters=pd.DataFrame(
+                {
+                    "unique_id": records["unique_id"],
+                    "cluster_id": records["unique_id"],
+                    "cluster_match_probability": float("nan"),
+                }
+            ),
+            review_pairs=pd.DataFrame(columns=REVIEW_COLUMNS),
+        )
+    records = records.reset_index(drop=True)
     pairs = score(records, model, thresholds.review, db_api)
     high = pairs["match_probability"] >= thresholds.auto_match
     household_only = high & household_evidence_only(pairs)

@@ -53,13 +53,16 @@ def train(
         recall=0.7,
     )
     linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_for_u, seed=seed)
-    # Never block EM on address, email or phone: those pairs are dominated by members
-    # of one household, and EM would learn that a different forename is common among
-    # matches. Name blocks estimate the rest; date-of-birth blocks estimate the names.
+    # Never block EM on address, email or phone alone: those pairs are dominated by
+    # members of one household, and EM would learn that a different forename is common
+    # among matches. Name blocks estimate everything but the names; the names are
+    # estimated where date of birth and postcode agree, which households rarely share.
+    # No name may appear in that second rule: both name comparisons read both name
+    # columns (the swapped-names level), and Splink fixes any comparison whose columns
+    # the blocking rule uses.
     for rule in (
         block_on("first_name", "surname"),
-        block_on("date_of_birth", "substr(surname, 1, 1)"),
-        block_on("date_of_birth", "substr(first_name, 1, 1)"),
+        block_on("date_of_birth", "postcode"),
     ):
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True

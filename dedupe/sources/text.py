@@ -21,9 +21,16 @@ def _blank_to_na(frame: pd.DataFrame | pd.Series):
 
 
 def join_nonempty(*parts: pd.Series, sep: str = " ") -> pd.Series:
-    frame = _blank_to_na(pd.concat(parts, axis=1))
-    joined = frame.apply(lambda row: sep.join(v for v in row if pd.notna(v)), axis=1)
-    return joined.astype("string").mask(joined == "")
+    """Join the non-empty parts of each row with ``sep``; all empty gives missing."""
+    joined = None
+    for part in parts:
+        part = _blank_to_na(part)
+        if joined is None:
+            joined = part
+        else:
+            both = joined.notna() & part.notna()
+            joined = (joined + sep + part).where(both, joined.fillna(part))
+    return joined.astype("string")
 
 
 def compact_lines(lines: pd.DataFrame) -> pd.DataFrame:

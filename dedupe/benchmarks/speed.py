@@ -1,0 +1,167 @@
+"""``make bench``: a million canonical records through standardise + predict + cluster.
+
+Each measured step runs in its own process, so its peak memory (max resident set size)
+is its own. "Ours" is the nightly path (:func:`dedupe.match.match_records`: standardise,
+predict, conflict-aware clustering with bands). "Plain Splink" is Splink alone on the same
+standardised records with the same model: predict, then Splink's connected components.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from dedupe.paths import PROJECT_ROOT
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure_ours(persons: Path, model: Path | None) -> dict:
+    from dedupe.match import match_records
+
+    records = pd.read_parquet(persons).astype("string")
+    loaded_mb = _peak_mb()
+    started = time.perf_counter()
+    output = match_records(records, model_path=model)
+    seconds = time.perf_counter() - started
+    return {
+        "records": len(records),
+        "seconds": round(seconds, 1),
+        "peak_mb": round(_peak_mb()),
+        "after_loading_mb": round(loaded_mb),
+        "clusters": int(output.xref["cluster_id"].nunique()),
+        "scored_pairs": len(output.result.pairs),
+        "review_pairs": len(output.review_pairs),
+    }
+
+
+def measure_plain_splink(standardised: Path, model: Path | None) -> dict:
+    from splink import Linker
+
+    from dedupe.matching.backend import default_db_api, register
+    from dedupe.matching.inference import Thresholds, load_model
+
+    records = pd.read_parquet(standardised)
+    loaded_mb = _peak_mb()
+    started = time.perf_counter()
+    db_api = default_db_api()
+    linker = Linker(register(db_api, records), load_model(model), log_level=None)
+    scored = linker.inference.predict(
+        threshold_match_probability=Thresholds().review, warning_mode="never"
+    )
+    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        scored, threshold_match_probability=Thresholds().auto_match
+    ).as_pandas_dataframe()
+    seconds = time.perf_counter() - started
+    return {
+        "records": len(records),
+        "seconds": round(seconds, 1),
+        "peak_mb": round(_peak_mb()),
+        "after_loading_mb": round(loaded_mb),
+        "clusters": int(clusters["cluster_id"].nunique()),
+    }
+
+
+def _child(step: str, path: Path, model: Path | None) -> dict:
+    command = [
+        sys.executable,
+        "-m",
+        "dedupe.benchmarks.speed",
+        "--step",
+        step,
+        "--input",
+        str(path),
+    ]
+    if model:
+        command += ["--model", str(model)]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{step} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def prepare(people: int, seed: int, workdir: Path) -> tuple[Path, Path, dict]:
+    """Generated council → canonical records → standardised records (cached by seed)."""
+    from dedupe.atomic import write_parquet
+    from dedupe.generate import generate
+    from dedupe.generate.canonical_sample import canonical_records
+    from dedupe.match import standardise_records
+
+    sample = workdir / f"council-{people}-{seed}"
+    persons = sample / "persons.parquet"
+    standardised = sample / "standardised.parquet"
+    timings = {}
+    if not persons.is_file():
+        started = time.perf_counter()
+        generate(people, seed, sample, show_progress=True)
+        timings["generate_seconds"] = round(time.perf_counter() - started, 1)
+        started = time.perf_counter()
+        write_parquet(canonical_records(sample), persons)
+        timings["extract_seconds"] = round(time.perf_counter() - started, 1)
+    if not standardised.is_file():
+        write_parquet(standardise_records(pd.read_parquet(persons).astype("string")), standardised)
+    return persons, standardised, timings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=650_000, help="about 1.5 records each")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--workdir", type=Path, default=PROJECT_ROOT / "data" / "bench")
+    parser.add_argument("--model", type=Path, default=None)
+    parser.add_argument("--step", choices=["ours", "plain-splink"], default=None)
+    parser.add_argument("--input", type=Path, default=None)
+    args = parser.parse_args(argv)
+
+    if args.step == "ours":
+        print(json.dumps(measure_ours(args.input, args.model)))
+        return 0
+    if args.step == "plain-splink":
+        print(json.dumps(measure_plain_splink(args.input, args.model)))
+        return 0
+
+    persons, standardised, timings = prepare(args.people, args.seed, args.workdir)
+    ours = _child("ours", persons, args.model)
+    plain = _child("plain-splink", standardised, args.model)
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
+    print(
+        f"machine: {os.cpu_count()} cores, {memory_gb:.0f} GB RAM, "
+        f"{platform.machine()}, python {platform.python_version()}"
+    )
+    if timings:
+        print(
+            f"data: generated in {timings['generate_seconds']} s, "
+            f"extracted to canonical in {timings['extract_seconds']} s"
+        )
+    print()
+    print("| path | records | wall time (s) | peak memory (MB) | clusters |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| ours: standardise + predict + cluster | {ours['records']:,} | {ours['seconds']} "
+        f"| {ours['peak_mb']:,} | {ours['clusters']:,} |"
+    )
+    print(
+        f"| plain Splink: predict + cluster | {plain['records']:,} | {plain['seconds']} "
+        f"| {plain['peak_mb']:,} | {plain['clusters']:,} |"
+    )
+    print(
+        f"\nratio ours / plain Splink: time {ours['seconds'] / plain['seconds']:.2f}, "
+        f"memory {ours['peak_mb'] / plain['peak_mb']:.2f}; "
+        f"ours scored {ours['scored_pairs']:,} pairs, {ours['review_pairs']:,} for review"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

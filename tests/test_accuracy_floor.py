@@ -1,0 +1,38 @@
+"""Accuracy regression floors: smaller versions of ``make bench-accuracy``.
+
+The floors sit just under what the full benchmark measures (docs/benchmarks.md), so a
+change that makes matching worse fails here rather than in production.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dedupe.benchmarks import febrl
+from dedupe.benchmarks.accuracy import run, synthetic
+from dedupe.matching.inference import Thresholds
+
+
+def test_synthetic_council_floor(tmp_path):
+    records, truth, hard = synthetic(4000, 13, tmp_path)
+    outcome = run(
+        "synthetic",
+        records,
+        truth,
+        train_on_data=False,
+        thresholds=Thresholds(),
+        hard_cases=hard,
+        sweep=(),
+    )
+    assert outcome.scores.precision >= 0.985
+    assert outcome.scores.recall >= 0.88
+    assert outcome.hard_cases_merged <= 0.03 * len(hard)
+
+
+def test_febrl3_floor():
+    records, truth = febrl.febrl3()
+    assert len(records) == 5000 and truth["person_id"].nunique() == 2000
+    outcome = run("FEBRL3", records, truth, train_on_data=True, thresholds=Thresholds(), sweep=())
+    assert outcome.scores.precision >= 0.99
+    assert outcome.scores.recall >= 0.64
+    assert isinstance(outcome.scores.f1, float) and not pd.isna(outcome.scores.f1)

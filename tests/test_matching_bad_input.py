@@ -1,0 +1,108 @@
+"""Bad input to matching: a clear error or a documented treatment, never a silent merge."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from dedupe.canonical import CANONICAL_COLUMNS, CanonicalContractError
+from dedupe.cli import app
+from dedupe.match import match_records
+from dedupe.matching.inference import MAX_IDENTICAL, ModelError, load_model
+from dedupe.matching.model import DEFAULT_MODEL_PATH
+
+
+def _canonical(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows).reindex(columns=list(CANONICAL_COLUMNS))
+    frame["source_updated_at"] = frame["source_updated_at"].fillna("2026-01-01T00:00:00")
+    return frame.astype("string")
+
+
+def _person(i: int, **fields) -> dict:
+    base = {
+        "source_system": "portal",
+        "source_record_id": f"r{i}",
+        "first_name": "Jane",
+        "surname": "Doe",
+        "date_of_birth": "1980-02-03",
+        "email": "jane.doe@example.org",
+        "postcode": "AB1 2CD",
+        "address_line_1": "1 High Street",
+    }
+    return {**base, **fields}
+
+
+def test_records_with_every_field_empty_stay_on_their_own():
+    empty = [{"source_system": "waste", "source_record_id": f"e{i}"} for i in range(3)]
+    output = match_records(_canonical(empty + [_person(1), _person(2)]))
+    clusters = output.xref.set_index("source_record_id")["cluster_id"]
+    assert clusters[["e0", "e1", "e2"]].nunique() == 3
+    assert clusters["r1"] == clusters["r2"]
+
+
+def test_a_record_without_its_id_is_refused_by_name():
+    with pytest.raises(CanonicalContractError, match="no source_record_id"):
+        match_records(_canonical([_person(1), {"source_system": "waste"}]))
+
+
+def test_absurd_dates_become_missing_and_do_not_crash():
+    rows = [
+        _person(1, date_of_birth="0000-00-00"),
+        _person(2, date_of_birth="2999-01-01"),
+        _person(3, date_of_birth="31/02/1980"),
+        _person(4, date_of_birth="yesterday"),
+        _person(5, date_of_birth="1900-01-01"),
+    ]
+    output = match_records(_canonical(rows))
+    assert output.standardised["date_of_birth"].isna().all()
+    assert len(output.xref) == 5
+
+
+def test_ten_thousand_identical_rows_are_not_merged_but_reported():
+    rows = [_person(i) for i in range(10_000)] + [_person(20_000, first_name="Ann", email=None)]
+    output = match_records(_canonical(rows))
+    sizes = output.xref.groupby("cluster_id").size()
+    assert sizes.max() == 1  # none of the identical rows merged
+    flagged = output.review_pairs[output.review_pairs["reason"].str.contains("identical")]
+    assert len(flagged) == 1 and "10000 identical records" in flagged["reason"].iloc[0]
+
+
+def test_a_few_identical_rows_are_one_person():
+    rows = [_person(i) for i in range(MAX_IDENTICAL)] + [_person(99, email="jd@example.org")]
+    output = match_records(_canonical(rows))
+    assert output.xref["cluster_id"].nunique() == 1
+
+
+def test_non_utf8_csv_is_refused_clearly(tmp_path):
+    path = tmp_path / "latin1.csv"
+    frame = _canonical([_person(1, surname="Müller")])
+    path.write_bytes(frame.to_csv(index=False).encode("latin-1"))
+    result = CliRunner().invoke(app, ["match", "--input", str(path), "--output-dir", str(tmp_path)])
+    assert result.exit_code != 0
+    assert "not UTF-8" in result.output
+
+
+def test_accented_names_in_utf8_are_folded_not_lost():
+    output = match_records(_canonical([_person(1, surname="Müller"), _person(2, surname="Muller")]))
+    assert set(output.standardised["surname"]) == {"muller"}
+
+
+def test_a_model_from_another_schema_is_refused(tmp_path):
+    model = json.loads(DEFAULT_MODEL_PATH.read_text())
+    model["comparisons"][0]["comparison_levels"][1]["sql_condition"] = (
+        '"given_name_l" = "given_name_r"'
+    )
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(model))
+    with pytest.raises(ModelError, match="given_name"):
+        load_model(other)
+    not_json = tmp_path / "broken.json"
+    not_json.write_text("{")
+    with pytest.raises(ModelError, match="not valid JSON"):
+        load_model(not_json)
+    with pytest.raises(ModelError, match="not a Splink model"):
+        (tmp_path / "list.json").write_text("[]")
+        load_model(tmp_path / "list.json")
