@@ -249,15 +249,27 @@ def _e164(digits: str) -> str | None:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+# A UK number of ten digits after the trunk 0: phonenumbers formats every one of these as
+# +44 and the same ten digits (tests/test_standardise.py checks it), so they skip parsing.
+_UK_TEN_DIGITS = r"^0[1-9][0-9]{9}$"
+
+
 def phone(values: pd.Series) -> pd.Series:
-    """E.164 via ``phonenumbers`` (UK default region), parsed once per distinct number."""
+    """E.164 via ``phonenumbers`` (UK default region), parsed once per distinct number.
+
+    The common shape, a UK number with ten digits after the 0, is formatted directly:
+    a million records hold hundreds of thousands of distinct numbers.
+    """
     text = values.astype("string").str.strip()
     digits = text.str.replace(r"[^0-9+]", "", regex=True).str.replace(r"^00", "+", regex=True)
     national = digits.str.replace(r"^\+44", "0", regex=True)
     digits = digits.mask(national.isin(PLACEHOLDER_PHONE_DIGITS) | (digits == ""))
-    distinct = digits.dropna().unique()
+    common = national.str.match(_UK_TEN_DIGITS).fillna(False).astype(bool) & digits.notna()
+    out = ("+44" + national.str[1:]).where(common)
+    rest = digits.where(~common)
+    distinct = rest.dropna().unique()
     table = {d: _e164(d) for d in distinct}
-    return digits.map(table, na_action="ignore").astype("string")
+    return out.fillna(rest.map(table, na_action="ignore")).astype("string")
 
 
 def email(values: pd.Series) -> pd.Series:

@@ -64,3 +64,20 @@ def test_ni_numbers_follow_hmrc_rules():
 def test_uprn_is_numeric_one_to_twelve_digits():
     out = std.uprn(s("100023336956", "1234567890123", "12A", "10.0"))
     assert out.tolist() == ["100023336956", pd.NA, pd.NA, "10"]
+
+
+def test_the_uk_fast_path_agrees_with_phonenumbers():
+    import random
+
+    import phonenumbers
+
+    rng = random.Random(5)
+    numbers = [f"0{rng.randrange(1, 10)}{rng.randrange(10**9):09d}" for _ in range(2000)]
+    ours = std.phone(pd.Series(numbers, dtype="string")).tolist()
+    theirs = [
+        phonenumbers.format_number(phonenumbers.parse(n, "GB"), phonenumbers.PhoneNumberFormat.E164)
+        if phonenumbers.is_possible_number(phonenumbers.parse(n, "GB"))
+        else None
+        for n in numbers
+    ]
+    assert ours == theirs

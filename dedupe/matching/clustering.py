@@ -35,15 +35,42 @@ class _Pass:
     ambiguous: set = field(default_factory=set)
 
 
+class _Conflicts:
+    """Conflicts between identities, memoised: one person's records mostly share one."""
+
+    def __init__(self, records: pd.DataFrame):
+        # Name variants follow from the forename, so they need not be part of the key.
+        codes = records.groupby(
+            ["first_name", "surname", "date_of_birth"], dropna=False, sort=False
+        ).ngroup()
+        self.of_record = codes.to_numpy()
+        first = pd.Series(codes).drop_duplicates()
+        self.keys = PersonKeys.from_records(records.iloc[first.index].reset_index(drop=True))
+        self._known: dict[tuple[int, int], bool] = {}
+
+    def between(self, x: int, y: int) -> bool:
+        if x == y:
+            return False
+        pair = (x, y) if x < y else (y, x)
+        known = self._known.get(pair)
+        if known is None:
+            known = self._known[pair] = conflict(self.keys, *pair)
+        return known
+
+
 def _union_pass(
     ids: np.ndarray,
-    keys: PersonKeys,
+    conflicts: _Conflicts,
     left: np.ndarray,
     right: np.ndarray,
     probabilities: np.ndarray,
     cannot: set[frozenset[str]],
 ) -> _Pass:
     parent = list(range(len(ids)))
+    identity = conflicts.of_record
+    # Per cluster root: the identities in it, and (only when stewards said 'not the same
+    # person' somewhere) its records.
+    identities: dict[int, set[int]] = {}
     members: dict[int, list[int]] = {}
     best = np.full(len(ids), np.nan)
 
@@ -53,32 +80,79 @@ def _union_pass(
             node = parent[node]
         return node
 
-    def clash(x: int, y: int) -> bool:
-        return conflict(keys, x, y) or frozenset((ids[x], ids[y])) in cannot
+    def clash(own: set[int], other: set[int]) -> bool:
+        return any(conflicts.between(x, y) for x in own for y in other)
+
+    def barred(group_a: list[int], group_b: list[int]) -> bool:
+        return any(frozenset((ids[x], ids[y])) in cannot for x in group_a for y in group_b)
 
     result = _Pass(roots=np.empty(0, dtype=int), best=best)
     for a, b, probability in zip(left, right, probabilities, strict=True):
         root_a, root_b = find(a), find(b)
         if root_a != root_b:
-            group_a = members.get(root_a, [root_a])
-            group_b = members.get(root_b, [root_b])
-            if any(clash(x, y) for x in group_a for y in group_b):
+            keys_a = identities.get(root_a) or {identity[root_a]}
+            keys_b = identities.get(root_b) or {identity[root_b]}
+            group_a = members.get(root_a, [root_a]) if cannot else []
+            group_b = members.get(root_b, [root_b]) if cannot else []
+            if clash(keys_a, keys_b) or (cannot and barred(group_a, group_b)):
                 result.refused.append((ids[a], ids[b], probability))
-                for one, own, other in ((a, group_a, group_b), (b, group_b, group_a)):
-                    fits_alone = not any(clash(one, y) for y in other)
-                    mates_clash = any(clash(x, y) for x in own if x != one for y in other)
-                    if fits_alone and mates_clash:
+                for one, own, other, other_group in (
+                    (a, keys_a, keys_b, group_b),
+                    (b, keys_b, keys_a, group_a),
+                ):
+                    fits_alone = not clash({identity[one]}, other) and not (
+                        cannot and barred([one], other_group)
+                    )
+                    if fits_alone and clash(own, other):
                         result.ambiguous.add(one)
                 continue
-            if len(group_a) < len(group_b):
-                root_a, root_b, group_a, group_b = root_b, root_a, group_b, group_a
+            if len(keys_a) < len(keys_b):
+                root_a, root_b, keys_a, keys_b = root_b, root_a, keys_b, keys_a
+                group_a, group_b = group_b, group_a
             parent[root_b] = root_a
-            members[root_a] = group_a + group_b
-            members.pop(root_b, None)
+            identities[root_a] = keys_a | keys_b
+            identities.pop(root_b, None)
+            if cannot:
+                members[root_a] = group_a + group_b
+                members.pop(root_b, None)
         best[a] = np.fmax(best[a], probability)
         best[b] = np.fmax(best[b], probability)
     result.roots = np.array([find(i) for i in range(len(ids))], dtype=int)
     return result
+
+
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def _contested(
+    component: np.ndarray,
+    conflicts: _Conflicts,
+    ids: np.ndarray,
+    cannot: set[frozenset[str]],
+) -> np.ndarray:
+    """Components holding two conflicting identities or a cannot-link pair."""
+    frame = pd.DataFrame({"component": component, "identity": conflicts.of_record})
+    distinct = frame.drop_duplicates()
+    several = distinct[distinct.duplicated("component", keep=False)].sort_values("component")
+    labels = several["component"].to_numpy()
+    contested = set()
+    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]]) if len(labels) else None
+    groups = np.split(several["identity"].to_numpy(), starts[1:]) if starts is not None else []
+    for label, group in zip(labels[starts] if starts is not None else [], groups, strict=True):
+        members = group.tolist()
+        if any(conflicts.between(x, y) for i, x in enumerate(members) for y in members[i + 1 :]):
+            contested.add(label)
+    position = {uid: k for k, uid in enumerate(ids)}
+    for pair in cannot:
+        a, b = (position.get(uid) for uid in pair)
+        if a is not None and b is not None and component[a] == component[b]:
+            contested.add(component[a])
+    return np.isin(component, list(contested))
 
 
 def cluster_without_conflicts(
@@ -86,10 +160,15 @@ def cluster_without_conflicts(
     links: pd.DataFrame,
     cannot_link: set[frozenset[str]] | None = None,
 ) -> Clustering:
-    """``records``: standardised records; ``links``: auto-match pairs with probabilities."""
+    """``records``: standardised records; ``links``: auto-match pairs with probabilities.
+
+    Connected components are found in one pass; only the few components that hold a
+    conflict (mostly households) are clustered link by link.
+    """
+    records = records.reset_index(drop=True)
     ids = records["unique_id"].to_numpy()
     position = pd.Series(np.arange(len(ids)), index=ids)
-    keys = PersonKeys.from_records(records)
+    conflicts = _Conflicts(records)
     cannot = cannot_link or set()
     ordered = links.sort_values(
         ["match_probability", "unique_id_l", "unique_id_r"], ascending=[False, True, True]
@@ -98,26 +177,59 @@ def cluster_without_conflicts(
     right = position.reindex(ordered["unique_id_r"]).to_numpy()
     probabilities = ordered["match_probability"].to_numpy()
 
-    first = _union_pass(ids, keys, left, right, probabilities, cannot)
-    refused = [(*row, "conflict") for row in first.refused]
-    final = first
+    # Records that cannot be told from a namesake at their address take no link at all.
     ambiguous = namesakes_without_birth_date(records).to_numpy(dtype=bool, copy=True)
-    ambiguous[list(first.ambiguous)] = True
-    if ambiguous.any():
+    refused = []
+
+    def drop_ambiguous():
+        nonlocal left, right, probabilities
         touching = ambiguous[left] | ambiguous[right]
-        final = _union_pass(
-            ids, keys, left[~touching], right[~touching], probabilities[~touching], cannot
-        )
-        refused = [
+        refused.extend(
             (*row, "ambiguous")
             for row in zip(
                 ids[left[touching]], ids[right[touching]], probabilities[touching], strict=True
             )
-        ] + [(*row, "conflict") for row in final.refused]
+        )
+        left, right, probabilities = left[~touching], right[~touching], probabilities[~touching]
 
-    frame = pd.DataFrame(
-        {"unique_id": ids, "root": final.roots, "cluster_match_probability": final.best}
+    drop_ambiguous()
+    component = _components(len(ids), left, right)
+    contested = _contested(component, conflicts, ids, cannot)
+    roots = component.copy()
+    if contested.any():
+        inside = contested[left]
+        first = _union_pass(
+            ids, conflicts, left[inside], right[inside], probabilities[inside], cannot
+        )
+        final = first
+        if first.ambiguous:
+            ambiguous[list(first.ambiguous)] = True
+            drop_ambiguous()
+            inside = contested[left]
+            final = _union_pass(
+                ids, conflicts, left[inside], right[inside], probabilities[inside], cannot
+            )
+        refused.extend((*row, "conflict") for row in final.refused)
+        # Union-find roots are record positions; keep them apart from component labels.
+        roots = np.where(contested, final.roots + len(ids), component)
+        kept = final.roots[left] == final.roots[right]
+        taken = ~contested[left] | kept
+    else:
+        taken = np.ones(len(left), dtype=bool)
+
+    best = (
+        pd.concat(
+            [
+                pd.Series(probabilities[taken], index=left[taken]),
+                pd.Series(probabilities[taken], index=right[taken]),
+            ]
+        )
+        .groupby(level=0)
+        .max()
+        .reindex(np.arange(len(ids)))
+        .to_numpy()
     )
+    frame = pd.DataFrame({"unique_id": ids, "root": roots, "cluster_match_probability": best})
     # A cluster is named after its lowest member id, as Splink names them.
     frame["cluster_id"] = frame.groupby("root")["unique_id"].transform("min")
     return Clustering(
