@@ -121,6 +121,21 @@ def match(
 
 
 @app.command()
+def blocking(
+    input: Annotated[Path, typer.Option(help="Canonical person records (.csv or .parquet).")],
+    sample: Annotated[
+        float, typer.Option(help="Share of records to count on (below 1 estimates).")
+    ] = 1.0,
+) -> None:
+    """Print how many pairs each prediction blocking rule creates on these records."""
+    from dedupe.match import standardise_records
+    from dedupe.matching.blocking import as_markdown, blocking_rule_counts
+
+    counts = blocking_rule_counts(standardise_records(_read_records(input)), sample=sample)
+    typer.echo(as_markdown(counts))
+
+
+@app.command()
 def explain(
     match_dir: Annotated[
         Path, typer.Option(help="Output of `match` (or a nightly run's match/ folder).")

@@ -52,6 +52,7 @@ def match_standardised(
     thresholds: Thresholds | None = None,
     cannot_link: set[frozenset[str]] | None = None,
     db_api: Any = None,
+    household_guard: bool = True,
 ) -> MatchOutput:
     result = predict_and_cluster(
         standardised,
@@ -59,6 +60,7 @@ def match_standardised(
         thresholds=thresholds,
         cannot_link=cannot_link,
         db_api=db_api,
+        household_guard=household_guard,
     )
     clusters = result.clusters.rename(columns={"cluster_match_probability": "match_probability"})
     xref = pd.concat([_split_ids(clusters, "unique_id"), clusters], axis=1)[XREF_COLUMNS]

@@ -24,15 +24,17 @@ def test_synthetic_council_floor(tmp_path):
         hard_cases=hard,
         sweep=(),
     )
-    assert outcome.scores.precision >= 0.985
-    assert outcome.scores.recall >= 0.88
-    assert outcome.hard_cases_merged <= 0.03 * len(hard)
+    assert outcome.scores.precision >= 0.995
+    assert outcome.scores.recall >= 0.90
+    assert outcome.hard_cases_merged <= 0.005 * len(hard)
+    # The household guard is what keeps them apart: without it far more merge.
+    assert outcome.unguarded_hard_cases_merged > 5 * max(outcome.hard_cases_merged, 1)
 
 
 def test_febrl3_floor():
     records, truth = febrl.febrl3()
     assert len(records) == 5000 and truth["person_id"].nunique() == 2000
     outcome = run("FEBRL3", records, truth, train_on_data=True, thresholds=Thresholds(), sweep=())
-    assert outcome.scores.precision >= 0.99
-    assert outcome.scores.recall >= 0.64
+    assert outcome.scores.precision >= 0.995
+    assert outcome.scores.recall >= 0.90
     assert isinstance(outcome.scores.f1, float) and not pd.isna(outcome.scores.f1)

@@ -8,6 +8,7 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from dedupe.cli import app
+from dedupe.matching.model import PREDICTION_BLOCKING_RULES
 
 runner = CliRunner()
 
@@ -49,6 +50,13 @@ def test_generate_canonical_match_evaluate(tmp_path):
     assert result.exit_code == 0, result.output
     scores = json.loads(result.output)
     assert scores["precision"] > 0.97 and scores["recall"] > 0.85
+
+    result = runner.invoke(app, ["blocking", "--input", str(persons)])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith("| `")]
+    assert len(rows) == len(PREDICTION_BLOCKING_RULES)
+    cumulative = [int(row.split("|")[3].replace(",", "")) for row in rows]
+    assert cumulative == sorted(cumulative) and cumulative[-1] > 0
 
 
 def test_match_refuses_a_file_that_is_not_canonical(tmp_path):

@@ -10,16 +10,22 @@ from dedupe.matching.guard import (
     PersonKeys,
     conflict,
     household_evidence_only,
+    namesakes_in_one_system,
     namesakes_without_birth_date,
 )
 from dedupe.matching.inference import Thresholds
 
 
-def _records(rows) -> pd.DataFrame:
+def _records(rows, ni_numbers=None) -> pd.DataFrame:
     frame = pd.DataFrame(
         rows, columns=["unique_id", "first_name", "surname", "date_of_birth", "postcode"]
     )
     frame["first_name_variants"] = frame["first_name"].map(lambda n: [n] if n is not None else None)
+    frame["ni_number"] = ni_numbers or [None] * len(frame)
+    # Each test record comes from its own system unless its id says 'system:record'.
+    frame["source_system"] = frame["unique_id"].map(
+        lambda uid: uid.split(":")[0] if ":" in uid else f"system-{uid}"
+    )
     return frame
 
 
@@ -85,6 +91,88 @@ def test_namesakes_at_one_postcode_make_undated_records_ambiguous():
         ]
     )
     assert namesakes_without_birth_date(records).tolist() == [False, False, True, False]
+
+
+def test_a_record_that_fits_two_conflicting_people_anywhere_joins_neither():
+    # No postcode, so only the clustering itself can see the two people.
+    records = _records(
+        [
+            ("father", "david", "mills", "1960-02-02", None),
+            ("son", "david", "mills", "1990-07-07", None),
+            ("nodob", "david", "mills", None, None),
+        ]
+    )
+    links = _links(("father", "nodob", 0.9995), ("nodob", "son", 0.999))
+    clustering = cluster_without_conflicts(records, links)
+    assert not _together(clustering, "father", "nodob")
+    assert not _together(clustering, "son", "nodob")
+
+
+def test_a_record_linked_far_more_strongly_to_one_person_stays_with_them():
+    records = _records(
+        [
+            ("org", "oliver", "blake", "1989-12-03", None),
+            ("copy", "oliver", "blake", None, None),
+            ("odd", "oliver", "blake", "1934-04-04", None),
+        ]
+    )
+    # copy–org at odds of a million to one; copy–odd at a hundred to one.
+    links = _links(("org", "copy", 0.999999), ("copy", "odd", 0.99))
+    clustering = cluster_without_conflicts(records, links)
+    assert _together(clustering, "org", "copy")
+    assert not _together(clustering, "copy", "odd")
+    assert clustering.refused["reason"].tolist() == ["conflict"]
+
+
+def test_the_same_ni_number_outweighs_a_name_or_date_conflict():
+    records = _records(
+        [
+            ("a", "abby", "toseland", "1910-08-30", None),
+            ("b", "liam", "toseland", "1950-01-01", None),
+            ("c", "liam", "toseland", "1950-01-01", None),
+        ],
+        ni_numbers=["AB123456C", "AB123456C", "AB654321C"],
+    )
+    keys = PersonKeys.from_records(records)
+    assert not conflict(keys, 0, 1)
+    assert conflict(keys, 0, 2)
+
+
+def test_the_guard_can_be_switched_off_to_measure_it():
+    records = _records(
+        [
+            ("a1", "jack", "jones", "2001-03-03", "CD3 4EF"),
+            ("b1", "emily", "jones", "2001-03-03", "CD3 4EF"),
+        ]
+    )
+    links = _links(("a1", "b1", 0.9999))
+    assert not _together(cluster_without_conflicts(records, links), "a1", "b1")
+    assert _together(cluster_without_conflicts(records, links, household_guard=False), "a1", "b1")
+
+
+def test_namesakes_in_one_system_are_not_auto_matched():
+    pairs = pd.DataFrame(
+        {
+            "unique_id_l": ["revenues:1", "revenues:1", "revenues:1"],
+            "unique_id_r": ["revenues:2", "housing:7", "revenues:3"],
+            "date_of_birth_l": ["1981-06-24"] * 3,
+            "date_of_birth_r": [None, None, "1981-06-24"],
+            "email_l": [None] * 3,
+            "email_r": [None] * 3,
+            "phone_l": [None] * 3,
+            "phone_r": [None] * 3,
+            "ni_number_l": [None] * 3,
+            "ni_number_r": [None] * 3,
+            "gamma_date_of_birth": [-1, -1, 4],
+            "gamma_email": [-1] * 3,
+            "gamma_ni_number": [-1] * 3,
+            "gamma_address": [5, 5, 5],
+        }
+    )
+    # 1: one system, one address, nothing personal agrees → refused.
+    # 2: two systems: a resident known to both → allowed.
+    # 3: one system, but the date of birth agrees: the system's own duplicate → allowed.
+    assert namesakes_in_one_system(pairs).tolist() == [True, False, False]
 
 
 @pytest.mark.parametrize(

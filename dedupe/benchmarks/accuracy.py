@@ -34,6 +34,8 @@ class Outcome:
     review_pairs: int
     seconds: float
     sweep: list[dict]
+    unguarded: PairwiseScores  # same scores, clustered without the household guard
+    unguarded_hard_cases_merged: int | None
 
 
 def _score(xref: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
@@ -64,6 +66,12 @@ def run(
         if hard_cases is not None
         else None
     )
+    plain = _score(
+        match_standardised(
+            standardised, model_path=model_path, thresholds=thresholds, household_guard=False
+        ).xref,
+        truth,
+    )
     curve = []
     for threshold in sweep:
         swept = match_standardised(
@@ -80,6 +88,12 @@ def run(
         review_pairs=len(output.review_pairs),
         seconds=seconds,
         sweep=curve,
+        unguarded=pairwise_scores(plain, "cluster_id", "person_id"),
+        unguarded_hard_cases_merged=(
+            len(merged_hard_cases(plain, hard_cases, "cluster_id"))
+            if hard_cases is not None
+            else None
+        ),
     )
 
 
@@ -176,6 +190,16 @@ def main(argv: list[str] | None = None) -> int:
             f"| {o.name} | {s.records:,} | {s.true_entities:,} | {s.precision:.4f} | "
             f"{s.recall:.4f} | {s.f1:.4f} | {merged} | {o.review_pairs:,} | {o.seconds:.1f} |"
         )
+    print(
+        "\nThe same scores clustered without the household guard "
+        "(plain connected components, as Splink clusters):\n"
+    )
+    print("| data set | precision | recall | F1 | hard cases merged |")
+    print("|---|---|---|---|---|")
+    for o in outcomes:
+        s = o.unguarded
+        merged = "–" if o.unguarded_hard_cases_merged is None else o.unguarded_hard_cases_merged
+        print(f"| {o.name} | {s.precision:.4f} | {s.recall:.4f} | {s.f1:.4f} | {merged} |")
     for o in outcomes:
         print(f"\n{o.name}: auto-match threshold sweep")
         print("| threshold | precision | recall | F1 |")
@@ -198,6 +222,8 @@ def main(argv: list[str] | None = None) -> int:
                         "hard_cases_merged": o.hard_cases_merged,
                         "review_pairs": o.review_pairs,
                         "seconds": round(o.seconds, 1),
+                        "unguarded": o.unguarded.as_dict(),
+                        "unguarded_hard_cases_merged": o.unguarded_hard_cases_merged,
                         "sweep": o.sweep,
                     }
                     for o in outcomes

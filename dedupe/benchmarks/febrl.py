@@ -38,8 +38,26 @@ def _read(member: str) -> pd.DataFrame:
     return frame.apply(lambda column: column.str.strip())
 
 
+# Ten NI prefixes HMRC issues, one per possible first digit of a FEBRL soc_sec_id.
+_NI_PREFIX_FOR_DIGIT = ("AB", "CE", "EH", "GJ", "HK", "JL", "KM", "LN", "MP", "PR")
+
+
+def ni_number_for(soc_sec_id: pd.Series) -> pd.Series:
+    """FEBRL's 7-digit social security id rewritten one-to-one in NI number form.
+
+    ``soc_sec_id`` plays the part the NI number plays in council records (a national
+    identifier issued to one person), so it goes in that slot. The first digit picks the
+    prefix and the other six stay digits, so a mistyped digit stays one mistyped character.
+    """
+    valid = soc_sec_id.str.fullmatch(r"[0-9]{7}").fillna(False).astype(bool)
+    prefix = soc_sec_id.str[0].map(
+        lambda d: _NI_PREFIX_FOR_DIGIT[int(d)] if isinstance(d, str) and d.isdigit() else None
+    )
+    return (prefix + soc_sec_id.str[1:] + "A").where(valid)
+
+
 def to_canonical(frame: pd.DataFrame, source_system: str) -> pd.DataFrame:
-    """FEBRL columns mapped to the canonical person record; ``soc_sec_id`` has no slot."""
+    """FEBRL columns mapped to the canonical person record."""
     line_1 = (frame["street_number"] + " " + frame["address_1"]).str.strip()
     out = pd.DataFrame(
         {
@@ -52,6 +70,7 @@ def to_canonical(frame: pd.DataFrame, source_system: str) -> pd.DataFrame:
             "address_line_2": frame["address_2"],
             "town": frame["suburb"],
             "postcode": frame["postcode"],
+            "ni_number": ni_number_for(frame["soc_sec_id"]),
             "source_updated_at": "2000-01-01T00:00:00",
         }
     )

@@ -73,6 +73,14 @@ def measure_plain_splink(standardised: Path, model: Path | None) -> dict:
     }
 
 
+def count_blocked_pairs(standardised: Path) -> dict:
+    from dedupe.matching.blocking import as_markdown, blocking_rule_counts
+
+    started = time.perf_counter()
+    counts = blocking_rule_counts(pd.read_parquet(standardised))
+    return {"table": as_markdown(counts), "seconds": round(time.perf_counter() - started, 1)}
+
+
 def _child(step: str, path: Path, model: Path | None) -> dict:
     command = [
         sys.executable,
@@ -120,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=PROJECT_ROOT / "data" / "bench")
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--step", choices=["ours", "plain-splink"], default=None)
+    parser.add_argument("--step", choices=["ours", "plain-splink", "blocking"], default=None)
     parser.add_argument("--input", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -130,10 +138,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.step == "plain-splink":
         print(json.dumps(measure_plain_splink(args.input, args.model)))
         return 0
+    if args.step == "blocking":
+        print(json.dumps(count_blocked_pairs(args.input)))
+        return 0
 
     persons, standardised, timings = prepare(args.people, args.seed, args.workdir)
     ours = _child("ours", persons, args.model)
     plain = _child("plain-splink", standardised, args.model)
+    blocked = _child("blocking", standardised, None)
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
     print(
         f"machine: {os.cpu_count()} cores, {memory_gb:.0f} GB RAM, "
@@ -160,6 +172,8 @@ def main(argv: list[str] | None = None) -> int:
         f"memory {ours['peak_mb'] / plain['peak_mb']:.2f}; "
         f"ours scored {ours['scored_pairs']:,} pairs, {ours['review_pairs']:,} for review"
     )
+    print(f"\nPairs per prediction blocking rule (counted in {blocked['seconds']} s):\n")
+    print(blocked["table"])
     return 0
 
 

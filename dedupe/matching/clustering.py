@@ -6,9 +6,12 @@ strongest first and two clusters are joined only if no record of one conflicts w
 record of the other (:mod:`dedupe.matching.guard`), nor is a steward's cannot-link pair.
 
 A record is *ambiguous* when it would fit another cluster on its own but its current
-cluster-mates conflict with that cluster: a 'David Mills' with no date of birth at an
-address where a father and a son of that name live. Such a record joins nobody; its links
-go to clerical review rather than the clustering guessing which person it is.
+cluster-mates conflict with that cluster, and its link there is about as strong as its
+strongest link to its own cluster: a 'David Mills' with no date of birth at an address
+where a father and a son of that name live. Such a record joins nobody; its links go to
+clerical review rather than the clustering guessing which person it is. A record whose own
+link is ``SETTLED_MARGIN_BITS`` of match weight stronger (2^4 = 16 times the odds) stays
+where that evidence put it.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ import numpy as np
 import pandas as pd
 
 from dedupe.matching.guard import PersonKeys, conflict, namesakes_without_birth_date
+
+SETTLED_MARGIN_BITS = 4.0
 
 
 @dataclass
@@ -38,10 +43,11 @@ class _Pass:
 class _Conflicts:
     """Conflicts between identities, memoised: one person's records mostly share one."""
 
-    def __init__(self, records: pd.DataFrame):
+    def __init__(self, records: pd.DataFrame, guard: bool = True):
+        self.guard = guard
         # Name variants follow from the forename, so they need not be part of the key.
         codes = records.groupby(
-            ["first_name", "surname", "date_of_birth"], dropna=False, sort=False
+            ["first_name", "surname", "date_of_birth", "ni_number"], dropna=False, sort=False
         ).ngroup()
         self.of_record = codes.to_numpy()
         first = pd.Series(codes).drop_duplicates()
@@ -49,7 +55,7 @@ class _Conflicts:
         self._known: dict[tuple[int, int], bool] = {}
 
     def between(self, x: int, y: int) -> bool:
-        if x == y:
+        if x == y or not self.guard:
             return False
         pair = (x, y) if x < y else (y, x)
         known = self._known.get(pair)
@@ -103,7 +109,7 @@ def _union_pass(
                     fits_alone = not clash({identity[one]}, other) and not (
                         cannot and barred([one], other_group)
                     )
-                    if fits_alone and clash(own, other):
+                    if fits_alone and clash(own, other) and not _settled(best[one], probability):
                         result.ambiguous.add(one)
                 continue
             if len(keys_a) < len(keys_b):
@@ -119,6 +125,16 @@ def _union_pass(
         best[b] = np.fmax(best[b], probability)
     result.roots = np.array([find(i) for i in range(len(ids))], dtype=int)
     return result
+
+
+def _weight(probability: float) -> float:
+    probability = min(probability, 1 - 1e-15)
+    return float(np.log2(probability / (1 - probability)))
+
+
+def _settled(own_best: float, rival: float) -> bool:
+    """A record already linked far more strongly than to a rival is not ambiguous."""
+    return not np.isnan(own_best) and _weight(own_best) - _weight(rival) >= SETTLED_MARGIN_BITS
 
 
 def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
@@ -159,16 +175,20 @@ def cluster_without_conflicts(
     records: pd.DataFrame,
     links: pd.DataFrame,
     cannot_link: set[frozenset[str]] | None = None,
+    *,
+    household_guard: bool = True,
 ) -> Clustering:
     """``records``: standardised records; ``links``: auto-match pairs with probabilities.
 
     Connected components are found in one pass; only the few components that hold a
-    conflict (mostly households) are clustered link by link.
+    conflict (mostly households) are clustered link by link. ``household_guard=False``
+    turns conflicts and namesake ambiguity off (plain connected components, as Splink
+    clusters): only for measuring what the guard costs and saves, never for publishing.
     """
     records = records.reset_index(drop=True)
     ids = records["unique_id"].to_numpy()
     position = pd.Series(np.arange(len(ids)), index=ids)
-    conflicts = _Conflicts(records)
+    conflicts = _Conflicts(records, guard=household_guard)
     cannot = cannot_link or set()
     ordered = links.sort_values(
         ["match_probability", "unique_id_l", "unique_id_r"], ascending=[False, True, True]
@@ -179,6 +199,7 @@ def cluster_without_conflicts(
 
     # Records that cannot be told from a namesake at their address take no link at all.
     ambiguous = namesakes_without_birth_date(records).to_numpy(dtype=bool, copy=True)
+    ambiguous &= household_guard
     refused = []
 
     def drop_ambiguous():

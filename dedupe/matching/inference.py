@@ -30,7 +30,7 @@ from splink import Linker
 
 from dedupe.matching.backend import default_db_api, register
 from dedupe.matching.clustering import cluster_without_conflicts
-from dedupe.matching.guard import household_evidence_only
+from dedupe.matching.guard import household_evidence_only, namesakes_in_one_system
 from dedupe.matching.model import DEFAULT_MODEL_PATH
 from dedupe.standardise import MATCH_COLUMNS
 
@@ -139,6 +139,7 @@ def predict_and_cluster(
     thresholds: Thresholds | None = None,
     cannot_link: set[frozenset[str]] | None = None,
     db_api: Any = None,
+    household_guard: bool = True,
 ) -> MatchResult:
     thresholds = thresholds or Thresholds()
     if records.empty:
@@ -154,7 +155,9 @@ def predict_and_cluster(
     bulk = (group_size > MAX_IDENTICAL) & ~empty
     scored_here = (records["unique_id"] == representative) & ~empty & ~bulk
 
-    result = _match_distinct(records[scored_here], model, thresholds, cannot_link, db_api)
+    result = _match_distinct(
+        records[scored_here], model, thresholds, cannot_link, db_api, household_guard
+    )
     cluster_of = result.clusters.set_index("unique_id")
     copies = ~scored_here & ~empty & ~bulk
     joined = pd.DataFrame(
@@ -198,6 +201,7 @@ def _match_distinct(
     thresholds: Thresholds,
     cannot_link: set[frozenset[str]] | None,
     db_api: Any,
+    household_guard: bool = True,
 ) -> MatchResult:
     if len(records) < 2:
         return MatchResult(
@@ -214,9 +218,12 @@ def _match_distinct(
     records = records.reset_index(drop=True)
     pairs = score(records, model, thresholds.review, db_api)
     high = pairs["match_probability"] >= thresholds.auto_match
-    household_only = high & household_evidence_only(pairs)
-    auto = high & ~household_only
-    clustering = cluster_without_conflicts(records, pairs.loc[auto, PAIR_COLUMNS], cannot_link)
+    household_only = high & household_evidence_only(pairs) & household_guard
+    namesakes = high & namesakes_in_one_system(pairs) & household_guard & ~household_only
+    auto = high & ~household_only & ~namesakes
+    clustering = cluster_without_conflicts(
+        records, pairs.loc[auto, PAIR_COLUMNS], cannot_link, household_guard=household_guard
+    )
 
     cluster_of = clustering.clusters.set_index("unique_id")["cluster_id"]
     apart = (
@@ -241,6 +248,10 @@ def _match_distinct(
     )
     review.loc[key.isin(household_keys), "reason"] = (
         "auto-match refused: only household details agree; personal details differ"
+    )
+    namesake_keys = pd.MultiIndex.from_frame(pairs.loc[namesakes, ["unique_id_l", "unique_id_r"]])
+    review.loc[key.isin(namesake_keys), "reason"] = (
+        "auto-match refused: one system holds both at one address and nothing personal agrees"
     )
     review = review.sort_values("match_probability", ascending=False).reset_index(drop=True)
     return MatchResult(pairs=pairs, clusters=clustering.clusters, review_pairs=review)

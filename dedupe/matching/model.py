@@ -19,6 +19,7 @@ MODEL_SCHEMA_VERSION = 1
 PREDICTION_BLOCKING_RULES = (
     block_on("email"),
     block_on("phone"),
+    block_on("ni_number"),
     block_on("first_name", "surname"),
     block_on("surname", "date_of_birth"),
     block_on("first_name", "date_of_birth"),
@@ -141,6 +142,20 @@ def _email():
     )
 
 
+def _ni_number():
+    return cl.CustomComparison(
+        output_column_name="ni_number",
+        comparison_levels=[
+            cll.NullLevel("ni_number"),
+            cll.ExactMatchLevel("ni_number"),
+            cll.DamerauLevenshteinLevel("ni_number", 1).configure(
+                label_for_charts="One character differs"
+            ),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def settings(db_dialect: str | None = None) -> SettingsCreator:
     """The untrained model: comparisons, blocking rules and retained columns."""
     return SettingsCreator(
@@ -154,7 +169,7 @@ def settings(db_dialect: str | None = None) -> SettingsCreator:
             _address(),
             _email(),
             cl.ExactMatch("phone"),
-            cl.ExactMatch("ni_number"),
+            _ni_number(),
         ],
         blocking_rules_to_generate_predictions=list(PREDICTION_BLOCKING_RULES),
         additional_columns_to_retain=["source_system", "source_record_id"],
