@@ -95,28 +95,66 @@ def train(
 @app.command()
 def match(
     input: Annotated[Path, typer.Option(help="Canonical person records (.csv or .parquet).")],
-    output_dir: Annotated[Path, typer.Option(help="Folder for xref.parquet and review_pairs.")],
+    output_dir: Annotated[
+        Path, typer.Option(help="Folder for xref, review pairs, golden records.")
+    ],
     model: Annotated[
         Path | None, typer.Option(help="Model JSON; the packaged one if omitted.")
     ] = None,
     auto_match: Annotated[float, typer.Option(help="Auto-match threshold.")] = 0.99,
     review: Annotated[float, typer.Option(help="Lower edge of the clerical-review band.")] = 0.80,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="Golden store URL (state across runs); OUTPUT_DIR/golden_store.db if omitted."
+        ),
+    ] = None,
+    run_key: Annotated[
+        str | None, typer.Option(help="Name of this run in the store; today's date if omitted.")
+    ] = None,
 ) -> None:
-    """Standardise, predict and cluster canonical records without Airflow."""
+    """Standardise, predict and cluster canonical records, then keep golden IDs in a store."""
+    import pandas as pd
+
     from dedupe.atomic import write_parquet
+    from dedupe.canonical import conform_all
+    from dedupe.golden import presentable
     from dedupe.match import match_records
     from dedupe.matching.inference import Thresholds
+    from dedupe.store import GoldenStore, StoreError, default_store_url
 
     records = _read_records(input)
     output = match_records(
         records, model_path=model, thresholds=Thresholds(auto_match=auto_match, review=review)
     )
-    write_parquet(output.xref, output_dir / "xref.parquet")
+    golden_store = GoldenStore(store or default_store_url(output_dir))
+    clusters = output.result.clusters
+    try:
+        summary = golden_store.apply_run(
+            run_key or date.today().isoformat(),
+            date.today().isoformat(),
+            clusters,
+            presentable(conform_all(records), output.standardised),
+            output.result.review_pairs,
+        )
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    golden_of = golden_store.current_xref().set_index("unique_id")["golden_id"]
+    xref = output.xref.copy()
+    xref["golden_id"] = golden_of.reindex(
+        (xref["source_system"] + ":" + xref["source_record_id"]).to_numpy()
+    ).to_numpy()
+    golden = golden_store.golden_records().drop(columns=["status", "merged_into"])
+    golden = golden[golden["golden_id"].isin(set(xref["golden_id"]))]
+    write_parquet(xref, output_dir / "xref.parquet")
     write_parquet(output.review_pairs, output_dir / "review_pairs.parquet")
     write_parquet(output.result.pairs, output_dir / "scored_pairs.parquet")
+    write_parquet(
+        pd.DataFrame(golden).reset_index(drop=True), output_dir / "golden_records.parquet"
+    )
     typer.echo(
-        f"{len(output.xref)} records → {output.xref['cluster_id'].nunique()} clusters, "
-        f"{len(output.review_pairs)} pairs for review; wrote {output_dir}"
+        f"{len(xref)} records → {xref['golden_id'].nunique()} golden records, "
+        f"{len(output.review_pairs)} pairs for review; changes {summary.events}; wrote {output_dir}"
     )
 
 

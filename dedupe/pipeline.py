@@ -115,13 +115,20 @@ def train_model(run_date: date, run_key: str | None = None, root: Path | None = 
     return train_version(standardised, trained_on=f"run {run_key}", run_date=run_date, root=root)
 
 
-def build_golden(run_key: str, root: Path | None = None) -> dict:
-    from dedupe.golden import assign_golden_ids, build_golden_records, cross_reference, presentable
+def build_golden(
+    run_key: str, run_date: date, store_url: str | None = None, root: Path | None = None
+) -> dict:
+    """Apply the run's clusters to the golden store; write its golden records, cross-
+    reference and change events under ``runs/<run_key>/golden/``."""
+    from dedupe.golden import cross_reference, presentable
+    from dedupe.store import GoldenStore, default_store_url
 
     stage = _stage_dir(run_key, "standardised", root)
     canonical = pd.read_parquet(stage / "canonical.parquet")
     standardised = pd.read_parquet(stage / "standardised.parquet")
-    xref = pd.read_parquet(_stage_dir(run_key, "match", root) / "xref.parquet")
+    match_dir = _stage_dir(run_key, "match", root)
+    xref = pd.read_parquet(match_dir / "xref.parquet")
+    review = pd.read_parquet(match_dir / "review_pairs.parquet")
     clusters = pd.DataFrame(
         {
             "unique_id": xref["source_system"] + ":" + xref["source_record_id"],
@@ -129,13 +136,39 @@ def build_golden(run_key: str, root: Path | None = None) -> dict:
             "cluster_match_probability": xref["match_probability"],
         }
     )
-    membership = assign_golden_ids(clusters)
-    golden = build_golden_records(presentable(canonical, standardised), membership)
-    xref = cross_reference(membership)
+    review_pairs = pd.DataFrame(
+        {
+            "unique_id_l": review["source_system_l"] + ":" + review["source_record_id_l"],
+            "unique_id_r": review["source_system_r"] + ":" + review["source_record_id_r"],
+            "match_probability": review["match_probability"],
+            "match_weight": review["match_weight"],
+            "reason": review["reason"],
+        }
+    )
+    store = GoldenStore(store_url or default_store_url(root or paths.data_root()))
+    summary = store.apply_run(
+        run_key,
+        run_date.isoformat(),
+        clusters,
+        presentable(canonical, standardised),
+        review_pairs,
+    )
+    golden = store.golden_records().drop(columns=["status", "merged_into"])
+    membership = store.current_xref().rename(
+        columns={"match_probability": "cluster_match_probability"}
+    )
+    events = store.events_of_run(run_key)
     out = _stage_dir(run_key, "golden", root)
     write_parquet(golden, out / "golden_records.parquet")
-    write_parquet(xref, out / "xref.parquet")
-    return {"golden_records": len(golden), "source_records": len(xref)}
+    write_parquet(cross_reference(membership), out / "xref.parquet")
+    write_parquet(events, out / "events.parquet")
+    return {
+        "golden_records": len(golden),
+        "source_records": len(membership),
+        "events": summary.events,
+        "store": store.safe_url,
+        "reapplied_unchanged": summary.replayed,
+    }
 
 
 def publish(run_key: str, crm_url: str, root: Path | None = None) -> dict:

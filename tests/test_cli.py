@@ -36,7 +36,29 @@ def test_generate_canonical_match_evaluate(tmp_path):
         "source_record_id",
         "cluster_id",
         "match_probability",
+        "golden_id",
     ]
+    golden = pd.read_parquet(tmp_path / "m" / "golden_records.parquet")
+    assert set(golden["golden_id"]) == set(xref["golden_id"])
+    assert xref.groupby("cluster_id")["golden_id"].nunique().max() == 1
+    # The same input again, as tomorrow's run: every golden ID survives.
+    result = runner.invoke(
+        app,
+        [
+            "match",
+            "--input",
+            str(csv_input),
+            "--output-dir",
+            str(tmp_path / "m"),
+            "--run-key",
+            "tomorrow",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    again = pd.read_parquet(tmp_path / "m" / "xref.parquet")
+    assert again.set_index("source_record_id")["golden_id"].equals(
+        xref.set_index("source_record_id")["golden_id"]
+    )
     assert len(xref) == len(pd.read_parquet(persons))
     review = pd.read_parquet(tmp_path / "m" / "review_pairs.parquet")
     assert {"source_record_id_l", "source_record_id_r", "match_probability", "reason"} <= set(

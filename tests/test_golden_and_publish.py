@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pandas as pd
@@ -9,9 +10,10 @@ import pytest
 
 from dedupe.canonical import CANONICAL_COLUMNS
 from dedupe.evaluation import pairwise_scores
-from dedupe.golden import assign_golden_ids, build_golden_records, cross_reference, presentable
+from dedupe.golden import build_golden_records, cross_reference, presentable
 from dedupe.publish import PublishError, publish
 from dedupe.standardise import standardise
+from dedupe.store import assign_persistent_ids
 
 
 def _records() -> pd.DataFrame:
@@ -94,7 +96,10 @@ def _golden():
             "cluster_match_probability": [0.999, 0.999, 0.995, None],
         }
     )
-    membership = assign_golden_ids(clusters)
+    outcome = assign_persistent_ids(
+        clusters, clusters.head(0).assign(golden_id=""), pd.Series(), "r1"
+    )
+    membership = outcome.membership.merge(clusters, on="unique_id")
     return build_golden_records(presentable(canonical, standardised), membership), membership
 
 
@@ -109,11 +114,23 @@ def test_each_attribute_comes_from_the_most_trusted_source_and_says_so():
     assert robert["source_systems"] == "housing,portal,revenues"
 
 
-def test_golden_ids_are_deterministic_and_opaque():
+def test_new_golden_ids_are_deterministic_for_a_run_and_opaque():
     first, _ = _golden()
     second, _ = _golden()
     assert first["golden_id"].tolist() == second["golden_id"].tolist()
-    assert first["golden_id"].str.match(r"^GR[0-9A-F]{14}$").all()
+    assert first["golden_id"].str.match(r"^GR[0-9A-F]{20}$").all()
+
+
+def test_every_distinct_contact_stays_listed_newest_first():
+    golden, _ = _golden()
+    robert = golden[golden["source_record_count"] == 3].iloc[0]
+    assert json.loads(robert["emails"])[0] == robert["email"] or robert["email"] in json.loads(
+        robert["emails"]
+    )
+    addresses = json.loads(robert["addresses"])
+    assert len(addresses) == len(set(addresses)) >= 2
+    assert robert["address_source_system"] == "revenues"
+    assert robert["address_source_updated_at"]
 
 
 def test_publish_replaces_the_crm_state_in_one_transaction(tmp_path):

@@ -3,6 +3,8 @@
 Connection ids and what each holds:
 
 * ``golden_revenues``, ``golden_housing``, ``golden_crm``: ``extra.url`` is a SQLAlchemy URL.
+* ``golden_store`` (optional): ``extra.url``, the golden store; a SQLite file under the
+  data root when it is not defined.
 * ``golden_waste``: ``extra.path`` is the CSV drop folder.
 * ``golden_portal``: ``host``, ``port``, ``schema`` (http or https), ``password`` is the
   bearer token, ``extra.base_path`` the API prefix (default ``/api/v1``).
@@ -14,12 +16,13 @@ from pathlib import Path
 
 from dedupe.settings import SettingsError, SourceSettings
 
-REVENUES, HOUSING, WASTE, PORTAL, CRM = (
+REVENUES, HOUSING, WASTE, PORTAL, CRM, STORE = (
     "golden_revenues",
     "golden_housing",
     "golden_waste",
     "golden_portal",
     "golden_crm",
+    "golden_store",
 )
 
 
@@ -65,3 +68,11 @@ def source_settings() -> SourceSettings:
 
 def crm_url() -> str:
     return _extra(CRM, "url")
+
+
+def store_url() -> str | None:
+    """The golden store's URL, or None for the embedded default (a SQLite file in data/)."""
+    try:
+        return _extra(STORE, "url")
+    except SettingsError:
+        return None

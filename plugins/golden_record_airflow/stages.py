@@ -68,8 +68,8 @@ def promote_model_run(trained: dict, promote: bool) -> dict:
 def build_golden_run(ds: str | None) -> dict:
     from dedupe import pipeline
 
-    _run_date(ds)
-    return pipeline.build_golden(ds)
+    run_date = _run_date(ds)
+    return pipeline.build_golden(ds, run_date, store_url=connections.store_url())
 
 
 def publish_run(ds: str | None) -> dict:

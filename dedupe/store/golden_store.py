@@ -1,0 +1,452 @@
+"""The golden store: golden records, their cross-reference, history, events and runs.
+
+:meth:`GoldenStore.apply_run` takes one night's clusters and records and, inside a single
+transaction, carries persistent IDs over (:mod:`dedupe.store.identity`), chooses each
+attribute (:mod:`dedupe.survivorship`), versions what changed and writes the change
+feed. A crash anywhere leaves the store as it was before the run.
+
+Reruns: applying a run again with the same input changes nothing and returns what the
+first application did. Applying the *latest* run again with different input takes that
+run back exactly (its versions, events and IDs) and applies the new input; applying an
+older run again is refused, since later runs were built on it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import and_, create_engine, delete, func, insert, select, update
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from dedupe.golden import build_golden_records
+from dedupe.store import schema
+from dedupe.store.identity import assign_persistent_ids
+from dedupe.survivorship import Survivorship
+from dedupe.survivorship import load as load_survivorship
+
+CHUNK = 5_000
+
+
+class StoreError(RuntimeError):
+    """The store refused a change; nothing was written."""
+
+
+@dataclass
+class RunSummary:
+    run_key: str
+    golden_records: int
+    source_records: int
+    events: dict[str, int] = field(default_factory=dict)
+    replayed: bool = False
+
+
+def default_store_url(root: Path) -> str:
+    return f"sqlite:///{Path(root) / 'golden_store.db'}"
+
+
+def engine_for(url: str) -> Engine:
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database:
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    return create_engine(url)
+
+
+def fingerprint(clusters: pd.DataFrame, records: pd.DataFrame) -> str:
+    """A content hash of a run's input, independent of row order."""
+    digest = hashlib.sha256()
+    for frame in (clusters, records):
+        frame = frame.reindex(sorted(frame.columns), axis=1).astype("string")
+        hashed = pd.util.hash_pandas_object(frame, index=False).sort_values()
+        digest.update(hashed.to_numpy().tobytes())
+    return digest.hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _chunks(rows: list[dict]):
+    for start in range(0, len(rows), CHUNK):
+        yield rows[start : start + CHUNK]
+
+
+def _json(value) -> str:
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+class GoldenStore:
+    def __init__(self, url: str, survivorship: Survivorship | None = None):
+        self.url = url
+        self.safe_url = make_url(url).render_as_string(hide_password=True)
+        self.engine = engine_for(url)
+        self.survivorship = survivorship or load_survivorship()
+        schema.metadata.create_all(self.engine)
+
+    # ----- reading -------------------------------------------------------------------------
+
+    def current_xref(self, connection: Connection | None = None) -> pd.DataFrame:
+        query = select(
+            schema.xref_version.c.unique_id,
+            schema.xref_version.c.golden_id,
+            schema.xref_version.c.match_probability,
+            schema.xref_version.c.valid_from_run,
+        ).where(schema.xref_version.c.valid_to_run.is_(None))
+        return self._read(query, connection)
+
+    def golden_records(
+        self, connection: Connection | None = None, include_inactive: bool = False
+    ) -> pd.DataFrame:
+        """Current golden records, one row each, attributes as columns."""
+        v = schema.golden_version
+        query = select(
+            v.c.golden_id, v.c.status, v.c.merged_into, v.c.attributes, v.c.source_record_count
+        ).where(v.c.valid_to_run.is_(None))
+        if not include_inactive:
+            query = query.where(v.c.status == "active")
+        rows = self._read(query.order_by(v.c.golden_id), connection)
+        attributes = pd.DataFrame([json.loads(a) for a in rows["attributes"]], index=rows.index)
+        # The version's own count is authoritative (0 once merged or retired).
+        attributes = attributes.drop(columns=["source_record_count"], errors="ignore")
+        return pd.concat([rows.drop(columns="attributes"), attributes], axis=1)
+
+    def events(self, after: int = 0, limit: int = 1000) -> pd.DataFrame:
+        """The change feed in order, from just after sequence number ``after``."""
+        e = schema.change_event
+        query = select(e).where(e.c.sequence > after).order_by(e.c.sequence).limit(limit)
+        return self._read(query)
+
+    def events_of_run(self, run_key: str) -> pd.DataFrame:
+        e = schema.change_event
+        return self._read(select(e).where(e.c.run_key == run_key).order_by(e.c.sequence))
+
+    def runs(self) -> pd.DataFrame:
+        return self._read(select(schema.store_run).order_by(schema.store_run.c.sequence))
+
+    def _read(self, query, connection: Connection | None = None) -> pd.DataFrame:
+        if connection is not None:
+            return pd.read_sql(query, connection)
+        with self.engine.connect() as own:
+            return pd.read_sql(query, own)
+
+    # ----- writing -------------------------------------------------------------------------
+
+    def apply_run(
+        self,
+        run_key: str,
+        run_date: str,
+        clusters: pd.DataFrame,
+        records: pd.DataFrame,
+        review_pairs: pd.DataFrame | None = None,
+    ) -> RunSummary:
+        """``clusters``: unique_id, cluster_id, cluster_match_probability (every record);
+        ``records``: presentable records with ``unique_id``; ``review_pairs``:
+        unique_id_l, unique_id_r, match_probability, match_weight, reason."""
+        missing = set(clusters["unique_id"]) ^ set(records["unique_id"])
+        if missing:
+            raise StoreError(
+                f"run {run_key}: clusters and records disagree on record {sorted(missing)[0]}"
+            )
+        input_fingerprint = fingerprint(clusters, records)
+        with self.engine.begin() as connection:
+            earlier = connection.execute(
+                select(schema.store_run).where(schema.store_run.c.run_key == run_key)
+            ).first()
+            if earlier is not None:
+                if earlier.input_fingerprint == input_fingerprint:
+                    summary = RunSummary(**json.loads(earlier.summary))
+                    summary.replayed = True
+                    return summary
+                latest = connection.execute(select(func.max(schema.store_run.c.sequence))).scalar()
+                if earlier.sequence != latest:
+                    raise StoreError(
+                        f"run {run_key} was applied before later runs and its input has "
+                        "changed; only the latest run can be applied again"
+                    )
+                self._take_back(connection, run_key)
+            summary = self._apply(
+                connection, run_key, run_date, clusters, records, review_pairs, input_fingerprint
+            )
+        return summary
+
+    def _take_back(self, connection: Connection, run_key: str) -> None:
+        """Undo one run exactly: its versions, events, IDs, review items and run row."""
+        for table in (schema.golden_version, schema.xref_version):
+            connection.execute(delete(table).where(table.c.valid_from_run == run_key))
+            connection.execute(
+                update(table).where(table.c.valid_to_run == run_key).values(valid_to_run=None)
+            )
+        connection.execute(
+            delete(schema.change_event).where(schema.change_event.c.run_key == run_key)
+        )
+        connection.execute(
+            delete(schema.review_item).where(schema.review_item.c.run_key == run_key)
+        )
+        connection.execute(
+            delete(schema.golden_id_registry).where(
+                schema.golden_id_registry.c.created_run == run_key
+            )
+        )
+        connection.execute(delete(schema.store_run).where(schema.store_run.c.run_key == run_key))
+
+    def _apply(
+        self,
+        connection: Connection,
+        run_key: str,
+        run_date: str,
+        clusters: pd.DataFrame,
+        records: pd.DataFrame,
+        review_pairs: pd.DataFrame | None,
+        input_fingerprint: str,
+    ) -> RunSummary:
+        sequence = (
+            connection.execute(select(func.max(schema.store_run.c.sequence))).scalar() or 0
+        ) + 1
+        connection.execute(
+            insert(schema.store_run).values(
+                run_key=run_key,
+                sequence=sequence,
+                run_date=run_date,
+                input_fingerprint=input_fingerprint,
+                applied_at=_now(),
+                summary="{}",
+            )
+        )
+        previous = self.current_xref(connection)
+        registry = pd.read_sql(select(schema.golden_id_registry), connection)
+        created_order = registry.set_index("golden_id")["created_sequence"].map(
+            lambda s: f"{s:012d}"
+        )
+        first_seen = previous.set_index("unique_id")["valid_from_run"]
+        outcome = assign_persistent_ids(
+            clusters, previous, created_order, run_key, first_seen=first_seen
+        )
+        new_ids = sorted({*outcome.created, *(new for _, new in outcome.split)})
+        clash = set(new_ids) & set(registry["golden_id"])
+        if clash:
+            raise StoreError(f"run {run_key}: minted golden ID {sorted(clash)[0]} already used")
+        for chunk in _chunks(
+            [
+                {"golden_id": g, "created_run": run_key, "created_sequence": sequence}
+                for g in new_ids
+            ]
+        ):
+            connection.execute(insert(schema.golden_id_registry), chunk)
+
+        membership = outcome.membership.merge(
+            clusters[["unique_id", "cluster_match_probability"]], on="unique_id"
+        )
+        events = self._write_xref(connection, run_key, previous, membership)
+        golden = build_golden_records(records, outcome.membership, self.survivorship)
+        counts = membership.groupby("golden_id").size()
+        changed = self._write_golden(connection, run_key, golden, counts, events)
+
+        rows = (
+            [{"event": "created", "golden_id": g, "other_golden_id": None} for g in outcome.created]
+            + [
+                {"event": "split", "golden_id": new, "other_golden_id": old}
+                for old, new in outcome.split
+            ]
+            + [
+                {"event": "merged", "golden_id": old, "other_golden_id": into}
+                for old, into in outcome.merged
+            ]
+            + [
+                {"event": "updated", "golden_id": g, "other_golden_id": None, "changed": _json(c)}
+                for g, c in sorted(changed.items())
+            ]
+            + [
+                {"event": "retired", "golden_id": g, "other_golden_id": None}
+                for g in outcome.retired
+            ]
+        )
+        self._close_inactive(connection, run_key, outcome.merged, outcome.retired)
+        for row in rows:
+            row.setdefault("changed", None)
+            row["run_key"] = run_key
+        for chunk in _chunks(rows):
+            connection.execute(insert(schema.change_event), chunk)
+        if review_pairs is not None and len(review_pairs):
+            self._write_review(connection, run_key, review_pairs)
+
+        summary = RunSummary(
+            run_key=run_key,
+            golden_records=int(counts.size),
+            source_records=len(membership),
+            events={
+                kind: sum(1 for r in rows if r["event"] == kind)
+                for kind in ("created", "updated", "merged", "split", "retired")
+            },
+        )
+        connection.execute(
+            update(schema.store_run)
+            .where(schema.store_run.c.run_key == run_key)
+            .values(summary=_json(asdict(summary)))
+        )
+        return summary
+
+    def _write_xref(
+        self, connection: Connection, run_key: str, previous: pd.DataFrame, membership: pd.DataFrame
+    ) -> dict[str, set]:
+        """Version the records whose golden ID changed; return golden IDs whose members moved."""
+        joined = membership.merge(
+            previous[["unique_id", "golden_id"]], on="unique_id", how="outer", suffixes=("", "_was")
+        )
+        moved = joined[joined["golden_id"] != joined["golden_id_was"]]
+        gone = moved[moved["golden_id"].isna()]
+        arrived = moved[moved["golden_id"].notna()]
+        x = schema.xref_version
+        closing = moved[moved["golden_id_was"].notna()]["unique_id"].tolist()
+        for start in range(0, len(closing), CHUNK):
+            connection.execute(
+                update(x)
+                .where(
+                    and_(
+                        x.c.unique_id.in_(closing[start : start + CHUNK]),
+                        x.c.valid_to_run.is_(None),
+                    )
+                )
+                .values(valid_to_run=run_key)
+            )
+        rows = [
+            {
+                "unique_id": uid,
+                "golden_id": gid,
+                "match_probability": None if pd.isna(p) else float(p),
+                "valid_from_run": run_key,
+            }
+            for uid, gid, p in zip(
+                arrived["unique_id"],
+                arrived["golden_id"],
+                arrived["cluster_match_probability"],
+                strict=True,
+            )
+        ]
+        for chunk in _chunks(rows):
+            connection.execute(insert(x), chunk)
+        touched = (
+            set(arrived["golden_id"])
+            | set(gone["golden_id_was"])
+            | set(moved["golden_id_was"].dropna())
+        )
+        return {"members_changed": touched}
+
+    def _write_golden(
+        self,
+        connection: Connection,
+        run_key: str,
+        golden: pd.DataFrame,
+        counts: pd.Series,
+        membership_events: dict[str, set],
+    ) -> dict[str, list[str]]:
+        """Version golden records whose attributes or members changed; return what changed."""
+        v = schema.golden_version
+        current = pd.read_sql(
+            select(v.c.golden_id, v.c.attributes, v.c.status).where(v.c.valid_to_run.is_(None)),
+            connection,
+        ).set_index("golden_id")
+        golden = golden.set_index("golden_id")
+        members_changed = membership_events["members_changed"]
+        changed: dict[str, list[str]] = {}
+        closing, rows = [], []
+        plain = golden.astype(object).where(golden.notna(), None)
+        for golden_id, values in zip(golden.index, plain.to_dict("records"), strict=True):
+            attributes = _json(values)
+            if golden_id in current.index:
+                before = json.loads(current.at[golden_id, "attributes"])
+                differs = sorted(k for k in values if before.get(k) != values[k])
+                if golden_id in members_changed:
+                    differs.append("source_records")
+                if not differs and current.at[golden_id, "status"] == "active":
+                    continue
+                changed[golden_id] = differs
+                closing.append(golden_id)
+            rows.append(
+                {
+                    "golden_id": golden_id,
+                    "status": "active",
+                    "merged_into": None,
+                    "attributes": attributes,
+                    "source_record_count": int(counts[golden_id]),
+                    "valid_from_run": run_key,
+                }
+            )
+        self._close(connection, run_key, closing)
+        for chunk in _chunks(rows):
+            connection.execute(insert(v), chunk)
+        return changed
+
+    def _close(self, connection: Connection, run_key: str, golden_ids: list[str]) -> None:
+        v = schema.golden_version
+        for start in range(0, len(golden_ids), CHUNK):
+            connection.execute(
+                update(v)
+                .where(
+                    and_(
+                        v.c.golden_id.in_(golden_ids[start : start + CHUNK]),
+                        v.c.valid_to_run.is_(None),
+                    )
+                )
+                .values(valid_to_run=run_key)
+            )
+
+    def _close_inactive(
+        self,
+        connection: Connection,
+        run_key: str,
+        merged: list[tuple[str, str]],
+        retired: list[str],
+    ) -> None:
+        """Merged and retired IDs keep a last version saying so; they are never deleted."""
+        v = schema.golden_version
+        ending = [old for old, _ in merged] + list(retired)
+        if not ending:
+            return
+        last = pd.read_sql(
+            select(v.c.golden_id, v.c.attributes).where(
+                and_(v.c.golden_id.in_(ending), v.c.valid_to_run.is_(None))
+            ),
+            connection,
+        ).set_index("golden_id")["attributes"]
+        self._close(connection, run_key, ending)
+        into = dict(merged)
+        rows = [
+            {
+                "golden_id": g,
+                "status": "merged" if g in into else "retired",
+                "merged_into": into.get(g),
+                "attributes": last.get(g, "{}"),
+                "source_record_count": 0,
+                "valid_from_run": run_key,
+            }
+            for g in ending
+        ]
+        for chunk in _chunks(rows):
+            connection.execute(insert(v), chunk)
+
+    def _write_review(self, connection: Connection, run_key: str, pairs: pd.DataFrame) -> None:
+        rows = [
+            {
+                "run_key": run_key,
+                "record_a": min(a, b),
+                "record_b": max(a, b),
+                "match_probability": None if pd.isna(p) else float(p),
+                "match_weight": None if pd.isna(w) else float(w),
+                "reason": reason,
+            }
+            for a, b, p, w, reason in zip(
+                pairs["unique_id_l"],
+                pairs["unique_id_r"],
+                pairs["match_probability"],
+                pairs["match_weight"],
+                pairs["reason"],
+                strict=True,
+            )
+        ]
+        rows = list({(r["record_a"], r["record_b"]): r for r in rows}.values())
+        for chunk in _chunks(rows):
+            connection.execute(insert(schema.review_item), chunk)

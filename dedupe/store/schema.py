@@ -1,0 +1,107 @@
+"""The golden store's tables (SQLAlchemy Core): SQLite by default, PostgreSQL in production.
+
+Golden records and the cross-reference are kept as versions valid from one run until a
+later one (``valid_to_run`` null = current), so the store holds their whole history and
+the latest run can be taken back exactly. Attribute values are stored as JSON so that a
+change to the survivorship file needs no migration here; the CRM gets real columns.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+SCHEMA_VERSION = 1
+metadata = MetaData()
+
+store_run = Table(
+    "store_run",
+    metadata,
+    Column("run_key", String(64), primary_key=True),
+    Column("sequence", Integer, nullable=False, unique=True),
+    Column("run_date", String(10), nullable=False),
+    Column("input_fingerprint", String(64), nullable=False),
+    Column("applied_at", String(32), nullable=False),
+    Column("summary", Text, nullable=False),
+)
+
+golden_id_registry = Table(
+    "golden_id_registry",
+    metadata,
+    Column("golden_id", String(32), primary_key=True),
+    Column("created_run", String(64), ForeignKey("store_run.run_key"), nullable=False),
+    Column("created_sequence", Integer, nullable=False),
+)
+
+golden_version = Table(
+    "golden_version",
+    metadata,
+    Column("version_id", Integer, primary_key=True, autoincrement=True),
+    Column("golden_id", String(32), ForeignKey("golden_id_registry.golden_id"), nullable=False),
+    Column("status", String(16), nullable=False),  # active | merged | retired
+    Column("merged_into", String(32)),
+    Column("attributes", Text, nullable=False),  # JSON: values, provenance, lists
+    Column("source_record_count", Integer, nullable=False),
+    Column("valid_from_run", String(64), nullable=False),
+    Column("valid_to_run", String(64)),
+)
+Index("ix_golden_version_current", golden_version.c.golden_id, golden_version.c.valid_to_run)
+
+xref_version = Table(
+    "xref_version",
+    metadata,
+    Column("version_id", Integer, primary_key=True, autoincrement=True),
+    Column("unique_id", String(200), nullable=False),
+    Column("golden_id", String(32), nullable=False),
+    Column("match_probability", Float),
+    Column("valid_from_run", String(64), nullable=False),
+    Column("valid_to_run", String(64)),
+)
+Index("ix_xref_version_current", xref_version.c.unique_id, xref_version.c.valid_to_run)
+Index("ix_xref_version_golden", xref_version.c.golden_id)
+
+change_event = Table(
+    "change_event",
+    metadata,
+    Column("sequence", Integer, primary_key=True, autoincrement=True),
+    Column("run_key", String(64), nullable=False),
+    Column("event", String(16), nullable=False),  # created | updated | merged | split | retired
+    Column("golden_id", String(32), nullable=False),
+    Column("other_golden_id", String(32)),  # merged: into; split: from
+    Column("changed", Text),  # updated: JSON list of changed attributes
+)
+Index("ix_change_event_run", change_event.c.run_key)
+
+steward_decision = Table(
+    "steward_decision",
+    metadata,
+    Column("decision_id", Integer, primary_key=True, autoincrement=True),
+    Column("record_a", String(200), nullable=False),
+    Column("record_b", String(200), nullable=False),
+    Column("decision", String(16), nullable=False),  # same | different
+    Column("decided_by", String(200), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    UniqueConstraint("record_a", "record_b", name="uq_steward_decision_pair"),
+)
+
+review_item = Table(
+    "review_item",
+    metadata,
+    Column("run_key", String(64), nullable=False, primary_key=True),
+    Column("record_a", String(200), nullable=False, primary_key=True),
+    Column("record_b", String(200), nullable=False, primary_key=True),
+    Column("match_probability", Float),
+    Column("match_weight", Float),
+    Column("reason", Text),
+)

@@ -1,0 +1,215 @@
+"""The golden store over successive runs: each persistent-ID case, history, change feed."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from dedupe.store import GoldenStore, StoreError, assign_persistent_ids
+
+COLUMNS = [
+    "unique_id",
+    "source_system",
+    "title",
+    "first_name",
+    "middle_names",
+    "surname",
+    "date_of_birth",
+    "email",
+    "phone",
+    "address_line_1",
+    "address_line_2",
+    "address_line_3",
+    "town",
+    "postcode",
+    "postcode_valid",
+    "uprn",
+    "ni_number",
+    "source_updated_at",
+]
+
+
+def person(uid, first="Ann", surname="Lee", email=None, postcode="AB1 2CD", updated="2026-01-01"):
+    system = uid.split(":")[0]
+    return {
+        "unique_id": uid,
+        "source_system": system,
+        "title": None,
+        "first_name": first,
+        "middle_names": None,
+        "surname": surname,
+        "date_of_birth": "1980-01-01",
+        "email": email,
+        "phone": None,
+        "address_line_1": "1 High Street",
+        "address_line_2": None,
+        "address_line_3": None,
+        "town": "Leeds",
+        "postcode": postcode,
+        "postcode_valid": postcode is not None and postcode != "ZZ",
+        "uprn": None,
+        "ni_number": None,
+        "source_updated_at": updated,
+    }
+
+
+def night(store, run_key, groups, people=None):
+    """Apply a run whose clusters are ``groups`` (lists of record ids)."""
+    people = people or {}
+    clusters = pd.DataFrame(
+        [
+            {"unique_id": uid, "cluster_id": min(group), "cluster_match_probability": 0.999}
+            for group in groups
+            for uid in group
+        ]
+    )
+    records = pd.DataFrame(
+        [people.get(uid) or person(uid) for group in groups for uid in group], columns=COLUMNS
+    )
+    return store.apply_run(run_key, run_key, clusters, records)
+
+
+def ids(store) -> dict[str, str]:
+    xref = store.current_xref()
+    return dict(zip(xref["unique_id"], xref["golden_id"], strict=True))
+
+
+def events(store, run_key) -> list[tuple]:
+    frame = store.events_of_run(run_key)
+    return sorted(
+        zip(frame["event"], frame["golden_id"], frame["other_golden_id"].fillna(""), strict=True)
+    )
+
+
+@pytest.fixture
+def store(tmp_path):
+    return GoldenStore(f"sqlite:///{tmp_path / 'store.db'}")
+
+
+def test_unchanged_records_keep_their_ids_and_cause_no_events(store):
+    night(store, "2026-01-01", [["a:1", "b:1"], ["a:2"]])
+    before = ids(store)
+    night(store, "2026-01-02", [["a:1", "b:1"], ["a:2"]])
+    assert ids(store) == before
+    assert events(store, "2026-01-02") == []
+    assert [kind for kind, *_ in events(store, "2026-01-01")] == ["created", "created"]
+
+
+def test_new_person_gets_a_new_id_and_joining_records_take_the_existing_one(store):
+    night(store, "2026-01-01", [["a:1"]])
+    first = ids(store)["a:1"]
+    night(store, "2026-01-02", [["a:1", "c:9"], ["a:5"]])
+    now = ids(store)
+    assert now["c:9"] == first
+    assert now["a:5"] not in {first}
+    assert events(store, "2026-01-02") == sorted(
+        [("created", now["a:5"], ""), ("updated", first, "")]
+    )
+    changed = json.loads(
+        store.events_of_run("2026-01-02").query("event == 'updated'")["changed"].iloc[0]
+    )
+    assert "source_records" in changed
+
+
+def test_merge_keeps_the_older_id_and_retires_the_other_as_merged(store):
+    night(store, "2026-01-01", [["a:1"]])
+    night(store, "2026-01-02", [["a:1"], ["b:1"]])
+    older, younger = ids(store)["a:1"], ids(store)["b:1"]
+    night(store, "2026-01-03", [["a:1", "b:1"]])
+    assert ids(store) == {"a:1": older, "b:1": older}
+    assert ("merged", younger, older) in events(store, "2026-01-03")
+    all_records = store.golden_records(include_inactive=True).set_index("golden_id")
+    assert all_records.at[younger, "status"] == "merged"
+    assert all_records.at[younger, "merged_into"] == older
+
+
+def test_split_keeps_the_id_on_the_larger_part_and_mints_new_ones(store):
+    night(store, "2026-01-01", [["a:1", "a:2", "b:1"]])
+    original = ids(store)["a:1"]
+    night(store, "2026-01-02", [["a:1", "a:2"], ["b:1"]])
+    now = ids(store)
+    assert now["a:1"] == now["a:2"] == original
+    assert now["b:1"] != original
+    assert ("split", now["b:1"], original) in events(store, "2026-01-02")
+
+
+def test_a_person_whose_records_all_disappear_is_retired_not_deleted(store):
+    night(store, "2026-01-01", [["a:1"], ["b:1"]])
+    gone = ids(store)["b:1"]
+    night(store, "2026-01-02", [["a:1"]])
+    assert ("retired", gone, "") in events(store, "2026-01-02")
+    everyone = store.golden_records(include_inactive=True).set_index("golden_id")
+    assert everyone.at[gone, "status"] == "retired"
+    assert gone not in set(store.golden_records()["golden_id"])
+
+
+def test_ids_are_never_reused_when_a_record_comes_back(store):
+    night(store, "2026-01-01", [["a:1"]])
+    retired = ids(store)["a:1"]
+    night(store, "2026-01-02", [["b:1"]])
+    night(store, "2026-01-03", [["a:1"], ["b:1"]])
+    assert ids(store)["a:1"] != retired
+
+
+def test_attribute_changes_are_reported_by_name(store):
+    night(store, "2026-01-01", [["housing:1"]])
+    moved = person("housing:1", postcode="LS1 4AP", updated="2026-02-01")
+    night(store, "2026-01-02", [["housing:1"]], {"housing:1": moved})
+    feed = store.events_of_run("2026-01-02")
+    assert feed["event"].tolist() == ["updated"]
+    changed = json.loads(feed["changed"].iloc[0])
+    assert "postcode" in changed and "address_source_updated_at" in changed
+    assert "first_name" not in changed
+
+
+def test_rerunning_a_run_with_the_same_input_changes_nothing(store):
+    night(store, "2026-01-01", [["a:1", "b:1"]])
+    feed = store.events()
+    summary = night(store, "2026-01-01", [["a:1", "b:1"]])
+    assert summary.replayed
+    pd.testing.assert_frame_equal(store.events(), feed)
+
+
+def test_rerunning_the_latest_run_with_new_input_replaces_it_exactly(store):
+    night(store, "2026-01-01", [["a:1"], ["b:1"]])
+    before = ids(store)
+    night(store, "2026-01-02", [["a:1", "b:1"]])
+    night(store, "2026-01-02", [["a:1"], ["b:1"]])  # the night redone with corrected data
+    assert ids(store) == before
+    assert events(store, "2026-01-02") == []
+    assert store.runs()["run_key"].tolist() == ["2026-01-01", "2026-01-02"]
+
+
+def test_an_older_run_cannot_be_applied_again_with_new_input(store):
+    night(store, "2026-01-01", [["a:1"]])
+    night(store, "2026-01-02", [["a:1"]])
+    before = store.events()
+    with pytest.raises(StoreError, match="only the latest run"):
+        night(store, "2026-01-01", [["a:1"], ["b:1"]])
+    pd.testing.assert_frame_equal(store.events(), before)
+
+
+def test_the_change_feed_pages_in_order(store):
+    night(store, "2026-01-01", [[f"a:{i}"] for i in range(7)])
+    first = store.events(after=0, limit=3)
+    rest = store.events(after=int(first["sequence"].iloc[-1]), limit=100)
+    assert len(first) == 3 and len(rest) == 4
+    assert list(first["sequence"]) + list(rest["sequence"]) == sorted(
+        list(first["sequence"]) + list(rest["sequence"])
+    )
+
+
+def test_split_tie_goes_to_the_part_with_the_longest_history():
+    clusters = pd.DataFrame({"unique_id": ["a", "b"], "cluster_id": ["a", "b"]})
+    previous = pd.DataFrame({"unique_id": ["a", "b"], "golden_id": ["G1", "G1"]})
+    first_seen = pd.Series({"a": "2026-01-05", "b": "2026-01-01"})
+    outcome = assign_persistent_ids(
+        clusters, previous, pd.Series({"G1": "1"}), "run", first_seen=first_seen
+    )
+    assigned = dict(
+        zip(outcome.membership["unique_id"], outcome.membership["golden_id"], strict=True)
+    )
+    assert assigned["b"] == "G1" and assigned["a"] != "G1"
+    assert outcome.split == [("G1", assigned["a"])]
