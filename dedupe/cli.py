@@ -122,12 +122,18 @@ def match(
     from dedupe.match import match_records
     from dedupe.matching.inference import Thresholds
     from dedupe.store import GoldenStore, StoreError, default_store_url
+    from dedupe.store.stewardship import links
 
     records = _read_records(input)
-    output = match_records(
-        records, model_path=model, thresholds=Thresholds(auto_match=auto_match, review=review)
-    )
     golden_store = GoldenStore(store or default_store_url(output_dir))
+    decided = links(golden_store)
+    output = match_records(
+        records,
+        model_path=model,
+        thresholds=Thresholds(auto_match=auto_match, review=review),
+        cannot_link=decided.cannot,
+        must_link=decided.must,
+    )
     clusters = output.result.clusters
     try:
         summary = golden_store.apply_run(
@@ -136,6 +142,7 @@ def match(
             clusters,
             presentable(conform_all(records), output.standardised),
             output.result.review_pairs,
+            pair_detail=output.result.pairs,
         )
     except StoreError as exc:
         raise typer.BadParameter(str(exc)) from exc
@@ -226,6 +233,102 @@ def evaluate(
     merged = merged_hard_cases(labelled, pd.read_csv(truth / "truth" / "hard_cases.csv"), entity)
     scores["hard_cases_merged"] = merged["relation"].value_counts().to_dict()
     typer.echo(json.dumps(scores, indent=2))
+
+
+review_app = typer.Typer(no_args_is_help=True, help="Clerical review of doubtful pairs.")
+app.add_typer(review_app, name="review")
+StoreOption = Annotated[
+    str, typer.Option(help="Golden store URL, e.g. sqlite:///out/golden_store.db")
+]
+
+
+def _golden_store(url: str):
+    from dedupe.store import GoldenStore
+
+    return GoldenStore(url)
+
+
+@review_app.command("list")
+def review_list(store: StoreOption, limit: int = 50) -> None:
+    """The latest run's undecided review pairs, strongest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from dedupe.store.stewardship import queue
+
+    pending = queue(_golden_store(store), limit=None)
+    table = Table(title=f"{len(pending)} pairs awaiting review")
+    for column in ("record A", "record B", "probability", "reason"):
+        table.add_column(column)
+    for row in pending.head(limit).itertuples(index=False):
+        table.add_row(row.record_a, row.record_b, f"{row.match_probability:.4f}", row.reason)
+    Console(width=160).print(table)
+
+
+@review_app.command("show")
+def review_show(
+    record_a: str,
+    record_b: str,
+    store: StoreOption,
+    html: Annotated[Path | None, typer.Option(help="Also write the waterfall chart here.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model JSON used for the match.")] = None,
+) -> None:
+    """Both records side by side, with each comparison's match weight."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from dedupe.store import StoreError
+    from dedupe.store.stewardship import item, side_by_side
+
+    try:
+        found = item(_golden_store(store), record_a, record_b)
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    frame = side_by_side(found)
+    title = (
+        f"{found['record_a']} and {found['record_b']}: match probability "
+        f"{found['match_probability']:.4f} (run {found['run_key']}); {found['reason']}"
+    )
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column))
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if v is None or v != v else str(v) for v in row))
+    Console(width=160).print(table)
+    if html is not None:
+        import pandas as pd
+
+        from dedupe.matching.explain import waterfall_page
+        from dedupe.matching.inference import load_model
+
+        if not found["detail"]:
+            raise typer.BadParameter("this pair has no scored detail to chart")
+        page = waterfall_page(pd.DataFrame([found["detail"]]), load_model(model), title, html)
+        typer.echo(f"waterfall chart → {page}")
+
+
+@review_app.command("decide")
+def review_decide(
+    record_a: str,
+    record_b: str,
+    decision: Annotated[str, typer.Argument(help="same | different")],
+    store: StoreOption,
+    by: Annotated[str, typer.Option(help="Who decides (name or staff id).")],
+    reason: Annotated[str, typer.Option(help="Why: what the steward checked.")],
+) -> None:
+    """Record 'same' or 'different' for two records; every later run honours it."""
+    from dedupe.store import StoreError
+    from dedupe.store.stewardship import decide
+
+    try:
+        row = decide(_golden_store(store), record_a, record_b, decision, by, reason)
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(
+        f"recorded: {row['record_a']} and {row['record_b']} are "
+        f"{'the same person' if row['decision'] == 'same' else 'different people'} "
+        f"({row['decided_by']}, {row['decided_at']})"
+    )
 
 
 @app.command("portal-server")

@@ -53,6 +53,7 @@ def match_standardised(
     cannot_link: set[frozenset[str]] | None = None,
     db_api: Any = None,
     household_guard: bool = True,
+    must_link: set[frozenset[str]] | None = None,
 ) -> MatchOutput:
     result = predict_and_cluster(
         standardised,
@@ -61,6 +62,7 @@ def match_standardised(
         cannot_link=cannot_link,
         db_api=db_api,
         household_guard=household_guard,
+        must_link=must_link,
     )
     clusters = result.clusters.rename(columns={"cluster_match_probability": "match_probability"})
     xref = pd.concat([_split_ids(clusters, "unique_id"), clusters], axis=1)[XREF_COLUMNS]
@@ -87,6 +89,7 @@ def match_records(
     model_path: Path | None = None,
     thresholds: Thresholds | None = None,
     cannot_link: set[frozenset[str]] | None = None,
+    must_link: set[frozenset[str]] | None = None,
     as_of: date | None = None,
     db_api: Any = None,
 ) -> MatchOutput:
@@ -96,5 +99,6 @@ def match_records(
         model_path=model_path,
         thresholds=thresholds,
         cannot_link=cannot_link,
+        must_link=must_link,
         db_api=db_api,
     )

@@ -63,16 +63,32 @@ def standardise(run_key: str, run_date: date, root: Path | None = None) -> dict:
     }
 
 
-def match(run_key: str, root: Path | None = None, model_path: Path | None = None) -> dict:
-    """Predict and cluster the run's standardised records with the stored model."""
+def _store(store_url: str | None, root: Path | None):
+    from dedupe.store import GoldenStore, default_store_url
+
+    return GoldenStore(store_url or default_store_url(root or paths.data_root()))
+
+
+def match(
+    run_key: str,
+    root: Path | None = None,
+    model_path: Path | None = None,
+    store_url: str | None = None,
+) -> dict:
+    """Predict and cluster the run's standardised records with the stored model, honouring
+    every steward decision in the golden store."""
     from dedupe.match import match_standardised
     from dedupe.matching.registry import resolve
+    from dedupe.store.stewardship import links
 
     model_path = resolve(model_path, root)
     standardised = pd.read_parquet(
         _stage_dir(run_key, "standardised", root) / "standardised.parquet"
     )
-    output = match_standardised(standardised, model_path=model_path)
+    decided = links(_store(store_url, root))
+    output = match_standardised(
+        standardised, model_path=model_path, cannot_link=decided.cannot, must_link=decided.must
+    )
     out = _stage_dir(run_key, "match", root)
     write_parquet(output.result.pairs, out / "scored_pairs.parquet")
     write_parquet(output.xref, out / "xref.parquet")
@@ -85,6 +101,7 @@ def match(run_key: str, root: Path | None = None, model_path: Path | None = None
         "review_pairs": len(output.review_pairs),
         "largest_cluster": int(sizes.max()) if sizes.size else 0,
         "model": model_path.name,
+        "steward_decisions": len(decided.must) + len(decided.cannot),
     }
 
 
@@ -121,7 +138,6 @@ def build_golden(
     """Apply the run's clusters to the golden store; write its golden records, cross-
     reference and change events under ``runs/<run_key>/golden/``."""
     from dedupe.golden import cross_reference, presentable
-    from dedupe.store import GoldenStore, default_store_url
 
     stage = _stage_dir(run_key, "standardised", root)
     canonical = pd.read_parquet(stage / "canonical.parquet")
@@ -145,13 +161,14 @@ def build_golden(
             "reason": review["reason"],
         }
     )
-    store = GoldenStore(store_url or default_store_url(root or paths.data_root()))
+    store = _store(store_url, root)
     summary = store.apply_run(
         run_key,
         run_date.isoformat(),
         clusters,
         presentable(canonical, standardised),
         review_pairs,
+        pair_detail=pd.read_parquet(match_dir / "scored_pairs.parquet"),
     )
     golden = store.golden_records().drop(columns=["status", "merged_into"])
     membership = store.current_xref().rename(

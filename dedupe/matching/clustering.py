@@ -259,3 +259,34 @@ def cluster_without_conflicts(
             refused, columns=["unique_id_l", "unique_id_r", "match_probability", "reason"]
         ),
     )
+
+
+def join_must_link(clusters: pd.DataFrame, must_link: set[frozenset[str]]) -> pd.DataFrame:
+    """Join the clusters of records a steward decided are the same person.
+
+    A steward's 'same' outranks the model and the guard: they have seen both records.
+    Records the current run does not hold are ignored. The joined cluster is named after
+    its lowest member id, as every cluster is.
+    """
+    if not must_link:
+        return clusters
+    cluster_of = clusters.set_index("unique_id")["cluster_id"]
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for pair in must_link:
+        a, b = tuple(pair)
+        if a in cluster_of.index and b in cluster_of.index:
+            parent[find(cluster_of[a])] = find(cluster_of[b])
+    if not parent:
+        return clusters
+    joined = clusters.copy()
+    joined["cluster_id"] = joined["cluster_id"].map(lambda c: find(c) if c in parent else c)
+    joined["cluster_id"] = joined.groupby("cluster_id")["unique_id"].transform("min")
+    return joined

@@ -29,7 +29,7 @@ import pandas as pd
 from splink import Linker
 
 from dedupe.matching.backend import default_db_api, register
-from dedupe.matching.clustering import cluster_without_conflicts
+from dedupe.matching.clustering import cluster_without_conflicts, join_must_link
 from dedupe.matching.guard import household_evidence_only, namesakes_in_one_system
 from dedupe.matching.model import DEFAULT_MODEL_PATH
 from dedupe.standardise import MATCH_COLUMNS
@@ -140,7 +140,10 @@ def predict_and_cluster(
     cannot_link: set[frozenset[str]] | None = None,
     db_api: Any = None,
     household_guard: bool = True,
+    must_link: set[frozenset[str]] | None = None,
 ) -> MatchResult:
+    """Score, then cluster; stewards' decisions: ``cannot_link`` pairs are kept apart and
+    ``must_link`` pairs joined, whatever the scores."""
     thresholds = thresholds or Thresholds()
     if records.empty:
         return _empty_result()
@@ -176,6 +179,7 @@ def predict_and_cluster(
     )
     # A representative that got a lower-id copy still names the cluster by its lowest id.
     clusters["cluster_id"] = clusters.groupby("cluster_id")["unique_id"].transform("min")
+    clusters = join_must_link(clusters, must_link or set())
     review = result.review_pairs
     if bulk.any():
         bulk_rows = records[bulk].groupby(key[bulk])["unique_id"].agg(["min", "max", "size"])

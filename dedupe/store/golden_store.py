@@ -142,10 +142,12 @@ class GoldenStore:
         clusters: pd.DataFrame,
         records: pd.DataFrame,
         review_pairs: pd.DataFrame | None = None,
+        pair_detail: pd.DataFrame | None = None,
     ) -> RunSummary:
         """``clusters``: unique_id, cluster_id, cluster_match_probability (every record);
         ``records``: presentable records with ``unique_id``; ``review_pairs``:
-        unique_id_l, unique_id_r, match_probability, match_weight, reason."""
+        unique_id_l, unique_id_r, match_probability, match_weight, reason; ``pair_detail``:
+        Splink's scored pairs with their detail columns, kept with each review pair."""
         missing = set(clusters["unique_id"]) ^ set(records["unique_id"])
         if missing:
             raise StoreError(
@@ -171,6 +173,8 @@ class GoldenStore:
             summary = self._apply(
                 connection, run_key, run_date, clusters, records, review_pairs, input_fingerprint
             )
+            if review_pairs is not None and len(review_pairs):
+                self._write_review(connection, run_key, review_pairs, pair_detail)
         return summary
 
     def _take_back(self, connection: Connection, run_key: str) -> None:
@@ -270,8 +274,6 @@ class GoldenStore:
             row["run_key"] = run_key
         for chunk in _chunks(rows):
             connection.execute(insert(schema.change_event), chunk)
-        if review_pairs is not None and len(review_pairs):
-            self._write_review(connection, run_key, review_pairs)
 
         summary = RunSummary(
             run_key=run_key,
@@ -428,7 +430,21 @@ class GoldenStore:
         for chunk in _chunks(rows):
             connection.execute(insert(v), chunk)
 
-    def _write_review(self, connection: Connection, run_key: str, pairs: pd.DataFrame) -> None:
+    def _write_review(
+        self,
+        connection: Connection,
+        run_key: str,
+        pairs: pd.DataFrame,
+        detail: pd.DataFrame | None,
+    ) -> None:
+        details: dict[tuple[str, str], str] = {}
+        if detail is not None and len(detail):
+            wanted = set(zip(pairs["unique_id_l"], pairs["unique_id_r"], strict=True))
+            keys = list(zip(detail["unique_id_l"], detail["unique_id_r"], strict=True))
+            chosen = detail[[key in wanted for key in keys]]
+            plain = chosen.astype(object).where(chosen.notna(), None)
+            for row in plain.to_dict("records"):
+                details[(row["unique_id_l"], row["unique_id_r"])] = _json(row)
         rows = [
             {
                 "run_key": run_key,
@@ -437,6 +453,7 @@ class GoldenStore:
                 "match_probability": None if pd.isna(p) else float(p),
                 "match_weight": None if pd.isna(w) else float(w),
                 "reason": reason,
+                "detail": details.get((a, b)),
             }
             for a, b, p, w, reason in zip(
                 pairs["unique_id_l"],

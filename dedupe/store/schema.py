@@ -104,4 +104,5 @@ review_item = Table(
     Column("match_probability", Float),
     Column("match_weight", Float),
     Column("reason", Text),
+    Column("detail", Text),  # JSON: the scored pair, both records' values and each weight
 )

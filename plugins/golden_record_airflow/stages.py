@@ -47,7 +47,11 @@ def match_run(ds: str | None) -> dict:
 
     _run_date(ds)
     model = os.environ.get("GOLDEN_RECORD_MODEL")
-    return pipeline.match(ds, model_path=registry.resolve(Path(model) if model else None))
+    return pipeline.match(
+        ds,
+        model_path=registry.resolve(Path(model) if model else None),
+        store_url=connections.store_url(),
+    )
 
 
 def train_model_run(ds: str | None, run_key: str | None) -> dict:

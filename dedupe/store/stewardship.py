@@ -1,0 +1,196 @@
+"""Clerical review: the queue of doubtful pairs and stewards' decisions about them.
+
+A steward says two records are the 'same' person or 'different' people, with who, when
+and why. Decisions are kept in the golden store and honoured by every later run whatever
+the model says (a retrained model included): 'same' joins the two records' clusters,
+'different' keeps them apart. A decision that names an unknown record, or contradicts
+earlier ones (directly or through a chain of 'same' decisions), is refused and nothing is
+written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+from sqlalchemy import func, insert, select
+
+from dedupe.store import schema
+from dedupe.store.golden_store import GoldenStore, StoreError
+
+DECISIONS = ("same", "different")
+
+
+@dataclass(frozen=True)
+class Links:
+    must: set[frozenset[str]]
+    cannot: set[frozenset[str]]
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    return (a, b) if a <= b else (b, a)
+
+
+def _groups(pairs: list[tuple[str, str]]) -> dict[str, str]:
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        parent[find(a)] = find(b)
+    return {x: find(x) for x in parent}
+
+
+def decisions(store: GoldenStore) -> pd.DataFrame:
+    d = schema.steward_decision
+    return store._read(select(d).order_by(d.c.decision_id))
+
+
+def links(store: GoldenStore) -> Links:
+    made = decisions(store)
+    pairs = {
+        kind: {frozenset((a, b)) for a, b in zip(group["record_a"], group["record_b"], strict=True)}
+        for kind, group in made.groupby("decision")
+    }
+    return Links(must=pairs.get("same", set()), cannot=pairs.get("different", set()))
+
+
+def decide(
+    store: GoldenStore, record_a: str, record_b: str, decision: str, by: str, reason: str
+) -> dict:
+    """Record a steward's decision, or refuse it with a clear message."""
+    if decision not in DECISIONS:
+        raise StoreError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
+    if record_a == record_b:
+        raise StoreError(f"a record is always the same as itself: {record_a}")
+    if not by.strip() or not reason.strip():
+        raise StoreError("a decision needs who made it (--by) and why (--reason)")
+    a, b = _pair(record_a, record_b)
+    x, d = schema.xref_version, schema.steward_decision
+    with store.engine.begin() as connection:
+        known = set(
+            connection.execute(select(x.c.unique_id).where(x.c.unique_id.in_([a, b])).distinct())
+            .scalars()
+            .all()
+        )
+        for record in (a, b):
+            if record not in known:
+                raise StoreError(f"unknown record {record}: no run has seen it")
+        earlier = connection.execute(select(d).where(d.c.record_a == a, d.c.record_b == b)).first()
+        if earlier is not None:
+            if earlier.decision == decision:
+                return dict(earlier._mapping)
+            raise StoreError(
+                f"{a} and {b} were decided '{earlier.decision}' by {earlier.decided_by} on "
+                f"{earlier.decided_at}; refusing '{decision}'"
+            )
+        made = pd.read_sql(select(d), connection)
+        same = [(r.record_a, r.record_b) for r in made.itertuples() if r.decision == "same"]
+        different = [
+            (r.record_a, r.record_b) for r in made.itertuples() if r.decision == "different"
+        ]
+        if decision == "same":
+            same.append((a, b))
+        else:
+            different.append((a, b))
+        group = _groups(same)
+        for p, q in different:
+            if p in group and q in group and group[p] == group[q]:
+                raise StoreError(
+                    f"'{decision}' for {a} and {b} contradicts earlier decisions: {p} and {q} "
+                    "were decided different people, and 'same' decisions would join them"
+                )
+        row = {
+            "record_a": a,
+            "record_b": b,
+            "decision": decision,
+            "decided_by": by,
+            "decided_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "reason": reason,
+        }
+        connection.execute(insert(d).values(**row))
+    return row
+
+
+def queue(store: GoldenStore, limit: int | None = None) -> pd.DataFrame:
+    """The latest run's review pairs that no steward has decided yet, strongest first."""
+    r, d, runs = schema.review_item, schema.steward_decision, schema.store_run
+    with store.engine.connect() as connection:
+        latest = connection.execute(
+            select(runs.c.run_key).where(
+                runs.c.sequence == select(func.max(runs.c.sequence)).scalar_subquery()
+            )
+        ).scalar()
+        if latest is None:
+            return pd.DataFrame(columns=["record_a", "record_b", "match_probability", "reason"])
+        decided = select(d.c.decision_id).where(
+            d.c.record_a == r.c.record_a, d.c.record_b == r.c.record_b
+        )
+        query = (
+            select(r.c.record_a, r.c.record_b, r.c.match_probability, r.c.reason, r.c.run_key)
+            .where(r.c.run_key == latest, ~decided.exists())
+            .order_by(r.c.match_probability.desc(), r.c.record_a, r.c.record_b)
+        )
+        if limit:
+            query = query.limit(limit)
+        return pd.read_sql(query, connection)
+
+
+def item(store: GoldenStore, record_a: str, record_b: str) -> dict:
+    """One review pair with both records' values and the model's weights, latest run first."""
+    a, b = _pair(record_a, record_b)
+    r = schema.review_item
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            select(r)
+            .where(r.c.record_a == a, r.c.record_b == b)
+            .order_by(r.c.run_key.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        raise StoreError(f"no review pair {a} and {b} in any run")
+    found = dict(row._mapping)
+    found["detail"] = json.loads(found["detail"]) if found["detail"] else {}
+    return found
+
+
+def side_by_side(found: dict) -> pd.DataFrame:
+    """Both records' values per field, with the match weight each comparison gave."""
+    detail = found["detail"]
+    fields = sorted({k[:-2] for k in detail if k.endswith("_l") and k[:-2] + "_r" in detail})
+    fields = [f for f in fields if f not in ("unique_id", "source_system", "source_record_id")]
+
+    def weight(comparison: str) -> float | None:
+        bf = detail.get(f"bf_{comparison}")
+        return round(math.log2(bf), 2) if isinstance(bf, int | float) and bf > 0 else None
+
+    compared = sorted(k[3:] for k in detail if k.startswith("bf_") and not k.startswith("bf_tf_"))
+    rows = []
+    for comparison in (c for c in compared if c not in fields):
+        # Comparisons over several columns (the address) have a weight but no one value.
+        rows.append(
+            {
+                "field": comparison,
+                found["record_a"]: None,
+                found["record_b"]: None,
+                "match weight": weight(comparison),
+            }
+        )
+    for field in fields:
+        rows.append(
+            {
+                "field": field,
+                found["record_a"]: detail.get(f"{field}_l"),
+                found["record_b"]: detail.get(f"{field}_r"),
+                "match weight": weight(field),
+            }
+        )
+    return pd.DataFrame(rows)

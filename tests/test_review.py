@@ -1,0 +1,147 @@
+"""Clerical review through the CLI: list, show, decide; decisions honoured by later runs."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from dedupe.cli import app
+from dedupe.store import GoldenStore, StoreError
+from dedupe.store.stewardship import decide, decisions, queue
+
+runner = CliRunner()
+
+
+def _unwrapped(output: str) -> str:
+    return "".join(output.replace("│", "").split())
+
+
+@pytest.fixture(scope="module")
+def matched(tmp_path_factory):
+    root = tmp_path_factory.mktemp("review")
+    data = root / "gen"
+    assert (
+        runner.invoke(
+            app, ["generate", "--people", "900", "--seed", "5", "--out", str(data)]
+        ).exit_code
+        == 0
+    )
+    persons = root / "persons.parquet"
+    assert (
+        runner.invoke(app, ["canonical", "--data", str(data), "--out", str(persons)]).exit_code == 0
+    )
+    out = root / "out"
+    result = runner.invoke(
+        app, ["match", "--input", str(persons), "--output-dir", str(out), "--run-key", "night-1"]
+    )
+    assert result.exit_code == 0, result.output
+    return root, persons, out, f"sqlite:///{out / 'golden_store.db'}"
+
+
+def _xref(out):
+    xref = pd.read_parquet(out / "xref.parquet")
+    return xref.set_index(xref["source_system"] + ":" + xref["source_record_id"])["golden_id"]
+
+
+def test_decisions_are_honoured_by_a_later_run_with_a_retrained_model(matched):
+    root, persons, out, store = matched
+    listed = runner.invoke(app, ["review", "list", "--store", store])
+    assert listed.exit_code == 0 and "pairsawaitingreview" in _unwrapped(listed.output)
+    review_pairs = pd.read_parquet(out / "review_pairs.parquet")
+    pair = review_pairs.iloc[0]
+    a = f"{pair['source_system_l']}:{pair['source_record_id_l']}"
+    b = f"{pair['source_system_r']}:{pair['source_record_id_r']}"
+    shown = runner.invoke(app, ["review", "show", a, b, "--store", store])
+    assert shown.exit_code == 0, shown.output
+    assert "matchweight" in _unwrapped(shown.output) and "first_name" in shown.output
+
+    golden = _xref(out)
+    together = golden[golden.duplicated(keep=False)].sort_values()
+    c, d = together.index[0], together[together == together.iloc[0]].index[1]
+    assert golden[a] != golden[b] and golden[c] == golden[d]
+
+    for x, y, verdict in ((a, b, "same"), (c, d, "different")):
+        result = runner.invoke(
+            app,
+            [
+                "review",
+                "decide",
+                x,
+                y,
+                verdict,
+                "--store",
+                store,
+                "--by",
+                "steward-7",
+                "--reason",
+                "checked the tenancy file",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+
+    model = root / "retrained.json"
+    trained = runner.invoke(
+        app, ["train", "--input", str(persons), "--output", str(model), "--seed", "3"]
+    )
+    assert trained.exit_code == 0, trained.output
+    result = runner.invoke(
+        app,
+        [
+            "match",
+            "--input",
+            str(persons),
+            "--output-dir",
+            str(out),
+            "--run-key",
+            "night-2",
+            "--model",
+            str(model),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    after = _xref(out)
+    assert after[a] == after[b]
+    assert after[c] != after[d]
+    pending = queue(GoldenStore(store))
+    assert not ((pending["record_a"] == min(a, b)) & (pending["record_b"] == max(a, b))).any()
+
+
+def test_a_decision_on_an_unknown_record_is_refused_and_nothing_written(matched):
+    _, _, out, store = matched
+    before = len(decisions(GoldenStore(store)))
+    result = runner.invoke(
+        app,
+        [
+            "review",
+            "decide",
+            "revenues:NOPE",
+            "housing:HP00000001",
+            "same",
+            "--store",
+            store,
+            "--by",
+            "s",
+            "--reason",
+            "r",
+        ],
+    )
+    assert result.exit_code != 0
+    assert "unknownrecordrevenues:NOPE" in _unwrapped(result.output)
+    assert len(decisions(GoldenStore(store))) == before
+
+
+def test_contradicting_decisions_are_refused(tmp_path):
+    from tests.test_golden_store import night
+
+    store = GoldenStore(f"sqlite:///{tmp_path / 's.db'}")
+    night(store, "2026-01-01", [["a:1"], ["a:2"], ["a:3"]])
+    decide(store, "a:1", "a:2", "same", "ann", "same NI number on file")
+    with pytest.raises(StoreError, match="decided 'same' by ann"):
+        decide(store, "a:2", "a:1", "different", "bob", "looks different")
+    decide(store, "a:2", "a:3", "same", "ann", "same tenancy")
+    with pytest.raises(StoreError, match="contradicts earlier decisions"):
+        decide(store, "a:1", "a:3", "different", "bob", "different dates of birth")
+    assert len(decisions(store)) == 2
+    with pytest.raises(StoreError, match="needs who made it"):
+        decide(store, "a:1", "a:3", "same", " ", "")
