@@ -57,3 +57,14 @@ def source_settings(sample, portal):
         portal_page_size=250,
         portal_timeout_seconds=5,
     )
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    """A PostgreSQL server for the whole session; each test makes its own database."""
+    from tests.postgres_server import PostgresServer
+
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pandas as pd
@@ -83,9 +84,17 @@ def events(store, run_key) -> list[tuple]:
     )
 
 
-@pytest.fixture
-def store(tmp_path):
-    return GoldenStore(f"sqlite:///{tmp_path / 'store.db'}")
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """Every store test runs on the embedded default and on a real PostgreSQL server."""
+    if request.param == "sqlite":
+        yield GoldenStore(f"sqlite:///{tmp_path / 'store.db'}")
+        return
+    server = request.getfixturevalue("postgres")
+    name = "store_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
+    golden_store = GoldenStore(server.create_database(name))
+    yield golden_store
+    golden_store.engine.dispose()
 
 
 def test_unchanged_records_keep_their_ids_and_cause_no_events(store):
