@@ -8,27 +8,14 @@ import json
 import pandas as pd
 import pytest
 
+from dedupe.canonical import CANONICAL_COLUMNS
 from dedupe.store import GoldenStore, StoreError, assign_persistent_ids
 
+# What the store receives: canonical records (keyed by unique_id) as made presentable.
 COLUMNS = [
     "unique_id",
-    "source_system",
-    "title",
-    "first_name",
-    "middle_names",
-    "surname",
-    "date_of_birth",
-    "email",
-    "phone",
-    "address_line_1",
-    "address_line_2",
-    "address_line_3",
-    "town",
-    "postcode",
+    *(c for c in CANONICAL_COLUMNS if c != "source_record_id"),
     "postcode_valid",
-    "uprn",
-    "ni_number",
-    "source_updated_at",
 ]
 
 

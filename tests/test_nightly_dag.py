@@ -89,6 +89,18 @@ def test_rerunning_the_same_date_yields_the_same_crm(nightly_run, sample, portal
     assert _crm_rows(crm) == before
 
 
+def test_the_next_night_keeps_every_golden_id(nightly_run, sample, portal, monkeypatch):
+    state, data, crm = nightly_run
+    first = {(r[0], r[1]): r[2] for r in _crm_rows(crm)["golden_customer_source"]}
+    _point_airflow_at(monkeypatch, sample.out, portal.base_url, data, crm)
+    next_night = datetime(2026, 11, 3, 2, 0, tzinfo=timezone.utc)  # noqa: UP017
+    assert run_dag_test("golden_record_nightly", next_night) == "success"
+    second = {(r[0], r[1]): r[2] for r in _crm_rows(crm)["golden_customer_source"]}
+    assert second == first
+    events = pd.read_parquet(data / "runs" / "2026-11-03" / "golden" / "events.parquet")
+    assert events.empty  # nothing changed in the sources, so nothing to tell the CRM
+
+
 def test_bad_source_fails_its_task_keeps_other_extracts_and_leaves_crm_alone(
     metadata_db, sample, portal, tmp_path, monkeypatch
 ):

@@ -73,6 +73,38 @@ def measure_plain_splink(standardised: Path, model: Path | None) -> dict:
     }
 
 
+def measure_store(persons: Path, model: Path | None) -> dict:
+    """Two nights into a fresh SQLite golden store: the first creates every golden record,
+    the second (same records) should change nothing."""
+    import tempfile
+
+    from dedupe.canonical import conform_all
+    from dedupe.golden import presentable
+    from dedupe.match import match_records
+    from dedupe.store import GoldenStore
+
+    records = pd.read_parquet(persons).astype("string")
+    output = match_records(records, model_path=model)
+    prepared = presentable(conform_all(records), output.standardised)
+    timings = {}
+    with tempfile.TemporaryDirectory() as folder:
+        store = GoldenStore(f"sqlite:///{folder}/golden_store.db")
+        for night in ("first", "second"):
+            started = time.perf_counter()
+            summary = store.apply_run(
+                f"night-{night}",
+                "2026-11-23",
+                output.result.clusters,
+                prepared,
+                output.result.review_pairs,
+                pair_detail=output.result.pairs,
+            )
+            timings[f"{night}_night_seconds"] = round(time.perf_counter() - started, 1)
+            timings[f"{night}_night_events"] = summary.events
+        timings["store_mb"] = round(Path(folder, "golden_store.db").stat().st_size / 2**20)
+    return {"records": len(records), "peak_mb": round(_peak_mb()), **timings}
+
+
 def count_blocked_pairs(standardised: Path) -> dict:
     from dedupe.matching.blocking import as_markdown, blocking_rule_counts
 
@@ -128,7 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, default=PROJECT_ROOT / "data" / "bench")
     parser.add_argument("--model", type=Path, default=None)
-    parser.add_argument("--step", choices=["ours", "plain-splink", "blocking"], default=None)
+    parser.add_argument(
+        "--step", choices=["ours", "plain-splink", "blocking", "store"], default=None
+    )
     parser.add_argument("--input", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -138,6 +172,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.step == "plain-splink":
         print(json.dumps(measure_plain_splink(args.input, args.model)))
         return 0
+    if args.step == "store":
+        print(json.dumps(measure_store(args.input, args.model)))
+        return 0
     if args.step == "blocking":
         print(json.dumps(count_blocked_pairs(args.input)))
         return 0
@@ -146,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     ours = _child("ours", persons, args.model)
     plain = _child("plain-splink", standardised, args.model)
     blocked = _child("blocking", standardised, None)
+    stored = _child("store", persons, args.model)
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
     print(
         f"machine: {os.cpu_count()} cores, {memory_gb:.0f} GB RAM, "
@@ -171,6 +209,13 @@ def main(argv: list[str] | None = None) -> int:
         f"\nratio ours / plain Splink: time {ours['seconds'] / plain['seconds']:.2f}, "
         f"memory {ours['peak_mb'] / plain['peak_mb']:.2f}; "
         f"ours scored {ours['scored_pairs']:,} pairs, {ours['review_pairs']:,} for review"
+    )
+    print(
+        f"\ngolden store (SQLite), {stored['records']:,} records: first night "
+        f"{stored['first_night_seconds']} s {stored['first_night_events']}; second night, "
+        f"same records, {stored['second_night_seconds']} s {stored['second_night_events']}; "
+        f"store file {stored['store_mb']:,} MB; peak {stored['peak_mb']:,} MB "
+        "(including the match before it)"
     )
     print(f"\nPairs per prediction blocking rule (counted in {blocked['seconds']} s):\n")
     print(blocked["table"])

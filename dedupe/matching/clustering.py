@@ -261,6 +261,22 @@ def cluster_without_conflicts(
     )
 
 
+def connected_groups(pairs) -> dict:
+    """Each item named in ``pairs`` mapped to a representative of its connected group."""
+    parent: dict = {}
+
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        parent[find(a)] = find(b)
+    return {x: find(x) for x in parent}
+
+
 def join_must_link(clusters: pd.DataFrame, must_link: set[frozenset[str]]) -> pd.DataFrame:
     """Join the clusters of records a steward decided are the same person.
 
@@ -268,25 +284,16 @@ def join_must_link(clusters: pd.DataFrame, must_link: set[frozenset[str]]) -> pd
     Records the current run does not hold are ignored. The joined cluster is named after
     its lowest member id, as every cluster is.
     """
-    if not must_link:
-        return clusters
     cluster_of = clusters.set_index("unique_id")["cluster_id"]
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for pair in must_link:
-        a, b = tuple(pair)
-        if a in cluster_of.index and b in cluster_of.index:
-            parent[find(cluster_of[a])] = find(cluster_of[b])
-    if not parent:
+    joins = [
+        (cluster_of[a], cluster_of[b])
+        for a, b in (tuple(pair) for pair in must_link)
+        if a in cluster_of.index and b in cluster_of.index
+    ]
+    if not joins:
         return clusters
+    group = connected_groups(joins)
     joined = clusters.copy()
-    joined["cluster_id"] = joined["cluster_id"].map(lambda c: find(c) if c in parent else c)
+    joined["cluster_id"] = joined["cluster_id"].map(lambda c: group.get(c, c))
     joined["cluster_id"] = joined.groupby("cluster_id")["unique_id"].transform("min")
     return joined

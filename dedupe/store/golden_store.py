@@ -79,6 +79,19 @@ def _json(value) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+def _close_versions(connection: Connection, key_column, keys: list[str], run_key: str) -> None:
+    """End the current versions of ``keys`` at this run (history is kept, never deleted)."""
+    table = key_column.table
+    for start in range(0, len(keys), CHUNK):
+        connection.execute(
+            update(table)
+            .where(
+                and_(key_column.in_(keys[start : start + CHUNK]), table.c.valid_to_run.is_(None))
+            )
+            .values(valid_to_run=run_key)
+        )
+
+
 class GoldenStore:
     def __init__(self, url: str, survivorship: Survivorship | None = None):
         self.url = url
@@ -303,17 +316,7 @@ class GoldenStore:
         arrived = moved[moved["golden_id"].notna()]
         x = schema.xref_version
         closing = moved[moved["golden_id_was"].notna()]["unique_id"].tolist()
-        for start in range(0, len(closing), CHUNK):
-            connection.execute(
-                update(x)
-                .where(
-                    and_(
-                        x.c.unique_id.in_(closing[start : start + CHUNK]),
-                        x.c.valid_to_run.is_(None),
-                    )
-                )
-                .values(valid_to_run=run_key)
-            )
+        _close_versions(connection, x.c.unique_id, closing, run_key)
         rows = [
             {
                 "unique_id": uid,
@@ -383,18 +386,7 @@ class GoldenStore:
         return changed
 
     def _close(self, connection: Connection, run_key: str, golden_ids: list[str]) -> None:
-        v = schema.golden_version
-        for start in range(0, len(golden_ids), CHUNK):
-            connection.execute(
-                update(v)
-                .where(
-                    and_(
-                        v.c.golden_id.in_(golden_ids[start : start + CHUNK]),
-                        v.c.valid_to_run.is_(None),
-                    )
-                )
-                .values(valid_to_run=run_key)
-            )
+        _close_versions(connection, schema.golden_version.c.golden_id, golden_ids, run_key)
 
     def _close_inactive(
         self,

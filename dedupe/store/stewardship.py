@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import pandas as pd
 from sqlalchemy import func, insert, select
 
+from dedupe.matching.clustering import connected_groups
 from dedupe.store import schema
 from dedupe.store.golden_store import GoldenStore, StoreError
 
@@ -32,21 +33,6 @@ class Links:
 
 def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
-
-
-def _groups(pairs: list[tuple[str, str]]) -> dict[str, str]:
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        parent.setdefault(x, x)
-        while parent[x] != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    for a, b in pairs:
-        parent[find(a)] = find(b)
-    return {x: find(x) for x in parent}
 
 
 def decisions(store: GoldenStore) -> pd.DataFrame:
@@ -101,7 +87,7 @@ def decide(
             same.append((a, b))
         else:
             different.append((a, b))
-        group = _groups(same)
+        group = connected_groups(same)
         for p, q in different:
             if p in group and q in group and group[p] == group[q]:
                 raise StoreError(

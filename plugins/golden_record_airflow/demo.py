@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"golden records:  {run_dir / 'golden' / 'golden_records.parquet'}")
     print(f"cross-reference: {run_dir / 'golden' / 'xref.parquet'}")
     print(f"CRM database:    {crm_db}  (tables golden_customer, golden_customer_source)")
+    print(f"change events:   {run_dir / 'golden' / 'events.parquet'}")
+    print(f"golden store:    {workdir / 'golden_store.db'}  (IDs, history, review queue)")
     print(f"run report:      {run_dir / 'report.md'}")
     if state != "success":
         return 1
