@@ -11,7 +11,6 @@ written.
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -149,34 +148,53 @@ def item(store: GoldenStore, record_a: str, record_b: str) -> dict:
 
 
 def side_by_side(found: dict) -> pd.DataFrame:
-    """Both records' values per field, with the match weight each comparison gave."""
+    """Both records' values per compared field, with the match weight each comparison gave
+    (Splink's ``mw_`` columns, term-frequency adjustment included)."""
     detail = found["detail"]
-    fields = sorted({k[:-2] for k in detail if k.endswith("_l") and k[:-2] + "_r" in detail})
-    fields = [f for f in fields if f not in ("unique_id", "source_system", "source_record_id")]
+    hidden = ("unique_id", "source_system", "source_record_id")
+    fields = sorted(
+        k[:-2]
+        for k in detail
+        if k.endswith("_l") and k[:-2] + "_r" in detail and not k.startswith(("tf_", "gamma_"))
+    )
+    fields = [f for f in fields if f not in hidden and not f.endswith(("_variants", "_parts"))]
+    compared = sorted(
+        k[3:] for k in detail if k.startswith("mw_") and not k.startswith("mw_tf_adj_")
+    )
 
     def weight(comparison: str) -> float | None:
-        bf = detail.get(f"bf_{comparison}")
-        return round(math.log2(bf), 2) if isinstance(bf, int | float) and bf > 0 else None
+        value = detail.get(f"mw_{comparison}")
+        if not isinstance(value, int | float):
+            return None
+        value += detail.get(f"mw_tf_adj_{comparison}") or 0
+        return round(value, 2)
 
-    compared = sorted(k[3:] for k in detail if k.startswith("bf_") and not k.startswith("bf_tf_"))
-    rows = []
+    rows = [
+        {
+            "field": field,
+            found["record_a"]: detail.get(f"{field}_l"),
+            found["record_b"]: detail.get(f"{field}_r"),
+            "match weight": weight(field) if field in compared else None,
+        }
+        for field in fields
+    ]
     for comparison in (c for c in compared if c not in fields):
-        # Comparisons over several columns (the address) have a weight but no one value.
+        # A comparison over several columns (the address: UPRN, postcode, first line) has
+        # a weight but no single value; its columns are listed above.
         rows.append(
             {
-                "field": comparison,
+                "field": f"{comparison} (compared together)",
                 found["record_a"]: None,
                 found["record_b"]: None,
                 "match weight": weight(comparison),
             }
         )
-    for field in fields:
-        rows.append(
-            {
-                "field": field,
-                found["record_a"]: detail.get(f"{field}_l"),
-                found["record_b"]: detail.get(f"{field}_r"),
-                "match weight": weight(field),
-            }
-        )
+    rows.append(
+        {
+            "field": "total match weight",
+            found["record_a"]: None,
+            found["record_b"]: None,
+            "match weight": round(detail.get("match_weight") or 0, 2),
+        }
+    )
     return pd.DataFrame(rows)
