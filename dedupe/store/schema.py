@@ -104,5 +104,14 @@ review_item = Table(
     Column("match_probability", Float),
     Column("match_weight", Float),
     Column("reason", Text),
-    Column("detail", Text),  # JSON: the scored pair, both records' values and each weight
+    Column("detail_hash", String(64)),  # → review_detail; null when there is no scored detail
+)
+
+# A pair's scored detail (both records' values and each comparison's weight) is stored
+# once per distinct content, not once per night it stays in the queue.
+review_detail = Table(
+    "review_detail",
+    metadata,
+    Column("detail_hash", String(64), primary_key=True),
+    Column("detail", Text, nullable=False),
 )

@@ -132,10 +132,11 @@ def queue(store: GoldenStore, limit: int | None = None) -> pd.DataFrame:
 def item(store: GoldenStore, record_a: str, record_b: str) -> dict:
     """One review pair with both records' values and the model's weights, latest run first."""
     a, b = _pair(record_a, record_b)
-    r = schema.review_item
+    r, d = schema.review_item, schema.review_detail
     with store.engine.connect() as connection:
         row = connection.execute(
-            select(r)
+            select(r, d.c.detail)
+            .outerjoin(d, d.c.detail_hash == r.c.detail_hash)
             .where(r.c.record_a == a, r.c.record_b == b)
             .order_by(r.c.run_key.desc())
             .limit(1)
