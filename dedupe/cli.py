@@ -114,8 +114,6 @@ def match(
     ] = None,
 ) -> None:
     """Standardise, predict and cluster canonical records, then keep golden IDs in a store."""
-    import pandas as pd
-
     from dedupe.atomic import write_parquet
     from dedupe.canonical import conform_all
     from dedupe.golden import presentable
@@ -156,9 +154,7 @@ def match(
     write_parquet(xref, output_dir / "xref.parquet")
     write_parquet(output.review_pairs, output_dir / "review_pairs.parquet")
     write_parquet(output.result.pairs, output_dir / "scored_pairs.parquet")
-    write_parquet(
-        pd.DataFrame(golden).reset_index(drop=True), output_dir / "golden_records.parquet"
-    )
+    write_parquet(golden.reset_index(drop=True), output_dir / "golden_records.parquet")
     typer.echo(
         f"{len(xref)} records → {xref['golden_id'].nunique()} golden records, "
         f"{len(output.review_pairs)} pairs for review; changes {summary.events}; wrote {output_dir}"

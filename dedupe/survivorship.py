@@ -118,24 +118,22 @@ def _check_columns(records: pd.DataFrame, config: Survivorship) -> None:
 
 
 def _sort_keys(candidates: pd.DataFrame, rule: AttributeRule) -> tuple[list[str], list[bool]]:
+    """Add one sort column per rule to ``candidates``; return the keys and their order."""
     keys, ascending = ["golden_id"], [True]
     for name in rule.rules:
         column = f"_{name}"
         if name == "validated":
             candidates[column] = candidates[rule.validated].fillna(False).astype(bool)
-            keys.append(column), ascending.append(False)
         elif name == "trust":
             rank = {system: i for i, system in enumerate(rule.trust)}
             candidates[column] = candidates["source_system"].map(rank).fillna(len(rank))
-            keys.append(column), ascending.append(True)
         elif name == "most_recent":
             candidates[column] = candidates["source_updated_at"].fillna("")
-            keys.append(column), ascending.append(False)
         elif name == "most_complete":
             candidates[column] = candidates[list(rule.columns)].notna().sum(axis=1)
-            keys.append(column), ascending.append(False)
-    keys.append("unique_id"), ascending.append(True)
-    return keys, ascending
+        keys.append(column)
+        ascending.append(name == "trust")  # a lower trust rank is better; all else higher
+    return [*keys, "unique_id"], [*ascending, True]
 
 
 def _address_text(records: pd.DataFrame, rule: AttributeRule) -> pd.Series:

@@ -109,7 +109,7 @@ class GoldenStore:
             schema.xref_version.c.match_probability,
             schema.xref_version.c.valid_from_run,
         ).where(schema.xref_version.c.valid_to_run.is_(None))
-        return self._read(query, connection)
+        return self.read(query, connection)
 
     def golden_records(
         self, connection: Connection | None = None, include_inactive: bool = False
@@ -121,7 +121,7 @@ class GoldenStore:
         ).where(v.c.valid_to_run.is_(None))
         if not include_inactive:
             query = query.where(v.c.status == "active")
-        rows = self._read(query.order_by(v.c.golden_id), connection)
+        rows = self.read(query.order_by(v.c.golden_id), connection)
         attributes = pd.DataFrame([json.loads(a) for a in rows["attributes"]], index=rows.index)
         # The version's own count is authoritative (0 once merged or retired).
         attributes = attributes.drop(columns=["source_record_count"], errors="ignore")
@@ -131,16 +131,16 @@ class GoldenStore:
         """The change feed in order, from just after sequence number ``after``."""
         e = schema.change_event
         query = select(e).where(e.c.sequence > after).order_by(e.c.sequence).limit(limit)
-        return self._read(query)
+        return self.read(query)
 
     def events_of_run(self, run_key: str) -> pd.DataFrame:
         e = schema.change_event
-        return self._read(select(e).where(e.c.run_key == run_key).order_by(e.c.sequence))
+        return self.read(select(e).where(e.c.run_key == run_key).order_by(e.c.sequence))
 
     def runs(self) -> pd.DataFrame:
-        return self._read(select(schema.store_run).order_by(schema.store_run.c.sequence))
+        return self.read(select(schema.store_run).order_by(schema.store_run.c.sequence))
 
-    def _read(self, query, connection: Connection | None = None) -> pd.DataFrame:
+    def read(self, query, connection: Connection | None = None) -> pd.DataFrame:
         if connection is not None:
             return pd.read_sql(query, connection)
         with self.engine.connect() as own:
@@ -257,10 +257,10 @@ class GoldenStore:
         membership = outcome.membership.merge(
             clusters[["unique_id", "cluster_match_probability"]], on="unique_id"
         )
-        events = self._write_xref(connection, run_key, previous, membership)
+        members_changed = self._write_xref(connection, run_key, previous, membership)
         golden = build_golden_records(records, outcome.membership, self.survivorship)
         counts = membership.groupby("golden_id").size()
-        changed = self._write_golden(connection, run_key, golden, counts, events)
+        changed = self._write_golden(connection, run_key, golden, counts, members_changed)
 
         rows = (
             [{"event": "created", "golden_id": g, "other_golden_id": None} for g in outcome.created]
@@ -306,13 +306,12 @@ class GoldenStore:
 
     def _write_xref(
         self, connection: Connection, run_key: str, previous: pd.DataFrame, membership: pd.DataFrame
-    ) -> dict[str, set]:
+    ) -> set[str]:
         """Version the records whose golden ID changed; return golden IDs whose members moved."""
         joined = membership.merge(
             previous[["unique_id", "golden_id"]], on="unique_id", how="outer", suffixes=("", "_was")
         )
         moved = joined[joined["golden_id"] != joined["golden_id_was"]]
-        gone = moved[moved["golden_id"].isna()]
         arrived = moved[moved["golden_id"].notna()]
         x = schema.xref_version
         closing = moved[moved["golden_id_was"].notna()]["unique_id"].tolist()
@@ -333,12 +332,7 @@ class GoldenStore:
         ]
         for chunk in _chunks(rows):
             connection.execute(insert(x), chunk)
-        touched = (
-            set(arrived["golden_id"])
-            | set(gone["golden_id_was"])
-            | set(moved["golden_id_was"].dropna())
-        )
-        return {"members_changed": touched}
+        return set(arrived["golden_id"]) | set(moved["golden_id_was"].dropna())
 
     def _write_golden(
         self,
@@ -346,7 +340,7 @@ class GoldenStore:
         run_key: str,
         golden: pd.DataFrame,
         counts: pd.Series,
-        membership_events: dict[str, set],
+        members_changed: set[str],
     ) -> dict[str, list[str]]:
         """Version golden records whose attributes or members changed; return what changed."""
         v = schema.golden_version
@@ -355,7 +349,6 @@ class GoldenStore:
             connection,
         ).set_index("golden_id")
         golden = golden.set_index("golden_id")
-        members_changed = membership_events["members_changed"]
         # Plain dicts: a pandas lookup per golden record cost 20 s per 150,000 records.
         stored = dict(zip(current.index, current["attributes"], strict=True))
         status = dict(zip(current.index, current["status"], strict=True))

@@ -41,7 +41,6 @@ class IdentityOutcome:
     split: list[tuple[str, str]]  # (from existing ID, new ID) for parts split off
     merged: list[tuple[str, str]]  # (retired ID, surviving ID)
     retired: list[str]  # IDs with no source record left
-    continued: list[str]  # existing IDs carried onto a cluster
 
 
 def assign_persistent_ids(
@@ -114,5 +113,4 @@ def assign_persistent_ids(
         split=sorted(split),
         merged=sorted(merged),
         retired=retired,
-        continued=sorted(survivor.tolist()),
     )

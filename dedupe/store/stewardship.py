@@ -36,7 +36,7 @@ def _pair(a: str, b: str) -> tuple[str, str]:
 
 def decisions(store: GoldenStore) -> pd.DataFrame:
     d = schema.steward_decision
-    return store._read(select(d).order_by(d.c.decision_id))
+    return store.read(select(d).order_by(d.c.decision_id))
 
 
 def links(store: GoldenStore) -> Links:
