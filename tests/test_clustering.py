@@ -138,6 +138,24 @@ def test_the_same_ni_number_outweighs_a_name_or_date_conflict():
     assert conflict(keys, 0, 2)
 
 
+def test_an_ni_number_one_keystroke_off_outweighs_a_date_but_not_a_forename():
+    records = _records(
+        [
+            ("a", "liam", "laing", "1939-11-23", None),
+            ("b", "liam", "laing", "1939-12-13", None),  # date mistyped twice, NI once
+            ("c", "noah", "laing", "1939-11-23", None),  # a twin with the next NI number
+            ("d", "liam", "laing", "1975-04-02", None),  # a son with his own number
+            ("e", "laign", "liam", "1939-11-23", None),  # names swapped, one slip
+        ],
+        ni_numbers=["AB123456C", "AB123465C", "AB123457C", "PR998877A", None],
+    )
+    keys = PersonKeys.from_records(records)
+    assert not conflict(keys, 0, 1)
+    assert conflict(keys, 0, 2)
+    assert conflict(keys, 0, 3)
+    assert not conflict(keys, 0, 4)
+
+
 def test_the_guard_can_be_switched_off_to_measure_it():
     records = _records(
         [

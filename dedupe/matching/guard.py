@@ -5,7 +5,8 @@ so Fellegi-Sunter's independence assumption fails for them and their shared evid
 outweigh a different forename or date of birth. Two records *conflict* when their
 forenames plainly disagree or their dates of birth plainly disagree (both present). An
 NI number is issued to one person, so two records carrying the same one do not conflict
-on names or dates; a different NI number is left to the model's weights, since a wrong
+on names or dates (nor on dates when the numbers are one keystroke apart); a different
+NI number is left to the model's weights, since a wrong
 one is typed more often than a second person appears with the same name and birth. The
 clustering never puts conflicting records in one cluster, however high a score links
 them, so spouses, twins and a parent and child with the same name stay apart. Such pairs
@@ -48,14 +49,18 @@ class PersonKeys:
         )
 
 
+def _same_name(a: str | None, b: str | None) -> bool:
+    return a is not None and b is not None and DamerauLevenshtein.distance(a, b) <= 1
+
+
 def forenames_conflict(keys: PersonKeys, a: int, b: int) -> bool:
     first_a, first_b = keys.first_name[a], keys.first_name[b]
     if first_a is None or first_b is None or first_a == first_b:
         return False
     if (len(first_a) == 1 or len(first_b) == 1) and first_a[0] == first_b[0]:
         return False
-    if first_a == keys.surname[b] or first_b == keys.surname[a]:
-        return False  # forename and surname swapped in one record
+    if _same_name(first_a, keys.surname[b]) or _same_name(first_b, keys.surname[a]):
+        return False  # forename and surname swapped in one record, perhaps with a slip
     if keys.variants[a] & keys.variants[b]:
         return False  # nickname and formal name
     if DamerauLevenshtein.distance(first_a, first_b) <= 1:
@@ -79,7 +84,15 @@ def conflict(keys: PersonKeys, a: int, b: int) -> bool:
     ni_a, ni_b = keys.ni_number[a], keys.ni_number[b]
     if ni_a is not None and ni_a == ni_b:
         return False
-    return forenames_conflict(keys, a, b) or birth_dates_conflict(keys, a, b)
+    if forenames_conflict(keys, a, b):
+        return True
+    # An NI number one keystroke from the other is one person's number mistyped: it
+    # outweighs a date of birth that disagrees (a parent and a child's numbers are years
+    # apart). It does not outweigh different forenames, since twins may be given
+    # consecutive numbers.
+    if ni_a is not None and ni_b is not None and DamerauLevenshtein.distance(ni_a, ni_b) <= 1:
+        return False
+    return birth_dates_conflict(keys, a, b)
 
 
 def namesakes_without_birth_date(records: pd.DataFrame) -> pd.Series:

@@ -20,11 +20,15 @@ PREDICTION_BLOCKING_RULES = (
     block_on("email"),
     block_on("phone"),
     block_on("ni_number"),
+    # Either half of an NI number: one mistyped character leaves the other half intact.
+    block_on("substr(ni_number, 1, 5)"),
+    block_on("substr(ni_number, 5, 5)"),
     block_on("first_name", "surname"),
     block_on("surname", "date_of_birth"),
     block_on("first_name", "date_of_birth"),
     block_on("postcode", "substr(first_name, 1, 1)"),
     block_on("uprn", "substr(first_name, 1, 1)"),
+    block_on("postcode", "date_of_birth"),
 )
 
 
