@@ -1,5 +1,9 @@
 """Nightly golden customer records: extract the four council systems, match, publish.
 
+extract ×4 → gate_sources → standardise → match → build_golden → gate_golden → publish,
+then report (always) and outcome. A quality gate's critical failure stops the night
+before publishing, so the CRM keeps the previous state; the report says why.
+
 Thin by design: each task calls one stage of ``dedupe.pipeline``; heavy libraries
 (pandas, Splink) are imported inside the tasks, not when the scheduler parses this file.
 Data is partitioned by the run's date (``ds``), so rerunning a date yields the same result.
@@ -55,32 +59,48 @@ def golden_record_nightly():
 
         return build_golden_run(ds)
 
+    @task
+    def gate(name: str, ds: str | None = None) -> dict:
+        from golden_record_airflow.stages import quality_gate_run
+
+        return quality_gate_run(name, ds)
+
     @task(outlets=[GOLDEN_RECORDS])
     def publish(ds: str | None = None) -> dict:
         from golden_record_airflow.stages import publish_run
 
         return publish_run(ds)
 
-    @task
-    def report(results: dict, ds: str | None = None) -> dict:
+    # The report is written whatever happened upstream: a stopped night is when officers
+    # most need it.
+    @task(trigger_rule="all_done")
+    def report(ds: str | None = None, run_id: str | None = None, ti=None) -> dict:
         from golden_record_airflow.stages import report_run
 
-        return report_run(ds, results)
+        return report_run(ds, run_id, ti)
 
-    extracts = {s: extract.override(task_id=f"extract_{s}")(s) for s in SOURCES}
-    standardised = standardise()
-    matched = match()
-    golden = build_golden()
+    # The run's last task carries its state: it fails, saying why, when the night was
+    # stopped, so a stopped night is red in Airflow even though its report was written.
+    @task(trigger_rule="all_done")
+    def outcome(ti=None) -> str:
+        from golden_record_airflow.stages import outcome_run
+
+        return outcome_run(ti)
+
+    extracts = [extract.override(task_id=f"extract_{s}")(s) for s in SOURCES]
+    gate_sources = gate.override(task_id="gate_sources")("sources")
+    gate_golden = gate.override(task_id="gate_golden")("golden")
     published = publish()
-    list(extracts.values()) >> standardised >> matched >> golden >> published
-    report(
-        {
-            "extract": extracts,
-            "standardise": standardised,
-            "match": matched,
-            "golden": golden,
-            "publish": published,
-        }
+    (
+        extracts
+        >> gate_sources
+        >> standardise()
+        >> match()
+        >> build_golden()
+        >> gate_golden
+        >> published
+        >> report()
+        >> outcome()
     )
 
 

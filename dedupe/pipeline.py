@@ -162,6 +162,7 @@ def build_golden(
         }
     )
     store = _store(store_url, root)
+    previous_golden = _golden_before(store, run_key)
     summary = store.apply_run(
         run_key,
         run_date.isoformat(),
@@ -179,12 +180,49 @@ def build_golden(
     write_parquet(golden, out / "golden_records.parquet")
     write_parquet(cross_reference(membership), out / "xref.parquet")
     write_parquet(events, out / "events.parquet")
-    return {
+    result = {
         "golden_records": len(golden),
+        "previous_golden_records": previous_golden,
         "source_records": len(membership),
         "events": summary.events,
         "store": store.safe_url,
         "reapplied_unchanged": summary.replayed,
+    }
+    write_text(json.dumps(result, indent=2) + "\n", out / "summary.json")
+    return result
+
+
+def _golden_before(store, run_key: str) -> int:
+    """Active golden records after the store's last run before ``run_key`` (0 if none)."""
+    runs = store.runs()
+    earlier = runs[runs["run_key"] < run_key]
+    for summary in reversed(earlier["summary"].tolist()):
+        if summary:
+            return int(json.loads(summary)["golden_records"])
+    return 0
+
+
+GATES = ("sources", "golden")
+
+
+def quality_gate(gate: str, run_key: str, run_date: date, root: Path | None = None) -> dict:
+    """Run a quality gate on the run's files; raise ``GateFailed`` when a critical check
+    failed (its outcome and Data Docs are written first, for the report)."""
+    from dedupe.quality import GateFailed, load_bands, run_gate
+    from dedupe.quality.batches import golden_batches, source_batches
+
+    read = {"sources": source_batches, "golden": golden_batches}[gate]
+    result = run_gate(
+        gate, run_key, run_date, lambda: read(run_key, run_date, load_bands(), root), root
+    )
+    if not result.passed:
+        raise GateFailed(result)
+    return {
+        "gate": gate,
+        "passed": True,
+        "checks": len(result.checks),
+        "warnings": len(result.warnings),
+        "data_docs": result.data_docs,
     }
 
 
@@ -201,18 +239,22 @@ def publish(run_key: str, crm_url: str, root: Path | None = None) -> dict:
     return asdict(summary)
 
 
-def report(run_key: str, stage_results: dict, root: Path | None = None) -> dict:
-    """Write the run's report (JSON for machines, Markdown for people); return its paths."""
-    out = paths.run_dir(run_key, root)
-    body = {"run_key": run_key, **stage_results}
-    json_path = write_text(json.dumps(body, indent=2, default=str) + "\n", out / "report.json")
-    lines = [f"# Golden record run {run_key}", ""]
-    for stage, result in stage_results.items():
-        lines.append(f"## {stage}")
-        if isinstance(result, dict):
-            lines += [f"- {key}: {value}" for key, value in result.items()]
-        else:
-            lines.append(f"- {result}")
-        lines.append("")
-    md_path = write_text("\n".join(lines), out / "report.md")
-    return {"report_json": str(json_path), "report_md": str(md_path)}
+def report(
+    run_key: str,
+    stage_results: dict,
+    root: Path | None = None,
+    run_id: str | None = None,
+    store_url: str | None = None,
+) -> dict:
+    """Write the run's report (``report.html`` for people, ``report.json`` for machines
+    and later runs' trends); ``stage_results`` holds None for stages that did not finish.
+    Returns the paths and whether the run was stopped, and why."""
+    from dedupe.reporting import gather, write_report
+
+    queue = None
+    if stage_results.get("golden"):
+        from dedupe.store.stewardship import queue as review_queue
+
+        queue = len(review_queue(_store(store_url, root)))
+    facts = gather(run_key, stage_results, root, run_id=run_id, review_queue=queue)
+    return {**write_report(facts, root), "outcome": facts.outcome, "stopped": facts.stopped_because}

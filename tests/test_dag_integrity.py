@@ -38,12 +38,20 @@ def test_nightly_dag_shape(dagbag):
     assert dag.max_active_runs == 1
     task_ids = set(dag.task_ids)
     extracts = {f"extract_{s}" for s in ("revenues", "housing", "waste", "portal")}
-    assert extracts | {"standardise", "match", "build_golden", "publish", "report"} <= task_ids
-    # The four extracts run in parallel, all feeding standardise.
-    assert dag.get_task("standardise").upstream_task_ids == extracts
+    stages = {"gate_sources", "standardise", "match", "build_golden", "gate_golden", "publish"}
+    assert extracts | stages | {"report", "outcome"} == task_ids
+    # The four extracts run in parallel; all must pass the sources gate before standardise.
+    assert dag.get_task("gate_sources").upstream_task_ids == extracts
+    assert dag.get_task("standardise").upstream_task_ids == {"gate_sources"}
     for task_id in extracts:
         assert dag.get_task(task_id).upstream_task_ids == set()
-    assert dag.get_task("publish").upstream_task_ids == {"build_golden"}
+    # Nothing publishes unless the golden gate passed.
+    assert dag.get_task("gate_golden").upstream_task_ids == {"build_golden"}
+    assert dag.get_task("publish").upstream_task_ids == {"gate_golden"}
+    # The report is written whatever happened; the last task carries the run's state.
+    assert dag.get_task("report").trigger_rule == "all_done"
+    assert dag.get_task("outcome").upstream_task_ids == {"report"}
+    assert dag.get_task("outcome").downstream_task_ids == set()
     outlets = dag.get_task("publish").outlets
     assert [asset.name for asset in outlets] == ["golden_customer_records"]
 

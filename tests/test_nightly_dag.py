@@ -61,7 +61,7 @@ def test_nightly_run_succeeds_and_publishes_every_record(nightly_run, sample):
     assert len(rows["golden_customer_source"]) == sample.total_records
     golden = pd.read_parquet(data / "runs" / RUN_KEY / "golden" / "golden_records.parquet")
     assert len(rows["golden_customer"]) == len(golden)
-    assert (data / "runs" / RUN_KEY / "report.md").is_file()
+    assert (data / "runs" / RUN_KEY / "report.html").is_file()
     for source in ("revenues", "housing", "waste", "portal"):
         assert (data / "runs" / RUN_KEY / "raw" / f"{source}.parquet").is_file()
 

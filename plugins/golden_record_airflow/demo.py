@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"CRM database:    {crm_db}  (tables golden_customer, golden_customer_source)")
     print(f"change events:   {run_dir / 'golden' / 'events.parquet'}")
     print(f"golden store:    {workdir / 'golden_store.db'}  (IDs, history, review queue)")
-    print(f"run report:      {run_dir / 'report.md'}")
+    print(f"run report:      {run_dir / 'report.html'}  (Data Docs linked from it)")
     if state != "success":
         return 1
     _print_accuracy(run_dir, sample_dir)

@@ -83,8 +83,52 @@ def publish_run(ds: str | None) -> dict:
     return pipeline.publish(ds, connections.crm_url())
 
 
-def report_run(ds: str | None, results: dict) -> dict:
+# Task id → the key the report knows the stage's result by.
+STAGE_TASKS = {
+    "gate_sources": "gate_sources",
+    "standardise": "standardise",
+    "match": "match",
+    "golden": "build_golden",
+    "gate_golden": "gate_golden",
+    "publish": "publish",
+}
+SOURCES = ("revenues", "housing", "waste", "portal")
+
+
+def quality_gate_run(gate: str, ds: str | None) -> dict:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from dedupe import pipeline
+    from dedupe.quality import GateFailed
+
+    try:
+        return pipeline.quality_gate(gate, ds, _run_date(ds))
+    except GateFailed as exc:
+        # Not retried: the same data fails the same way. Nothing downstream publishes.
+        raise AirflowFailException(f"{exc}. Nothing was published; see the run report.") from exc
+
+
+def report_run(ds: str | None, run_id: str | None, ti) -> dict:
+    """Collect the stages' results (None where a stage did not finish) and write the
+    report."""
     from dedupe import pipeline
 
     _run_date(ds)
-    return pipeline.report(ds, results)
+    results = {stage: ti.xcom_pull(task_ids=task_id) for stage, task_id in STAGE_TASKS.items()}
+    results["extract"] = {source: ti.xcom_pull(task_ids=f"extract_{source}") for source in SOURCES}
+    return pipeline.report(ds, results, run_id=run_id, store_url=connections.store_url())
+
+
+def outcome_run(ti) -> str:
+    from airflow.sdk.exceptions import AirflowFailException
+
+    written = ti.xcom_pull(task_ids="report")
+    if not written:
+        raise AirflowFailException("the run report was not written; see the report task's log")
+    if written["outcome"] != "published":
+        raise AirflowFailException(
+            "night stopped, nothing published: "
+            + "; ".join(written["stopped"])
+            + f". Report: {written['report_html']}"
+        )
+    return f"published; report: {written['report_html']}"

@@ -1,0 +1,231 @@
+"""Gather what a run did from its files and write ``report.html`` and ``report.json``.
+
+The page is for information-governance officers reading it each morning: headline
+figures, the quality dimensions per source, match statistics, changes since the last
+run, the review queue, each gate with a link to its Data Docs, and trends over recent
+runs. It holds counts and shares only, never a resident's details. ``report.json`` keeps
+the same facts for machines and for later runs' trends.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from dedupe import paths
+from dedupe.atomic import write_text
+from dedupe.canonical import SOURCE_SYSTEMS
+from dedupe.reporting import charts
+
+DIMENSIONS = ("completeness", "uniqueness", "validity", "consistency", "timeliness", "accuracy")
+TREND_RUNS = 30
+GATE_NAMES = ("sources", "golden")
+
+
+@dataclass
+class RunFacts:
+    run_key: str
+    run_id: str | None
+    outcome: str  # "published" | "stopped"
+    stopped_because: list[str]
+    sources: list[dict]
+    records_in: int | None
+    golden_records: int | None
+    duplicate_rate: float | None  # share of source records that joined another's record
+    changes: dict
+    review_pairs: int | None
+    review_reasons: dict
+    review_queue: int | None
+    gates: list[dict]
+    dimensions: dict  # batch group → dimension → {"passed", "total", "status"}
+    published: dict | None
+    trends: list[dict] = field(default_factory=list)
+
+
+def _read_json(path: Path) -> dict | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _gate_facts(run_key: str, root: Path | None) -> tuple[list[dict], dict]:
+    from dedupe.quality import read_gate_result
+
+    gates, dimensions = [], {}
+    for name in GATE_NAMES:
+        result = read_gate_result(run_key, name, root)
+        if result is None:
+            gates.append({"gate": name, "status": "not run", "data_docs": None})
+            continue
+        gates.append(
+            {
+                "gate": name,
+                "status": "passed" if result.passed else "failed",
+                "checks": len(result.checks),
+                "critical_failures": [asdict(c) for c in result.critical_failures],
+                "warnings": [asdict(c) for c in result.warnings],
+                "error": result.error,
+                "data_docs": result.data_docs,
+            }
+        )
+        for check in result.checks:
+            group = check.source or check.batch
+            cell = dimensions.setdefault(group, {}).setdefault(
+                check.dimension, {"passed": 0, "total": 0, "status": "ok"}
+            )
+            cell["total"] += 1
+            cell["passed"] += int(check.success)
+            if not check.success:
+                cell["status"] = (
+                    "fail"
+                    if check.severity == "critical"
+                    else ("warn" if cell["status"] != "fail" else "fail")
+                )
+    return gates, dimensions
+
+
+def _trends(run_key: str, root: Path | None) -> list[dict]:
+    runs = paths.runs_root(root)
+    earlier = sorted(p.name for p in runs.iterdir() if p.name < run_key) if runs.is_dir() else []
+    rows = []
+    for key in earlier[-(TREND_RUNS - 1) :]:
+        body = _read_json(runs / key / "report.json")
+        if body:
+            rows.append(_trend_row(body))
+    return rows
+
+
+def _trend_row(facts: dict) -> dict:
+    warnings = sum(len(g.get("warnings") or []) for g in facts["gates"])
+    critical = sum(len(g.get("critical_failures") or []) for g in facts["gates"])
+    return {
+        "run": facts["run_key"],
+        "records in": facts["records_in"],
+        "golden records": facts["golden_records"],
+        "duplicate rate": facts["duplicate_rate"],
+        "review pairs": facts["review_pairs"],
+        "warnings": warnings,
+        "critical failures": critical,
+    }
+
+
+def gather(
+    run_key: str,
+    stage_results: dict,
+    root: Path | None = None,
+    run_id: str | None = None,
+    review_queue: int | None = None,
+) -> RunFacts:
+    """Facts of a run from its files and the stages' results (None for a stage that did
+    not finish)."""
+    run = paths.run_dir(run_key, root)
+    extracts = stage_results.get("extract") or {}
+    sources = []
+    for source in SOURCE_SYSTEMS:
+        summary = extracts.get(source) or {}
+        sources.append(
+            {
+                "source": source,
+                "mode": summary.get("mode"),
+                "raw_rows": summary.get("raw_rows"),
+                "canonical_rows": summary.get("canonical_rows"),
+                "extracted": bool(summary),
+            }
+        )
+    golden = _read_json(run / "golden" / "summary.json") if stage_results.get("golden") else None
+    records_in = golden["source_records"] if golden else None
+    golden_count = golden["golden_records"] if golden else None
+    review_file = run / "match" / "review_pairs.parquet"
+    reasons = {}
+    review_pairs = None
+    if stage_results.get("match") and review_file.is_file():
+        review = pd.read_parquet(review_file, columns=["reason"])
+        review_pairs = len(review)
+        reasons = {str(k): int(v) for k, v in review["reason"].value_counts().items()}
+    gates, dimensions = _gate_facts(run_key, root)
+    stopped = [
+        f"gate {g['gate']} failed: "
+        + (g["error"] or f"{len(g['critical_failures'])} critical checks failed")
+        for g in gates
+        if g["status"] == "failed"
+    ]
+    for stage in ("extract", "gate_sources", "standardise", "match", "golden", "gate_golden"):
+        value = stage_results.get(stage)
+        incomplete = not value or (stage == "extract" and not all(s["extracted"] for s in sources))
+        if incomplete and not stopped:
+            stopped.append(f"stage {stage} did not finish (see its log in Airflow)")
+    published = stage_results.get("publish")
+    if not published and not stopped:
+        stopped.append("publish did not finish (see its log in Airflow)")
+    return RunFacts(
+        run_key=run_key,
+        run_id=run_id,
+        outcome="published" if published and not stopped else "stopped",
+        stopped_because=stopped,
+        sources=sources,
+        records_in=records_in,
+        golden_records=golden_count,
+        duplicate_rate=(1 - golden_count / records_in) if records_in else None,
+        changes=(golden or {}).get("events") or {},
+        review_pairs=review_pairs,
+        review_reasons=reasons,
+        review_queue=review_queue,
+        gates=gates,
+        dimensions=dimensions,
+        published=published or None,
+        trends=_trends(run_key, root),
+    )
+
+
+def _weight(probability: float) -> float:
+    return math.log2(probability / (1 - probability))
+
+
+def _charts(facts: RunFacts, root: Path | None, thresholds) -> dict:
+    run = paths.run_dir(facts.run_key, root)
+    drawn = {"cluster_sizes": None, "match_weights": None, "trends": None}
+    golden_file = run / "golden" / "golden_records.parquet"
+    if facts.golden_records is not None and golden_file.is_file():
+        sizes = pd.read_parquet(golden_file, columns=["source_record_count"])
+        drawn["cluster_sizes"] = charts.cluster_sizes(sizes["source_record_count"])
+    pairs_file = run / "match" / "scored_pairs.parquet"
+    if facts.review_pairs is not None and pairs_file.is_file():
+        weights = pd.read_parquet(pairs_file, columns=["match_weight"])["match_weight"]
+        drawn["match_weights"] = charts.match_weights(
+            weights, _weight(thresholds.auto_match), _weight(thresholds.review)
+        )
+    history = pd.DataFrame([*facts.trends, _trend_row(asdict(facts))])
+    if not history.empty:
+        drawn["trends"] = charts.trends(
+            history[["run", "records in", "golden records", "duplicate rate", "warnings"]]
+        )
+    return drawn
+
+
+def write_report(facts: RunFacts, root: Path | None = None) -> dict:
+    """Write ``runs/<run>/report.html`` and ``report.json``; return their paths."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    from dedupe.matching.inference import Thresholds
+
+    thresholds = Thresholds()
+    env = Environment(
+        loader=PackageLoader("dedupe.reporting", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    html = env.get_template("run_report.html").render(
+        facts=facts,
+        dimensions=DIMENSIONS,
+        charts=_charts(facts, root, thresholds),
+        thresholds=thresholds,
+    )
+    run = paths.run_dir(facts.run_key, root)
+    json_path = write_text(
+        json.dumps(asdict(facts), indent=2, default=str) + "\n", run / "report.json"
+    )
+    html_path = write_text(html, run / "report.html")
+    return {"report_html": str(html_path), "report_json": str(json_path)}

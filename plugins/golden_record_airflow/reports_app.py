@@ -1,0 +1,115 @@
+"""The FastAPI app the Airflow plugin mounts: run reports and Data Docs over HTTP.
+
+``/`` lists the runs, ``/runs/{run}/`` serves the run's report, and the run's files
+(Data Docs under ``quality/``, ``report.json``) are served beneath it so the report's
+relative links work the same from disk and from the Airflow UI. Only a run's report,
+its JSON and its Data Docs are served: never extracts or golden records, which hold
+residents' details.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from pathlib import Path
+
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+
+_RUN_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+# What may be served from a run's folder: the report, its JSON, and Data Docs.
+_SERVABLE = re.compile(r"^(report\.html|report\.json|quality/[a-z_]+/gx/uncommitted/data_docs/.+)$")
+
+
+def _runs_root() -> Path:
+    from dedupe import paths
+
+    return paths.runs_root()
+
+
+def _run_dir(run_key: str) -> Path:
+    if not _RUN_KEY.match(run_key):
+        raise HTTPException(status_code=404, detail=f"no run {run_key!r}")
+    run = _runs_root() / run_key
+    if not (run / "report.html").is_file():
+        raise HTTPException(status_code=404, detail=f"run {run_key} has no report yet")
+    return run
+
+
+def _summary(run: Path) -> dict:
+    try:
+        facts = json.loads((run / "report.json").read_text(encoding="utf-8"))
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {"run_key": run.name, "outcome": "unknown"}
+    return {
+        "run_key": facts["run_key"],
+        "run_id": facts.get("run_id"),
+        "outcome": facts["outcome"],
+        "golden_records": facts.get("golden_records"),
+        "records_in": facts.get("records_in"),
+        "gates": {g["gate"]: g["status"] for g in facts.get("gates", [])},
+    }
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="Golden record reports",
+        description="Nightly run reports and Great Expectations Data Docs.",
+    )
+
+    @app.get("/api/runs")
+    def list_runs() -> list[dict]:
+        root = _runs_root()
+        runs = sorted(
+            (p for p in root.iterdir() if (p / "report.html").is_file()) if root.is_dir() else [],
+            key=lambda p: p.name,
+            reverse=True,
+        )
+        return [_summary(run) for run in runs]
+
+    @app.get("/", response_class=HTMLResponse)
+    def index() -> str:
+        rows = "".join(
+            f'<tr><td><a href="runs/{html.escape(r["run_key"])}/">{html.escape(r["run_key"])}</a>'
+            f"</td><td>{html.escape(str(r['outcome']))}</td>"
+            f"<td>{r.get('golden_records') if r.get('golden_records') is not None else '–'}</td>"
+            f"<td>{html.escape(', '.join(f'{k}: {v}' for k, v in r.get('gates', {}).items()))}"
+            "</td></tr>"
+            for r in list_runs()
+        )
+        return (
+            '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">'
+            "<title>Golden record runs</title></head><body><h1>Golden record runs</h1>"
+            "<table><thead><tr><th>run</th><th>outcome</th><th>golden records</th>"
+            f"<th>gates</th></tr></thead><tbody>{rows}</tbody></table></body></html>"
+        )
+
+    @app.get("/runs/{run_key}")
+    def run_without_slash(run_key: str) -> RedirectResponse:
+        _run_dir(run_key)
+        return RedirectResponse(url=f"{run_key}/")
+
+    @app.get("/runs/{run_key}/")
+    def report(run_key: str) -> FileResponse:
+        return FileResponse(_run_dir(run_key) / "report.html", media_type="text/html")
+
+    @app.get("/dag-runs/{run_id:path}")
+    def report_of_dag_run(run_id: str) -> RedirectResponse:
+        """The Airflow UI knows a run by its run id; find the report written for it."""
+        for summary in list_runs():
+            if summary.get("run_id") == run_id:
+                return RedirectResponse(url=f"../runs/{summary['run_key']}/")
+        raise HTTPException(status_code=404, detail=f"no report for DAG run {run_id!r}")
+
+    @app.get("/runs/{run_key}/{file_path:path}")
+    def run_file(run_key: str, file_path: str) -> FileResponse:
+        run = _run_dir(run_key)
+        if not _SERVABLE.match(file_path):
+            raise HTTPException(status_code=404, detail="not a report or Data Docs file")
+        target = (run / file_path).resolve()
+        if run.resolve() not in target.parents or not target.is_file():
+            raise HTTPException(status_code=404, detail="no such file")
+        return FileResponse(target)
+
+    return app
