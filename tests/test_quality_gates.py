@@ -19,33 +19,10 @@ RUN_KEY = RUN_DATE.isoformat()
 EXPECTATIONS = paths.PROJECT_ROOT / "expectations"
 
 
-@pytest.fixture(scope="module")
-def landed(tmp_path_factory, sample, portal):
-    """One run taken as far as its golden records, without Airflow."""
-    from dedupe.settings import SourceSettings
-
-    settings = SourceSettings(
-        revenues_url=f"sqlite:///{sample.paths['revenues']}",
-        housing_url=f"sqlite:///{sample.paths['housing']}",
-        waste_drop_dir=sample.paths["waste"],
-        portal_base_url=portal.base_url,
-        portal_token="test-token",
-        portal_page_size=500,
-        portal_timeout_seconds=5,
-    )
-    root = tmp_path_factory.mktemp("landed")
-    for source in ("revenues", "housing", "waste", "portal"):
-        pipeline.extract(source, RUN_KEY, RUN_DATE, settings, root=root)
-    pipeline.standardise(RUN_KEY, RUN_DATE, root)
-    pipeline.match(RUN_KEY, root)
-    pipeline.build_golden(RUN_KEY, RUN_DATE, root=root)
-    return root
-
-
 @pytest.fixture
-def run_root(landed, tmp_path) -> Path:
+def run_root(landed_run, tmp_path) -> Path:
     root = tmp_path / "data"
-    shutil.copytree(landed, root)
+    shutil.copytree(landed_run, root)
     return root
 
 
