@@ -202,16 +202,13 @@ def _golden_before(store, run_key: str) -> int:
     return 0
 
 
-GATES = ("sources", "golden")
-
-
 def quality_gate(gate: str, run_key: str, run_date: date, root: Path | None = None) -> dict:
     """Run a quality gate on the run's files; raise ``GateFailed`` when a critical check
     failed (its outcome and Data Docs are written first, for the report)."""
     from dedupe.quality import GateFailed, load_bands, run_gate
-    from dedupe.quality.batches import golden_batches, source_batches
+    from dedupe.quality.batches import BATCHES_OF_GATE
 
-    read = {"sources": source_batches, "golden": golden_batches}[gate]
+    read = BATCHES_OF_GATE[gate]
     result = run_gate(
         gate, run_key, run_date, lambda: read(run_key, run_date, load_bands(), root), root
     )

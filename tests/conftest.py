@@ -44,8 +44,7 @@ def portal(sample):
         yield running
 
 
-@pytest.fixture
-def source_settings(sample, portal):
+def _settings_for(sample, portal):
     from dedupe.settings import SourceSettings
 
     return SourceSettings(
@@ -57,6 +56,11 @@ def source_settings(sample, portal):
         portal_page_size=250,
         portal_timeout_seconds=5,
     )
+
+
+@pytest.fixture
+def source_settings(sample, portal):
+    return _settings_for(sample, portal)
 
 
 @pytest.fixture(scope="session")
@@ -75,20 +79,12 @@ def landed_run(tmp_path_factory, sample, portal):
     """One run (``RUN_DATE``) taken as far as its golden records, without Airflow.
     Tests that change it work on a copy."""
     from dedupe import pipeline
-    from dedupe.settings import SourceSettings
+    from dedupe.canonical import SOURCE_SYSTEMS
 
-    settings = SourceSettings(
-        revenues_url=f"sqlite:///{sample.paths['revenues']}",
-        housing_url=f"sqlite:///{sample.paths['housing']}",
-        waste_drop_dir=sample.paths["waste"],
-        portal_base_url=portal.base_url,
-        portal_token=PORTAL_TOKEN,
-        portal_page_size=500,
-        portal_timeout_seconds=5,
-    )
+    settings = _settings_for(sample, portal)
     root = tmp_path_factory.mktemp("landed")
     run_key = RUN_DATE.isoformat()
-    for source in ("revenues", "housing", "waste", "portal"):
+    for source in SOURCE_SYSTEMS:
         pipeline.extract(source, run_key, RUN_DATE, settings, root=root)
     pipeline.standardise(run_key, RUN_DATE, root)
     pipeline.match(run_key, root)

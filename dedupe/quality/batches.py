@@ -146,3 +146,7 @@ def golden_batches(
             parameters=change_parameters(summary, bands),
         ),
     ]
+
+
+# Each gate and what it reads, in the order a night runs them.
+BATCHES_OF_GATE = {"sources": source_batches, "golden": golden_batches}

@@ -23,7 +23,6 @@ from dedupe.reporting import charts
 
 DIMENSIONS = ("completeness", "uniqueness", "validity", "consistency", "timeliness", "accuracy")
 TREND_RUNS = 30
-GATE_NAMES = ("sources", "golden")
 
 
 @dataclass
@@ -52,9 +51,10 @@ def _read_json(path: Path) -> dict | None:
 
 def _gate_facts(run_key: str, root: Path | None) -> tuple[list[dict], dict]:
     from dedupe.quality import read_gate_result
+    from dedupe.quality.batches import BATCHES_OF_GATE
 
     gates, dimensions = [], {}
-    for name in GATE_NAMES:
+    for name in BATCHES_OF_GATE:
         result = read_gate_result(run_key, name, root)
         if result is None:
             gates.append({"gate": name, "status": "not run", "data_docs": None})
@@ -78,11 +78,8 @@ def _gate_facts(run_key: str, root: Path | None) -> tuple[list[dict], dict]:
             cell["total"] += 1
             cell["passed"] += int(check.success)
             if not check.success:
-                cell["status"] = (
-                    "fail"
-                    if check.severity == "critical"
-                    else ("warn" if cell["status"] != "fail" else "fail")
-                )
+                critical = check.severity == "critical" or cell["status"] == "fail"
+                cell["status"] = "fail" if critical else "warn"
     return gates, dimensions
 
 

@@ -92,7 +92,6 @@ STAGE_TASKS = {
     "gate_golden": "gate_golden",
     "publish": "publish",
 }
-SOURCES = ("revenues", "housing", "waste", "portal")
 
 
 def quality_gate_run(gate: str, ds: str | None) -> dict:
@@ -112,10 +111,13 @@ def report_run(ds: str | None, run_id: str | None, ti) -> dict:
     """Collect the stages' results (None where a stage did not finish) and write the
     report."""
     from dedupe import pipeline
+    from dedupe.canonical import SOURCE_SYSTEMS
 
     _run_date(ds)
     results = {stage: ti.xcom_pull(task_ids=task_id) for stage, task_id in STAGE_TASKS.items()}
-    results["extract"] = {source: ti.xcom_pull(task_ids=f"extract_{source}") for source in SOURCES}
+    results["extract"] = {
+        source: ti.xcom_pull(task_ids=f"extract_{source}") for source in SOURCE_SYSTEMS
+    }
     return pipeline.report(ds, results, run_id=run_id, store_url=connections.store_url())
 
 
