@@ -22,6 +22,8 @@ GOLDEN_RECORDS = Asset(name="golden_customer_records", uri="golden-record://crm/
 # Transient failures (a source unreachable or slow) are retried; bad data is not.
 EXTRACT_RETRIES = int(os.environ.get("GOLDEN_RECORD_EXTRACT_RETRIES", "2"))
 EXTRACT_RETRY_DELAY = timedelta(seconds=int(os.environ.get("GOLDEN_RECORD_RETRY_DELAY", "300")))
+PUBLISH_RETRIES = int(os.environ.get("GOLDEN_RECORD_PUBLISH_RETRIES", "2"))
+PUBLISH_RETRY_DELAY = EXTRACT_RETRY_DELAY
 
 
 @dag(
@@ -65,11 +67,15 @@ def golden_record_nightly():
 
         return quality_gate_run(name, ds)
 
-    @task(outlets=[GOLDEN_RECORDS])
-    def publish(ds: str | None = None) -> dict:
-        from golden_record_airflow.stages import publish_run
+    # A held lock or an unreachable CRM is worth another try; publishing is idempotent.
+    @task(outlets=[GOLDEN_RECORDS], retries=PUBLISH_RETRIES, retry_delay=PUBLISH_RETRY_DELAY)
+    def publish(ds: str | None = None, outlet_events=None) -> dict:
+        from golden_record_airflow.stages import asset_extra, publish_run
 
-        return publish_run(ds)
+        published = publish_run(ds)
+        # Consumers triggered by the asset learn which feed sequences are new.
+        outlet_events[GOLDEN_RECORDS].extra = asset_extra(published)
+        return published
 
     # The report is written whatever happened upstream: a stopped night is when officers
     # most need it.

@@ -180,6 +180,7 @@ def build_golden(
     write_parquet(golden, out / "golden_records.parquet")
     write_parquet(cross_reference(membership), out / "xref.parquet")
     write_parquet(events, out / "events.parquet")
+    write_parquet(store.lineage(), out / "lineage.parquet")
     result = {
         "golden_records": len(golden),
         "previous_golden_records": previous_golden,
@@ -210,7 +211,12 @@ def quality_gate(gate: str, run_key: str, run_date: date, root: Path | None = No
 
     read = BATCHES_OF_GATE[gate]
     result = run_gate(
-        gate, run_key, run_date, lambda: read(run_key, run_date, load_bands(), root), root
+        gate,
+        run_key,
+        run_date,
+        lambda: read(run_key, run_date, load_bands(), root),
+        root,
+        inputs=_published_files(run_key, root) if gate == "golden" else (),
     )
     if not result.passed:
         raise GateFailed(result)
@@ -223,17 +229,59 @@ def quality_gate(gate: str, run_key: str, run_date: date, root: Path | None = No
     }
 
 
-def publish(run_key: str, crm_url: str, root: Path | None = None) -> dict:
-    from dedupe.publish import publish as publish_to_crm
+# What publish reads: the golden gate fingerprints these, and publish checks they are the
+# files that passed.
+PUBLISHED_FILES = ("golden_records.parquet", "xref.parquet", "lineage.parquet")
 
+
+def _published_files(run_key: str, root: Path | None) -> list[Path]:
+    out = _stage_dir(run_key, "golden", root)
+    return [out / name for name in PUBLISHED_FILES]
+
+
+class PublishRefused(RuntimeError):
+    """The run's golden records did not pass (or were changed after) the golden gate."""
+
+
+def _check_gate_passed(run_key: str, root: Path | None) -> None:
+    from dedupe.digest import file_sha256
+    from dedupe.quality.gates import read_gate_result
+
+    result = read_gate_result(run_key, "golden", root)
+    if result is None:
+        raise PublishRefused(f"run {run_key}: the golden gate has not run; nothing published")
+    if not result.passed:
+        raise PublishRefused(f"run {run_key}: {result.headline()}; nothing published")
+    run = paths.run_dir(run_key, root)
+    for path in _published_files(run_key, root):
+        name = str(path.relative_to(run))
+        if result.inputs.get(name) != file_sha256(path):
+            raise PublishRefused(
+                f"run {run_key}: {name} is not the file the golden gate passed (rebuilt "
+                "since?); run the gate again. Nothing published"
+            )
+
+
+def publish(
+    run_key: str, crm_url: str, root: Path | None = None, export_root: Path | None = None
+) -> dict:
+    """Publish the run's gated golden records to the CRM, then export them as files."""
+    from dedupe.crm import export_run
+    from dedupe.crm import publish as publish_to_crm
+
+    _check_gate_passed(run_key, root)
     out = _stage_dir(run_key, "golden", root)
     summary = publish_to_crm(
         pd.read_parquet(out / "golden_records.parquet"),
         pd.read_parquet(out / "xref.parquet"),
         run_key,
         crm_url,
+        lineage=pd.read_parquet(out / "lineage.parquet"),
     )
-    return asdict(summary)
+    result = asdict(summary)
+    if summary.outcome != "superseded":
+        result["export"] = str(export_run(run_key, crm_url, export_root or root))
+    return result
 
 
 def report(

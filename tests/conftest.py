@@ -17,6 +17,7 @@ from golden_record_airflow import local_env
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="golden-airflow-"))
 local_env.apply(local_env.airflow_env(_AIRFLOW_HOME))
 os.environ.setdefault("GOLDEN_RECORD_EXTRACT_RETRIES", "0")
+os.environ.setdefault("GOLDEN_RECORD_PUBLISH_RETRIES", "0")
 
 SAMPLE_PEOPLE = 1500
 SAMPLE_SEED = 3

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import shutil
-import sqlite3
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -14,6 +14,7 @@ from golden_record_airflow import local_env
 from golden_record_airflow.demo import run_dag_test
 
 from dedupe.evaluation import merged_hard_cases, pairwise_scores
+from tests.crm_fixtures import dump, feed
 
 LOGICAL_DATE = datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc)  # noqa: UP017
 RUN_KEY = "2026-11-02"
@@ -32,11 +33,7 @@ def _point_airflow_at(monkeypatch, sample_dir: Path, portal_url: str, data: Path
 
 
 def _crm_rows(crm: Path) -> dict[str, list]:
-    with sqlite3.connect(crm) as connection:
-        return {
-            table: connection.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
-            for table in ("golden_customer", "golden_customer_source")
-        }
+    return dump(f"sqlite:///{crm}")
 
 
 def _task_states(dag_run) -> dict[str, str]:
@@ -62,6 +59,10 @@ def test_nightly_run_succeeds_and_publishes_every_record(nightly_run, sample):
     golden = pd.read_parquet(data / "runs" / RUN_KEY / "golden" / "golden_records.parquet")
     assert len(rows["golden_customer"]) == len(golden)
     assert (data / "runs" / RUN_KEY / "report.html").is_file()
+    assert [r[1] for r in rows["crm_publish"]] == [RUN_KEY]
+    assert len(feed(f"sqlite:///{crm}")) == len(golden)  # each golden record created
+    manifest = json.loads((data / "crm_exports" / RUN_KEY / "manifest.json").read_text())
+    assert manifest["files"]["golden_customer.parquet"]["rows"] == len(golden)
     for source in ("revenues", "housing", "waste", "portal"):
         assert (data / "runs" / RUN_KEY / "raw" / f"{source}.parquet").is_file()
 
@@ -99,6 +100,10 @@ def test_the_next_night_keeps_every_golden_id(nightly_run, sample, portal, monke
     assert second == first
     events = pd.read_parquet(data / "runs" / "2026-11-03" / "golden" / "events.parquet")
     assert events.empty  # nothing changed in the sources, so nothing to tell the CRM
+    # The CRM records that the night was published, with nothing in the feed for it.
+    publishes = [(r[1], r[6]) for r in _crm_rows(crm)["crm_publish"]]
+    assert publishes[-1] == ("2026-11-03", 0)
+    assert feed(f"sqlite:///{crm}", after=publishes[0][1]) == []
     # The second night's report shows the first in its trends.
     report = (data / "runs" / "2026-11-03" / "report.html").read_text()
     assert 'id="trends"' in report and "<td>2026-11-02</td>" in report
@@ -201,3 +206,23 @@ def test_training_dag_writes_a_versioned_model_that_nightly_runs_then_load(
         assert (root / "models" / chart).read_text().startswith("<!DOCTYPE html>")
     summary = pipeline.match(RUN_KEY, root)
     assert summary["model"] == current
+
+
+def test_the_asset_event_tells_consumers_which_feed_sequences_are_new(nightly_run):
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    _, data, crm = nightly_run
+    with create_session() as session:
+        extras = session.scalars(
+            select(AssetEvent.extra)
+            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .where(AssetModel.name == "golden_customer_records")
+            .order_by(AssetEvent.id)
+        ).all()
+    first = next(e for e in extras if e.get("run_key") == RUN_KEY)
+    golden = pd.read_parquet(data / "runs" / RUN_KEY / "golden" / "golden_records.parquet")
+    assert (first["outcome"], first["first_sequence"]) == ("published", 1)
+    assert first["last_sequence"] == len(golden) and first["events"] == {"created": len(golden)}
+    assert first["export"] == str(data / "crm_exports" / RUN_KEY)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, time, timezone
 from pathlib import Path
@@ -23,6 +23,7 @@ import pandas as pd
 
 from dedupe import paths
 from dedupe.atomic import write_text
+from dedupe.digest import file_sha256
 from dedupe.quality.suites import (
     QualityConfigError,
     check_columns,
@@ -75,6 +76,9 @@ class GateResult:
     checks: list[Check]
     data_docs: str | None  # relative to the run's folder
     error: str | None = None  # the gate could not run (broken suite or bands)
+    # SHA-256 of each file the gate read (relative to the run's folder), so that a later
+    # step can prove it is using exactly the files that passed.
+    inputs: dict[str, str] = field(default_factory=dict)
 
     @property
     def critical_failures(self) -> list[Check]:
@@ -194,6 +198,7 @@ def run_gate(
     run_date: date,
     make_batches: Callable[[], list[Batch]],
     root: Path | None = None,
+    inputs: Sequence[Path] = (),
 ) -> GateResult:
     """Validate the batches ``make_batches`` reads; write the gate's folder; return the
     outcome. Bad data or a broken suite or band does not raise: the outcome says so and
@@ -204,6 +209,8 @@ def run_gate(
     building.mkdir(parents=True)
     checks: list[Check] = []
     error = None
+    run = paths.run_dir(run_key, root)
+    digests = {str(path.relative_to(run)): file_sha256(path) for path in inputs if path.is_file()}
     try:
         batches = make_batches()
         suites = {b.suite: read_suite(b.suite) for b in batches}
@@ -224,6 +231,7 @@ def run_gate(
         checks=checks,
         data_docs=str(Path("quality") / gate / DATA_DOCS_INDEX) if docs.is_file() else None,
         error=error,
+        inputs=digests,
     )
     write_text(json.dumps(result.to_dict(), indent=2) + "\n", building / "result.json")
     # Swap the finished folder in: readers see the old gate folder or the new one.

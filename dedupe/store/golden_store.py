@@ -137,6 +137,23 @@ class GoldenStore:
         e = schema.change_event
         return self.read(select(e).where(e.c.run_key == run_key).order_by(e.c.sequence))
 
+    def lineage(self) -> pd.DataFrame:
+        """Where golden IDs went or came from: ``merged_into`` for every merged ID,
+        ``split_from`` for every ID split off another. One row per such ID."""
+        v, e = schema.golden_version, schema.change_event
+        merged = self.read(
+            select(v.c.golden_id, v.c.merged_into).where(
+                and_(v.c.valid_to_run.is_(None), v.c.status == "merged")
+            )
+        )
+        split = self.read(
+            select(e.c.golden_id, e.c.other_golden_id.label("split_from")).where(
+                e.c.event == "split"
+            )
+        )
+        lineage = merged.merge(split, on="golden_id", how="outer")
+        return lineage.sort_values("golden_id").reset_index(drop=True).astype("string")
+
     def runs(self) -> pd.DataFrame:
         return self.read(select(schema.store_run).order_by(schema.store_run.c.sequence))
 

@@ -48,7 +48,13 @@ def main(argv: list[str] | None = None) -> int:
     logical_date = datetime.combine(run_day, time(2, 0), tzinfo=timezone.utc)  # noqa: UP017
 
     local_env.apply(local_env.airflow_env(local_env.PROJECT_ROOT / "airflow_home"))
-    local_env.apply({"GOLDEN_RECORD_DATA": str(workdir), "GOLDEN_RECORD_EXTRACT_RETRIES": "0"})
+    local_env.apply(
+        {
+            "GOLDEN_RECORD_DATA": str(workdir),
+            "GOLDEN_RECORD_EXTRACT_RETRIES": "0",
+            "GOLDEN_RECORD_PUBLISH_RETRIES": "0",
+        }
+    )
 
     from dedupe.generate import generate
     from dedupe.generate.portal_api import running_portal

@@ -77,10 +77,28 @@ def build_golden_run(ds: str | None) -> dict:
 
 
 def publish_run(ds: str | None) -> dict:
+    """Publish the gated golden records; a held lock or an unreachable CRM is retried,
+    anything else (refused by the gate, a broken contract, bad rows) fails at once."""
+    from airflow.sdk.exceptions import AirflowFailException
+
     from dedupe import pipeline
+    from dedupe.crm import ContractError, ExportError, PublishError
 
     _run_date(ds)
-    return pipeline.publish(ds, connections.crm_url())
+    try:
+        return pipeline.publish(ds, connections.crm_url())
+    except PublishError as exc:
+        if exc.transient:
+            raise
+        raise AirflowFailException(str(exc)) from None
+    except (pipeline.PublishRefused, ContractError, ExportError) as exc:
+        raise AirflowFailException(str(exc)) from None
+
+
+def asset_extra(published: dict) -> dict:
+    """What the golden-records asset event tells downstream DAGs about this publish."""
+    keys = ("run_key", "outcome", "publish_id", "first_sequence", "last_sequence", "export")
+    return {key: published.get(key) for key in keys} | {"events": published.get("events", {})}
 
 
 # Task id → the key the report knows the stage's result by.

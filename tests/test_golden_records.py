@@ -1,17 +1,15 @@
-"""Golden records: survivorship with provenance; publishing: all or nothing."""
+"""Golden records: survivorship with provenance, deterministic IDs, contact lists."""
 
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pandas as pd
 import pytest
 
 from dedupe.canonical import CANONICAL_COLUMNS
 from dedupe.evaluation import pairwise_scores
-from dedupe.golden import build_golden_records, cross_reference, presentable
-from dedupe.publish import PublishError, publish
+from dedupe.golden import build_golden_records, presentable
 from dedupe.standardise import standardise
 from dedupe.store import assign_persistent_ids
 
@@ -131,35 +129,6 @@ def test_every_distinct_contact_stays_listed_newest_first():
     assert len(addresses) == len(set(addresses)) >= 2
     assert robert["address_source_system"] == "revenues"
     assert robert["address_source_updated_at"]
-
-
-def test_publish_replaces_the_crm_state_in_one_transaction(tmp_path):
-    golden, membership = _golden()
-    xref = cross_reference(membership)
-    crm = tmp_path / "crm.db"
-    publish(golden, xref, "2026-11-02", f"sqlite:///{crm}")
-    publish(golden, xref, "2026-11-03", f"sqlite:///{crm}")
-    with sqlite3.connect(crm) as connection:
-        assert connection.execute("SELECT COUNT(*) FROM golden_customer").fetchone() == (2,)
-        assert connection.execute("SELECT COUNT(*) FROM golden_customer_source").fetchone() == (4,)
-        assert {r[0] for r in connection.execute("SELECT run_key FROM golden_customer")} == {
-            "2026-11-03"
-        }
-
-
-def test_a_failed_publish_leaves_the_previous_state_visible(tmp_path):
-    golden, membership = _golden()
-    xref = cross_reference(membership)
-    crm = tmp_path / "crm.db"
-    publish(golden, xref, "2026-11-02", f"sqlite:///{crm}")
-    duplicated = pd.concat([xref, xref.head(1)])  # breaks the primary key mid-load
-    with pytest.raises(PublishError, match="publishing run 2026-11-03 to sqlite:///"):
-        publish(golden, duplicated, "2026-11-03", f"sqlite:///{crm}")
-    with sqlite3.connect(crm) as connection:
-        assert connection.execute("SELECT COUNT(*) FROM golden_customer_source").fetchone() == (4,)
-        assert {r[0] for r in connection.execute("SELECT run_key FROM golden_customer")} == {
-            "2026-11-02"
-        }
 
 
 def test_pairwise_scores_count_pairs_from_group_sizes():

@@ -1,0 +1,125 @@
+"""Each run's publish as files, for CRMs that take files rather than reading views.
+
+``<exports>/<run_key>/`` holds the published golden customers, their source records and
+the change feed rows of that run's publishes, each as CSV and Parquet, read back from
+the CRM's views so the files are what the CRM shows; ``manifest.json`` gives row counts,
+SHA-256 digests and the feed's sequence range. The folder is built beside its final
+place and swapped in whole: a failure (a full disk) leaves the previous export of the
+run, or none, never a partial one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import json
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import text
+
+from dedupe import paths
+from dedupe.crm import contract
+from dedupe.crm.database import crm_engine, explain, safe_url
+from dedupe.digest import file_sha256
+
+# File stem → the view it is read from, and the order its rows are written in.
+EXPORTS = {
+    "golden_customer": ("crm_golden_customer", "golden_id"),
+    "golden_customer_source": ("crm_golden_customer_source", "source_system, source_record_id"),
+    "change_feed": ("crm_change_feed", "sequence"),
+}
+
+
+class ExportError(RuntimeError):
+    """The run's export was not written; any earlier export of the run is untouched."""
+
+
+def exports_root(root: Path | None = None) -> Path:
+    return (root or paths.data_root()) / "crm_exports"
+
+
+def _plain(value):
+    """Values as the SQLite CRM stores them, whichever database they were read from."""
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _read(crm_url: str, run_key: str) -> dict[str, pd.DataFrame]:
+    engine = crm_engine(crm_url)
+    try:
+        with engine.connect() as connection:
+            frames = {}
+            for stem, (view, order) in EXPORTS.items():
+                where = " WHERE run_key = :run_key" if stem == "change_feed" else ""
+                frame = pd.read_sql(
+                    text(f"SELECT * FROM {view}{where} ORDER BY {order}"),
+                    connection,
+                    params={"run_key": run_key},
+                )
+                for column in frame.columns:
+                    if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+                        frame[column] = frame[column].dt.tz_convert("UTC")
+                        frame[column] = frame[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+                    elif frame[column].dtype == object:
+                        frame[column] = frame[column].map(_plain)
+                frames[stem] = frame
+            return frames
+    finally:
+        engine.dispose()
+
+
+def export_run(run_key: str, crm_url: str, out_root: Path | None = None) -> Path:
+    """Write ``<exports>/<run_key>/`` from the CRM as it stands after the run's publish."""
+    try:
+        frames = _read(crm_url, run_key)
+    except Exception as exc:
+        raise ExportError(f"exporting run {run_key}: {explain(exc, crm_url).message}") from None
+    final = exports_root(out_root) / run_key
+    building = final.with_name(f".{run_key}.building")
+    shutil.rmtree(building, ignore_errors=True)
+    try:
+        building.mkdir(parents=True)
+        files = {}
+        for stem, frame in frames.items():
+            for suffix, write in (
+                ("csv", lambda f, p: f.to_csv(p, index=False)),
+                ("parquet", lambda f, p: f.to_parquet(p, index=False)),
+            ):
+                path = building / f"{stem}.{suffix}"
+                write(frame, path)
+                files[path.name] = {"rows": len(frame), "sha256": file_sha256(path)}
+        feed = frames["change_feed"]["sequence"]
+        manifest = {
+            "run_key": run_key,
+            "crm": safe_url(crm_url),
+            "contract_version": contract.LATEST_VERSION,
+            "files": files,
+            "change_feed": {
+                "first_sequence": int(feed.min()) if len(feed) else None,
+                "last_sequence": int(feed.max()) if len(feed) else None,
+            },
+        }
+        (building / "manifest.json").write_text(
+            json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
+        )
+        retired = final.with_name(f".{run_key}.retired")
+        shutil.rmtree(retired, ignore_errors=True)
+        if final.exists():
+            final.rename(retired)
+        building.rename(final)
+        shutil.rmtree(retired, ignore_errors=True)
+    except OSError as exc:
+        shutil.rmtree(building, ignore_errors=True)
+        cause = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else str(exc)
+        raise ExportError(
+            f"exporting run {run_key} to {final} failed: {cause} ({exc.strerror or exc}). "
+            "No partial export was left; the CRM tables are published"
+        ) from exc
+    return final
