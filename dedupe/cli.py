@@ -327,6 +327,65 @@ def review_decide(
     )
 
 
+crm_app = typer.Typer(no_args_is_help=True, help="The CRM database: contract, state, exports.")
+app.add_typer(crm_app, name="crm")
+CrmOption = Annotated[
+    str, typer.Option("--crm", help="CRM database URL, e.g. postgresql+psycopg2://…/crm")
+]
+
+
+@crm_app.command("migrate")
+def crm_migrate(crm: CrmOption) -> None:
+    """Bring the CRM database to the latest contract (publishing does this too; run it
+    here when the pipeline's login may not change the schema)."""
+    from dedupe.crm import LATEST_VERSION, migrate
+    from dedupe.crm.database import crm_engine
+
+    engine = crm_engine(crm)
+    with engine.begin() as connection:
+        applied = migrate(connection)
+    engine.dispose()
+    done = ", ".join(f"v{v}" for v in applied) if applied else "nothing to apply"
+    typer.echo(f"CRM contract at v{LATEST_VERSION} ({done})")
+
+
+@crm_app.command("status")
+def crm_status(crm: CrmOption) -> None:
+    """The contract version, the last publish and the change feed's last sequence."""
+    from sqlalchemy import text
+
+    from dedupe.crm.contract import current_version
+    from dedupe.crm.database import crm_engine
+
+    engine = crm_engine(crm)
+    with engine.connect() as connection:
+        version = current_version(connection)
+        typer.echo(f"contract v{version}")
+        if version >= 3:
+            latest = connection.execute(text("SELECT * FROM crm_latest_publish")).mappings()
+            for row in latest:
+                typer.echo(
+                    f"last publish #{row['publish_id']}: run {row['run_key']} at "
+                    f"{row['published_at']}, {row['golden_records']:,} golden customers, "
+                    f"{row['events']:,} events"
+                )
+            last = connection.execute(text("SELECT MAX(sequence) FROM golden_change_feed"))
+            typer.echo(f"change feed: last sequence {last.scalar() or 0}")
+    engine.dispose()
+
+
+@crm_app.command("export")
+def crm_export(
+    crm: CrmOption,
+    run: Annotated[str, typer.Option(help="The run (date) whose publish to export.")],
+    out: Annotated[Path, typer.Option(help="Folder to hold crm_exports/<run>/.")] = Path("data"),
+) -> None:
+    """Write a run's publish as CSV and Parquet files (as the nightly publish does)."""
+    from dedupe.crm import export_run
+
+    typer.echo(str(export_run(run, crm, out)))
+
+
 @app.command("portal-server")
 def portal_server(
     data: Annotated[Path, typer.Option(help="Generated data folder (holds portal/).")],

@@ -67,7 +67,7 @@ def source_settings(sample, portal):
 @pytest.fixture(scope="session")
 def postgres():
     """A PostgreSQL server for the whole session; each test makes its own database."""
-    from tests.postgres_server import PostgresServer
+    from dedupe.testing.postgres_server import PostgresServer
 
     server = PostgresServer()
     server.start()

@@ -87,3 +87,21 @@ def test_match_refuses_a_file_that_is_not_canonical(tmp_path):
     result = runner.invoke(app, ["match", "--input", str(bad), "--output-dir", str(tmp_path)])
     assert result.exit_code != 0
     assert "canonical columns missing" in str(result.exception)
+
+
+def test_crm_migrate_status_and_export(tmp_path):
+    from dedupe.crm import publish
+    from tests.crm_fixtures import night
+
+    crm = f"sqlite:///{tmp_path / 'crm.db'}"
+    result = runner.invoke(app, ["crm", "migrate", "--crm", crm])
+    assert result.exit_code == 0 and "v3 (v1, v2, v3)" in result.output, result.output
+    golden, sources = night({"GR1": {"surname": "Smith"}}, {"GR1": ["revenues:r1"]})
+    publish(golden, sources, "2026-11-02", crm)
+    result = runner.invoke(app, ["crm", "status", "--crm", crm])
+    assert "run 2026-11-02" in result.output and "last sequence 1" in result.output
+    result = runner.invoke(
+        app, ["crm", "export", "--crm", crm, "--run", "2026-11-02", "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "crm_exports" / "2026-11-02" / "golden_customer.csv").is_file()

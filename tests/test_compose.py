@@ -41,3 +41,20 @@ def test_every_secret_the_compose_file_uses_is_in_the_env_example():
         if line and not line.startswith("#")
     }
     assert used <= documented, used - documented
+
+
+def test_airflow_services_mount_the_project_and_run_the_image_built_from_the_lock_file():
+    compose = yaml.safe_load(COMPOSE.read_text())
+    for name in ("airflow-apiserver", "airflow-scheduler", "airflow-dag-processor"):
+        service = compose["services"][name]
+        mounts = {volume.split(":")[1] for volume in service["volumes"]}
+        for folder in ("dags", "plugins", "expectations", "sql"):
+            assert f"/opt/golden-record/{folder}" in mounts, (name, folder)
+        assert service["image"] == "golden-record:latest" and service["build"] == "."
+        # The CRM is its own database server, not Airflow's.
+        crm = service["environment"]["AIRFLOW_CONN_GOLDEN_CRM"]
+        assert "@crm-db:5432/crm" in crm and "airflow-db" not in crm
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert "COPY pyproject.toml uv.lock" in dockerfile
+    assert "uv sync --frozen" in dockerfile  # the lock file, never a fresh resolution
+    assert (ROOT / ".env").exists() is False or ".env" in (ROOT / ".gitignore").read_text()

@@ -78,8 +78,9 @@ def measure_store(persons: Path, model: Path | None) -> dict:
     the second (same records) should change nothing."""
     import tempfile
 
+    from dedupe.atomic import write_parquet
     from dedupe.canonical import conform_all
-    from dedupe.golden import presentable
+    from dedupe.golden import cross_reference, presentable
     from dedupe.match import match_records
     from dedupe.store import GoldenStore
 
@@ -102,7 +103,56 @@ def measure_store(persons: Path, model: Path | None) -> dict:
             timings[f"{night}_night_seconds"] = round(time.perf_counter() - started, 1)
             timings[f"{night}_night_events"] = summary.events
         timings["store_mb"] = round(Path(folder, "golden_store.db").stat().st_size / 2**20)
+        # Kept beside the records for the publish step.
+        golden = store.golden_records().drop(columns=["status", "merged_into"])
+        membership = store.current_xref().rename(
+            columns={"match_probability": "cluster_match_probability"}
+        )
+        write_parquet(golden, persons.parent / "golden_records.parquet")
+        write_parquet(cross_reference(membership), persons.parent / "xref.parquet")
     return {"records": len(records), "peak_mb": round(_peak_mb()), **timings}
+
+
+def measure_publish(folder: Path, backend: str) -> dict:
+    """Three nights into a fresh CRM database: the first publishes every golden record,
+    the second (same records) rewrites nothing, the third changes 1% of them and retires
+    0.1%; then the export of the third night."""
+    import tempfile
+
+    from dedupe.crm import export_run, publish
+
+    golden = pd.read_parquet(folder / "golden_records.parquet")
+    sources = pd.read_parquet(folder / "xref.parquet")
+    changed = golden.copy()
+    changed.loc[changed.index[::100], "surname"] = "Changed"
+    retired = set(changed["golden_id"].iloc[500::1000])
+    changed = changed[~changed["golden_id"].isin(retired)]
+    changed_sources = sources[~sources["golden_id"].isin(retired)]
+    nights = [(golden, sources), (golden, sources), (changed, changed_sources)]
+    timings = {}
+    with tempfile.TemporaryDirectory() as work:
+        server = None
+        if backend == "postgresql":
+            from dedupe.testing.postgres_server import PostgresServer
+
+            server = PostgresServer()
+            server.start()
+            url = server.create_database("crm")
+        else:
+            url = f"sqlite:///{work}/crm.db"
+        try:
+            for number, (night_golden, night_sources) in enumerate(nights, start=1):
+                started = time.perf_counter()
+                summary = publish(night_golden, night_sources, f"2026-11-0{number}", url)
+                timings[f"night_{number}_seconds"] = round(time.perf_counter() - started, 1)
+                timings[f"night_{number}"] = f"{summary.outcome} {summary.events}"
+            started = time.perf_counter()
+            export_run("2026-11-03", url, Path(work))
+            timings["export_seconds"] = round(time.perf_counter() - started, 1)
+        finally:
+            if server:
+                server.stop()
+    return {"golden": len(golden), "sources": len(sources), "peak_mb": round(_peak_mb()), **timings}
 
 
 def count_blocked_pairs(standardised: Path) -> dict:
@@ -113,7 +163,7 @@ def count_blocked_pairs(standardised: Path) -> dict:
     return {"table": as_markdown(counts), "seconds": round(time.perf_counter() - started, 1)}
 
 
-def _child(step: str, path: Path, model: Path | None) -> dict:
+def _child(step: str, path: Path, model: Path | None, *extra: str) -> dict:
     command = [
         sys.executable,
         "-m",
@@ -122,6 +172,7 @@ def _child(step: str, path: Path, model: Path | None) -> dict:
         step,
         "--input",
         str(path),
+        *extra,
     ]
     if model:
         command += ["--model", str(model)]
@@ -161,8 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", type=Path, default=PROJECT_ROOT / "data" / "bench")
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument(
-        "--step", choices=["ours", "plain-splink", "blocking", "store"], default=None
+        "--step",
+        choices=["ours", "plain-splink", "blocking", "store", "publish"],
+        default=None,
     )
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--input", type=Path, default=None)
     args = parser.parse_args(argv)
 
@@ -178,12 +232,19 @@ def main(argv: list[str] | None = None) -> int:
     if args.step == "blocking":
         print(json.dumps(count_blocked_pairs(args.input)))
         return 0
+    if args.step == "publish":
+        print(json.dumps(measure_publish(args.input, args.backend)))
+        return 0
 
     persons, standardised, timings = prepare(args.people, args.seed, args.workdir)
     ours = _child("ours", persons, args.model)
     plain = _child("plain-splink", standardised, args.model)
     blocked = _child("blocking", standardised, None)
     stored = _child("store", persons, args.model)
+    published = {
+        backend: _child("publish", persons.parent, None, "--backend", backend)
+        for backend in ("sqlite", "postgresql")
+    }
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
     print(
         f"machine: {os.cpu_count()} cores, {memory_gb:.0f} GB RAM, "
@@ -217,6 +278,18 @@ def main(argv: list[str] | None = None) -> int:
         f"store file {stored['store_mb']:,} MB; peak {stored['peak_mb']:,} MB "
         "(including the match before it)"
     )
+    print("\nCRM publish (write-audit-publish, one transaction) and export:\n")
+    print(
+        "| CRM database | golden / source rows | night 1: all new (s) | night 2: no change (s) "
+        "| night 3: 1% changed, 0.1% retired (s) | export of night 3 (s) | peak memory (MB) |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for backend, p in published.items():
+        print(
+            f"| {backend} | {p['golden']:,} / {p['sources']:,} | {p['night_1_seconds']} "
+            f"| {p['night_2_seconds']} | {p['night_3_seconds']} ({p['night_3']}) "
+            f"| {p['export_seconds']} | {p['peak_mb']:,} |"
+        )
     print(f"\nPairs per prediction blocking rule (counted in {blocked['seconds']} s):\n")
     print(blocked["table"])
     return 0

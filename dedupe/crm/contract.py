@@ -113,12 +113,15 @@ def migrate(connection: Connection) -> list[int]:
             f"the CRM database is at contract v{version}, newer than this pipeline's "
             f"v{LATEST_VERSION}: upgrade the pipeline before publishing"
         )
-    connection.execute(
-        text(
-            f"CREATE TABLE IF NOT EXISTS {VERSION_TABLE} ("
-            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+    if version == LATEST_VERSION:
+        return []  # the usual night: no DDL, so a CRM login without DDL rights suffices
+    if VERSION_TABLE not in _tables(connection):
+        connection.execute(
+            text(
+                f"CREATE TABLE {VERSION_TABLE} ("
+                " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+            )
         )
-    )
     if version and not connection.execute(text(f"SELECT 1 FROM {VERSION_TABLE}")).first():
         # Record what an unversioned database already had, so the history is complete.
         for migration in migrations(dialect)[:version]:
