@@ -1,4 +1,5 @@
-"""Write files so that readers see either the old file or the complete new one, never half.
+"""Write files (and folders) so that readers see the old one or the complete new one,
+never half.
 
 Each write goes to a temporary file in the same directory and is renamed into place,
 which POSIX guarantees to be atomic on one filesystem.
@@ -7,6 +8,7 @@ which POSIX guarantees to be atomic on one filesystem.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -38,3 +40,16 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
 
 def write_text(text: str, path: Path) -> Path:
     return write_atomically(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def replace_folder(building: Path, final: Path) -> Path:
+    """Put the finished folder ``building`` in place of ``final``. Readers find the old
+    folder or the complete new one, never a partial one (for an instant between the two
+    renames, neither: POSIX has no atomic exchange of directories)."""
+    retired = final.with_name(f".{final.name}.retired")
+    shutil.rmtree(retired, ignore_errors=True)
+    if final.exists():
+        final.rename(retired)
+    building.rename(final)
+    shutil.rmtree(retired, ignore_errors=True)
+    return final

@@ -75,6 +75,19 @@ def postgres():
     server.stop()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def crm(request, tmp_path):
+    """An empty CRM database: the SQLite default, then a database on the PostgreSQL server."""
+    import hashlib
+
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'crm.db'}"
+    server = request.getfixturevalue("postgres")
+    return server.create_database(
+        "crm_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
+    )
+
+
 @pytest.fixture(scope="session")
 def landed_run(tmp_path_factory, sample, portal):
     """One run (``RUN_DATE``) taken as far as its golden records, without Airflow.

@@ -53,6 +53,15 @@ def lineage(merged_into: dict | None = None, split_from: dict | None = None) -> 
     )
 
 
+def execute(url: str, *statements: str) -> None:
+    """Run statements in one transaction, as a DBA or a CRM upgrade would."""
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        for statement in statements:
+            connection.execute(text(statement))
+    engine.dispose()
+
+
 def dump(url: str) -> dict[str, list[tuple]]:
     """Every row of every table, in key order, as the database returns it."""
     engine = create_engine(url)

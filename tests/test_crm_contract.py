@@ -3,32 +3,12 @@ databases published to by earlier releases."""
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from dedupe.crm import LATEST_VERSION, PublishError, publish
-from dedupe.crm.contract import DIALECTS, expected_columns, migrations
-from tests.crm_fixtures import night
-
-
-@pytest.fixture(params=DIALECTS)
-def empty_crm(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'crm.db'}"
-    server = request.getfixturevalue("postgres")
-    return server.create_database(
-        "contract_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
-    )
-
-
-def _run(url: str, *statements: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for statement in statements:
-            connection.execute(text(statement))
-    engine.dispose()
+from dedupe.crm.contract import expected_columns, migrations
+from tests.crm_fixtures import execute, night
 
 
 def _query(url: str, sql: str) -> list[tuple]:
@@ -39,11 +19,11 @@ def _query(url: str, sql: str) -> list[tuple]:
     return rows
 
 
-def test_both_dialects_have_the_same_versions_and_build_the_same_columns(empty_crm):
+def test_both_dialects_have_the_same_versions_and_build_the_same_columns(crm):
     assert [m.name for m in migrations("sqlite")] == [m.name for m in migrations("postgresql")]
     golden, sources = night({"GR1": {"surname": "Smith"}}, {"GR1": ["revenues:r1"]})
-    assert publish(golden, sources, "2026-11-02", empty_crm).migrated_to == [1, 2, 3]
-    engine = create_engine(empty_crm)
+    assert publish(golden, sources, "2026-11-02", crm).migrated_to == [1, 2, 3]
+    engine = create_engine(crm)
     inspector = inspect(engine)
     for table, columns in expected_columns().items():
         assert tuple(sorted(c["name"] for c in inspector.get_columns(table))) == columns
@@ -51,18 +31,18 @@ def test_both_dialects_have_the_same_versions_and_build_the_same_columns(empty_c
         inspector.get_view_names()
     )
     engine.dispose()
-    versions = _query(empty_crm, "SELECT version, name FROM crm_schema_version ORDER BY 1")
+    versions = _query(crm, "SELECT version, name FROM crm_schema_version ORDER BY 1")
     assert versions == [(1, "golden_customer"), (2, "provenance"), (3, "change_feed")]
     assert LATEST_VERSION == 3
 
 
 def test_a_v1_database_from_the_first_release_is_carried_to_the_latest_keeping_its_rows(
-    empty_crm,
+    crm,
 ):
-    dialect = "postgresql" if empty_crm.startswith("postgresql") else "sqlite"
-    _run(empty_crm, *migrations(dialect)[0].statements())  # as the first release left it
-    _run(
-        empty_crm,
+    dialect = "postgresql" if crm.startswith("postgresql") else "sqlite"
+    execute(crm, *migrations(dialect)[0].statements())  # as the first release left it
+    execute(
+        crm,
         "INSERT INTO golden_customer (golden_id, surname, date_of_birth, source_record_count,"
         " source_systems, run_key) VALUES ('GR1', 'Smith', '1980-02-03', 1, 'revenues',"
         " '2026-10-01')",
@@ -71,36 +51,36 @@ def test_a_v1_database_from_the_first_release_is_carried_to_the_latest_keeping_i
     )
     from dedupe.crm.database import crm_engine
 
-    engine = crm_engine(empty_crm)
+    engine = crm_engine(crm)
     with engine.begin() as connection:
         from dedupe.crm import migrate
 
         assert migrate(connection) == [2, 3]
     engine.dispose()
     row = _query(
-        empty_crm,
+        crm,
         "SELECT golden_id, surname, date_of_birth, emails, changed_in_run FROM crm_golden_customer",
     )
     assert [(r[0], r[1], str(r[2]), r[4]) for r in row] == [
         ("GR1", "Smith", "1980-02-03", "2026-10-01")
     ]
-    assert _query(empty_crm, "SELECT publish_id, run_key, contract_version FROM crm_publish") == [
+    assert _query(crm, "SELECT publish_id, run_key, contract_version FROM crm_publish") == [
         (1, "2026-10-01", 2)
     ]
-    assert [r[0] for r in _query(empty_crm, "SELECT version FROM crm_schema_version")] == [1, 2, 3]
+    assert [r[0] for r in _query(crm, "SELECT version FROM crm_schema_version")] == [1, 2, 3]
 
     # The next publish continues the story: Ann Smith's record is updated, not re-created.
     golden, sources = night(
         {"GR1": {"surname": "Smith", "date_of_birth": "1980-02-03", "first_name": "Ann"}},
         {"GR1": ["revenues:r1"]},
     )
-    summary = publish(golden, sources, "2026-11-02", empty_crm)
+    summary = publish(golden, sources, "2026-11-02", crm)
     assert (summary.publish_id, summary.events) == (2, {"updated": 1})
 
 
-def test_a_database_at_a_newer_contract_than_the_pipeline_is_refused(empty_crm):
+def test_a_database_at_a_newer_contract_than_the_pipeline_is_refused(crm):
     golden, sources = night({"GR1": {"surname": "Smith"}}, {"GR1": ["revenues:r1"]})
-    publish(golden, sources, "2026-11-02", empty_crm)
-    _run(empty_crm, "INSERT INTO crm_schema_version VALUES (4, 'future', '2027-01-01')")
+    publish(golden, sources, "2026-11-02", crm)
+    execute(crm, "INSERT INTO crm_schema_version VALUES (4, 'future', '2027-01-01')")
     with pytest.raises(PublishError, match="contract v4, newer than this pipeline's v3"):
-        publish(golden, sources, "2026-11-03", empty_crm)
+        publish(golden, sources, "2026-11-03", crm)

@@ -3,7 +3,6 @@ the pipeline's publish step: only gated files are published."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import subprocess
@@ -22,16 +21,6 @@ from tests.conftest import RUN_DATE
 from tests.crm_fixtures import night
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def crm(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'crm.db'}"
-    server = request.getfixturevalue("postgres")
-    return server.create_database(
-        "export_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
-    )
 
 
 def council(people: int, surname: str = "Smith"):

@@ -3,7 +3,6 @@ CRM as it was. Every test runs on the SQLite default and on a real PostgreSQL se
 
 from __future__ import annotations
 
-import hashlib
 import json
 import socket
 
@@ -11,23 +10,13 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from dedupe.crm import PublishError, publish
-from tests.crm_fixtures import dump, feed, lineage, night
+from tests.crm_fixtures import dump, execute, feed, lineage, night
 
 ANN = {"first_name": "Ann", "surname": "Smith", "date_of_birth": "1980-02-03"}
 BOB = {"first_name": "Bob", "surname": "Jones", "postcode": "AB1 2CD"}
 CAL = {"first_name": "Cal", "surname": "Brown", "emails": '["cal@example.org"]'}
 DEE = {"first_name": "Dee", "surname": "Green"}
 EVE = {"first_name": "Eve", "surname": "White"}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def crm(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'crm.db'}"
-    server = request.getfixturevalue("postgres")
-    return server.create_database(
-        "crm_" + hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:12]
-    )
 
 
 def first_night():
@@ -40,14 +29,6 @@ def first_night():
             "GR4": ["revenues:r4"],
         },
     )
-
-
-def _execute(url: str, *statements: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        for statement in statements:
-            connection.execute(text(statement))
-    engine.dispose()
 
 
 def test_rerunning_a_publish_leaves_every_table_byte_for_byte_the_same(crm):
@@ -252,7 +233,7 @@ def test_an_unreachable_crm_fails_clearly_and_the_next_run_publishes(crm, postgr
 def test_a_column_renamed_by_a_crm_upgrade_stops_the_publish_until_it_is_put_back(crm):
     golden, sources = first_night()
     publish(golden, sources, "2026-11-02", crm)
-    _execute(crm, "ALTER TABLE golden_customer RENAME COLUMN surname TO last_name")
+    execute(crm, "ALTER TABLE golden_customer RENAME COLUMN surname TO last_name")
     before = dump(crm)
     golden.loc[0, "surname"] = "Smyth"
     with pytest.raises(
@@ -262,5 +243,5 @@ def test_a_column_renamed_by_a_crm_upgrade_stops_the_publish_until_it_is_put_bac
     ):
         publish(golden, sources, "2026-11-03", crm)
     assert dump(crm) == before
-    _execute(crm, "ALTER TABLE golden_customer RENAME COLUMN last_name TO surname")
+    execute(crm, "ALTER TABLE golden_customer RENAME COLUMN last_name TO surname")
     assert publish(golden, sources, "2026-11-03", crm).events == {"updated": 1}

@@ -181,18 +181,13 @@ def apply(
     how many source rows were rewritten."""
     create_staging_keys(connection, [*write_ids, *remove_ids])
     in_changed = f"golden_id IN (SELECT golden_id FROM {CHANGED_GOLDEN})"
-    connection.execute(text(f"DELETE FROM golden_customer WHERE {in_changed}"))
-    columns = ", ".join((*golden_columns, "changed_in_run"))
-    connection.execute(
-        text(
-            f"INSERT INTO golden_customer ({columns}) SELECT {columns} FROM {STAGED_GOLDEN}"
-            f" WHERE {in_changed}"
-        )
-    )
+    _rewrite(connection, "golden_customer", STAGED_GOLDEN, golden_columns, in_changed, in_changed)
 
     key = ", ".join(SOURCE_KEY)
     _temp_table(
-        connection, CHANGED_SOURCES, f"{key.replace(',', ' TEXT,')} TEXT, PRIMARY KEY ({key})"
+        connection,
+        CHANGED_SOURCES,
+        f"{', '.join(f'{k} TEXT' for k in SOURCE_KEY)}, PRIMARY KEY ({key})",
     )
     compared = ", ".join(SOURCE_COLUMNS)
     connection.execute(
@@ -207,16 +202,34 @@ def apply(
         )
     )
     published = "golden_customer_source"
-    connection.execute(text(f"DELETE FROM {published} WHERE {_in_changed_sources(published)}"))
-    source_columns = ", ".join((*SOURCE_COLUMNS, "changed_in_run"))
-    connection.execute(
-        text(
-            f"INSERT INTO golden_customer_source ({source_columns})"
-            f" SELECT {source_columns} FROM {STAGED_SOURCES} s"
-            f" WHERE {_in_changed_sources('s')}"
-        )
+    _rewrite(
+        connection,
+        published,
+        STAGED_SOURCES,
+        SOURCE_COLUMNS,
+        _in_changed_sources(published),
+        _in_changed_sources("s"),
     )
     return int(connection.execute(text(f"SELECT COUNT(*) FROM {CHANGED_SOURCES}")).scalar())
+
+
+def _rewrite(
+    connection: Connection,
+    table: str,
+    staged: str,
+    columns: Sequence[str],
+    published_changed: str,
+    staged_changed: str,
+) -> None:
+    """Delete the published rows that changed, then insert their staged versions (aliased
+    ``s``) stamped with the staged run."""
+    connection.execute(text(f"DELETE FROM {table} WHERE {published_changed}"))
+    listed = ", ".join((*columns, "changed_in_run"))
+    connection.execute(
+        text(
+            f"INSERT INTO {table} ({listed}) SELECT {listed} FROM {staged} s WHERE {staged_changed}"
+        )
+    )
 
 
 def _in_changed_sources(table: str) -> str:

@@ -20,6 +20,7 @@ import pandas as pd
 from sqlalchemy import text
 
 from dedupe import paths
+from dedupe.atomic import replace_folder
 from dedupe.crm import contract
 from dedupe.crm.database import crm_engine, explain, safe_url
 from dedupe.digest import file_sha256
@@ -109,12 +110,7 @@ def export_run(run_key: str, crm_url: str, out_root: Path | None = None) -> Path
         (building / "manifest.json").write_text(
             json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
         )
-        retired = final.with_name(f".{run_key}.retired")
-        shutil.rmtree(retired, ignore_errors=True)
-        if final.exists():
-            final.rename(retired)
-        building.rename(final)
-        shutil.rmtree(retired, ignore_errors=True)
+        replace_folder(building, final)
     except OSError as exc:
         shutil.rmtree(building, ignore_errors=True)
         cause = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else str(exc)

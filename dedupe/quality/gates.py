@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 
 from dedupe import paths
-from dedupe.atomic import write_text
+from dedupe.atomic import replace_folder, write_text
 from dedupe.digest import file_sha256
 from dedupe.quality.suites import (
     QualityConfigError,
@@ -234,11 +234,5 @@ def run_gate(
         inputs=digests,
     )
     write_text(json.dumps(result.to_dict(), indent=2) + "\n", building / "result.json")
-    # Swap the finished folder in: readers see the old gate folder or the new one.
-    retired = final.with_name(f".{gate}.retired")
-    shutil.rmtree(retired, ignore_errors=True)
-    if final.exists():
-        final.rename(retired)
-    building.rename(final)
-    shutil.rmtree(retired, ignore_errors=True)
+    replace_folder(building, final)
     return result
