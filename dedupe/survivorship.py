@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from dedupe.tomlfile import read_toml
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "config" / "survivorship.toml"
 RULES = ("validated", "trust", "most_recent", "most_complete")
@@ -62,12 +63,7 @@ def config_path() -> Path:
 
 def load(path: Path | None = None) -> Survivorship:
     path = Path(path or config_path())
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SurvivorshipConfigError(f"survivorship file not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SurvivorshipConfigError(f"{path}: not valid TOML: {exc}") from exc
+    raw = read_toml(path, SurvivorshipConfigError, "survivorship")
     attributes = []
     for name, spec in raw.get("attributes", {}).items():
         where = f"{path}: attribute {name!r}"

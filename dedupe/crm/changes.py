@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import text
@@ -24,6 +24,7 @@ from dedupe.crm.staging import (
     STAGED_GOLDEN,
     STAGED_SOURCES,
     bulk_insert,
+    create_temp_table,
 )
 
 # The order a consumer can apply a publish's events in: new IDs before updates that may
@@ -37,12 +38,14 @@ CHANGED_SOURCES = "stage_changed_source"
 class ChangeSet:
     events: pd.DataFrame  # event, golden_id, related_golden_id, changed_attributes
     golden_rows: int = 0  # golden_customer rows rewritten
-    source_rows: int = 0  # golden_customer_source rows rewritten
-    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return self.events["event"].value_counts().to_dict()
 
     @property
     def empty(self) -> bool:
-        return self.events.empty and not self.golden_rows and not self.source_rows
+        return self.events.empty and not self.golden_rows
 
 
 def _keys(connection: Connection, query: str) -> list:
@@ -63,7 +66,7 @@ def _changed_attributes(
     if not golden_ids:
         return {}
     create_staging_keys(connection, golden_ids)
-    wanted = ", ".join(f"t.{c}" for c in ("golden_id", *(c for c in columns if c != "golden_id")))
+    wanted = ", ".join(f"t.{c}" for c in columns)
 
     def read(table: str) -> pd.DataFrame:
         query = (
@@ -91,17 +94,8 @@ def _comparable(value):
     return str(value)
 
 
-def _temp_table(connection: Connection, name: str, columns: str) -> None:
-    if connection.dialect.name == "postgresql":
-        connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
-        connection.execute(text(f"CREATE TEMP TABLE {name} ({columns}) ON COMMIT DROP"))
-    else:
-        connection.execute(text(f"DROP TABLE IF EXISTS temp.{name}"))
-        connection.execute(text(f"CREATE TEMP TABLE {name} ({columns})"))
-
-
 def create_staging_keys(connection: Connection, golden_ids: list[str]) -> None:
-    _temp_table(connection, CHANGED_GOLDEN, "golden_id TEXT PRIMARY KEY")
+    create_temp_table(connection, CHANGED_GOLDEN, "golden_id TEXT PRIMARY KEY")
     bulk_insert(connection, CHANGED_GOLDEN, pd.DataFrame({"golden_id": golden_ids}))
 
 
@@ -166,7 +160,6 @@ def compare(
     changes = ChangeSet(
         events=events.reset_index(drop=True),
         golden_rows=len(added) + len(rewritten) + len(removed),
-        counts=events["event"].value_counts().to_dict(),
     )
     return changes, sorted(new_ids | set(rewritten)), removed
 
@@ -184,7 +177,7 @@ def apply(
     _rewrite(connection, "golden_customer", STAGED_GOLDEN, golden_columns, in_changed, in_changed)
 
     key = ", ".join(SOURCE_KEY)
-    _temp_table(
+    create_temp_table(
         connection,
         CHANGED_SOURCES,
         f"{', '.join(f'{k} TEXT' for k in SOURCE_KEY)}, PRIMARY KEY ({key})",

@@ -91,9 +91,9 @@ def publish(
     their source records (``sources``); ``lineage`` (golden_id, merged_into, split_from)
     from the golden store names merges and splits in the change feed."""
     where = safe_url(crm_url)
-    _check_frames(run_key, golden, sources)
     engine = None
     try:
+        _check_frames(run_key, golden, sources)
         engine = crm_engine(crm_url, lock_timeout)
         with engine.connect() as connection:
             with connection.begin():

@@ -30,14 +30,28 @@ class AuditFailed(RuntimeError):
     """The staged rows break the contract; nothing was made visible."""
 
 
-def create_staging(connection: Connection, table: str, like: str) -> None:
+def _drop_temp(connection: Connection, name: str) -> None:
+    # SQLite keeps temporary tables for the pooled connection, so an old one may remain.
+    prefix = "temp." if connection.dialect.name == "sqlite" else ""
+    connection.execute(text(f"DROP TABLE IF EXISTS {prefix}{name}"))
+
+
+def create_temp_table(connection: Connection, name: str, columns: str) -> None:
+    """A temporary table private to this session (PostgreSQL drops it at commit)."""
+    _drop_temp(connection, name)
+    at_commit = " ON COMMIT DROP" if connection.dialect.name == "postgresql" else ""
+    connection.execute(text(f"CREATE TEMP TABLE {name} ({columns}){at_commit}"))
+
+
+def create_temp_copy(connection: Connection, name: str, table: str) -> None:
+    """An empty temporary table with ``table``'s columns."""
+    _drop_temp(connection, name)
     if connection.dialect.name == "postgresql":
         connection.execute(
-            text(f"CREATE TEMP TABLE {table} (LIKE {like} INCLUDING DEFAULTS) ON COMMIT DROP")
+            text(f"CREATE TEMP TABLE {name} (LIKE {table} INCLUDING DEFAULTS) ON COMMIT DROP")
         )
     else:
-        connection.execute(text(f"DROP TABLE IF EXISTS temp.{table}"))
-        connection.execute(text(f"CREATE TEMP TABLE {table} AS SELECT * FROM {like} WHERE 0"))
+        connection.execute(text(f"CREATE TEMP TABLE {name} AS SELECT * FROM {table} WHERE 0"))
 
 
 def _plain_rows(frame: pd.DataFrame) -> Iterable[tuple]:
@@ -85,8 +99,8 @@ def stage(
     golden_columns: Sequence[str],
     run_key: str,
 ) -> None:
-    create_staging(connection, STAGED_GOLDEN, "golden_customer")
-    create_staging(connection, STAGED_SOURCES, "golden_customer_source")
+    create_temp_copy(connection, STAGED_GOLDEN, "golden_customer")
+    create_temp_copy(connection, STAGED_SOURCES, "golden_customer_source")
     bulk_insert(
         connection, STAGED_GOLDEN, golden[list(golden_columns)].assign(changed_in_run=run_key)
     )

@@ -9,11 +9,11 @@ bands and the previous run's figures into the values a run validates against.
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from dedupe.quality.suites import QualityConfigError, expectations_root
+from dedupe.tomlfile import read_toml
 
 _CHANGE_KEYS = (
     "max_merged_share",
@@ -55,12 +55,7 @@ def _fraction(path: Path, where: str, value) -> float:
 
 def load_bands(path: Path | None = None) -> Bands:
     path = path or bands_path()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise QualityConfigError(f"gate bands file not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise QualityConfigError(f"{path} does not parse: {exc}") from exc
+    raw = read_toml(path, QualityConfigError, "gate bands")
     try:
         volume_table = dict(raw["volume"])
         default = Volume(

@@ -82,7 +82,7 @@ def publish_run(ds: str | None) -> dict:
     from airflow.sdk.exceptions import AirflowFailException
 
     from dedupe import pipeline
-    from dedupe.crm import ContractError, ExportError, PublishError
+    from dedupe.crm import ExportError, PublishError
 
     _run_date(ds)
     try:
@@ -91,7 +91,7 @@ def publish_run(ds: str | None) -> dict:
         if exc.transient:
             raise
         raise AirflowFailException(str(exc)) from None
-    except (pipeline.PublishRefused, ContractError, ExportError) as exc:
+    except (pipeline.PublishRefused, ExportError) as exc:
         raise AirflowFailException(str(exc)) from None
 
 
