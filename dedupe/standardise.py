@@ -122,6 +122,7 @@ MATCH_COLUMNS = (
     "postcode",
     "postcode_valid",
     "email",
+    "email_user",
     "phone",
     "address_key",
     "uprn",
@@ -278,6 +279,31 @@ def email(values: pd.Series) -> pd.Series:
     return lowered.where(well_formed & ~lowered.isin(PLACEHOLDER_EMAILS))
 
 
+def distinctive_email_user(
+    emails: pd.Series, first_name: pd.Series, surname: pd.Series, variants: pd.Series
+) -> pd.Series:
+    """The part of an email address before the @, where it says more than the name.
+
+    'kyle.hawkins' or 'dthomas' is built from the name alone, so two people of one name
+    may hold it at two providers: it repeats the name's evidence. 'hughes.adam1996' or
+    'sam.hamilton72' is not, and the same one at two providers is one person's.
+    """
+    users = emails.astype("string").str.split("@", n=1).str[0]
+    rest = []
+    for user, first, last, forms in zip(users, first_name, surname, variants, strict=True):
+        if user is pd.NA or user is None:
+            rest.append(pd.NA)
+            continue
+        remainder = re.sub(r"[._+\-]", "", user)
+        names = [
+            n for n in (last, first, *(forms if forms is not None else ())) if isinstance(n, str)
+        ]
+        for part in sorted({p for n in names for p in n.split()}, key=len, reverse=True):
+            remainder = remainder.replace(part, "", 1)
+        rest.append(user if len(remainder) > 1 else pd.NA)
+    return pd.Series(rest, index=emails.index, dtype="string")
+
+
 def ni_number(values: pd.Series) -> pd.Series:
     compact = values.astype("string").str.upper().str.replace(r"\s", "", regex=True)
     return compact.where(compact.str.match(_NI_NUMBER).fillna(False).astype(bool))
@@ -314,20 +340,23 @@ def standardise(canonical: pd.DataFrame, as_of: date | None = None) -> pd.DataFr
     first = first_token(forenames.mask(forenames.isin(TITLES)))
     surname = without_titles_and_suffixes(name(canonical["surname"]))
     postcodes, postcode_valid = postcode(canonical["postcode"])
+    emails = email(canonical["email"])
+    variants = name_variants(first)
     out = pd.DataFrame(
         {
             "unique_id": canonical["source_system"] + ":" + canonical["source_record_id"],
             "source_system": canonical["source_system"],
             "source_record_id": canonical["source_record_id"],
             "first_name": first,
-            "first_name_variants": name_variants(first),
+            "first_name_variants": variants,
             "middle_names": name(canonical["middle_names"]),
             "surname": surname,
             "surname_parts": surname_parts(surname),
             "date_of_birth": date_of_birth(canonical["date_of_birth"], as_of),
             "postcode": postcodes,
             "postcode_valid": postcode_valid,
-            "email": email(canonical["email"]),
+            "email": emails,
+            "email_user": distinctive_email_user(emails, first, surname, variants),
             "phone": phone(canonical["phone"]),
             "address_key": address_key(canonical["address_line_1"], canonical["address_line_2"]),
             "uprn": uprn(canonical["uprn"]),

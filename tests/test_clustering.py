@@ -138,7 +138,7 @@ def test_the_same_ni_number_outweighs_a_name_or_date_conflict():
     assert conflict(keys, 0, 2)
 
 
-def test_an_ni_number_one_keystroke_off_outweighs_a_date_but_not_a_forename():
+def test_an_ni_number_one_keystroke_off_outweighs_a_conflict_unless_it_is_the_next_one():
     records = _records(
         [
             ("a", "liam", "laing", "1939-11-23", None),
@@ -146,14 +146,76 @@ def test_an_ni_number_one_keystroke_off_outweighs_a_date_but_not_a_forename():
             ("c", "noah", "laing", "1939-11-23", None),  # a twin with the next NI number
             ("d", "liam", "laing", "1975-04-02", None),  # a son with his own number
             ("e", "laign", "liam", "1939-11-23", None),  # names swapped, one slip
+            ("f", "noah", "laing", "1939-11-23", None),  # forename wrong, NI mistyped
+            ("g", "liam", "laing", "1939-12-13", None),  # the next number, date mistyped
         ],
-        ni_numbers=["AB123456C", "AB123465C", "AB123457C", "PR998877A", None],
+        ni_numbers=[
+            "AB123456C",
+            "AB123465C",
+            "AB123457C",
+            "PR998877A",
+            None,
+            "AB123486C",
+            "AB123455C",
+        ],
     )
     keys = PersonKeys.from_records(records)
     assert not conflict(keys, 0, 1)
     assert conflict(keys, 0, 2)
     assert conflict(keys, 0, 3)
     assert not conflict(keys, 0, 4)
+    assert not conflict(keys, 0, 5)
+    assert not conflict(keys, 0, 6)
+
+
+def test_a_forename_like_the_other_surname_is_no_swap_one_way_round():
+    records = _records(
+        [
+            ("a", "jane", "williams", None, None),
+            ("b", "william", "williams", None, None),
+            ("c", "williams", "jane", None, None),
+        ]
+    )
+    keys = PersonKeys.from_records(records)
+    assert conflict(keys, 0, 1)
+    assert not conflict(keys, 0, 2)
+
+
+def test_a_pair_refused_as_household_is_not_chained_through_a_third_record():
+    """Father (dated, his mobile) and undated son (his own mobile) at one address, and a
+    council-tax record with only the name: linked to both, it must not join them."""
+    records = _records(
+        [
+            ("housing:father", "ronald", "griffiths", "1975-05-13", "NN6 1FG"),
+            ("housing:son", "ronald", "griffiths", None, "NN6 1FG"),
+            ("revenues:liable", "ronald", "griffiths", None, "NN6 1FG"),
+        ]
+    )
+    links = _links(
+        ("housing:father", "revenues:liable", 0.9998), ("housing:son", "revenues:liable", 0.9998)
+    )
+    refused_as_household = {frozenset(("housing:father", "housing:son"))}
+    clustering = cluster_without_conflicts(records, links, refused_as_household)
+    assert not _together(clustering, "housing:father", "housing:son")
+    unconstrained = cluster_without_conflicts(records, links)
+    assert _together(unconstrained, "housing:father", "housing:son")
+
+
+def test_a_record_that_fits_father_and_son_joins_the_one_a_personal_detail_agrees_with():
+    records = _records(
+        [
+            ("father", "stewart", "smith", "1966-04-17", "SG5 4SL"),
+            ("son", "stewart", "smith", "1995-02-02", "SG5 4SL"),
+            ("nodob", "stewart", "smith", None, "SG5 4SL"),  # the father's mobile
+        ]
+    )
+    links = _links(("father", "nodob", 0.9999), ("nodob", "son", 0.999))
+    links["agrees"] = [True, False]
+    clustering = cluster_without_conflicts(records, links)
+    assert _together(clustering, "father", "nodob")
+    assert not _together(clustering, "son", "nodob")
+    without_agreement = cluster_without_conflicts(records, links.drop(columns="agrees"))
+    assert not _together(without_agreement, "father", "nodob")
 
 
 def test_the_guard_can_be_switched_off_to_measure_it():
@@ -191,6 +253,11 @@ def test_namesakes_in_one_system_are_not_auto_matched():
     # 2: two systems: a resident known to both → allowed.
     # 3: one system, but the date of birth agrees: the system's own duplicate → allowed.
     assert namesakes_in_one_system(pairs).tolist() == [True, False, False]
+    # A second portal account: the same email but for digits before the @ → allowed.
+    second = pairs.iloc[[0]].assign(
+        email_l="aevans@icloud.com", email_r="aevans24@icloud.com", gamma_email=0
+    )
+    assert namesakes_in_one_system(second).tolist() == [False]
 
 
 @pytest.mark.parametrize(
@@ -256,6 +323,12 @@ def test_household_evidence_alone_cannot_auto_match():
     # 2: mobiles differ but the date of birth agrees → allowed.
     # 3: only landlines, which a household shares → not personal evidence either way.
     assert household_evidence_only(pairs).tolist() == [True, False, False]
+    # Emails that differ only by digits before the @ are a second account, not a second
+    # person: they do not disagree.
+    second = pairs.iloc[[0]].assign(
+        email_l="aevans@icloud.com", email_r="aevans24@icloud.com", phone_r="+447700900001"
+    )
+    assert household_evidence_only(second).tolist() == [False]
 
 
 def test_thresholds_must_be_ordered():

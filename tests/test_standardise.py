@@ -56,6 +56,22 @@ def test_emails_lower_cased_and_placeholders_missing():
     assert out.tolist() == ["jane.doe@example.org", pd.NA, pd.NA]
 
 
+def test_an_email_user_name_counts_only_where_it_says_more_than_the_name():
+    emails = s(
+        "kyle.hawkins@gmail.com",
+        "dthomas@icloud.com",
+        "hughes.adam1996@outlook.com",
+        "bob_smith@x.org",
+        "sam.hamilton72@icloud.com",
+        None,
+    )
+    first = s("kyle", "dave", "adam", "bob", "katherine", "ann")
+    surname = s("hawkins", "thomas", "hughes", "smith", "johnson", "lee")
+    variants = std.name_variants(first)
+    out = std.distinctive_email_user(emails, first, surname, variants)
+    assert out.tolist() == [pd.NA, pd.NA, "hughes.adam1996", pd.NA, "sam.hamilton72", pd.NA]
+
+
 def test_ni_numbers_follow_hmrc_rules():
     out = std.ni_number(s("AB 12 34 56 C", "QQ123456C", "GB123456A", "AB123456E", "DA123456A"))
     assert out.tolist() == ["AB123456C", pd.NA, pd.NA, pd.NA, pd.NA]

@@ -11,7 +11,9 @@ strongest link to its own cluster: a 'David Mills' with no date of birth at an a
 where a father and a son of that name live. Such a record joins nobody; its links go to
 clerical review rather than the clustering guessing which person it is. A record whose own
 link is ``SETTLED_MARGIN_BITS`` of match weight stronger (2^4 = 16 times the odds) stays
-where that evidence put it.
+where that evidence put it, and so does a link on which a personal detail agrees (a
+mobile, an email, an NI number or a date of birth: the ``agrees`` column of the links),
+since that detail says which of the two people the record is.
 """
 
 from __future__ import annotations
@@ -196,6 +198,11 @@ def cluster_without_conflicts(
     left = position.reindex(ordered["unique_id_l"]).to_numpy()
     right = position.reindex(ordered["unique_id_r"]).to_numpy()
     probabilities = ordered["match_probability"].to_numpy()
+    agrees = (
+        ordered["agrees"].to_numpy(dtype=bool)
+        if "agrees" in ordered
+        else np.zeros(len(ordered), dtype=bool)
+    )
 
     # Records that cannot be told from a namesake at their address take no link at all.
     ambiguous = namesakes_without_birth_date(records).to_numpy(dtype=bool, copy=True)
@@ -203,8 +210,8 @@ def cluster_without_conflicts(
     refused = []
 
     def drop_ambiguous():
-        nonlocal left, right, probabilities
-        touching = ambiguous[left] | ambiguous[right]
+        nonlocal left, right, probabilities, agrees
+        touching = (ambiguous[left] | ambiguous[right]) & ~agrees
         refused.extend(
             (*row, "ambiguous")
             for row in zip(
@@ -212,6 +219,7 @@ def cluster_without_conflicts(
             )
         )
         left, right, probabilities = left[~touching], right[~touching], probabilities[~touching]
+        agrees = agrees[~touching]
 
     drop_ambiguous()
     component = _components(len(ids), left, right)

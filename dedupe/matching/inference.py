@@ -30,7 +30,11 @@ from splink import Linker
 
 from dedupe.matching.backend import default_db_api, register
 from dedupe.matching.clustering import cluster_without_conflicts, join_must_link
-from dedupe.matching.guard import household_evidence_only, namesakes_in_one_system
+from dedupe.matching.guard import (
+    household_evidence_only,
+    namesakes_in_one_system,
+    personal_agreement,
+)
 from dedupe.matching.model import DEFAULT_MODEL_PATH
 from dedupe.standardise import MATCH_COLUMNS
 
@@ -225,8 +229,20 @@ def _match_distinct(
     household_only = high & household_evidence_only(pairs) & household_guard
     namesakes = high & namesakes_in_one_system(pairs) & household_guard & ~household_only
     auto = high & ~household_only & ~namesakes
+    # A pair refused for household reasons must not be joined through a third record
+    # either: that is how a father and his undated namesake son are chained together.
+    refused_pairs = {
+        frozenset(pair)
+        for pair in pairs.loc[
+            household_only | namesakes, ["unique_id_l", "unique_id_r"]
+        ].itertuples(index=False, name=None)
+    }
+    links = pairs.loc[auto, PAIR_COLUMNS].assign(agrees=personal_agreement(pairs)[0][auto])
     clustering = cluster_without_conflicts(
-        records, pairs.loc[auto, PAIR_COLUMNS], cannot_link, household_guard=household_guard
+        records,
+        links,
+        (cannot_link or set()) | refused_pairs,
+        household_guard=household_guard,
     )
 
     cluster_of = clustering.clusters.set_index("unique_id")["cluster_id"]

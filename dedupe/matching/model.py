@@ -137,9 +137,10 @@ def _email():
         comparison_levels=[
             cll.NullLevel("email"),
             cll.ExactMatchLevel("email"),
-            cll.CustomLevel(
-                "split_part(email_l, '@', 1) = split_part(email_r, '@', 1)",
-                label_for_charts="Same user name",
+            # Only a user name that says more than the person's name: 'kyle.hawkins' at
+            # two providers may be two Kyle Hawkinses (dedupe.standardise).
+            cll.ExactMatchLevel("email_user").configure(
+                label_for_charts="Same distinctive user name"
             ),
             cll.ElseLevel(),
         ],

@@ -2,7 +2,8 @@
 
 u-probabilities from random sampling, the prior from deterministic rules, and the
 m-probabilities by expectation maximisation over several blocking passes, each of which
-leaves the compared fields free to be estimated. Writes Splink's model JSON plus a
+leaves the compared fields free to be estimated; then priors fill what the sample could
+not show (:mod:`dedupe.matching.priors`). Writes Splink's model JSON plus a
 metadata sidecar (``<model>.meta.json``) recording when, on what and by which version.
 """
 
@@ -21,6 +22,7 @@ from dedupe import __version__
 from dedupe.atomic import write_text
 from dedupe.matching.backend import default_db_api, register
 from dedupe.matching.model import MODEL_SCHEMA_VERSION, settings
+from dedupe.matching.priors import apply_priors
 
 
 def fingerprint(records: pd.DataFrame) -> str:
@@ -67,6 +69,7 @@ def train(
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True
         )
+    priors = apply_priors(linker, pairs_sampled_for_u=max_pairs_for_u)
     model = linker.misc.save_model_to_json()
     write_text(json.dumps(model, indent=2) + "\n", Path(model_path))
     chart_files = {}
@@ -79,6 +82,7 @@ def train(
         "training_records": len(records),
         "training_fingerprint": fingerprint(records),
         "seed": seed,
+        "priors": priors,
         "charts": chart_files,
     }
     write_text(json.dumps(meta, indent=2) + "\n", metadata_path(Path(model_path)))
