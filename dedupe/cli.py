@@ -101,8 +101,13 @@ def match(
     model: Annotated[
         Path | None, typer.Option(help="Model JSON; the packaged one if omitted.")
     ] = None,
-    auto_match: Annotated[float, typer.Option(help="Auto-match threshold.")] = 0.99,
-    review: Annotated[float, typer.Option(help="Lower edge of the clerical-review band.")] = 0.80,
+    auto_match: Annotated[
+        float | None, typer.Option(help="Auto-match threshold [default: 0.95].")
+    ] = None,
+    review: Annotated[
+        float | None,
+        typer.Option(help="Lower edge of the clerical-review band [default: 0.80]."),
+    ] = None,
     store: Annotated[
         str | None,
         typer.Option(
@@ -128,7 +133,9 @@ def match(
     output = match_records(
         records,
         model_path=model,
-        thresholds=Thresholds(auto_match=auto_match, review=review),
+        thresholds=Thresholds(
+            auto_match=auto_match or Thresholds().auto_match, review=review or Thresholds().review
+        ),
         cannot_link=decided.cannot,
         must_link=decided.must,
     )

@@ -289,19 +289,25 @@ def distinctive_email_user(
     'sam.hamilton72' is not, and the same one at two providers is one person's.
     """
     users = emails.astype("string").str.split("@", n=1).str[0]
+    held = users.notna().to_numpy()
+    stripped = users[held].str.replace(r"[._+\-]", "", regex=True)
     rest = []
-    for user, first, last, forms in zip(users, first_name, surname, variants, strict=True):
-        if user is pd.NA or user is None:
-            rest.append(pd.NA)
-            continue
-        remainder = re.sub(r"[._+\-]", "", user)
-        names = [
-            n for n in (last, first, *(forms if forms is not None else ())) if isinstance(n, str)
-        ]
-        for part in sorted({p for n in names for p in n.split()}, key=len, reverse=True):
+    for user, remainder, first, last, forms in zip(
+        users[held],
+        stripped,
+        first_name[held].astype(object),
+        surname[held].astype(object),
+        variants[held],
+        strict=True,
+    ):
+        names = {last, first, *(forms if forms is not None else ())}
+        parts = {p for n in names if isinstance(n, str) for p in n.split()}
+        for part in sorted(parts, key=len, reverse=True):
             remainder = remainder.replace(part, "", 1)
-        rest.append(user if len(remainder) > 1 else pd.NA)
-    return pd.Series(rest, index=emails.index, dtype="string")
+        rest.append(user if len(remainder) > 1 else None)
+    out = pd.Series(pd.NA, index=emails.index, dtype="string")
+    out[held] = rest
+    return out
 
 
 def ni_number(values: pd.Series) -> pd.Series:

@@ -7,13 +7,14 @@ import pytest
 
 from dedupe.matching.clustering import cluster_without_conflicts
 from dedupe.matching.guard import (
+    GAMMA_AGREES,
     PersonKeys,
     conflict,
     household_evidence_only,
     namesakes_in_one_system,
     namesakes_without_birth_date,
 )
-from dedupe.matching.inference import Thresholds
+from dedupe.matching.inference import Thresholds, load_model
 
 
 def _records(rows, ni_numbers=None) -> pd.DataFrame:
@@ -246,7 +247,10 @@ def test_namesakes_in_one_system_are_not_auto_matched():
             "gamma_date_of_birth": [-1, -1, 4],
             "gamma_email": [-1] * 3,
             "gamma_ni_number": [-1] * 3,
-            "gamma_address": [5, 5, 5],
+            "postcode_l": ["AB1 2CD"] * 3,
+            "postcode_r": ["AB1 2CD"] * 3,
+            "uprn_l": [None] * 3,
+            "uprn_r": [None] * 3,
         }
     )
     # 1: one system, one address, nothing personal agrees → refused.
@@ -334,3 +338,22 @@ def test_household_evidence_alone_cannot_auto_match():
 def test_thresholds_must_be_ordered():
     with pytest.raises(ValueError, match="review <= auto_match"):
         Thresholds(auto_match=0.8, review=0.9)
+
+
+def test_the_guard_reads_the_model_levels_it_means():
+    """Splink numbers levels from the bottom (else = 0): the guard's agreement cut-offs
+    must fall on these levels of the packaged model, or a new level silently moves them."""
+    model = load_model()
+    agreeing = {
+        "date_of_birth": ["Exact match", "One character differs", "Day and month swapped"],
+        "email": ["Exact match", "Same distinctive user name"],
+        "ni_number": ["Exact match", "One character differs"],
+    }
+    for comparison in model["comparisons"]:
+        name = comparison["output_column_name"]
+        if name not in GAMMA_AGREES:
+            continue
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        gamma = {lv["label_for_charts"]: len(levels) - 1 - i for i, lv in enumerate(levels)}
+        agree = [label for label, g in gamma.items() if g >= GAMMA_AGREES[name]]
+        assert [a.split(" on ")[0] for a in agree] == agreeing[name]

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dedupe.benchmarks.ceilings import conflict_free_ceiling, shared_detail_ceiling
 from dedupe.evaluation import PairwiseScores, merged_hard_cases, pairwise_scores
 from dedupe.match import match_standardised, standardise_records
 from dedupe.matching.inference import Thresholds
@@ -36,6 +37,7 @@ class Outcome:
     sweep: list[dict]
     unguarded: PairwiseScores  # same scores, clustered without the household guard
     unguarded_hard_cases_merged: int | None
+    ceilings: dict  # recall the data allow: dedupe.benchmarks.ceilings
 
 
 def _score(xref: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
@@ -79,8 +81,20 @@ def run(
             model_path=model_path,
             thresholds=Thresholds(auto_match=threshold, review=min(threshold, thresholds.review)),
         )
-        point = pairwise_scores(_score(swept.xref, truth), "cluster_id", "person_id")
-        curve.append({"threshold": threshold, **point.as_dict()})
+        swept_labelled = _score(swept.xref, truth)
+        point = pairwise_scores(swept_labelled, "cluster_id", "person_id")
+        curve.append(
+            {
+                "threshold": threshold,
+                **point.as_dict(),
+                "hard_cases_merged": (
+                    len(merged_hard_cases(swept_labelled, hard_cases, "cluster_id"))
+                    if hard_cases is not None
+                    else None
+                ),
+                "review_pairs": len(swept.review_pairs),
+            }
+        )
     return Outcome(
         name=name,
         scores=pairwise_scores(labelled, "cluster_id", "person_id"),
@@ -94,6 +108,10 @@ def run(
             if hard_cases is not None
             else None
         ),
+        ceilings={
+            "shared_detail": shared_detail_ceiling(standardised, truth),
+            "conflict_free": conflict_free_ceiling(standardised, truth),
+        },
     )
 
 
@@ -200,14 +218,28 @@ def main(argv: list[str] | None = None) -> int:
         s = o.unguarded
         merged = "–" if o.unguarded_hard_cases_merged is None else o.unguarded_hard_cases_merged
         print(f"| {o.name} | {s.precision:.4f} | {s.recall:.4f} | {s.f1:.4f} | {merged} |")
+    print(
+        "\nRecall the data allow (dedupe/benchmarks/ceilings.py): true pairs joined through "
+        "details shared exactly, and the most any clustering keeps without putting two "
+        "records the household guard calls conflicting in one cluster:\n"
+    )
+    print("| data set | recall | shared-detail reach | conflict-free ceiling |")
+    print("|---|---|---|---|")
+    for o in outcomes:
+        c = o.ceilings
+        print(
+            f"| {o.name} | {o.scores.recall:.4f} | {c['shared_detail']:.4f} | "
+            f"{c['conflict_free']:.4f} |"
+        )
     for o in outcomes:
         print(f"\n{o.name}: auto-match threshold sweep")
-        print("| threshold | precision | recall | F1 |")
-        print("|---|---|---|---|")
+        print("| threshold | precision | recall | F1 | hard cases merged | review pairs |")
+        print("|---|---|---|---|---|---|")
         for point in o.sweep:
+            merged = "–" if point["hard_cases_merged"] is None else point["hard_cases_merged"]
             print(
                 f"| {point['threshold']} | {point['precision']:.4f} | {point['recall']:.4f} | "
-                f"{point['f1']:.4f} |"
+                f"{point['f1']:.4f} | {merged} | {point['review_pairs']:,} |"
             )
     if args.chart:
         write_curve(outcomes, args.chart)
@@ -224,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                         "seconds": round(o.seconds, 1),
                         "unguarded": o.unguarded.as_dict(),
                         "unguarded_hard_cases_merged": o.unguarded_hard_cases_merged,
+                        "ceilings": {k: round(v, 5) for k, v in o.ceilings.items()},
                         "sweep": o.sweep,
                     }
                     for o in outcomes

@@ -23,6 +23,8 @@ from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 # As in the model's first-name comparison: below this, forenames are not 'similar'.
 SIMILAR_FORENAME = 0.8
+# Comparison levels (Splink's gamma values) from which a personal detail agrees.
+GAMMA_AGREES = {"date_of_birth": 2, "email": 1, "ni_number": 1}
 
 
 @dataclass(frozen=True)
@@ -160,17 +162,18 @@ def personal_agreement(pairs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     )
     # Levels from the model: date of birth exact/one digit/day-month swapped are >= 2;
     # email exact or same distinctive user name >= 1; NI exact or one character off >= 1.
+    # (GAMMA_AGREES; a test holds the packaged model to it.)
     agree = (
-        (dob_both & (pairs["gamma_date_of_birth"] >= 2))
-        | (email_both & (pairs["gamma_email"] >= 1))
+        (dob_both & (pairs["gamma_date_of_birth"] >= GAMMA_AGREES["date_of_birth"]))
+        | (email_both & (pairs["gamma_email"] >= GAMMA_AGREES["email"]))
         | (both_mobile & (pairs["phone_l"] == pairs["phone_r"]))
-        | (ni_both & (pairs["gamma_ni_number"] >= 1))
+        | (ni_both & (pairs["gamma_ni_number"] >= GAMMA_AGREES["ni_number"]))
     )
     disagree = (
-        (dob_both & (pairs["gamma_date_of_birth"] < 2))
-        | (email_both & (pairs["gamma_email"] < 1) & ~second_account(pairs))
+        (dob_both & (pairs["gamma_date_of_birth"] < GAMMA_AGREES["date_of_birth"]))
+        | (email_both & (pairs["gamma_email"] < GAMMA_AGREES["email"]) & ~second_account(pairs))
         | (both_mobile & (pairs["phone_l"] != pairs["phone_r"]))
-        | (ni_both & (pairs["gamma_ni_number"] < 1))
+        | (ni_both & (pairs["gamma_ni_number"] < GAMMA_AGREES["ni_number"]))
     )
     return agree.fillna(False).astype(bool), disagree.fillna(False).astype(bool)
 
@@ -199,7 +202,7 @@ def namesakes_in_one_system(pairs: pd.DataFrame) -> pd.Series:
     agree = agree | second_account(pairs)
     system_l = pairs["unique_id_l"].astype("string").str.split(":", n=1).str[0]
     system_r = pairs["unique_id_r"].astype("string").str.split(":", n=1).str[0]
-    # Address levels from the model: same UPRN 6, postcode and first line 5, postcode
-    # and a similar first line 4, postcode 3.
-    same_postcode = pairs["gamma_address"] >= 3
+    same_postcode = (pairs["postcode_l"] == pairs["postcode_r"]) | (
+        pairs["uprn_l"] == pairs["uprn_r"]
+    )
     return ((system_l == system_r) & same_postcode & ~agree).fillna(False).astype(bool)

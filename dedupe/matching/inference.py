@@ -54,7 +54,7 @@ class ModelError(ValueError):
 
 @dataclass(frozen=True)
 class Thresholds:
-    auto_match: float = 0.99
+    auto_match: float = 0.95
     review: float = 0.80
 
     def __post_init__(self) -> None:

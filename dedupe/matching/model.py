@@ -24,6 +24,8 @@ PREDICTION_BLOCKING_RULES = (
     block_on("substr(ni_number, 1, 5)"),
     block_on("substr(ni_number, 5, 5)"),
     block_on("first_name", "surname"),
+    # Forename and surname swapped ('Spicer, Anika' typed into the wrong boxes).
+    "l.first_name = r.surname and l.surname = r.first_name",
     block_on("surname", "date_of_birth"),
     block_on("first_name", "date_of_birth"),
     block_on("postcode", "substr(first_name, 1, 1)"),
@@ -32,15 +34,22 @@ PREDICTION_BLOCKING_RULES = (
 )
 
 
+def _names_swapped():
+    """Forename and surname swapped in one record, each perhaps with a slip."""
+    return cll.CustomLevel(
+        "jaro_winkler_similarity(first_name_l, surname_r) >= 0.9 "
+        "and jaro_winkler_similarity(surname_l, first_name_r) >= 0.9",
+        label_for_charts="Forename and surname swapped",
+    )
+
+
 def _first_name():
     return cl.CustomComparison(
         output_column_name="first_name",
         comparison_levels=[
             cll.NullLevel("first_name"),
             cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
-            cll.ColumnsReversedLevel("first_name", "surname", symmetrical=True).configure(
-                label_for_charts="Forename and surname swapped"
-            ),
+            _names_swapped(),
             cll.JaroWinklerLevel("first_name", 0.92),
             cll.DamerauLevenshteinLevel("first_name", 1).configure(
                 label_for_charts="One letter differs"
@@ -65,9 +74,7 @@ def _surname():
         comparison_levels=[
             cll.NullLevel("surname"),
             cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
-            cll.ColumnsReversedLevel("surname", "first_name", symmetrical=True).configure(
-                label_for_charts="Forename and surname swapped"
-            ),
+            _names_swapped(),
             cll.JaroWinklerLevel("surname", 0.92),
             cll.ArrayIntersectLevel("surname_parts", 1).configure(
                 label_for_charts="Shares a part of a double-barrelled surname"
@@ -121,6 +128,11 @@ def _address():
             ).configure(label_for_charts="Same postcode, similar first line"),
             cll.ExactMatchLevel("postcode").configure(label_for_charts="Same postcode"),
             cll.ExactMatchLevel("address_key").configure(label_for_charts="Same first line"),
+            # A slip in the street line and another in the postcode ('70 willoughbt
+            # crescent' in 6117 beside '70 willoughby crescent' in 6171).
+            cll.JaroWinklerLevel("address_key", 0.9).configure(
+                label_for_charts="Similar first line, postcode differs"
+            ),
             cll.CustomLevel(
                 f"{both_postcodes} and "
                 "split_part(postcode_l, ' ', 1) = split_part(postcode_r, ' ', 1)",

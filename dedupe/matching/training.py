@@ -24,6 +24,18 @@ from dedupe.matching.backend import default_db_api, register
 from dedupe.matching.model import MODEL_SCHEMA_VERSION, settings
 from dedupe.matching.priors import apply_priors
 
+SHARED_MOBILE = "l.phone = r.phone and l.phone like '+447%'"
+MIN_PAIRS_FOR_EM = 1000
+
+
+def _pairs_blocked(table: Any, rule: str) -> int:
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    (counted,) = count_comparisons_from_blocking_rules(
+        table, blocking_rules=[rule], link_type="dedupe_only", record_sample_proportion=1.0
+    )
+    return int(counted["cumulative_comparison_count"])
+
 
 def fingerprint(records: pd.DataFrame) -> str:
     """A content hash of the training records, independent of row order."""
@@ -49,7 +61,8 @@ def train(
 ) -> dict:
     """Train on standardised records and write the model and its metadata; return metadata."""
     db_api = db_api or default_db_api()
-    linker = Linker(register(db_api, records), settings(), log_level=None)
+    table = register(db_api, records)
+    linker = Linker(table, settings(), log_level=None)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("email", "date_of_birth"), block_on("first_name", "surname", "date_of_birth")],
         recall=0.7,
@@ -62,10 +75,13 @@ def train(
     # No name may appear in that second rule: both name comparisons read both name
     # columns (the swapped-names level), and Splink fixes any comparison whose columns
     # the blocking rule uses.
-    for rule in (
-        block_on("first_name", "surname"),
-        block_on("date_of_birth", "postcode"),
-    ):
+    rules = [block_on("first_name", "surname"), block_on("date_of_birth", "postcode")]
+    # A mobile is one person's, so pairs sharing one are mostly one person; they are the
+    # only block where records without a date of birth (waste contacts, 'Mr D Williams')
+    # show how their names differ from the same person's elsewhere.
+    if _pairs_blocked(table, SHARED_MOBILE) >= MIN_PAIRS_FOR_EM:
+        rules.append(SHARED_MOBILE)
+    for rule in rules:
         linker.training.estimate_parameters_using_expectation_maximisation(
             rule, estimate_without_term_frequencies=True
         )
