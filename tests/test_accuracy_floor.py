@@ -24,8 +24,10 @@ def test_synthetic_council_floor(tmp_path):
         hard_cases=hard,
         sweep=(),
     )
+    # Measured 2026-11-23 (session 5): precision 0.9983, recall 0.9609, 3 of 1,104 hard
+    # cases merged (81 without the guard).
     assert outcome.scores.precision >= 0.995
-    assert outcome.scores.recall >= 0.90
+    assert outcome.scores.recall >= 0.95
     assert outcome.hard_cases_merged <= 0.005 * len(hard)
     # The household guard is what keeps them apart: without it far more merge.
     assert outcome.unguarded_hard_cases_merged > 5 * max(outcome.hard_cases_merged, 1)
@@ -35,6 +37,8 @@ def test_febrl3_floor():
     records, truth = febrl.febrl3()
     assert len(records) == 5000 and truth["person_id"].nunique() == 2000
     outcome = run("FEBRL3", records, truth, train_on_data=True, thresholds=Thresholds(), sweep=())
+    # Measured 2026-11-23 (session 5): precision 1.0000, recall 0.9613; 0.9891 unguarded.
     assert outcome.scores.precision >= 0.995
-    assert outcome.scores.recall >= 0.90
+    assert outcome.scores.recall >= 0.955
+    assert outcome.unguarded.recall >= 0.985
     assert isinstance(outcome.scores.f1, float) and not pd.isna(outcome.scores.f1)
