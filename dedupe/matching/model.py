@@ -12,6 +12,7 @@ from pathlib import Path
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
+from splink.internals.dialects import SplinkDialect
 
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "default_model.json"
 MODEL_SCHEMA_VERSION = 1
@@ -34,22 +35,24 @@ PREDICTION_BLOCKING_RULES = (
 )
 
 
-def _names_swapped():
+def _names_swapped(db_dialect: str):
     """Forename and surname swapped in one record, each perhaps with a slip."""
+    # Splink's own levels name the backend's Jaro-Winkler function; a custom level must.
+    jaro_winkler = SplinkDialect.from_string(db_dialect).jaro_winkler_function_name
     return cll.CustomLevel(
-        "jaro_winkler_similarity(first_name_l, surname_r) >= 0.9 "
-        "and jaro_winkler_similarity(surname_l, first_name_r) >= 0.9",
+        f"{jaro_winkler}(first_name_l, surname_r) >= 0.9 "
+        f"and {jaro_winkler}(surname_l, first_name_r) >= 0.9",
         label_for_charts="Forename and surname swapped",
     )
 
 
-def _first_name():
+def _first_name(db_dialect: str):
     return cl.CustomComparison(
         output_column_name="first_name",
         comparison_levels=[
             cll.NullLevel("first_name"),
             cll.ExactMatchLevel("first_name", term_frequency_adjustments=True),
-            _names_swapped(),
+            _names_swapped(db_dialect),
             cll.JaroWinklerLevel("first_name", 0.92),
             cll.DamerauLevenshteinLevel("first_name", 1).configure(
                 label_for_charts="One letter differs"
@@ -68,13 +71,13 @@ def _first_name():
     )
 
 
-def _surname():
+def _surname(db_dialect: str):
     return cl.CustomComparison(
         output_column_name="surname",
         comparison_levels=[
             cll.NullLevel("surname"),
             cll.ExactMatchLevel("surname", term_frequency_adjustments=True),
-            _names_swapped(),
+            _names_swapped(db_dialect),
             cll.JaroWinklerLevel("surname", 0.92),
             cll.ArrayIntersectLevel("surname_parts", 1).configure(
                 label_for_charts="Shares a part of a double-barrelled surname"
@@ -173,14 +176,15 @@ def _ni_number():
     )
 
 
-def settings(db_dialect: str | None = None) -> SettingsCreator:
-    """The untrained model: comparisons, blocking rules and retained columns."""
+def settings(db_dialect: str = "duckdb") -> SettingsCreator:
+    """The untrained model: comparisons, blocking rules and retained columns, with SQL
+    for the backend that will train it (``db_api.sql_dialect.sql_dialect_str``)."""
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
         comparisons=[
-            _first_name(),
-            _surname(),
+            _first_name(db_dialect),
+            _surname(db_dialect),
             cl.ExactMatch("middle_names"),
             _date_of_birth(),
             _address(),

@@ -62,7 +62,7 @@ def train(
     """Train on standardised records and write the model and its metadata; return metadata."""
     db_api = db_api or default_db_api()
     table = register(db_api, records)
-    linker = Linker(table, settings(), log_level=None)
+    linker = Linker(table, settings(db_api.sql_dialect.sql_dialect_str), log_level=None)
     linker.training.estimate_probability_two_random_records_match(
         [block_on("email", "date_of_birth"), block_on("first_name", "surname", "date_of_birth")],
         recall=0.7,
