@@ -272,6 +272,9 @@ def test_namesakes_in_one_system_are_not_auto_matched():
         ("tom", ["tom"], "t", ["t"], None, None, False),  # initial
         ("tom", ["tom"], "tom", ["tom"], "1980-01-10", "1980-10-01", False),  # day/month
         ("tom", ["tom"], "tom", ["tom"], "1980-01-10", "1980-01-11", False),  # one digit
+        ("harrry", ["harrry"], "henry", ["henry"], None, None, False),  # nickname, a slip
+        ("gerlad", ["gerlad"], "gerry", ["gerry", "gerald"], None, None, False),
+        ("gerlad", ["gerlad"], "mary", ["mary"], None, None, True),
         ("tom", ["tom"], "mary", ["mary"], None, None, True),
         ("tom", ["tom"], "tom", ["tom"], "1960-02-02", "1990-07-07", True),
     ],

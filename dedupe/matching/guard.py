@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import pandas as pd
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
+from dedupe.nicknames import forms_one_slip_from
+
 # As in the model's first-name comparison: below this, forenames are not 'similar'.
 SIMILAR_FORENAME = 0.8
 # Comparison levels (Splink's gamma values) from which a personal detail agrees.
@@ -68,6 +70,10 @@ def forenames_conflict(keys: PersonKeys, a: int, b: int) -> bool:
         return False
     if keys.variants[a] & keys.variants[b]:
         return False  # nickname and formal name
+    if keys.variants[b] & forms_one_slip_from(first_a) or keys.variants[a] & forms_one_slip_from(
+        first_b
+    ):
+        return False  # a nickname with a slip ('harrry' beside 'henry')
     if DamerauLevenshtein.distance(first_a, first_b) <= 1:
         return False  # one slip of the keyboard, which Jaro-Winkler punishes in short names
     return JaroWinkler.similarity(first_a, first_b) < SIMILAR_FORENAME
