@@ -336,6 +336,11 @@ def test_household_evidence_alone_cannot_auto_match():
         email_l="aevans@icloud.com", email_r="aevans24@icloud.com", phone_r="+447700900001"
     )
     assert household_evidence_only(second).tolist() == [False]
+    # Two different numbers after one name are two people (a father and a son).
+    father_and_son = pairs.iloc[[0]].assign(
+        email_l="davies.jonathan1990@live.co.uk", email_r="davies.jonathan198865@live.co.uk"
+    )
+    assert household_evidence_only(father_and_son).tolist() == [True]
 
 
 def test_thresholds_must_be_ordered():

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
@@ -140,17 +141,32 @@ def _both(pairs: pd.DataFrame, column: str) -> pd.Series:
 
 
 def second_account(pairs: pd.DataFrame) -> pd.Series:
-    """Emails that differ only by digits before the @ ('aevans24@' beside 'aevans@').
+    """One email is the other with digits added before the @ ('aevans24@' beside
+    'aevans@', 'alicesmith282@' beside 'alicesmith28@').
 
     The mark of a resident who opened a second portal account: taken as neither
-    agreement nor disagreement between the two records.
+    agreement nor disagreement between the two records. Two different numbers
+    ('davies.jonathan1990@' beside 'davies.jonathan1988@') are two people, often a
+    father and a son of one name.
     """
 
-    def stem(emails: pd.Series) -> pd.Series:
-        return emails.astype("string").str.replace(r"[0-9]+@", "@", regex=True)
+    def one_extends_the_other(a: object, b: object) -> bool:
+        if not isinstance(a, str) or not isinstance(b, str) or a == b:
+            return False
+        user_a, _, domain_a = a.partition("@")
+        user_b, _, domain_b = b.partition("@")
+        if domain_a != domain_b:
+            return False
+        short, long = sorted((user_a, user_b), key=len)
+        return long.startswith(short) and long[len(short) :].isdigit()
 
-    same = _both(pairs, "email") & (stem(pairs["email_l"]) == stem(pairs["email_r"]))
-    return same.fillna(False).astype(bool)
+    result = np.zeros(len(pairs), dtype=bool)
+    both = _both(pairs, "email").fillna(False).to_numpy(dtype=bool)
+    result[both] = [
+        one_extends_the_other(a, b)
+        for a, b in zip(pairs.loc[both, "email_l"], pairs.loc[both, "email_r"], strict=True)
+    ]
+    return pd.Series(result, index=pairs.index)
 
 
 def personal_agreement(pairs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:

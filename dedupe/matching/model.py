@@ -162,6 +162,22 @@ def _email():
     )
 
 
+def _phone():
+    # A mobile is one person's; a landline is the household's: the same one is far weaker
+    # evidence of one person, and EM learns each weight apart.
+    return cl.CustomComparison(
+        output_column_name="phone",
+        comparison_levels=[
+            cll.NullLevel("phone"),
+            cll.CustomLevel("phone_l = phone_r and phone_l like '+447%'").configure(
+                label_for_charts="Same mobile"
+            ),
+            cll.ExactMatchLevel("phone").configure(label_for_charts="Same landline"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def _ni_number():
     return cl.CustomComparison(
         output_column_name="ni_number",
@@ -189,7 +205,7 @@ def settings(db_dialect: str = "duckdb") -> SettingsCreator:
             _date_of_birth(),
             _address(),
             _email(),
-            cl.ExactMatch("phone"),
+            _phone(),
             _ni_number(),
         ],
         blocking_rules_to_generate_predictions=list(PREDICTION_BLOCKING_RULES),
