@@ -76,11 +76,10 @@ SLIP_MIN_LENGTH = 5
 
 
 @cache
-def forms_one_slip_from(name: str) -> frozenset[str]:
-    """Known forenames one keystroke from ``name``, with their formal forms.
+def names_one_slip_from(name: str) -> frozenset[str]:
+    """Known forenames one keystroke from ``name`` ('harrry' → harry, barry, ...).
 
-    For a mistyped nickname ('harrry'): it is neither 'harry' nor any formal name, so
-    without this it would seem a different person from 'henry'.
+    Empty for names shorter than ``SLIP_MIN_LENGTH``.
     """
     key = name.strip().lower()
     if len(key) < SLIP_MIN_LENGTH:
@@ -91,4 +90,4 @@ def forms_one_slip_from(name: str) -> frozenset[str]:
     near = process.extract(
         key, known_forenames(), scorer=DamerauLevenshtein.distance, score_cutoff=1, limit=None
     )
-    return frozenset(form for match, _, _ in near for form in (match, *formal_names_of(match)))
+    return frozenset(match for match, _, _ in near)

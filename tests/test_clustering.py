@@ -275,7 +275,10 @@ def test_namesakes_in_one_system_are_not_auto_matched():
         ("harrry", ["harrry"], "henry", ["henry"], None, None, False),  # nickname, a slip
         ("gerlad", ["gerlad"], "gerry", ["gerry", "gerald"], None, None, False),
         ("gerlad", ["gerlad"], "mary", ["mary"], None, None, True),
+        # 'mandy' is a slip from 'sandy', a nickname of Alexander as 'alex' is: too far.
+        ("mandy", ["mandy", "amanda"], "alex", ["alex", "alexander"], None, None, True),
         ("tom", ["tom"], "mary", ["mary"], None, None, True),
+        ("josh", ["josh", "joshua"], "josephine", ["josephine"], None, None, True),
         ("tom", ["tom"], "tom", ["tom"], "1960-02-02", "1990-07-07", True),
     ],
 )
