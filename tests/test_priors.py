@@ -84,24 +84,25 @@ def test_a_level_the_sample_calls_impossible_is_floored():
     assert [a["reason"] for a in applied] == ["floor"]
 
 
-def test_an_identifier_never_met_by_sampling_gets_a_u_of_one_in_the_pairs_sampled():
+def _neither_trained_nor_sampled(key: tuple[str, str], pairs_sampled: float):
+    """A level EM could not estimate and random sampling never met, after the priors."""
     linker = _linker()
-    exact_ni = ("ni_number", "Exact match on ni_number")
-    _train_everything_but(linker, {exact_ni})
-    level = _level(linker, *exact_ni)
+    _train_everything_but(linker, {key})
+    level = _level(linker, *key)
     level._u_probability = None
-    apply_priors(linker, pairs_sampled_for_u=5e6)
+    apply_priors(linker, pairs_sampled_for_u=pairs_sampled)
+    return level
+
+
+def test_an_identifier_never_met_by_sampling_gets_a_u_of_one_in_the_pairs_sampled():
+    exact_ni = ("ni_number", "Exact match on ni_number")
+    level = _neither_trained_nor_sampled(exact_ni, 5e6)
     assert level.u_probability == 1 / 5e6
     assert level.m_probability == PRIOR_M[exact_ni]
 
 
 def test_a_level_without_u_gets_no_prior_m():
     """An initial never sampled has no u: a prior m beside none would invent evidence."""
-    linker = _linker()
-    initial = ("first_name", "Initial matches")
-    _train_everything_but(linker, {initial})
-    level = _level(linker, *initial)
-    level._u_probability = None
-    apply_priors(linker, pairs_sampled_for_u=5e6)
+    level = _neither_trained_nor_sampled(("first_name", "Initial matches"), 5e6)
     assert not level._m_is_trained
     assert not level._u_is_trained
