@@ -1,4 +1,4 @@
-"""Where the source systems and the CRM are, read from configuration, never from code.
+"""Where the source systems are, read from configuration, never from code.
 
 Outside Airflow the settings come from environment variables (``GOLDEN_RECORD_*``); inside
 Airflow the plugin builds the same object from Airflow connections.
@@ -26,11 +26,6 @@ class SourceSettings:
     portal_timeout_seconds: float = 30.0
 
 
-@dataclass(frozen=True)
-class CrmSettings:
-    url: str
-
-
 def _require(name: str) -> str:
     value = os.environ.get(name, "").strip()
     if not value:
@@ -48,7 +43,3 @@ def source_settings_from_env() -> SourceSettings:
         portal_page_size=int(os.environ.get("GOLDEN_RECORD_PORTAL_PAGE_SIZE", "500")),
         portal_timeout_seconds=float(os.environ.get("GOLDEN_RECORD_PORTAL_TIMEOUT", "30")),
     )
-
-
-def crm_settings_from_env() -> CrmSettings:
-    return CrmSettings(url=_require("GOLDEN_RECORD_CRM_URL"))
