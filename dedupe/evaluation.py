@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 
@@ -45,7 +46,9 @@ class PairwiseScores:
         }
 
 
-def _pairs(sizes: pd.Series) -> int:
+def pairs_within(sizes) -> int:
+    """Pairs inside groups of these sizes (a Series or any sequence of counts)."""
+    sizes = np.asarray(sizes, dtype=np.int64)
     return int((sizes * (sizes - 1) // 2).sum())
 
 
@@ -55,9 +58,9 @@ def pairwise_scores(labelled: pd.DataFrame, predicted: str, truth: str) -> Pairw
         records=len(labelled),
         true_entities=labelled[truth].nunique(),
         predicted_entities=labelled[predicted].nunique(),
-        true_pairs=_pairs(labelled.groupby(truth).size()),
-        predicted_pairs=_pairs(labelled.groupby(predicted).size()),
-        true_positive_pairs=_pairs(labelled.groupby([predicted, truth]).size()),
+        true_pairs=pairs_within(labelled.groupby(truth).size()),
+        predicted_pairs=pairs_within(labelled.groupby(predicted).size()),
+        true_positive_pairs=pairs_within(labelled.groupby([predicted, truth]).size()),
     )
 
 

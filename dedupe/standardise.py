@@ -109,6 +109,9 @@ SURNAME_PARTICLES = frozenset(
     }
 )
 
+# Phones are standardised to E.164; UK mobile numbers (07…) start with this.
+UK_MOBILE_PREFIX = "+447"
+
 MATCH_COLUMNS = (
     "unique_id",
     "source_system",

@@ -63,11 +63,13 @@ def run(
     output = match_standardised(standardised, model_path=model_path, thresholds=thresholds)
     seconds = time.perf_counter() - started
     labelled = _score(output.xref, truth)
-    merged = (
-        len(merged_hard_cases(labelled, hard_cases, "cluster_id"))
-        if hard_cases is not None
-        else None
-    )
+
+    def hard_cases_merged(scored: pd.DataFrame) -> int | None:
+        if hard_cases is None:
+            return None
+        return len(merged_hard_cases(scored, hard_cases, "cluster_id"))
+
+    merged = hard_cases_merged(labelled)
     plain = _score(
         match_standardised(
             standardised, model_path=model_path, thresholds=thresholds, household_guard=False
@@ -87,11 +89,7 @@ def run(
             {
                 "threshold": threshold,
                 **point.as_dict(),
-                "hard_cases_merged": (
-                    len(merged_hard_cases(swept_labelled, hard_cases, "cluster_id"))
-                    if hard_cases is not None
-                    else None
-                ),
+                "hard_cases_merged": hard_cases_merged(swept_labelled),
                 "review_pairs": len(swept.review_pairs),
             }
         )
@@ -103,11 +101,7 @@ def run(
         seconds=seconds,
         sweep=curve,
         unguarded=pairwise_scores(plain, "cluster_id", "person_id"),
-        unguarded_hard_cases_merged=(
-            len(merged_hard_cases(plain, hard_cases, "cluster_id"))
-            if hard_cases is not None
-            else None
-        ),
+        unguarded_hard_cases_merged=hard_cases_merged(plain),
         ceilings={
             "shared_detail": shared_detail_ceiling(standardised, truth),
             "conflict_free": conflict_free_ceiling(standardised, truth),

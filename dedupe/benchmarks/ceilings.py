@@ -22,6 +22,7 @@ import itertools
 import numpy as np
 import pandas as pd
 
+from dedupe.evaluation import pairs_within
 from dedupe.matching.clustering import connected_groups
 from dedupe.matching.guard import PersonKeys, conflict
 
@@ -36,11 +37,6 @@ SHARED_DETAILS = (
 EXHAUSTIVE_UP_TO = 6
 
 
-def _pairs(sizes) -> int:
-    sizes = np.asarray(sizes, dtype=np.int64)
-    return int((sizes * (sizes - 1) // 2).sum())
-
-
 def _person_of(standardised: pd.DataFrame, truth: pd.DataFrame) -> pd.Series:
     ids = truth["source_system"] + ":" + truth["source_record_id"]
     return pd.Series(truth["person_id"].to_numpy(), index=ids).reindex(standardised["unique_id"])
@@ -49,7 +45,7 @@ def _person_of(standardised: pd.DataFrame, truth: pd.DataFrame) -> pd.Series:
 def shared_detail_ceiling(standardised: pd.DataFrame, truth: pd.DataFrame) -> float:
     records = standardised.reset_index(drop=True)
     person = _person_of(records, truth).to_numpy()
-    true_pairs = _pairs(pd.Series(person).value_counts())
+    true_pairs = pairs_within(pd.Series(person).value_counts())
     links = []
     for key in SHARED_DETAILS:
         frame = records[list(key)].assign(person=person, uid=records["unique_id"]).dropna()
@@ -57,7 +53,7 @@ def shared_detail_ceiling(standardised: pd.DataFrame, truth: pd.DataFrame) -> fl
         links.extend(zip(frame["uid"], first, strict=True))
     group = connected_groups(links)
     component = records["unique_id"].map(lambda uid: group.get(uid, uid))
-    reachable = _pairs(pd.DataFrame({"p": person, "c": component}).value_counts())
+    reachable = pairs_within(pd.DataFrame({"p": person, "c": component}).value_counts())
     return reachable / true_pairs if true_pairs else 1.0
 
 
@@ -78,7 +74,7 @@ def _best_split(keys: PersonKeys, members: list[int]) -> int:
                     break
             else:
                 groups.append([record])
-        best = max(best, _pairs([len(g) for g in groups]))
+        best = max(best, pairs_within([len(g) for g in groups]))
     return best
 
 
@@ -90,7 +86,7 @@ def conflict_free_ceiling(standardised: pd.DataFrame, truth: pd.DataFrame) -> fl
     true_pairs = reachable = 0
     for _, members in positions:
         members = members.tolist()
-        true_pairs += _pairs([len(members)])
+        true_pairs += pairs_within([len(members)])
         if len(members) > 1:
             reachable += _best_split(keys, members)
     return reachable / true_pairs if true_pairs else 1.0

@@ -15,6 +15,20 @@ from dedupe.matching.backend import default_db_api, register
 from dedupe.matching.model import PREDICTION_BLOCKING_RULES
 
 
+def _count(table: Any, rules, sample: float) -> list:
+    from splink.blocking_analysis import count_comparisons_from_blocking_rules
+
+    return count_comparisons_from_blocking_rules(
+        table, blocking_rules=list(rules), link_type="dedupe_only", record_sample_proportion=sample
+    )
+
+
+def pairs_blocked(table: Any, rule: Any) -> int:
+    """Exactly how many pairs one rule brings together in a registered table."""
+    (counted,) = _count(table, [rule], 1.0)
+    return int(counted["cumulative_comparison_count"])
+
+
 def blocking_rule_counts(
     standardised: pd.DataFrame, *, sample: float = 1.0, db_api: Any = None
 ) -> pd.DataFrame:
@@ -23,15 +37,8 @@ def blocking_rule_counts(
     ``sample`` below 1 estimates from that share of records on each side (Splink's
     ``record_sample_proportion``), for quick looks at very large inputs.
     """
-    from splink.blocking_analysis import count_comparisons_from_blocking_rules
-
     db_api = db_api or default_db_api()
-    counted = count_comparisons_from_blocking_rules(
-        register(db_api, standardised),
-        blocking_rules=list(PREDICTION_BLOCKING_RULES),
-        link_type="dedupe_only",
-        record_sample_proportion=sample,
-    )
+    counted = _count(register(db_api, standardised), PREDICTION_BLOCKING_RULES, sample)
     frame = pd.DataFrame(counted)
     return frame[
         [

@@ -23,6 +23,7 @@ import pandas as pd
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
 from dedupe.nicknames import formal_names_of, names_one_slip_from
+from dedupe.standardise import UK_MOBILE_PREFIX
 
 # The model's 'similar forename' level: from 0.8 to 0.92 it weighs about -1 bit, no
 # evidence of one person, and Jaro-Winkler's prefix bonus puts 'josh' and 'josephine'
@@ -181,48 +182,70 @@ def second_account(pairs: pd.DataFrame) -> pd.Series:
     return pd.Series(result, index=pairs.index)
 
 
-def personal_agreement(pairs: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
-    """Whether any personal detail agrees, and whether any disagrees, per scored pair.
+@dataclass(frozen=True)
+class PersonalEvidence:
+    """Per scored pair: whether a personal detail agrees, whether one disagrees, and
+    whether the emails are one resident's two accounts. Computed once per night's pairs
+    and read by every rule below.
 
     Name, address, surname and a landline are shared by a household; a date of birth,
-    an email, a mobile and an NI number belong to one person. UK mobiles start +447;
-    other numbers are treated as a household's landline.
+    an email, a mobile and an NI number belong to one person. UK mobiles start
+    ``UK_MOBILE_PREFIX``; other numbers are treated as a household's landline.
     """
-    mobile_l = pairs["phone_l"].astype("string").str.startswith("+447").fillna(False)
-    mobile_r = pairs["phone_r"].astype("string").str.startswith("+447").fillna(False)
-    both_mobile = mobile_l & mobile_r
-    dob_both, email_both, ni_both = (
-        _both(pairs, c) for c in ("date_of_birth", "email", "ni_number")
-    )
-    # Levels from the model: date of birth exact/one digit/day-month swapped are >= 2;
-    # email exact or same distinctive user name >= 1; NI exact or one character off >= 1.
-    # (GAMMA_AGREES; a test holds the packaged model to it.)
-    agree = (
-        (dob_both & (pairs["gamma_date_of_birth"] >= GAMMA_AGREES["date_of_birth"]))
-        | (email_both & (pairs["gamma_email"] >= GAMMA_AGREES["email"]))
-        | (both_mobile & (pairs["phone_l"] == pairs["phone_r"]))
-        | (ni_both & (pairs["gamma_ni_number"] >= GAMMA_AGREES["ni_number"]))
-    )
-    disagree = (
-        (dob_both & (pairs["gamma_date_of_birth"] < GAMMA_AGREES["date_of_birth"]))
-        | (email_both & (pairs["gamma_email"] < GAMMA_AGREES["email"]) & ~second_account(pairs))
-        | (both_mobile & (pairs["phone_l"] != pairs["phone_r"]))
-        | (ni_both & (pairs["gamma_ni_number"] < GAMMA_AGREES["ni_number"]))
-    )
-    return agree.fillna(False).astype(bool), disagree.fillna(False).astype(bool)
+
+    agree: pd.Series
+    disagree: pd.Series
+    second_account: pd.Series
+
+    @classmethod
+    def of(cls, pairs: pd.DataFrame) -> PersonalEvidence:
+        mobile_l = pairs["phone_l"].astype("string").str.startswith(UK_MOBILE_PREFIX)
+        mobile_r = pairs["phone_r"].astype("string").str.startswith(UK_MOBILE_PREFIX)
+        both_mobile = mobile_l.fillna(False) & mobile_r.fillna(False)
+        dob_both, email_both, ni_both = (
+            _both(pairs, c) for c in ("date_of_birth", "email", "ni_number")
+        )
+        two_accounts = second_account(pairs)
+        # Levels from the model: date of birth exact/one digit/day-month swapped are >= 2;
+        # email exact or same distinctive user name >= 1; NI exact or one character off
+        # >= 1. (GAMMA_AGREES; a test holds the packaged model to it.)
+        dob, email, ni = (
+            pairs[f"gamma_{c}"] >= GAMMA_AGREES[c] for c in ("date_of_birth", "email", "ni_number")
+        )
+        agree = (
+            (dob_both & dob)
+            | (email_both & email)
+            | (both_mobile & (pairs["phone_l"] == pairs["phone_r"]))
+            | (ni_both & ni)
+        )
+        disagree = (
+            (dob_both & ~dob)
+            | (email_both & ~email & ~two_accounts)
+            | (both_mobile & (pairs["phone_l"] != pairs["phone_r"]))
+            | (ni_both & ~ni)
+        )
+        return cls(
+            agree=agree.fillna(False).astype(bool),
+            disagree=disagree.fillna(False).astype(bool),
+            second_account=two_accounts,
+        )
 
 
-def household_evidence_only(pairs: pd.DataFrame) -> pd.Series:
+def household_evidence_only(
+    pairs: pd.DataFrame, evidence: PersonalEvidence | None = None
+) -> pd.Series:
     """Scored pairs whose personal details disagree and none agree.
 
     A link resting on household evidence while the personal details it can compare all
     disagree is never auto-matched.
     """
-    agree, disagree = personal_agreement(pairs)
-    return disagree & ~agree
+    evidence = evidence or PersonalEvidence.of(pairs)
+    return evidence.disagree & ~evidence.agree
 
 
-def namesakes_in_one_system(pairs: pd.DataFrame) -> pd.Series:
+def namesakes_in_one_system(
+    pairs: pd.DataFrame, evidence: PersonalEvidence | None = None
+) -> pd.Series:
     """Pairs from one source system at one postcode with no personal detail agreeing.
 
     A system seldom holds one resident twice at one address, but often a father and a son
@@ -232,8 +255,8 @@ def namesakes_in_one_system(pairs: pd.DataFrame) -> pd.Series:
     account (:func:`second_account`): on the synthetic council of seed 13 (20,000
     people), the 67 such pairs were all one person, the other 177 all two.
     """
-    agree, _ = personal_agreement(pairs)
-    agree = agree | second_account(pairs)
+    evidence = evidence or PersonalEvidence.of(pairs)
+    agree = evidence.agree | evidence.second_account
     system_l = pairs["unique_id_l"].astype("string").str.split(":", n=1).str[0]
     system_r = pairs["unique_id_r"].astype("string").str.split(":", n=1).str[0]
     same_postcode = (pairs["postcode_l"] == pairs["postcode_r"]) | (

@@ -31,9 +31,9 @@ from splink import Linker
 from dedupe.matching.backend import default_db_api, register
 from dedupe.matching.clustering import cluster_without_conflicts, join_must_link
 from dedupe.matching.guard import (
+    PersonalEvidence,
     household_evidence_only,
     namesakes_in_one_system,
-    personal_agreement,
 )
 from dedupe.matching.model import DEFAULT_MODEL_PATH
 from dedupe.standardise import MATCH_COLUMNS
@@ -226,8 +226,9 @@ def _match_distinct(
     records = records.reset_index(drop=True)
     pairs = score(records, model, thresholds.review, db_api)
     high = pairs["match_probability"] >= thresholds.auto_match
-    household_only = high & household_evidence_only(pairs) & household_guard
-    namesakes = high & namesakes_in_one_system(pairs) & household_guard & ~household_only
+    evidence = PersonalEvidence.of(pairs)
+    household_only = high & household_evidence_only(pairs, evidence) & household_guard
+    namesakes = high & namesakes_in_one_system(pairs, evidence) & household_guard & ~household_only
     auto = high & ~household_only & ~namesakes
     # A pair refused for household reasons must not be joined through a third record
     # either: that is how a father and his undated namesake son are chained together.
@@ -237,7 +238,7 @@ def _match_distinct(
             household_only | namesakes, ["unique_id_l", "unique_id_r"]
         ].itertuples(index=False, name=None)
     }
-    links = pairs.loc[auto, PAIR_COLUMNS].assign(agrees=personal_agreement(pairs)[0][auto])
+    links = pairs.loc[auto, PAIR_COLUMNS].assign(agrees=evidence.agree[auto])
     clustering = cluster_without_conflicts(
         records,
         links,

@@ -14,6 +14,8 @@ import splink.comparison_library as cl
 from splink import SettingsCreator, block_on
 from splink.internals.dialects import SplinkDialect
 
+from dedupe.standardise import UK_MOBILE_PREFIX
+
 DEFAULT_MODEL_PATH = Path(__file__).resolve().parents[1] / "models" / "default_model.json"
 MODEL_SCHEMA_VERSION = 1
 
@@ -169,7 +171,7 @@ def _phone():
         output_column_name="phone",
         comparison_levels=[
             cll.NullLevel("phone"),
-            cll.CustomLevel("phone_l = phone_r and phone_l like '+447%'").configure(
+            cll.CustomLevel(f"phone_l = phone_r and phone_l like '{UK_MOBILE_PREFIX}%'").configure(
                 label_for_charts="Same mobile"
             ),
             cll.ExactMatchLevel("phone").configure(label_for_charts="Same landline"),

@@ -21,20 +21,13 @@ from splink import Linker, block_on
 from dedupe import __version__
 from dedupe.atomic import write_text
 from dedupe.matching.backend import default_db_api, register
+from dedupe.matching.blocking import pairs_blocked
 from dedupe.matching.model import MODEL_SCHEMA_VERSION, settings
 from dedupe.matching.priors import apply_priors
+from dedupe.standardise import UK_MOBILE_PREFIX
 
-SHARED_MOBILE = "l.phone = r.phone and l.phone like '+447%'"
+SHARED_MOBILE = f"l.phone = r.phone and l.phone like '{UK_MOBILE_PREFIX}%'"
 MIN_PAIRS_FOR_EM = 1000
-
-
-def _pairs_blocked(table: Any, rule: str) -> int:
-    from splink.blocking_analysis import count_comparisons_from_blocking_rules
-
-    (counted,) = count_comparisons_from_blocking_rules(
-        table, blocking_rules=[rule], link_type="dedupe_only", record_sample_proportion=1.0
-    )
-    return int(counted["cumulative_comparison_count"])
 
 
 def fingerprint(records: pd.DataFrame) -> str:
@@ -79,7 +72,7 @@ def train(
     # A mobile is one person's, so pairs sharing one are mostly one person; they are the
     # only block where records without a date of birth (waste contacts, 'Mr D Williams')
     # show how their names differ from the same person's elsewhere.
-    if _pairs_blocked(table, SHARED_MOBILE) >= MIN_PAIRS_FOR_EM:
+    if pairs_blocked(table, SHARED_MOBILE) >= MIN_PAIRS_FOR_EM:
         rules.append(SHARED_MOBILE)
     for rule in rules:
         linker.training.estimate_parameters_using_expectation_maximisation(
