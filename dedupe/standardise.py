@@ -62,6 +62,22 @@ TITLES = frozenset(
         "hon",
     }
 )
+# Titles that say a person's sex. A household's two people of one surname are most often
+# a couple, and 'Mr' beside 'Mrs' tells them apart where a shared nickname ('chris') or an
+# initial would not. Dr, Prof, Mx and the like say nothing.
+SEX_OF_TITLE = {
+    "mr": "M",
+    "master": "M",
+    "sir": "M",
+    "lord": "M",
+    "fr": "M",
+    "mrs": "F",
+    "miss": "F",
+    "ms": "F",
+    "dame": "F",
+    "lady": "F",
+    "sister": "F",
+}
 SUFFIXES = frozenset(
     {
         "jr",
@@ -130,6 +146,7 @@ MATCH_COLUMNS = (
     "address_key",
     "uprn",
     "ni_number",
+    "sex_from_title",
 )
 
 
@@ -172,6 +189,17 @@ def without_titles_and_suffixes(values: pd.Series) -> pd.Series:
         return " ".join(words)
 
     return values.map(clean, na_action="ignore").astype("string")
+
+
+def sex_from_title(titles: pd.Series, forenames: pd.Series) -> pd.Series:
+    """'M' or 'F' where the title says so; else missing.
+
+    A record with no title of its own may carry one in the forename field ('Mr L').
+    """
+    title = name(titles).str.split(" ").str[0]
+    leading = name(forenames).str.split(" ").str[0]
+    title = title.where(title.isin(TITLES), leading)
+    return title.map(SEX_OF_TITLE).astype("string")
 
 
 def first_token(values: pd.Series) -> pd.Series:
@@ -370,6 +398,7 @@ def standardise(canonical: pd.DataFrame, as_of: date | None = None) -> pd.DataFr
             "address_key": address_key(canonical["address_line_1"], canonical["address_line_2"]),
             "uprn": uprn(canonical["uprn"]),
             "ni_number": ni_number(canonical["ni_number"]),
+            "sex_from_title": sex_from_title(canonical["title"], canonical["first_name"]),
         }
     )
     return out.reset_index(drop=True)

@@ -24,7 +24,7 @@ def test_synthetic_council_floor(tmp_path):
         hard_cases=hard,
         sweep=(),
     )
-    # Measured 2026-11-23 (session 5): precision 0.9983, recall 0.9626, 3 of 1,104 hard
+    # Measured 2026-11-23 (sessions 5 and 6): precision 0.9983, recall 0.9626, 3 of 1,104 hard
     # cases merged (79 without the guard).
     assert outcome.scores.precision >= 0.995
     assert outcome.scores.recall >= 0.95

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from dedupe.canonical import CANONICAL_COLUMNS
+from dedupe.match import match_records
 from dedupe.matching.clustering import cluster_without_conflicts
 from dedupe.matching.guard import (
     GAMMA_AGREES,
@@ -368,3 +370,99 @@ def test_the_guard_reads_the_model_levels_it_means():
         gamma = {lv["label_for_charts"]: len(levels) - 1 - i for i, lv in enumerate(levels)}
         agree = [label for label, g in gamma.items() if g >= GAMMA_AGREES[name]]
         assert [a.split(" on ")[0] for a in agree] == agreeing[name]
+
+
+def _canonical(rows: list[dict]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows).reindex(columns=list(CANONICAL_COLUMNS))
+    frame["source_updated_at"] = "2026-01-01T00:00:00"
+    return frame.astype("string")
+
+
+HOME = {
+    "address_line_1": "80 Ward Hills",
+    "town": "Lloydberg",
+    "postcode": "OX2R 3LF",
+    "uprn": "100000480760",
+}
+
+
+def _neighbours(count: int = 60) -> list[dict]:
+    """Other residents, so that names carry realistic term-frequency weights."""
+    from faker import Faker
+
+    fake = Faker("en_GB")
+    fake.seed_instance(7)
+    return [
+        {
+            "source_system": "revenues",
+            "source_record_id": f"n{i}",
+            "first_name": fake.first_name(),
+            "surname": fake.last_name(),
+            "address_line_1": fake.street_address(),
+            "postcode": fake.postcode(),
+        }
+        for i in range(count)
+    ]
+
+
+def test_titles_of_the_two_sexes_keep_a_couple_apart_where_forenames_do_not():
+    """'Louise' and 'Lewis' share a variant ('louis'); at one address with one landline
+    the model scores them one person. 'Mrs' beside 'Mr' says two."""
+    wife = {"title": "Mrs", "first_name": "Louise", "surname": "Barnes", "phone": "01188033856"}
+    husband = {"title": "Mr", "first_name": "Lewis", "surname": "Barnes", "phone": "01188033856"}
+    rows = [
+        {"source_system": "revenues", "source_record_id": "wife", **HOME, **wife},
+        {"source_system": "waste", "source_record_id": "husband", **HOME, **husband},
+        *_neighbours(),
+    ]
+    output = match_records(_canonical(rows))
+    cluster = output.xref.set_index("source_record_id")["cluster_id"]
+    assert cluster["wife"] != cluster["husband"]
+    refused = output.review_pairs[output.review_pairs["reason"].str.contains("household")]
+    assert set(refused["source_record_id_l"]) | set(refused["source_record_id_r"]) == {
+        "wife",
+        "husband",
+    }
+
+    untitled = _canonical([{**row, "title": None} for row in rows])
+    cluster = match_records(untitled).xref.set_index("source_record_id")["cluster_id"]
+    assert cluster["wife"] == cluster["husband"]  # what the titles prevent
+
+
+def test_a_title_slip_beside_one_forename_does_not_split_a_person():
+    husband = {"first_name": "Lewis", "surname": "Barnes", "phone": "01188033856"}
+    rows = [
+        {"source_system": "waste", "source_record_id": "mr", "title": "Mr", **HOME, **husband},
+        {"source_system": "housing", "source_record_id": "mrs", "title": "Mrs", **HOME, **husband},
+        *_neighbours(),
+    ]
+    cluster = match_records(_canonical(rows)).xref.set_index("source_record_id")["cluster_id"]
+    assert cluster["mr"] == cluster["mrs"]
+
+
+def test_a_record_standing_for_identical_copies_is_in_their_systems_too():
+    """The father's portal and council-tax records are identical, so only one is scored;
+    his undated namesake son's council-tax record must still meet the one-system rule."""
+    father = {
+        "first_name": "Julian",
+        "surname": "Poole",
+        "date_of_birth": "1966-04-08",
+        "email": "poole.julian1993@outlook.com",
+        "phone": "07801973291",
+        **HOME,
+    }
+    son = {"first_name": "Julian", "surname": "Poole", **HOME}
+    rows = [
+        {"source_system": "portal", "source_record_id": "father-portal", **father},
+        {"source_system": "revenues", "source_record_id": "father-ctax", **father},
+        {"source_system": "revenues", "source_record_id": "son-ctax", **son},
+        *_neighbours(),
+    ]
+    output = match_records(_canonical(rows))
+    cluster = output.xref.set_index("source_record_id")["cluster_id"]
+    assert cluster["father-portal"] == cluster["father-ctax"]
+    assert cluster["son-ctax"] != cluster["father-portal"]
+    refused = output.review_pairs[output.review_pairs["reason"].str.contains("one system")]
+    assert refused[["source_record_id_l", "source_record_id_r"]].values.tolist() == [
+        ["father-portal", "son-ctax"]
+    ]

@@ -72,6 +72,23 @@ def test_an_email_user_name_counts_only_where_it_says_more_than_the_name():
     assert out.tolist() == [pd.NA, pd.NA, "hughes.adam1996", pd.NA, "sam.hamilton72", pd.NA]
 
 
+def test_titles_give_a_sex_only_where_they_say_one():
+    titles = s("MR", "Mrs.", None, "Dr", None, "miss ", "Ms", None)
+    forenames = s("Lewis", "Jane", "Mr L", "Mrs Jo", "Jane", None, "Jo", None)
+    # A forename field may carry the title ('Mr L'); Dr and Prof say nothing, and the
+    # title field wins over the forename field.
+    assert std.sex_from_title(titles, forenames).tolist() == [
+        "M",
+        "F",
+        "M",
+        pd.NA,
+        pd.NA,
+        "F",
+        "F",
+        pd.NA,
+    ]
+
+
 def test_ni_numbers_follow_hmrc_rules():
     out = std.ni_number(s("AB 12 34 56 C", "QQ123456C", "GB123456A", "AB123456E", "DA123456A"))
     assert out.tolist() == ["AB123456C", pd.NA, pd.NA, pd.NA, pd.NA]

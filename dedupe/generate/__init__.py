@@ -55,7 +55,7 @@ def generate(
     rng = random.Random(seed)
     pools = build_pools(seed)
     builder = PopulationBuilder(pools, errors, rng, as_of)
-    renderer = Renderer(errors, rng, as_of)
+    renderer = Renderer(errors, rng, as_of, title_rng=random.Random(f"{seed}-titles"))
 
     households = 0
     with Progress(disable=not show_progress, transient=True) as progress:

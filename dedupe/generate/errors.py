@@ -74,6 +74,7 @@ class ErrorModel:
     postcode_invalid: float = 0.01
     placeholder_value: float = 0.01
     ni_missing_housing: float = 0.1
+    title_other_sex: float = 0.01
 
     def scaled(self, factor: float) -> ErrorModel:
         """All record-level rates multiplied by ``factor`` (capped at 1)."""

@@ -27,9 +27,18 @@ class Rendered:
 
 
 class Renderer:
-    def __init__(self, errors: ErrorModel, rng: random.Random, as_of: date):
+    def __init__(
+        self,
+        errors: ErrorModel,
+        rng: random.Random,
+        as_of: date,
+        title_rng: random.Random | None = None,
+    ):
         self.e = errors
         self.rng = rng
+        # Title slips draw from a stream of their own, so that adding them (a later error
+        # kind) left every other person and record of a seed as it was.
+        self.title_rng = title_rng or random.Random(0)
         self.as_of = as_of
         self.out = Rendered()
         self._ids = {"CT": 0, "CTP": 0, "T": 0, "HP": 0, "W": 0}
@@ -66,6 +75,11 @@ class Renderer:
         if self._chance(self.e.typo_surname):
             name = corrupt.typo(name, self.rng)
         return name
+
+    def _title(self, person: Person) -> str:
+        if person.title != "Dr" and self.title_rng.random() < self.e.title_other_sex:
+            return "Mrs" if person.title == "Mr" else "Mr"
+        return person.title
 
     def _middle(self, person: Person) -> str | None:
         return None if self._chance(self.e.middle_name_dropped) else person.middle_names
@@ -152,11 +166,12 @@ class Renderer:
         for person in liable:
             party_id = self._next("CTP")
             dob = self._dob(person, self.e.dob_missing_revenues)
+            title = self._title(person)
             self.out.ctax_parties.append(
                 {
                     "party_id": party_id,
                     "account_ref": account_ref,
-                    "title": person.title.upper() if self._chance(0.5) else person.title,
+                    "title": title.upper() if self._chance(0.5) else title,
                     "forename": self._first_name(person, self.e.nickname).upper(),
                     "middle_name": (self._middle(person) or "").upper() or None,
                     "surname": self._surname(person, old).upper(),
@@ -202,7 +217,7 @@ class Renderer:
                     "person_ref": person_ref,
                     "tenancy_ref": tenancy_ref,
                     "role": role,
-                    "title": person.title,
+                    "title": self._title(person),
                     "given_names": f"{first} {middle}" if middle else first,
                     "family_name": self._surname(person, old_record=False),
                     "date_of_birth": dob.strftime("%d/%m/%Y") if dob else None,
@@ -230,9 +245,10 @@ class Renderer:
         first = self._first_name(person, self.e.nickname)
         surname = self._surname(person, old)
         style = self.rng.randrange(4)
+        title = self._title(person)
         contact_name = (
-            f"{person.title} {first[0]} {surname}",
-            f"{person.title} {first} {surname}",
+            f"{title} {first[0]} {surname}",
+            f"{title} {first} {surname}",
             f"{first} {surname}",
             f"{surname}, {first}",
         )[style]

@@ -162,8 +162,12 @@ def predict_and_cluster(
     bulk = (group_size > MAX_IDENTICAL) & ~empty
     scored_here = (records["unique_id"] == representative) & ~empty & ~bulk
 
+    # The systems each scored record stands for, with its identical copies': the
+    # one-system namesake rule must see a copy's system too.
+    grouped = records[~empty & ~bulk].groupby(representative[~empty & ~bulk])["source_system"]
+    systems = grouped.agg(frozenset)[grouped.nunique() > 1].to_dict()
     result = _match_distinct(
-        records[scored_here], model, thresholds, cannot_link, db_api, household_guard
+        records[scored_here], model, thresholds, cannot_link, db_api, household_guard, systems
     )
     cluster_of = result.clusters.set_index("unique_id")
     copies = ~scored_here & ~empty & ~bulk
@@ -210,6 +214,7 @@ def _match_distinct(
     cannot_link: set[frozenset[str]] | None,
     db_api: Any,
     household_guard: bool = True,
+    systems_of: dict[str, frozenset[str]] | None = None,
 ) -> MatchResult:
     if len(records) < 2:
         return MatchResult(
@@ -225,10 +230,19 @@ def _match_distinct(
         )
     records = records.reset_index(drop=True)
     pairs = score(records, model, thresholds.review, db_api)
+    # The guard reads titles, which the model does not compare (so Splink keeps no copy).
+    sex = records.set_index("unique_id")["sex_from_title"]
+    for side in ("l", "r"):
+        pairs[f"sex_from_title_{side}"] = sex.reindex(pairs[f"unique_id_{side}"]).to_numpy()
     high = pairs["match_probability"] >= thresholds.auto_match
     evidence = PersonalEvidence.of(pairs)
     household_only = high & household_evidence_only(pairs, evidence) & household_guard
-    namesakes = high & namesakes_in_one_system(pairs, evidence) & household_guard & ~household_only
+    namesakes = (
+        high
+        & namesakes_in_one_system(pairs, evidence, systems_of)
+        & household_guard
+        & ~household_only
+    )
     auto = high & ~household_only & ~namesakes
     # A pair refused for household reasons must not be joined through a third record
     # either: that is how a father and his undated namesake son are chained together.
