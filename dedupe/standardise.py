@@ -191,14 +191,18 @@ def without_titles_and_suffixes(values: pd.Series) -> pd.Series:
     return values.map(clean, na_action="ignore").astype("string")
 
 
+def _leading_word(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.lower().str.extract(r"^\s*([a-z]+)", expand=False)
+
+
 def sex_from_title(titles: pd.Series, forenames: pd.Series) -> pd.Series:
     """'M' or 'F' where the title says so; else missing.
 
     A record with no title of its own may carry one in the forename field ('Mr L').
     """
-    title = name(titles).str.split(" ").str[0]
-    leading = name(forenames).str.split(" ").str[0]
-    title = title.where(title.isin(TITLES), leading)
+    title = _leading_word(titles)
+    untitled = ~title.isin(TITLES).fillna(False).astype(bool)
+    title[untitled] = _leading_word(forenames[untitled])
     return title.map(SEX_OF_TITLE).astype("string")
 
 

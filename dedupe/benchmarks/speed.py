@@ -182,20 +182,32 @@ def _child(step: str, path: Path, model: Path | None, *extra: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _standardiser_digest() -> str:
+def _digest(sources) -> str:
     import hashlib
 
+    digest = hashlib.sha256()
+    for source in sorted(sources):
+        digest.update(source.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def _generator_digest() -> str:
+    import dedupe.generate
+
+    return _digest(Path(dedupe.generate.__file__).parent.glob("*.py"))
+
+
+def _standardiser_digest() -> str:
     import dedupe.nicknames
     import dedupe.standardise
 
-    digest = hashlib.sha256()
-    for source in (
-        Path(dedupe.standardise.__file__),
-        Path(dedupe.nicknames.__file__),
-        dedupe.nicknames.PACKAGE_DATA_DIR / "uk_nicknames.csv",
-    ):
-        digest.update(source.read_bytes())
-    return digest.hexdigest()[:12]
+    return _digest(
+        [
+            Path(dedupe.standardise.__file__),
+            Path(dedupe.nicknames.__file__),
+            dedupe.nicknames.PACKAGE_DATA_DIR / "uk_nicknames.csv",
+        ]
+    )
 
 
 def prepare(people: int, seed: int, workdir: Path) -> tuple[Path, Path, dict]:
@@ -205,10 +217,10 @@ def prepare(people: int, seed: int, workdir: Path) -> tuple[Path, Path, dict]:
     from dedupe.generate.canonical_sample import canonical_records
     from dedupe.match import standardise_records
 
-    sample = workdir / f"council-{people}-{seed}"
+    # Named after the generator's and the standardising code, so a change to either is
+    # never measured on records the old code wrote.
+    sample = workdir / f"council-{people}-{seed}-{_generator_digest()}"
     persons = sample / "persons.parquet"
-    # Named after the standardising code, so a change to it is never measured on records
-    # the old code standardised.
     standardised = sample / f"standardised-{_standardiser_digest()}.parquet"
     timings = {}
     if not persons.is_file():

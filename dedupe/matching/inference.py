@@ -164,8 +164,12 @@ def predict_and_cluster(
 
     # The systems each scored record stands for, with its identical copies': the
     # one-system namesake rule must see a copy's system too.
-    grouped = records[~empty & ~bulk].groupby(representative[~empty & ~bulk])["source_system"]
-    systems = grouped.agg(frozenset)[grouped.nunique() > 1].to_dict()
+    kept = ~empty & ~bulk
+    stands_for = pd.DataFrame(
+        {"representative": representative[kept], "system": records.loc[kept, "source_system"]}
+    ).drop_duplicates()
+    several = stands_for[stands_for.duplicated("representative", keep=False)]
+    systems = several.groupby("representative")["system"].agg(frozenset).to_dict()
     result = _match_distinct(
         records[scored_here], model, thresholds, cannot_link, db_api, household_guard, systems
     )
