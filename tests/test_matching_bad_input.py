@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from dedupe.canonical import CANONICAL_COLUMNS, CanonicalContractError
 from dedupe.cli import app
-from dedupe.match import match_records
+from dedupe.match import match_records, match_standardised, standardise_records
 from dedupe.matching.inference import MAX_IDENTICAL, ModelError, load_model
 from dedupe.matching.model import DEFAULT_MODEL_PATH
 
@@ -108,3 +108,9 @@ def test_a_model_from_another_schema_is_refused(tmp_path):
     with pytest.raises(ModelError, match="not a Splink model"):
         (tmp_path / "list.json").write_text("[]")
         load_model(tmp_path / "list.json")
+
+
+def test_records_standardised_by_an_older_version_are_refused_by_name():
+    standardised = standardise_records(_canonical([_person(1), _person(2)]))
+    with pytest.raises(ValueError, match="lack the standardised columns sex_from_title"):
+        match_standardised(standardised.drop(columns="sex_from_title"))

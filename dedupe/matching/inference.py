@@ -149,6 +149,13 @@ def predict_and_cluster(
     """Score, then cluster; stewards' decisions: ``cannot_link`` pairs are kept apart and
     ``must_link`` pairs joined, whatever the scores."""
     thresholds = thresholds or Thresholds()
+    missing = [column for column in MATCH_COLUMNS if column not in records]
+    if missing:
+        # Records standardised by an older version (a column added since) or not at all.
+        raise ValueError(
+            f"records lack the standardised columns {', '.join(missing)}: standardise them "
+            "with this version first (dedupe.match.standardise_records)"
+        )
     if records.empty:
         return _empty_result()
     if records["unique_id"].duplicated().any():
