@@ -6,9 +6,21 @@ import hashlib
 from pathlib import Path
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
+def _update(digest, path: Path) -> None:
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    _update(digest, path)
+    return digest.hexdigest()
+
+
+def files_sha256(paths) -> str:
+    """One digest of several files' contents, in path order (so listing order is moot)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(p) for p in paths):
+        _update(digest, path)
     return digest.hexdigest()

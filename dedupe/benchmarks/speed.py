@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from dedupe.digest import files_sha256
 from dedupe.paths import PROJECT_ROOT
 
 
@@ -182,32 +183,23 @@ def _child(step: str, path: Path, model: Path | None, *extra: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def _digest(sources) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    for source in sorted(sources):
-        digest.update(source.read_bytes())
-    return digest.hexdigest()[:12]
-
-
 def _generator_digest() -> str:
     import dedupe.generate
 
-    return _digest(Path(dedupe.generate.__file__).parent.glob("*.py"))
+    return files_sha256(Path(dedupe.generate.__file__).parent.glob("*.py"))[:12]
 
 
 def _standardiser_digest() -> str:
     import dedupe.nicknames
     import dedupe.standardise
 
-    return _digest(
+    return files_sha256(
         [
             Path(dedupe.standardise.__file__),
             Path(dedupe.nicknames.__file__),
             dedupe.nicknames.PACKAGE_DATA_DIR / "uk_nicknames.csv",
         ]
-    )
+    )[:12]
 
 
 def prepare(people: int, seed: int, workdir: Path) -> tuple[Path, Path, dict]:

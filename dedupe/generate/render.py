@@ -32,13 +32,13 @@ class Renderer:
         errors: ErrorModel,
         rng: random.Random,
         as_of: date,
-        title_rng: random.Random | None = None,
+        title_rng: random.Random,
     ):
         self.e = errors
         self.rng = rng
         # Title slips draw from a stream of their own, so that adding them (a later error
         # kind) left every other person and record of a seed as it was.
-        self.title_rng = title_rng or random.Random(0)
+        self.title_rng = title_rng
         self.as_of = as_of
         self.out = Rendered()
         self._ids = {"CT": 0, "CTP": 0, "T": 0, "HP": 0, "W": 0}

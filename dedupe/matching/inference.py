@@ -167,11 +167,11 @@ def predict_and_cluster(
     group_size = key.groupby(key).transform("size")
     representative = records.groupby(key)["unique_id"].transform("min")
     bulk = (group_size > MAX_IDENTICAL) & ~empty
-    scored_here = (records["unique_id"] == representative) & ~empty & ~bulk
+    kept = ~empty & ~bulk
+    scored_here = (records["unique_id"] == representative) & kept
 
     # The systems each scored record stands for, with its identical copies': the
     # one-system namesake rule must see a copy's system too.
-    kept = ~empty & ~bulk
     stands_for = pd.DataFrame(
         {"representative": representative[kept], "system": records.loc[kept, "source_system"]}
     ).drop_duplicates()
@@ -181,7 +181,7 @@ def predict_and_cluster(
         records[scored_here], model, thresholds, cannot_link, db_api, household_guard, systems
     )
     cluster_of = result.clusters.set_index("unique_id")
-    copies = ~scored_here & ~empty & ~bulk
+    copies = kept & ~scored_here
     joined = pd.DataFrame(
         {
             "unique_id": records.loc[copies, "unique_id"].to_numpy(),
