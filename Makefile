@@ -79,5 +79,7 @@ model: install
 bench: install
 	$(RUN) python -m dedupe.benchmarks.speed
 
+# Add a labelled file of your own as a held-out row: make bench-accuracy EXTERNAL=name=path.csv
 bench-accuracy: install febrl-data
-	$(RUN) python -m dedupe.benchmarks.accuracy --json data/bench/accuracy.json --chart docs/precision_recall.svg
+	$(RUN) python -m dedupe.benchmarks.accuracy --json data/bench/accuracy.json \
+		--chart docs/precision_recall.svg $(foreach e,$(EXTERNAL),--external $(e))

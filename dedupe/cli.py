@@ -82,14 +82,49 @@ def train(
     output: Annotated[Path, typer.Option(help="Where to write the model JSON.")],
     seed: int = 42,
 ) -> None:
-    """Train the matching model on canonical records (rarely; the nightly run never trains)."""
+    """Train the matching model on canonical records (rarely; the nightly run never trains
+    once a model is promoted)."""
     from dedupe.canonical import conform
+    from dedupe.matching.training import TrainingError
     from dedupe.matching.training import train as run_train
     from dedupe.standardise import standardise
 
     records = conform(_read_records(input), str(input))
-    meta = run_train(standardise(records), output, seed=seed)
+    try:
+        meta = run_train(standardise(records), output, seed=seed)
+    except TrainingError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     typer.echo(json.dumps(meta, indent=2))
+
+
+def _model_for(
+    standardised, output_dir: Path, model: Path | None, golden_store, retrain: bool
+) -> tuple[Path, str]:
+    """The model to match with and where it came from: given, kept with the store, or
+    trained now on these records (and then kept with the store)."""
+    from dedupe.atomic import write_text
+    from dedupe.matching.training import TrainingError, metadata_path
+    from dedupe.matching.training import train as run_train
+    from dedupe.store.models import keep_model, kept_model
+
+    if model is not None:
+        return model, f"model {model}"
+    model_path = output_dir / "model.json"
+    kept = None if retrain else kept_model(golden_store)
+    if kept is not None:
+        stored, meta = kept
+        write_text(json.dumps(stored, indent=2) + "\n", model_path)
+        write_text(json.dumps(meta, indent=2) + "\n", metadata_path(model_path))
+        return model_path, f"the model kept with the store (trained {meta.get('trained_at')})"
+    try:
+        meta = run_train(standardised, model_path)
+    except TrainingError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    keep_model(golden_store, model_path.name, json.loads(model_path.read_text()), meta)
+    return model_path, (
+        f"a model trained on these {meta['training_records']:,} records "
+        f"({', '.join(meta['expectation_maximisation_passes'])}), kept with the store"
+    )
 
 
 @app.command()
@@ -99,8 +134,15 @@ def match(
         Path, typer.Option(help="Folder for xref, review pairs, golden records.")
     ],
     model: Annotated[
-        Path | None, typer.Option(help="Model JSON; the packaged one if omitted.")
+        Path | None,
+        typer.Option(
+            help="Model JSON to match with. Without it, the model kept with the store, or "
+            "(first run) one trained on INPUT and kept with the store."
+        ),
     ] = None,
+    retrain: Annotated[
+        bool, typer.Option(help="Train a new model on INPUT and keep it with the store.")
+    ] = False,
     auto_match: Annotated[
         float | None, typer.Option(help="Auto-match threshold [default: 0.95].")
     ] = None,
@@ -118,27 +160,39 @@ def match(
         str | None, typer.Option(help="Name of this run in the store; today's date if omitted.")
     ] = None,
 ) -> None:
-    """Standardise, predict and cluster canonical records, then keep golden IDs in a store."""
+    """Standardise, predict and cluster canonical records, then keep golden IDs in a store.
+
+    With no --model, the first run trains on INPUT itself (sampled above 300,000
+    records) and keeps that model with the store for every later run.
+    """
     from dedupe.atomic import write_parquet
     from dedupe.canonical import conform_all
     from dedupe.golden import presentable
-    from dedupe.match import match_records
-    from dedupe.matching.inference import Thresholds
+    from dedupe.match import match_standardised, standardise_records
+    from dedupe.matching.inference import ModelError, Thresholds
     from dedupe.store import GoldenStore, StoreError, default_store_url
     from dedupe.store.stewardship import links
 
+    if model is not None and retrain:
+        raise typer.BadParameter("give --model or --retrain, not both")
     records = _read_records(input)
+    standardised = standardise_records(records)
     golden_store = GoldenStore(store or default_store_url(output_dir))
+    model_path, model_source = _model_for(standardised, output_dir, model, golden_store, retrain)
     decided = links(golden_store)
-    output = match_records(
-        records,
-        model_path=model,
-        thresholds=Thresholds(
-            auto_match=auto_match or Thresholds().auto_match, review=review or Thresholds().review
-        ),
-        cannot_link=decided.cannot,
-        must_link=decided.must,
-    )
+    try:
+        output = match_standardised(
+            standardised,
+            model_path=model_path,
+            thresholds=Thresholds(
+                auto_match=auto_match or Thresholds().auto_match,
+                review=review or Thresholds().review,
+            ),
+            cannot_link=decided.cannot,
+            must_link=decided.must,
+        )
+    except ModelError as exc:
+        raise typer.BadParameter(str(exc)) from exc
     clusters = output.result.clusters
     try:
         summary = golden_store.apply_run(
@@ -162,6 +216,7 @@ def match(
     write_parquet(output.review_pairs, output_dir / "review_pairs.parquet")
     write_parquet(output.result.pairs, output_dir / "scored_pairs.parquet")
     write_parquet(golden.reset_index(drop=True), output_dir / "golden_records.parquet")
+    typer.echo(f"matched with {model_source}")
     typer.echo(
         f"{len(xref)} records → {xref['golden_id'].nunique()} golden records, "
         f"{len(output.review_pairs)} pairs for review; changes {summary.events}; wrote {output_dir}"

@@ -74,22 +74,28 @@ def match(
     root: Path | None = None,
     model_path: Path | None = None,
     store_url: str | None = None,
+    run_date: date | None = None,
 ) -> dict:
-    """Predict and cluster the run's standardised records with the stored model, honouring
-    every steward decision in the golden store."""
+    """Predict and cluster the run's standardised records, honouring every steward
+    decision in the golden store.
+
+    The model is pinned at the run's first match (``match/model.json``), so a rerun of
+    the run uses that model whatever has been promoted since. At first: the explicit
+    model, else the promoted one, else (the first night of a council with no model) one
+    trained on this night's records, which is then promoted for the nights after.
+    """
     from dedupe.match import match_standardised
-    from dedupe.matching.registry import resolve
     from dedupe.store.stewardship import links
 
-    model_path = resolve(model_path, root)
     standardised = pd.read_parquet(
         _stage_dir(run_key, "standardised", root) / "standardised.parquet"
     )
+    out = _stage_dir(run_key, "match", root)
+    model_file, source = pinned_model(run_key, standardised, root, model_path, run_date)
     decided = links(_store(store_url, root))
     output = match_standardised(
-        standardised, model_path=model_path, cannot_link=decided.cannot, must_link=decided.must
+        standardised, model_path=model_file, cannot_link=decided.cannot, must_link=decided.must
     )
-    out = _stage_dir(run_key, "match", root)
     write_parquet(output.result.pairs, out / "scored_pairs.parquet")
     write_parquet(output.xref, out / "xref.parquet")
     write_parquet(output.review_pairs, out / "review_pairs.parquet")
@@ -100,9 +106,46 @@ def match(
         "scored_pairs": len(output.result.pairs),
         "review_pairs": len(output.review_pairs),
         "largest_cluster": int(sizes.max()) if sizes.size else 0,
-        "model": model_path.name,
+        "model": source["model"],
+        "model_trained_this_night": source["trained_this_night"],
         "steward_decisions": len(decided.must) + len(decided.cannot),
     }
+
+
+def pinned_model(
+    run_key: str,
+    standardised: pd.DataFrame,
+    root: Path | None = None,
+    model_path: Path | None = None,
+    run_date: date | None = None,
+) -> tuple[Path, dict]:
+    """The run's model file and where it came from, choosing and pinning it the first
+    time the run is matched (training and promoting one if the council has none)."""
+    from dedupe.matching import registry
+
+    out = _stage_dir(run_key, "match", root)
+    pinned, about = out / "model.json", out / "model_source.json"
+    if pinned.is_file() and about.is_file():
+        return pinned, json.loads(about.read_text())
+    chosen = registry.resolve(model_path, root)
+    source = {"model": None, "trained_this_night": False}
+    if chosen is None:
+        trained = registry.train_version(
+            standardised,
+            trained_on=f"run {run_key}",
+            run_date=run_date or date.fromisoformat(run_key[:10]),
+            root=root,
+        )
+        chosen = registry.promote(trained["model_file"], root)
+        source |= {
+            "trained_this_night": True,
+            "training_records": trained["training_records"],
+            "promoted": True,
+        }
+    source["model"] = chosen.name
+    write_text(chosen.read_text(encoding="utf-8"), pinned)
+    write_text(json.dumps(source, indent=2) + "\n", about)
+    return pinned, source
 
 
 def latest_run_with_standardised(root: Path | None = None) -> str:

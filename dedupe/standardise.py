@@ -11,8 +11,10 @@ import re
 import unicodedata
 from datetime import date
 
+import jellyfish
 import pandas as pd
 import phonenumbers
+from rapidfuzz.distance import DamerauLevenshtein
 
 from dedupe.nicknames import formal_names_of
 
@@ -137,13 +139,17 @@ MATCH_COLUMNS = (
     "middle_names",
     "surname",
     "surname_parts",
+    "first_name_sound",
+    "surname_sound",
     "date_of_birth",
     "postcode",
     "postcode_valid",
     "email",
     "email_user",
+    "email_digits",
     "phone",
     "address_key",
+    "town",
     "uprn",
     "ni_number",
     "sex_from_title",
@@ -208,6 +214,23 @@ def sex_from_title(titles: pd.Series, forenames: pd.Series) -> pd.Series:
 
 def first_token(values: pd.Series) -> pd.Series:
     return values.str.split(" ", n=1).str[0]
+
+
+def sound(names: pd.Series) -> pd.Series:
+    """American Soundex of each name (``jellyfish``), computed once per distinct name.
+
+    For blocking only: 'cooper' and 'cowper', 'smith' and 'smyth' share a code, so a
+    one-letter slip in one name still meets the other record on the other name.
+    """
+    distinct = names.dropna().unique()
+    table = {n: jellyfish.soundex(n) for n in distinct}
+    return names.map(table, na_action="ignore").astype("string")
+
+
+def town(values: pd.Series) -> pd.Series:
+    """Lower-case letters and single spaces ('Kingston-upon-Hull' → 'kingston upon hull')."""
+    cleaned = name(values)
+    return cleaned.str.replace("-", " ", regex=False).mask(cleaned.isna())
 
 
 def surname_parts(surnames: pd.Series) -> pd.Series:
@@ -339,10 +362,32 @@ def distinctive_email_user(
         parts = {p for n in names if isinstance(n, str) for p in n.split()}
         for part in sorted(parts, key=len, reverse=True):
             remainder = remainder.replace(part, "", 1)
-        rest.append(user if len(remainder) > 1 else None)
+        rest.append(user if _says_more(remainder, parts) else None)
     out = pd.Series(pd.NA, index=emails.index, dtype="string")
     out[held] = rest
     return out
+
+
+def _says_more(remainder: str, name_parts: set[str]) -> bool:
+    """What is left of a user name beyond the record's name says something of its own:
+    more than one character, and not the name with a slip in the record ('smith' left
+    over where the record's surname is typed 'smiht')."""
+    if len(remainder) <= 1:
+        return False
+    letters = "".join(c for c in remainder if not c.isdigit())
+    return len(remainder) - len(letters) > 1 or not any(
+        len(part) >= 3 and DamerauLevenshtein.distance(letters, part) <= 1 for part in name_parts
+    )
+
+
+def email_digits(emails: pd.Series) -> pd.Series:
+    """The digits of an email address, in order ('' where it has none).
+
+    A slip in the letters of an address leaves its numbers, while relatives' addresses
+    differ in them ('davies.jonathan1990@' beside 'davies.jonathan1988@'): the model's
+    similar-email level asks for the same numbers.
+    """
+    return emails.astype("string").str.replace(r"[^0-9]", "", regex=True)
 
 
 def ni_number(values: pd.Series) -> pd.Series:
@@ -393,13 +438,17 @@ def standardise(canonical: pd.DataFrame, as_of: date | None = None) -> pd.DataFr
             "middle_names": name(canonical["middle_names"]),
             "surname": surname,
             "surname_parts": surname_parts(surname),
+            "first_name_sound": sound(first),
+            "surname_sound": sound(surname),
             "date_of_birth": date_of_birth(canonical["date_of_birth"], as_of),
             "postcode": postcodes,
             "postcode_valid": postcode_valid,
             "email": emails,
             "email_user": distinctive_email_user(emails, first, surname, variants),
+            "email_digits": email_digits(emails),
             "phone": phone(canonical["phone"]),
             "address_key": address_key(canonical["address_line_1"], canonical["address_line_2"]),
+            "town": town(canonical["town"]),
             "uprn": uprn(canonical["uprn"]),
             "ni_number": ni_number(canonical["ni_number"]),
             "sex_from_title": sex_from_title(canonical["title"], canonical["first_name"]),

@@ -8,7 +8,6 @@ import pandas as pd
 from typer.testing import CliRunner
 
 from dedupe.cli import app
-from dedupe.matching.model import PREDICTION_BLOCKING_RULES
 
 runner = CliRunner()
 
@@ -30,6 +29,9 @@ def test_generate_canonical_match_evaluate(tmp_path):
         app, ["match", "--input", str(csv_input), "--output-dir", str(tmp_path / "m")]
     )
     assert result.exit_code == 0, result.output
+    # No --model: the first run trains on the file itself and keeps the model.
+    assert "a model trained on these" in result.output and "kept with the store" in result.output
+    assert (tmp_path / "m" / "model.json").is_file()
     xref = pd.read_parquet(tmp_path / "m" / "xref.parquet")
     assert list(xref.columns) == [
         "source_system",
@@ -55,6 +57,8 @@ def test_generate_canonical_match_evaluate(tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
+    # Tomorrow's run reuses the kept model: no retraining, no churn of golden IDs.
+    assert "the model kept with the store" in result.output
     again = pd.read_parquet(tmp_path / "m" / "xref.parquet")
     assert again.set_index("source_record_id")["golden_id"].equals(
         xref.set_index("source_record_id")["golden_id"]
@@ -76,7 +80,8 @@ def test_generate_canonical_match_evaluate(tmp_path):
     result = runner.invoke(app, ["blocking", "--input", str(persons)])
     assert result.exit_code == 0, result.output
     rows = [line for line in result.output.splitlines() if line.startswith("| `")]
-    assert len(rows) == len(PREDICTION_BLOCKING_RULES)
+    # Every rule the records' fields allow, and the loose rules their size allows.
+    assert len(rows) >= 10
     cumulative = [int(row.split("|")[3].replace(",", "")) for row in rows]
     assert cumulative == sorted(cumulative) and cumulative[-1] > 0
 
@@ -105,3 +110,29 @@ def test_crm_migrate_status_and_export(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert (tmp_path / "crm_exports" / "2026-11-02" / "golden_customer.csv").is_file()
+
+
+def test_match_with_a_given_model_or_a_retrain(tmp_path):
+    from dedupe.benchmarks import febrl
+    from dedupe.matching.registry import packaged
+
+    records, _ = febrl.febrl_numbered(1)
+    path = tmp_path / "febrl1.parquet"
+    records.to_parquet(path)
+    out = tmp_path / "out"
+    given = runner.invoke(
+        app, ["match", "--input", str(path), "--output-dir", str(out), "--model", str(packaged())]
+    )
+    assert given.exit_code == 0 and f"matched with model {packaged()}" in given.output
+    assert not (out / "model.json").exists()
+    first = runner.invoke(app, ["match", "--input", str(path), "--output-dir", str(out)])
+    assert "a model trained on these 1,000 records" in first.output
+    retrained = runner.invoke(
+        app, ["match", "--input", str(path), "--output-dir", str(out), "--retrain"]
+    )
+    assert retrained.exit_code == 0 and "a model trained on these" in retrained.output
+    both = runner.invoke(
+        app,
+        ["match", "--input", str(path), "--output-dir", str(out), "--retrain", "--model", "x"],
+    )
+    assert both.exit_code == 2 and "not both" in both.output

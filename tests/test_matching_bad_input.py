@@ -114,3 +114,75 @@ def test_records_standardised_by_an_older_version_are_refused_by_name():
     standardised = standardise_records(_canonical([_person(1), _person(2)]))
     with pytest.raises(ValueError, match="lack the standardised columns sex_from_title"):
         match_standardised(standardised.drop(columns="sex_from_title"))
+
+
+# Bad input to `golden-record match` with no --model: it trains on the file itself.
+
+
+def _typo_file(tmp_path, frame: pd.DataFrame):
+    path = tmp_path / "in.csv"
+    frame.to_csv(path, index=False)
+    result = CliRunner().invoke(
+        app, ["match", "--input", str(path), "--output-dir", str(tmp_path / "out")]
+    )
+    message = " ".join("".join(result.output.replace("│", "")).split())
+    return result, message
+
+
+@pytest.fixture(scope="module")
+def mistyped():
+    from dedupe.generate.typo_profile import typo_profile
+
+    canonical, _, _ = typo_profile(300, seed=3)
+    return canonical
+
+
+def test_a_file_too_small_to_train_on_is_refused_saying_what_it_holds(tmp_path, mistyped):
+    result, message = _typo_file(tmp_path, mistyped.head(5))
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "5 records holding" in message and "too few pairs to train on" in message
+    assert "first_name + surname: " in message and "--model" in message
+
+
+def test_a_file_with_one_field_is_refused_saying_which(tmp_path, mistyped):
+    only = mistyped.copy()
+    for column in CANONICAL_COLUMNS:
+        if column not in ("source_system", "source_record_id", "source_updated_at", "surname"):
+            only[column] = None
+    result, message = _typo_file(tmp_path, only)
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "records holding surname give too few pairs" in message
+
+
+def test_a_file_without_dates_of_birth_or_identifiers_still_trains_on_names(tmp_path, mistyped):
+    bare = mistyped.assign(date_of_birth=None, ni_number=None, email=None, phone=None)
+    result, message = _typo_file(tmp_path, bare)
+    assert result.exit_code == 0, result.output
+    assert "postcode + address_key" in message  # the pass that estimated the names
+    meta = json.loads((tmp_path / "out" / "model.meta.json").read_text())
+    assert "date_of_birth" not in meta["columns"]
+    xref = pd.read_parquet(tmp_path / "out" / "xref.parquet")
+    assert 1 < xref["cluster_id"].nunique() < len(xref)
+
+
+def test_a_file_of_one_record_repeated_is_not_merged_but_reported(tmp_path, mistyped):
+    same = pd.DataFrame([mistyped.iloc[0]] * 300)
+    same["source_record_id"] = [f"s{i}" for i in range(300)]
+    result, _ = _typo_file(tmp_path, same)
+    assert result.exit_code == 0, result.output
+    xref = pd.read_parquet(tmp_path / "out" / "xref.parquet")
+    assert xref.groupby("cluster_id").size().max() == 1
+    review = pd.read_parquet(tmp_path / "out" / "review_pairs.parquet")
+    assert review["reason"].str.contains("300 identical records not merged").any()
+
+
+def test_a_field_of_placeholders_is_left_out_of_the_model(tmp_path, mistyped):
+    result, _ = _typo_file(
+        tmp_path, mistyped.assign(date_of_birth="1900-01-01", email="test@test.com")
+    )
+    assert result.exit_code == 0, result.output
+    meta = json.loads((tmp_path / "out" / "model.meta.json").read_text())
+    assert not {"date_of_birth", "email"} & set(meta["columns"])
+    model = json.loads((tmp_path / "out" / "model.json").read_text())
+    assert {"first_name", "surname"} <= {c["output_column_name"] for c in model["comparisons"]}
+    assert "date_of_birth" not in {c["output_column_name"] for c in model["comparisons"]}

@@ -191,7 +191,7 @@ def test_training_dag_writes_a_versioned_model_that_nightly_runs_then_load(
         data / "runs" / RUN_KEY / "standardised", root / "runs" / RUN_KEY / "standardised"
     )
     monkeypatch.setenv("GOLDEN_RECORD_DATA", str(root))
-    assert registry.resolve(None, root).name == "default_model.json"
+    assert registry.resolve(None, root) is None  # nothing promoted in this data root yet
 
     dag = DagBag(dag_folder=str(local_env.PROJECT_ROOT / "dags")).get_dag("golden_record_train")
     dag_run = dag.test(logical_date=datetime(2026, 12, 1, tzinfo=timezone.utc))  # noqa: UP017
@@ -226,3 +226,37 @@ def test_the_asset_event_tells_consumers_which_feed_sequences_are_new(nightly_ru
     assert (first["outcome"], first["first_sequence"]) == ("published", 1)
     assert first["last_sequence"] == len(golden) and first["events"] == {"created": len(golden)}
     assert first["export"] == str(data / "crm_exports" / RUN_KEY)
+
+
+def test_the_first_night_trains_and_promotes_a_model_and_a_rerun_keeps_it(
+    nightly_run, tmp_path, monkeypatch
+):
+    """No promoted model: the first night trains on its own records and promotes the model;
+    a rerun of that night after another model is promoted still matches with its own."""
+    from dedupe import pipeline
+    from dedupe.matching import registry
+
+    _, data, _ = nightly_run
+    match_dir = data / "runs" / RUN_KEY / "match"
+    source = json.loads((match_dir / "model_source.json").read_text())
+    assert source["trained_this_night"] and source["promoted"]
+    assert source["training_records"] > 1000
+    assert source["model"] == (data / "models" / "current").read_text().strip()
+    report = json.loads((data / "runs" / RUN_KEY / "report.json").read_text())
+    assert report["model"]["trained_this_night"] is True
+
+    root = tmp_path / "data"
+    shutil.copytree(data / "runs" / RUN_KEY, root / "runs" / RUN_KEY)
+    shutil.copytree(data / "models", root / "models")
+    shutil.copy(registry.packaged(), root / "models" / "other.json")
+    registry.promote("other.json", root)
+    monkeypatch.setenv("GOLDEN_RECORD_DATA", str(root))
+    models_before = sorted(p.name for p in (root / "models").iterdir())
+    summary = pipeline.match(RUN_KEY, root)
+    assert summary["model"] == source["model"]
+    # Nothing was trained or promoted by the rerun.
+    assert sorted(p.name for p in (root / "models").iterdir()) == models_before
+    assert (root / "models" / "current").read_text().strip() == "other.json"
+    assert pd.read_parquet(root / "runs" / RUN_KEY / "match" / "xref.parquet").equals(
+        pd.read_parquet(match_dir / "xref.parquet")
+    )

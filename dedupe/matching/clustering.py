@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dedupe.matching.guard import PersonKeys, conflict, namesakes_without_birth_date
+from dedupe.matching.guard import Conflicts, PersonKeys, namesakes_without_birth_date
+from dedupe.matching.levels import LevelWeights
 
 SETTLED_MARGIN_BITS = 4.0
 
@@ -45,7 +46,7 @@ class _Pass:
 class _Conflicts:
     """Conflicts between identities, memoised: one person's records mostly share one."""
 
-    def __init__(self, records: pd.DataFrame, guard: bool = True):
+    def __init__(self, records: pd.DataFrame, weights: LevelWeights, guard: bool = True):
         self.guard = guard
         # Name variants follow from the forename, so they need not be part of the key.
         codes = records.groupby(
@@ -54,6 +55,7 @@ class _Conflicts:
         self.of_record = codes.to_numpy()
         first = pd.Series(codes).drop_duplicates()
         self.keys = PersonKeys.from_records(records.iloc[first.index].reset_index(drop=True))
+        self._conflict = Conflicts(self.keys, weights)
         self._known: dict[tuple[int, int], bool] = {}
 
     def between(self, x: int, y: int) -> bool:
@@ -62,7 +64,7 @@ class _Conflicts:
         pair = (x, y) if x < y else (y, x)
         known = self._known.get(pair)
         if known is None:
-            known = self._known[pair] = conflict(self.keys, *pair)
+            known = self._known[pair] = self._conflict(*pair)
         return known
 
 
@@ -178,6 +180,7 @@ def cluster_without_conflicts(
     links: pd.DataFrame,
     cannot_link: set[frozenset[str]] | None = None,
     *,
+    weights: LevelWeights,
     household_guard: bool = True,
 ) -> Clustering:
     """``records``: standardised records; ``links``: auto-match pairs with probabilities.
@@ -190,7 +193,7 @@ def cluster_without_conflicts(
     records = records.reset_index(drop=True)
     ids = records["unique_id"].to_numpy()
     position = pd.Series(np.arange(len(ids)), index=ids)
-    conflicts = _Conflicts(records, guard=household_guard)
+    conflicts = _Conflicts(records, weights, guard=household_guard)
     cannot = cannot_link or set()
     ordered = links.sort_values(
         ["match_probability", "unique_id_l", "unique_id_r"], ascending=[False, True, True]
@@ -205,7 +208,7 @@ def cluster_without_conflicts(
     )
 
     # Records that cannot be told from a namesake at their address take no link at all.
-    ambiguous = namesakes_without_birth_date(records).to_numpy(dtype=bool, copy=True)
+    ambiguous = namesakes_without_birth_date(records, weights).to_numpy(dtype=bool, copy=True)
     ambiguous &= household_guard
     refused = []
 

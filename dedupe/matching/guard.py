@@ -2,18 +2,25 @@
 
 Members of a household share UPRN, postcode, landline, surname and sometimes an email,
 so Fellegi-Sunter's independence assumption fails for them and their shared evidence can
-outweigh a different forename or date of birth. Two records *conflict* when their
-forenames plainly disagree or their dates of birth plainly disagree (both present). An
-NI number is issued to one person, so two records carrying the same one, or one keystroke
-apart, do not conflict on names or dates (consecutive numbers, which twins may hold, only
-excuse a date); a different NI number is left to the model's weights, since a wrong
-one is typed more often than a second person appears with the same name and birth. (In
-FEBRL3, 420 of the 937 true pairs whose numbers differ hold wholly different numbers;
-calling two people every pair whose numbers and forenames both differ cost FEBRL3 recall
-0.9598 → 0.9397 to keep one pair of synthetic twins apart.) The clustering never puts
-conflicting records in one cluster, however high a score links them, so spouses, twins
-and a parent and child with the same name stay apart. Such pairs go to clerical review
-instead.
+outweigh a different forename or date of birth. Every rule here reads the trained model's
+own weights (:mod:`dedupe.matching.levels`), so it adapts to the data it was trained on:
+
+* **Conflict**: two records conflict when their forenames or their dates of birth fall in
+  a level the model weighs at most ``CONFLICT_BITS`` (wholly different forenames in a
+  council's records, −6 bits; in FEBRL, which replaces whole forenames, only −2.7, a
+  slip). The clustering never puts conflicting records in one cluster, so spouses, twins
+  and a parent and child of one name stay apart, however high a score links them. An NI
+  number is issued to one person: the same one, or one keystroke off, outweighs a conflict
+  (consecutive numbers, which twins may hold, only a date of birth).
+* **Household rules**, only where the data shows households: places (UPRN, postcode and
+  first line, or landline) holding two records that conflict (:class:`Households`). There
+  a pair sharing a place is linked automatically only if its forename and personal
+  details (date of birth, email, mobile, NI number, title) reach the auto-match weight on
+  their own; and a pair of one source system sharing a place only if its personal details
+  do. Data without households (FEBRL, a file of people with no shared
+  addresses) has no such places, and the rules cost nothing there.
+
+Such pairs go to clerical review instead.
 """
 
 from __future__ import annotations
@@ -22,22 +29,26 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
+from rapidfuzz.distance import DamerauLevenshtein
 
-from dedupe.nicknames import formal_names_of, names_one_slip_from
+from dedupe.matching.levels import CONFLICT_BITS, LevelWeights, dob_level, forename_level
 from dedupe.standardise import UK_MOBILE_PREFIX
 
-# The model's 'similar forename' level: from 0.8 to 0.92 it weighs about -1 bit, no
-# evidence of one person, and Jaro-Winkler's prefix bonus puts 'josh' and 'josephine'
-# (spouses in the demo council) at 0.87.
-SIMILAR_FORENAME = 0.92
-# Comparison levels (Splink's gamma values) from which a personal detail agrees.
-GAMMA_AGREES = {"date_of_birth": 2, "email": 1, "ni_number": 1}
+# Comparisons whose agreement belongs to one person, not to a household.
+PERSONAL = ("date_of_birth", "email", "ni_number", "sex_from_title")
+# Personal details agree when together they weigh at least this (16 times the odds, the
+# clustering's settled margin): both records saying 'Mr' (+0.9 bits) says nothing.
+AGREE_BITS = 4.0
+# Of the places held by two or more records, the share holding two that conflict from
+# which the data is taken to hold households (Households: 75% in a synthetic council,
+# none in FEBRL).
+HOUSEHOLD_SHARE = 0.05
+PLACES_SAMPLED = 20_000
 
 
 @dataclass(frozen=True)
 class PersonKeys:
-    """The fields a conflict is judged on, one tuple per record, by position."""
+    """The fields a conflict is judged on, one entry per record (or identity), by position."""
 
     first_name: list
     variants: list
@@ -60,51 +71,48 @@ class PersonKeys:
         )
 
 
-def _same_name(a: str | None, b: str | None) -> bool:
-    return a is not None and b is not None and DamerauLevenshtein.distance(a, b) <= 1
+class Conflicts:
+    """Whether two records (by position in ``keys``) conflict, by the model's weights: the
+    forename level, the date-of-birth level, or the two together weigh at most
+    ``CONFLICT_BITS``. Together: in heavily mistyped data a wholly different forename
+    (−3.4 bits) or date of birth (−3.2) is often a slip, but both at once seldom are."""
 
+    def __init__(self, keys: PersonKeys, weights: LevelWeights):
+        self.keys = keys
+        self.weights = weights
 
-def _slipped_form_of(slipped: str, other: str, other_variants: set) -> bool:
-    """``slipped`` is one keystroke from a name that is ``other`` or a form of it.
+    def forename_weight(self, a: int, b: int) -> float:
+        k = self.keys
+        level = forename_level(
+            k.first_name[a], k.first_name[b], k.surname[a], k.surname[b], k.variants[a],
+            k.variants[b],
+        )  # fmt: skip
+        return self.weights.weight("first_name", level)
 
-    One hop only: 'mandy' is a slip from 'sandy', a nickname of Alexander, as 'alex' is;
-    two nicknames of one formal name and a slip besides are too far to call one person.
-    """
-    near = names_one_slip_from(slipped)
-    return bool(near & other_variants) or any(other in formal_names_of(n) for n in near)
+    def dob_weight(self, a: int, b: int) -> float:
+        level = dob_level(self.keys.date_of_birth[a], self.keys.date_of_birth[b])
+        return self.weights.weight("date_of_birth", level)
 
-
-def forenames_conflict(keys: PersonKeys, a: int, b: int) -> bool:
-    first_a, first_b = keys.first_name[a], keys.first_name[b]
-    if first_a is None or first_b is None or first_a == first_b:
-        return False
-    if (len(first_a) == 1 or len(first_b) == 1) and first_a[0] == first_b[0]:
-        return False
-    # Forename and surname swapped in one record, perhaps with a slip. Both ways round:
-    # one way only is 'William Williams' beside 'Jane Williams'.
-    if _same_name(first_a, keys.surname[b]) and _same_name(first_b, keys.surname[a]):
-        return False
-    if keys.variants[a] & keys.variants[b]:
-        return False  # nickname and formal name
-    if _slipped_form_of(first_a, first_b, keys.variants[b]) or _slipped_form_of(
-        first_b, first_a, keys.variants[a]
-    ):
-        return False  # a nickname or formal name with a slip ('harrry' beside 'henry')
-    if DamerauLevenshtein.distance(first_a, first_b) <= 1:
-        return False  # one slip of the keyboard, which Jaro-Winkler punishes in short names
-    return JaroWinkler.similarity(first_a, first_b) < SIMILAR_FORENAME
-
-
-def birth_dates_conflict(keys: PersonKeys, a: int, b: int) -> bool:
-    dob_a, dob_b = keys.date_of_birth[a], keys.date_of_birth[b]
-    if dob_a is None or dob_b is None or dob_a == dob_b:
-        return False
-    if DamerauLevenshtein.distance(dob_a, dob_b) <= 1:
-        return False  # one mistyped digit
-    day_month_swapped = (
-        dob_a[:4] == dob_b[:4] and dob_a[5:7] == dob_b[8:10] and dob_a[8:10] == dob_b[5:7]
-    )
-    return not day_month_swapped
+    def __call__(self, a: int, b: int) -> bool:
+        ni_a, ni_b = self.keys.ni_number[a], self.keys.ni_number[b]
+        if ni_a is not None and ni_a == ni_b:
+            return False
+        # An NI number one keystroke from the other is one person's number mistyped: it
+        # outweighs a forename or a date of birth that disagrees (two people's numbers are
+        # almost never one keystroke apart). Not so for consecutive numbers, which twins
+        # may be issued together: those outweigh only a date of birth (twins share theirs).
+        ni_typo = (
+            ni_a is not None and ni_b is not None and DamerauLevenshtein.distance(ni_a, ni_b) <= 1
+        )
+        if ni_typo and not consecutive_ni_numbers(ni_a, ni_b):
+            return False
+        forename = self.forename_weight(a, b)
+        if forename <= CONFLICT_BITS:
+            return True
+        if ni_typo:
+            return False
+        dob = self.dob_weight(a, b)
+        return dob <= CONFLICT_BITS or forename + dob <= CONFLICT_BITS
 
 
 def consecutive_ni_numbers(a: str, b: str) -> bool:
@@ -114,41 +122,31 @@ def consecutive_ni_numbers(a: str, b: str) -> bool:
     return abs(int(a[2:8]) - int(b[2:8])) == 1
 
 
-def conflict(keys: PersonKeys, a: int, b: int) -> bool:
-    ni_a, ni_b = keys.ni_number[a], keys.ni_number[b]
-    if ni_a is not None and ni_a == ni_b:
-        return False
-    # An NI number one keystroke from the other is one person's number mistyped: it
-    # outweighs a forename or a date of birth that disagrees (two people's numbers are
-    # almost never one keystroke apart). Not so for consecutive numbers, which twins may
-    # be issued together: those outweigh only a date of birth (twins share theirs).
-    ni_typo = ni_a is not None and ni_b is not None and DamerauLevenshtein.distance(ni_a, ni_b) <= 1
-    if ni_typo and not consecutive_ni_numbers(ni_a, ni_b):
-        return False
-    if forenames_conflict(keys, a, b):
-        return True
-    if ni_typo:
-        return False
-    return birth_dates_conflict(keys, a, b)
-
-
-def namesakes_without_birth_date(records: pd.DataFrame) -> pd.Series:
+def namesakes_without_birth_date(records: pd.DataFrame, weights: LevelWeights) -> pd.Series:
     """Records that cannot be told from a namesake living at the same postcode.
 
-    Where one forename, surname and postcode carry two different years of birth, two
-    people of that name live there (a father and his junior); a record of that name there
-    without a date of birth could be either, so no link of it is taken automatically.
-    (Treating two undated records of one name in one system as namesakes too was tried:
-    it kept 12 more synthetic households apart but cost FEBRL3 five points of recall,
-    because real systems do hold their own undated duplicates.)
+    Where one forename, surname and postcode carry two dates of birth the model calls two
+    people (a father and his junior), a record of that name there without a date of birth
+    could be either, so no link of it is taken automatically. (Treating two undated records
+    of one name in one system as namesakes too was tried: it kept 12 more synthetic
+    households apart but cost FEBRL3 five points of recall, because real systems do hold
+    their own undated duplicates.)
     """
     key = ["first_name", "surname", "postcode"]
+    against = weights.conflicting("date_of_birth")
+    undated = records["date_of_birth"].isna()
+    if not against or not undated.any():
+        return pd.Series(False, index=records.index)
     known = records.dropna(subset=[*key, "date_of_birth"])
-    years = known["date_of_birth"].str[:4]
-    namesakes = years.groupby([known[k] for k in key]).nunique()
-    namesakes = namesakes[namesakes > 1].index
+    dates = known.groupby(key)["date_of_birth"].unique()
+    dates = dates[dates.map(len) > 1]
+    namesakes = [
+        name
+        for name, held in dates.items()
+        if any(dob_level(x, y) in against for i, x in enumerate(held) for y in held[i + 1 :])
+    ]
     index = pd.MultiIndex.from_frame(records[key].astype(object))
-    return pd.Series(index.isin(namesakes), index=records.index) & records["date_of_birth"].isna()
+    return pd.Series(index.isin(namesakes), index=records.index) & undated
 
 
 def _both(pairs: pd.DataFrame, column: str) -> pd.Series:
@@ -176,6 +174,8 @@ def second_account(pairs: pd.DataFrame) -> pd.Series:
         return long.startswith(short) and long[len(short) :].isdigit()
 
     result = np.zeros(len(pairs), dtype=bool)
+    if "email_l" not in pairs:
+        return pd.Series(result, index=pairs.index)
     both = _both(pairs, "email").fillna(False).to_numpy(dtype=bool)
     result[both] = [
         one_extends_the_other(a, b)
@@ -184,116 +184,173 @@ def second_account(pairs: pd.DataFrame) -> pd.Series:
     return pd.Series(result, index=pairs.index)
 
 
-def titles_of_two_sexes(pairs: pd.DataFrame) -> pd.Series:
-    """'Mr' beside 'Mrs' (``sex_from_title``) where the forenames are not one name."""
-    if "sex_from_title_l" not in pairs:
-        return pd.Series(False, index=pairs.index)
-    sexes_differ = _both(pairs, "sex_from_title") & (
-        pairs["sex_from_title_l"] != pairs["sex_from_title_r"]
-    )
-    one_forename = _both(pairs, "first_name") & (pairs["first_name_l"] == pairs["first_name_r"])
-    return (sexes_differ & ~one_forename.fillna(False)).fillna(False).astype(bool)
+def _mobile(pairs: pd.DataFrame, side: str) -> pd.Series:
+    return pairs[f"phone_{side}"].astype("string").str.startswith(UK_MOBILE_PREFIX).fillna(False)
 
 
 @dataclass(frozen=True)
 class PersonalEvidence:
-    """Per scored pair: whether a personal detail agrees, whether one disagrees, and
-    whether the emails are one resident's two accounts. Computed once per night's pairs
-    and read by every rule below.
+    """Per scored pair: the model's weight of its personal details, summed.
 
-    Name, address, surname and a landline are shared by a household; a date of birth,
-    an email, a mobile and an NI number belong to one person. UK mobiles start
-    ``UK_MOBILE_PREFIX``; other numbers are treated as a household's landline. Titles of
-    the two sexes ('Mr' beside 'Mrs') disagree where the forenames are not one name: with
-    an initial or a nickname a couple share ('chris'), the title is what tells them
-    apart. With one forename in both, a slip of the title is likelier; and a title
-    disagreeing is outweighed by an agreeing personal detail, as any disagreement is.
+    Name, address, surname and a landline are shared by a household; a date of birth, an
+    email, a mobile, an NI number and a title's sex belong to one person. Two phones count
+    as personal only when both are UK mobiles (``UK_MOBILE_PREFIX``): a landline is the
+    household's. An email that is the other with digits added is a second portal account
+    and weighs nothing either way. Read from Splink's per-comparison match weights.
     """
 
-    agree: pd.Series
-    disagree: pd.Series
+    weight: pd.Series
     second_account: pd.Series
+
+    @property
+    def agree(self) -> pd.Series:
+        return self.weight >= AGREE_BITS
 
     @classmethod
     def of(cls, pairs: pd.DataFrame) -> PersonalEvidence:
-        mobile_l = pairs["phone_l"].astype("string").str.startswith(UK_MOBILE_PREFIX)
-        mobile_r = pairs["phone_r"].astype("string").str.startswith(UK_MOBILE_PREFIX)
-        both_mobile = mobile_l.fillna(False) & mobile_r.fillna(False)
-        dob_both, email_both, ni_both = (
-            _both(pairs, c) for c in ("date_of_birth", "email", "ni_number")
-        )
         two_accounts = second_account(pairs)
-        # Levels from the model: date of birth exact/one digit/day-month swapped are >= 2;
-        # email exact or same distinctive user name >= 1; NI exact or one character off
-        # >= 1. (GAMMA_AGREES; a test holds the packaged model to it.)
-        dob, email, ni = (
-            pairs[f"gamma_{c}"] >= GAMMA_AGREES[c] for c in ("date_of_birth", "email", "ni_number")
+        total = pd.Series(0.0, index=pairs.index)
+        for comparison in PERSONAL:
+            column = f"mw_{comparison}"
+            if column in pairs:
+                weight = pairs[column].astype(float).fillna(0.0)
+                if comparison == "email":
+                    weight = weight.where(~two_accounts, 0.0)
+                total += weight
+        if "mw_phone" in pairs:
+            mobiles = (_mobile(pairs, "l") & _mobile(pairs, "r")).to_numpy(dtype=bool)
+            total += pairs["mw_phone"].astype(float).fillna(0.0).where(mobiles, 0.0)
+        return cls(weight=total, second_account=two_accounts)
+
+
+@dataclass
+class Households:
+    """Whether the data holds households, and whether a pair shares a place.
+
+    A place is a UPRN, a postcode with its first line, or a landline. The data holds
+    households when, of its places held by two or more records, at least
+    ``HOUSEHOLD_SHARE`` hold two records that conflict (the model calls them two people):
+    a synthetic council's (seed 11, with a model trained on it: 75% of such places) and the
+    mistyped profile's, where 6% of people live in couples (6.0%); not FEBRL3's or FEBRL4's
+    (none), where records at one address are one person's. Judged on up to ``PLACES_SAMPLED`` such
+    places, chosen by a hash of the place so the same records give the same answer.
+    """
+
+    records: pd.DataFrame
+    conflicts: Conflicts
+
+    def __post_init__(self) -> None:
+        self._places = self.places(self.records)
+        self._position = pd.Series(np.arange(len(self.records)), index=self.records["unique_id"])
+        self.share = self._share_with_conflicts()
+        self.present = self.share >= HOUSEHOLD_SHARE
+
+    @staticmethod
+    def places(records: pd.DataFrame) -> dict[str, np.ndarray]:
+        """Per kind of place, each record's value (None where it has none)."""
+
+        def column(name: str) -> pd.Series:
+            if name in records:
+                return records[name].astype("string")
+            return pd.Series(pd.NA, index=records.index, dtype="string")
+
+        phone = column("phone")
+        kinds = {
+            "uprn": column("uprn"),
+            "address": column("postcode") + "|" + column("address_key"),
+            "landline": phone.where(~phone.str.startswith(UK_MOBILE_PREFIX).fillna(True)),
+        }
+        return {k: v.astype(object).where(v.notna(), None).to_numpy() for k, v in kinds.items()}
+
+    def _share_with_conflicts(self) -> float:
+        held = pd.DataFrame(
+            {"place": pd.Series(self._places["uprn"]).fillna(pd.Series(self._places["address"]))}
+        ).dropna()
+        if held.empty:
+            return 0.0
+        held["position"] = held.index
+        groups = held.groupby("place")["position"].agg(list)
+        groups = groups[groups.map(len) > 1]
+        if groups.empty:
+            return 0.0
+        order = pd.util.hash_array(groups.index.to_numpy(dtype=object)).argsort()
+        chosen = groups.iloc[order[:PLACES_SAMPLED]]
+        with_conflict = sum(
+            any(self.conflicts(a, b) for i, a in enumerate(g) for b in g[i + 1 :]) for g in chosen
         )
-        agree = (
-            (dob_both & dob)
-            | (email_both & email)
-            | (both_mobile & (pairs["phone_l"] == pairs["phone_r"]))
-            | (ni_both & ni)
-        )
-        disagree = (
-            titles_of_two_sexes(pairs)
-            | (dob_both & ~dob)
-            | (email_both & ~email & ~two_accounts)
-            | (both_mobile & (pairs["phone_l"] != pairs["phone_r"]))
-            | (ni_both & ~ni)
-        )
-        return cls(
-            agree=agree.fillna(False).astype(bool),
-            disagree=disagree.fillna(False).astype(bool),
-            second_account=two_accounts,
-        )
+        return with_conflict / len(chosen)
+
+    def shared(self, pairs: pd.DataFrame) -> pd.Series:
+        """Pairs whose two records share a place (only where the data holds households)."""
+        result = np.zeros(len(pairs), dtype=bool)
+        if not self.present or pairs.empty:
+            return pd.Series(result, index=pairs.index)
+        left = self._position.reindex(pairs["unique_id_l"]).to_numpy()
+        right = self._position.reindex(pairs["unique_id_r"]).to_numpy()
+        for values in self._places.values():
+            a, b = values[left], values[right]
+            result |= np.array([x is not None and x == y for x, y in zip(a, b, strict=True)])
+        return pd.Series(result, index=pairs.index)
 
 
 def household_evidence_only(
-    pairs: pd.DataFrame, evidence: PersonalEvidence | None = None
+    pairs: pd.DataFrame, evidence: PersonalEvidence, at_household: pd.Series, auto_match_bits: float
 ) -> pd.Series:
-    """Scored pairs whose personal details disagree and none agree.
+    """Pairs sharing a household's place whose personal details weigh against them, or
+    that their forename and personal details do not carry to the auto-match weight.
 
-    A link resting on household evidence while the personal details it can compare all
-    disagree is never auto-matched.
+    Where people live together the shared surname, address and landline say nothing of
+    which of them a record is: only the forename and the personal details can. So there a
+    link is taken automatically only if no personal detail weighs against it on balance (a
+    parent and a child of one name differ in email or mobile) and the forename and personal
+    details weigh, together, as much as the auto-match threshold asks of a whole pair (an
+    exact forename, 8.3 bits, does; a forename with one letter wrong, 3.1 bits, needs a
+    personal detail besides).
     """
-    evidence = evidence or PersonalEvidence.of(pairs)
-    return evidence.disagree & ~evidence.agree
+    forename = (
+        pairs["mw_first_name"].astype(float).fillna(0.0)
+        if "mw_first_name" in pairs
+        else pd.Series(0.0, index=pairs.index)
+    )
+    return at_household & ((evidence.weight < 0) | (forename + evidence.weight < auto_match_bits))
 
 
-def namesakes_in_one_system(
-    pairs: pd.DataFrame,
-    evidence: PersonalEvidence | None = None,
-    systems_of: dict[str, frozenset[str]] | None = None,
-) -> pd.Series:
-    """Pairs from one source system at one postcode with no personal detail agreeing.
-
-    A system seldom holds one resident twice at one address, but often a father and a son
-    of one name there; with only name and address in common the two cannot be told
-    apart, so such a pair is never auto-matched. (Measured on the synthetic council,
-    seed 11: 60 of 73 such auto-match pairs were two people.) The exception is a second
-    account (:func:`second_account`): on the synthetic council of seed 13 (20,000
-    people), the 67 such pairs were all one person, the other 177 all two.
-
-    ``systems_of`` names every system a scored record stands for, where identical
-    records from other systems were scored through it: a father's portal record
-    standing for his identical council-tax record is in the council-tax system too.
-    """
-    evidence = evidence or PersonalEvidence.of(pairs)
-    agree = evidence.agree | evidence.second_account
+def one_system(pairs: pd.DataFrame, systems_of: dict[str, frozenset[str]] | None) -> np.ndarray:
+    """Whether the two records come from one source system (a record scored for its
+    identical copies stands for their systems too)."""
     system_l = pairs["unique_id_l"].astype("string").str.split(":", n=1).str[0]
     system_r = pairs["unique_id_r"].astype("string").str.split(":", n=1).str[0]
-    one_system = (system_l == system_r).fillna(False).to_numpy(dtype=bool, copy=True)
+    same = (system_l == system_r).fillna(False).to_numpy(dtype=bool, copy=True)
     if systems_of:
         stands_for = (
             pairs["unique_id_l"].isin(systems_of.keys())
             | pairs["unique_id_r"].isin(systems_of.keys())
         ).to_numpy(dtype=bool)
-        for i in np.flatnonzero(stands_for & ~one_system):
+        for i in np.flatnonzero(stands_for & ~same):
             left = systems_of.get(pairs["unique_id_l"].iat[i], frozenset({system_l.iat[i]}))
             right = systems_of.get(pairs["unique_id_r"].iat[i], frozenset({system_r.iat[i]}))
-            one_system[i] = bool(left & right)
-    same_postcode = (pairs["postcode_l"] == pairs["postcode_r"]) | (
-        pairs["uprn_l"] == pairs["uprn_r"]
-    )
-    return pd.Series(one_system, index=pairs.index) & (same_postcode & ~agree).fillna(False)
+            same[i] = bool(left & right)
+    return same
+
+
+def namesakes_in_one_system(
+    pairs: pd.DataFrame,
+    evidence: PersonalEvidence,
+    at_household: pd.Series,
+    auto_match_bits: float,
+    systems_of: dict[str, frozenset[str]] | None = None,
+) -> pd.Series:
+    """Pairs from one source system sharing a household's place whose personal details
+    do not carry them to the auto-match weight (a father and his namesake son share the
+    forename, so it does not count here).
+
+    A system seldom holds one resident twice at one address, but often a father and a son
+    of one name there; with only name and address in common the two cannot be told
+    apart, so such a pair is never auto-matched. (Measured on the synthetic council,
+    seed 11: 60 of 73 such auto-match pairs were two people.) A second account
+    (:func:`second_account`) counts as agreement: on the synthetic council of seed 13
+    (20,000 people), the 67 such pairs were all one person, the other 177 all two.
+    """
+    agree = (evidence.weight >= auto_match_bits) | evidence.second_account
+    same_system = pd.Series(one_system(pairs, systems_of), index=pairs.index)
+    return same_system & at_household & ~agree

@@ -9,8 +9,11 @@ Three bands, by match probability:
   assumed until a person checks it;
 * **non-match** below ``Thresholds.review``: not kept.
 
-Before scoring, records whose comparable fields are all identical are scored once: the
-rest join their representative's cluster with probability 1. A group of more than
+Before scoring, records whose comparable fields are all identical and hold identifying
+detail beyond a name (a date of birth, an email, a phone, an NI number, a UPRN or a street
+line) are scored once: the rest join their representative's cluster with probability 1.
+Identical records that hold only a name (and perhaps a town) are scored like any other
+pair, since two of them are as likely two namesakes as one person. A group of more than
 ``MAX_IDENTICAL`` identical records (a bulk load or placeholder data, not a person) is
 never merged: each stays on its own and the group is reported for review. A record with
 nothing to compare (no name, date of birth, contact or address) stays on its own.
@@ -25,21 +28,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from splink import Linker
 
 from dedupe.matching.backend import default_db_api, register
 from dedupe.matching.clustering import cluster_without_conflicts, join_must_link
 from dedupe.matching.guard import (
+    Conflicts,
+    Households,
     PersonalEvidence,
+    PersonKeys,
     household_evidence_only,
     namesakes_in_one_system,
 )
-from dedupe.matching.model import DEFAULT_MODEL_PATH
+from dedupe.matching.levels import LevelWeights, ModelShapeError
+from dedupe.matching.model import DEFAULT_MODEL_PATH, loose_rules_within
 from dedupe.standardise import MATCH_COLUMNS
 
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
 MAX_IDENTICAL = 25
+IDENTIFYING = ("date_of_birth", "email", "phone", "ni_number", "uprn", "address_key")
 COMPARABLE = [
     c
     for c in MATCH_COLUMNS
@@ -92,6 +101,10 @@ def load_model(path: Path | None = None) -> dict:
             f"model file {path} compares columns this pipeline does not produce: "
             f"{', '.join(unknown)} (a model from another schema?)"
         )
+    try:
+        LevelWeights.of(model)
+    except ModelShapeError as exc:
+        raise ModelError(f"model file {path}: {exc}") from exc
     return model
 
 
@@ -114,11 +127,27 @@ def _empty_result() -> MatchResult:
     )
 
 
+def with_loose_rules(model: dict, records: pd.DataFrame, dialect: str) -> dict:
+    """The model with the loose blocking rules these records' size allows added."""
+    loose = [
+        {
+            "blocking_rule": rule.rule.get_blocking_rule(dialect).blocking_rule_sql,
+            "sql_dialect": dialect,
+        }
+        for rule in loose_rules_within(records)
+    ]
+    if not loose:
+        return model
+    rules = model["blocking_rules_to_generate_predictions"]
+    return {**model, "blocking_rules_to_generate_predictions": [*rules, *loose]}
+
+
 def score(
     records: pd.DataFrame, model: dict, threshold: float, db_api: Any = None, linker_out=None
 ) -> pd.DataFrame:
     """Every blocked pair at or above ``threshold``, with Splink's detail columns."""
     db_api = db_api or default_db_api()
+    model = with_loose_rules(model, records, db_api.sql_dialect.sql_dialect_str)
     linker = Linker(register(db_api, records), model, log_level=None)
     if linker_out is not None:
         linker_out.append(linker)
@@ -163,7 +192,9 @@ def predict_and_cluster(
         raise ValueError(f"record {duplicate} appears more than once in the input")
     records = records.reset_index(drop=True)
     empty = records[COMPARABLE].isna().all(axis=1)
-    key = _content_key(records)
+    identifying = records[list(IDENTIFYING)].notna().any(axis=1)
+    # Records with nothing beyond a name each get a key of their own: scored, not joined.
+    key = _content_key(records).where(identifying, pd.Series(-1 - records.index.to_numpy()))
     group_size = key.groupby(key).transform("size")
     representative = records.groupby(key)["unique_id"].transform("min")
     bulk = (group_size > MAX_IDENTICAL) & ~empty
@@ -240,18 +271,21 @@ def _match_distinct(
             review_pairs=pd.DataFrame(columns=REVIEW_COLUMNS),
         )
     records = records.reset_index(drop=True)
+    weights = LevelWeights.of(model)
     pairs = score(records, model, thresholds.review, db_api)
-    # The guard reads titles, which the model does not compare (so Splink keeps no copy).
-    sex = records.set_index("unique_id")["sex_from_title"]
-    for side in ("l", "r"):
-        pairs[f"sex_from_title_{side}"] = sex.reindex(pairs[f"unique_id_{side}"]).to_numpy()
     high = pairs["match_probability"] >= thresholds.auto_match
     evidence = PersonalEvidence.of(pairs)
-    household_only = high & household_evidence_only(pairs, evidence) & household_guard
+    if household_guard:
+        households = Households(records, Conflicts(PersonKeys.from_records(records), weights))
+        at_household = pd.Series(False, index=pairs.index)
+        at_household[high] = households.shared(pairs[high])
+    else:
+        at_household = pd.Series(False, index=pairs.index)
+    auto_bits = float(np.log2(thresholds.auto_match / (1 - thresholds.auto_match)))
+    household_only = high & household_evidence_only(pairs, evidence, at_household, auto_bits)
     namesakes = (
         high
-        & namesakes_in_one_system(pairs, evidence, systems_of)
-        & household_guard
+        & namesakes_in_one_system(pairs, evidence, at_household, auto_bits, systems_of)
         & ~household_only
     )
     auto = high & ~household_only & ~namesakes
@@ -268,6 +302,7 @@ def _match_distinct(
         records,
         links,
         (cannot_link or set()) | refused_pairs,
+        weights=weights,
         household_guard=household_guard,
     )
 
@@ -293,11 +328,11 @@ def _match_distinct(
         pairs.loc[household_only, ["unique_id_l", "unique_id_r"]]
     )
     review.loc[key.isin(household_keys), "reason"] = (
-        "auto-match refused: only household details agree; personal details differ"
+        "auto-match refused: at a household, and forename and personal details do not carry it"
     )
     namesake_keys = pd.MultiIndex.from_frame(pairs.loc[namesakes, ["unique_id_l", "unique_id_r"]])
     review.loc[key.isin(namesake_keys), "reason"] = (
-        "auto-match refused: one system holds both at one address and nothing personal agrees"
+        "auto-match refused: one system holds both at a household and nothing personal agrees"
     )
     review = review.sort_values("match_probability", ascending=False).reset_index(drop=True)
     return MatchResult(pairs=pairs, clusters=clustering.clusters, review_pairs=review)

@@ -34,6 +34,7 @@ PRIOR_M: dict[tuple[str, str], float] = {
     ("ni_number", "One character differs"): 0.03,
 }
 M_FLOOR = 0.001
+NOT_OBSERVED = 1e-6
 # Levels of an identifier issued to one person: if random sampling met no two records
 # agreeing, the chance is taken as one in the pairs sampled.
 IDENTIFIER_LEVELS = {
@@ -90,3 +91,67 @@ def _entry(comparison: str, level: Any, parameter: str, reason: str) -> dict:
         "value": value,
         "reason": reason,
     }
+
+
+def neutralise_untrained(linker: Any, pairs_sampled_for_u: float) -> list[dict]:
+    """A level training could not estimate weighs nothing, instead of Splink's defaults.
+
+    Splink scores a level with no trained m (or u) from default values spread over the
+    comparison's levels, which can weigh several bits either way for a level the data never
+    showed (a postcode level in data without postcodes that meet). Here its m is set to
+    its u, or both to Splink's 'not observed' value, so its weight is zero. A level seen
+    among matches but never in the random sample takes a u of one in the pairs sampled,
+    the most the sample allows.
+    """
+    applied: list[dict] = []
+    for comparison, levels in _levels(linker):
+        for level in levels:
+            if level._m_is_trained and level._u_is_trained:
+                continue
+            if level._m_is_trained:
+                level.u_probability = 1.0 / pairs_sampled_for_u
+                applied.append(_entry(comparison, level, "u", "none in the pairs sampled"))
+            elif level._u_is_trained:
+                level.m_probability = level.u_probability
+            else:
+                level.m_probability = NOT_OBSERVED
+                level.u_probability = NOT_OBSERVED
+            applied.append(_entry(comparison, level, "m", "not estimable: weighs nothing"))
+    return applied
+
+
+# The swapped-names level sits in both name comparisons (each must see it before its
+# fuzzy levels), but it is one piece of evidence: it weighs in the forename comparison
+# only. Counted twice it gave a swapped pair some 26 bits, enough to join two FEBRL
+# people whose dates of birth and identifiers differ.
+COUNTED_ONCE = {("surname", "Forename and surname swapped")}
+# Random sampling draws some pairs of one person too and counts them as non-matches, so
+# a strong level's u is overstated where duplicates are common (FEBRL4: a tenth of a
+# per cent of all pairs; fake data sets: several). At most a tenfold correction.
+MAX_U_CORRECTION = 10.0
+
+
+def correct_u_for_matches(linker: Any) -> list[dict]:
+    """Take out of each level's u the share that true matches put there: u' = (u − λm)/(1 − λ)."""
+    applied: list[dict] = []
+    prior = linker._settings_obj._probability_two_random_records_match
+    for comparison, levels in _levels(linker):
+        for level in levels:
+            if not (level._m_is_trained and level._u_is_trained):
+                continue
+            u, m = level.u_probability, level.m_probability
+            corrected = max((u - prior * m) / (1 - prior), u / MAX_U_CORRECTION)
+            if corrected < u * 0.99:
+                level.u_probability = corrected
+                applied.append(_entry(comparison, level, "u", "matches taken out of the sample"))
+    return applied
+
+
+def count_once(linker: Any) -> list[dict]:
+    applied: list[dict] = []
+    for comparison, levels in _levels(linker):
+        for level in levels:
+            if (comparison, level.label_for_charts) in COUNTED_ONCE and level._u_is_trained:
+                level.m_probability = level.u_probability
+                applied.append(_entry(comparison, level, "m", "counted in another comparison"))
+    return applied

@@ -2,8 +2,9 @@
 
 ``data/models/`` holds one JSON per trained model, named by training date and data
 fingerprint, with its metadata sidecar and parameter charts. ``data/models/current``
-names the promoted model; the nightly run loads it, or the packaged default when no model
-has been promoted. An explicit ``GOLDEN_RECORD_MODEL`` wins over both.
+names the promoted model; the nightly run loads it. With none promoted, the first night
+trains on its own records and promotes that model. An explicit ``GOLDEN_RECORD_MODEL``
+wins over both (the demo points it at the packaged model).
 """
 
 from __future__ import annotations
@@ -51,8 +52,9 @@ def promote(model_file: str, root: Path | None = None) -> Path:
     return model_path
 
 
-def resolve(explicit: Path | None = None, root: Path | None = None) -> Path:
-    """The model a nightly run should load."""
+def resolve(explicit: Path | None = None, root: Path | None = None) -> Path | None:
+    """The model a nightly run should load: the explicit one, else the promoted one, else
+    None (the run then trains on its own records and promotes that model)."""
     if explicit is not None:
         return Path(explicit)
     pointer = models_dir(root) / "current"
@@ -61,4 +63,9 @@ def resolve(explicit: Path | None = None, root: Path | None = None) -> Path:
         if not model_path.is_file():
             raise ModelError(f"{pointer} names {model_path.name}, which does not exist")
         return model_path
+    return None
+
+
+def packaged() -> Path:
+    """The model shipped with the package, trained on a generated council (the demo's)."""
     return DEFAULT_MODEL_PATH

@@ -43,6 +43,7 @@ class RunFacts:
     dimensions: dict  # batch group → dimension → {"passed", "total", "status"}
     published: dict | None
     trends: list[dict] = field(default_factory=list)
+    model: dict | None = None  # the model the run matched with, and whether trained tonight
 
 
 def _read_json(path: Path) -> dict | None:
@@ -173,6 +174,9 @@ def gather(
         dimensions=dimensions,
         published=published or None,
         trends=_trends(run_key, root),
+        model=_read_json(run / "match" / "model_source.json")
+        if (run / "match" / "model_source.json").is_file()
+        else None,
     )
 
 

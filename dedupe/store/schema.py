@@ -115,3 +115,15 @@ review_detail = Table(
     Column("detail_hash", String(64), primary_key=True),
     Column("detail", Text, nullable=False),
 )
+
+# The matching model a store's runs are matched with, kept so that every later run uses
+# the same one until a retrain is asked for (a new model would churn persistent IDs).
+matching_model = Table(
+    "matching_model",
+    metadata,
+    Column("model_id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(200), nullable=False),
+    Column("model", Text, nullable=False),  # Splink's model JSON
+    Column("meta", Text, nullable=False),  # training metadata JSON
+    Column("kept_at", String(32), nullable=False),
+)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import secrets
 import sys
 from datetime import datetime, time, timezone
@@ -48,11 +49,16 @@ def main(argv: list[str] | None = None) -> int:
     logical_date = datetime.combine(run_day, time(2, 0), tzinfo=timezone.utc)  # noqa: UP017
 
     local_env.apply(local_env.airflow_env(local_env.PROJECT_ROOT / "airflow_home"))
+    from dedupe.matching.registry import packaged
+
     local_env.apply(
         {
             "GOLDEN_RECORD_DATA": str(workdir),
             "GOLDEN_RECORD_EXTRACT_RETRIES": "0",
             "GOLDEN_RECORD_PUBLISH_RETRIES": "0",
+            # The demo matches with the packaged model; a council's first night trains its
+            # own (README: "Training").
+            "GOLDEN_RECORD_MODEL": os.environ.get("GOLDEN_RECORD_MODEL", str(packaged())),
         }
     )
 

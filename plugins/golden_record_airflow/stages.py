@@ -43,14 +43,14 @@ def standardise_run(ds: str | None) -> dict:
 
 def match_run(ds: str | None) -> dict:
     from dedupe import pipeline
-    from dedupe.matching import registry
 
-    _run_date(ds)
+    run_date = _run_date(ds)
     model = os.environ.get("GOLDEN_RECORD_MODEL")
     return pipeline.match(
         ds,
-        model_path=registry.resolve(Path(model) if model else None),
+        model_path=Path(model) if model else None,
         store_url=connections.store_url(),
+        run_date=run_date,
     )
 
 
