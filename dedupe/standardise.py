@@ -166,9 +166,14 @@ def _missing_placeholders(values: pd.Series) -> pd.Series:
 
 
 def name(values: pd.Series) -> pd.Series:
-    """Lower-case ASCII letters, hyphens between parts, single spaces; placeholders missing."""
-    values = _missing_placeholders(values.astype("string"))
-    folded = values.map(_fold, na_action="ignore").astype("string").str.lower()
+    """Lower-case ASCII letters, hyphens between parts, single spaces; placeholders missing.
+
+    Cleaned once per distinct value: a million records hold tens of thousands of names.
+    """
+    values = values.astype("string")
+    distinct = pd.Series(values.dropna().unique(), dtype="string")
+    kept = _missing_placeholders(distinct)
+    folded = kept.map(_fold, na_action="ignore").astype("string").str.lower()
     cleaned = (
         folded.str.replace(r"[’'`.]", "", regex=True)
         .str.replace(r"[^a-z\- ]", " ", regex=True)
@@ -176,7 +181,9 @@ def name(values: pd.Series) -> pd.Series:
         .str.replace(r"\s+", " ", regex=True)
         .str.strip(" -")
     )
-    return cleaned.mask(cleaned == "")
+    cleaned = cleaned.mask(cleaned == "")
+    table = dict(zip(distinct.tolist(), cleaned.tolist(), strict=True))
+    return values.map(table, na_action="ignore").astype("string")
 
 
 def without_titles_and_suffixes(values: pd.Series) -> pd.Series:

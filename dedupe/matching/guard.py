@@ -43,7 +43,7 @@ AGREE_BITS = 4.0
 # which the data is taken to hold households (Households: 75% in a synthetic council,
 # none in FEBRL).
 HOUSEHOLD_SHARE = 0.05
-PLACES_SAMPLED = 20_000
+PLACES_SAMPLED = 5_000
 
 
 @dataclass(frozen=True)
@@ -137,9 +137,11 @@ def namesakes_without_birth_date(records: pd.DataFrame, weights: LevelWeights) -
     undated = records["date_of_birth"].isna()
     if not against or not undated.any():
         return pd.Series(False, index=records.index)
-    known = records.dropna(subset=[*key, "date_of_birth"])
-    dates = known.groupby(key)["date_of_birth"].unique()
-    dates = dates[dates.map(len) > 1]
+    distinct = records.dropna(subset=[*key, "date_of_birth"]).drop_duplicates(
+        [*key, "date_of_birth"]
+    )
+    several = distinct[distinct.duplicated(key, keep=False)]
+    dates = several.groupby(key)["date_of_birth"].agg(list)
     namesakes = [
         name
         for name, held in dates.items()

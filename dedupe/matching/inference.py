@@ -155,12 +155,22 @@ def score(
     return scored.as_pandas_dataframe()
 
 
+# Columns computed from others (a forename's variants and sound, an email's user name
+# and digits) add nothing to whether two records are identical.
+DERIVED = {
+    "first_name_variants",
+    "surname_parts",
+    "first_name_sound",
+    "surname_sound",
+    "email_user",
+    "email_digits",
+}
+
+
 def _content_key(records: pd.DataFrame) -> pd.Series:
-    flat = (
-        records[COMPARABLE].astype(object).map(lambda v: "|".join(v) if isinstance(v, list) else v)
-    )
+    compared = [c for c in COMPARABLE if c not in DERIVED]
     return pd.Series(
-        pd.util.hash_pandas_object(flat.astype("string"), index=False).to_numpy(),
+        pd.util.hash_pandas_object(records[compared].astype("string"), index=False).to_numpy(),
         index=records.index,
     )
 

@@ -246,6 +246,11 @@ def _address():
             cll.And(
                 cll.ExactMatchLevel("postcode"), cll.JaroWinklerLevel("address_key", 0.9)
             ).configure(label_for_charts="Same postcode, similar first line"),
+            # Where a postcode spans several towns (FEBRL's Australian ones), the town
+            # says more; where it lies in one (a UK postcode), EM weighs the two alike.
+            cll.And(cll.ExactMatchLevel("postcode"), cll.ExactMatchLevel("town")).configure(
+                label_for_charts="Same postcode and town"
+            ),
             cll.ExactMatchLevel("postcode").configure(label_for_charts="Same postcode"),
             cll.ExactMatchLevel("address_key").configure(label_for_charts="Same first line"),
             # A slip in the street line and another in the postcode ('70 willoughbt
