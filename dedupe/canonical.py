@@ -6,7 +6,18 @@ matching and golden records read nothing else.
 
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
+
+log = logging.getLogger(__name__)
+
+# C0 and C1 control characters and DEL. A NUL byte breaks PostgreSQL ("invalid byte
+# sequence for encoding UTF8: 0x00") and the others corrupt exports and screens; no
+# person's name, address or contact detail holds one. Tab, CR and LF inside a value
+# become a space, the rest are removed.
+_SPACING_CONTROLS = r"[\t\r\n]+"
+_OTHER_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 
 CANONICAL_COLUMNS: tuple[str, ...] = (
     "source_system",
@@ -52,7 +63,9 @@ def conform(frame: pd.DataFrame, source: str) -> pd.DataFrame:
         raise CanonicalContractError(f"{source}: canonical columns missing: {', '.join(missing)}")
     out = frame.loc[:, list(CANONICAL_COLUMNS)].copy()
     for column in CANONICAL_COLUMNS:
-        series = out[column].astype("string").str.strip()
+        series = out[column].astype("string")
+        series = _without_control_characters(series, out["source_record_id"], source, column)
+        series = series.str.strip()
         out[column] = series.mask(series == "")
     for column in REQUIRED_COLUMNS:
         empty = out[column].isna()
@@ -66,6 +79,33 @@ def conform(frame: pd.DataFrame, source: str) -> pd.DataFrame:
             f"{source}: record {row['source_system']}:{row['source_record_id']} appears twice"
         )
     return out.reset_index(drop=True)
+
+
+def _without_control_characters(
+    series: pd.Series, record_ids: pd.Series, source: str, column: str
+) -> pd.Series:
+    """The values with control characters removed; each record cleaned is logged by id
+    and column (never its value)."""
+    dirty = series.str.contains(f"{_SPACING_CONTROLS}|{_OTHER_CONTROLS}", regex=True)
+    dirty = dirty.fillna(False).astype(bool)
+    if not dirty.any():
+        return series
+    cleaned = series.copy()
+    cleaned[dirty] = (
+        series[dirty]
+        .str.replace(_SPACING_CONTROLS, " ", regex=True)
+        .str.replace(_OTHER_CONTROLS, "", regex=True)
+    )
+    ids = record_ids[dirty].astype("string").fillna("(no id)").tolist()
+    log.warning(
+        "%s: removed control characters from %s in %d record(s): %s%s",
+        source,
+        column,
+        len(ids),
+        ", ".join(ids[:20]),
+        " …" if len(ids) > 20 else "",
+    )
+    return cleaned
 
 
 def conform_all(frame: pd.DataFrame, name: str = "input") -> pd.DataFrame:

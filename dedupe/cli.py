@@ -389,6 +389,37 @@ def review_decide(
     )
 
 
+night_app = typer.Typer(no_args_is_help=True, help="Nightly runs a gate refused.")
+app.add_typer(night_app, name="night")
+
+
+@night_app.command("accept")
+def night_accept(
+    run_key: Annotated[str, typer.Argument(help="The night, e.g. 2026-11-05")],
+    store: StoreOption,
+    by: Annotated[str, typer.Option(help="Who accepts the night (name or staff id).")],
+    reason: Annotated[str, typer.Option(help="Why: what was checked, e.g. a source clean-up.")],
+    data: Annotated[
+        Path | None, typer.Option(help="Pipeline data folder (default GOLDEN_RECORD_DATA).")
+    ] = None,
+) -> None:
+    """Accept a night its golden gate refused only for the size of its changes (a
+    genuine mass merge); rebuilding the night then publishes it."""
+    from dedupe import pipeline
+    from dedupe.store import StoreError
+
+    try:
+        row = pipeline.accept_refused_night(run_key, by, reason, store, data)
+    except (StoreError, FileNotFoundError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(
+        f"accepted run {run_key} ({', '.join(row['refused'])} beyond their bands) by "
+        f"{row['accepted_by']} at {row['accepted_at']}. Rerun the night from build_golden: "
+        f"airflow tasks clear golden_record_nightly -s {run_key} -e {run_key} "
+        "-t 'build_golden|gate_golden|publish|report|outcome' -y"
+    )
+
+
 crm_app = typer.Typer(no_args_is_help=True, help="The CRM database: contract, state, exports.")
 app.add_typer(crm_app, name="crm")
 CrmOption = Annotated[

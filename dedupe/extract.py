@@ -6,25 +6,31 @@ For run ``K`` and source ``S``:
   changed, beside ``runs/K/raw/S.json`` with the watermark used and reached. A rerun of
   ``K`` replays the landed file instead of reading the source again, so it yields the
   same result.
+* ``runs/K/raw/S.keys.parquet`` (incremental sources) holds every key the source holds
+  tonight, read after the changes: a watermark never sees a deleted row, so a record in
+  the snapshot whose key is gone was deleted at source.
 * ``runs/K/canonical/S.parquet`` is the source's full current state as canonical records:
-  for incremental sources the previous run's snapshot with this run's changes upserted,
-  for full-snapshot sources the extract itself.
+  for incremental sources the last accepted night's snapshot with this run's changes
+  upserted and its deletions removed, for full-snapshot sources the extract itself.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+import logging
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
-from dedupe import paths
+from dedupe import nights, paths
 from dedupe.atomic import write_parquet, write_text
-from dedupe.canonical import conform, empty_frame
+from dedupe.canonical import CanonicalContractError, conform, empty_frame
 from dedupe.settings import SourceSettings
-from dedupe.sources import EXTRACTORS
+from dedupe.sources import EXTRACTORS, SourceDataError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,17 @@ class ExtractSummary:
     canonical_rows: int
     raw_path: str
     canonical_path: str
+    deleted_rows: int = 0  # records of the previous snapshot no longer at source
+    # Records whose date of birth is after the run's date (ids, the first MAX_LISTED).
+    future_birth_dates: list[str] = field(default_factory=list)
+    future_birth_date_count: int = 0
+
+
+MAX_LISTED = 100
+
+
+def keys_path(raw_file: Path) -> Path:
+    return raw_file.with_name(raw_file.stem + ".keys.parquet")
 
 
 def _meta_path(raw_file: Path) -> Path:
@@ -46,17 +63,55 @@ def _meta_path(raw_file: Path) -> Path:
 
 
 def _previous_run_with(run_key: str, source: str, root: Path) -> str | None:
-    runs = paths.runs_root(root)
-    if not runs.is_dir():
-        return None
-    earlier = sorted(
-        p.name
-        for p in runs.iterdir()
-        if p.name < run_key
-        and paths.canonical_path(p.name, source, root).is_file()
-        and _meta_path(paths.raw_path(p.name, source, root)).is_file()
+    """The last accepted night that landed ``source``: a refused night's changes are read
+    again from where the accepted one left off, never carried over."""
+    return nights.last_accepted_before(
+        run_key,
+        root,
+        having=lambda key: (
+            paths.canonical_path(key, source, root).is_file()
+            and _meta_path(paths.raw_path(key, source, root)).is_file()
+        ),
     )
-    return earlier[-1] if earlier else None
+
+
+def _canonical_changes(module, raw: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The raw rows as canonical records; a broken contract (a record id twice, say) is
+    bad source data, which no retry will fix."""
+    if not len(raw):
+        return empty_frame()
+    try:
+        return conform(module.to_canonical(raw), source)
+    except CanonicalContractError as exc:
+        raise SourceDataError(source, str(exc).removeprefix(f"{source}: ")) from exc
+
+
+def _birth_dates_not_in_the_future(
+    snapshot: pd.DataFrame, run_date: date, before: pd.DataFrame | None
+) -> tuple[pd.DataFrame, list[str]]:
+    """A date of birth after the run's date is a keying slip: the record keeps the date it
+    had on the last accepted night (so a published date is not erased), and is flagged."""
+    from dedupe.standardise import parsed_dates
+
+    future = (parsed_dates(snapshot["date_of_birth"]) > pd.Timestamp(run_date)).to_numpy()
+    if not future.any():
+        return snapshot, []
+    ids = snapshot.loc[future, "source_record_id"]
+    snapshot = snapshot.copy()
+    earlier = (
+        before.set_index("source_record_id")["date_of_birth"].reindex(ids).to_numpy()
+        if before is not None
+        else pd.NA
+    )
+    snapshot.loc[future, "date_of_birth"] = earlier
+    log.warning(
+        "%s: %d record(s) with a date of birth after %s, kept their earlier date: %s",
+        snapshot["source_system"].iloc[0],
+        len(ids),
+        run_date,
+        ", ".join(ids.head(20)),
+    )
+    return snapshot, ids.tolist()
 
 
 def extract_source(
@@ -73,7 +128,8 @@ def extract_source(
     raw_file = paths.raw_path(run_key, source, root)
     meta_file = _meta_path(raw_file)
 
-    previous_key = _previous_run_with(run_key, source, root) if incremental else None
+    baseline_key = _previous_run_with(run_key, source, root)
+    previous_key = baseline_key if incremental else None
     previous_meta = (
         json.loads(_meta_path(paths.raw_path(previous_key, source, root)).read_text())
         if previous_key
@@ -81,12 +137,14 @@ def extract_source(
     )
 
     replayed = raw_file.is_file() and meta_file.is_file()
+    keys_file = keys_path(raw_file)
     if replayed:
         meta = json.loads(meta_file.read_text())
         raw = pd.read_parquet(raw_file).astype("string")
     else:
         watermark = previous_meta["watermark_after"] if previous_meta else None
         raw = module.extract(settings, watermark, run_date)
+        _canonical_changes(module, raw, source)  # refuse bad data before landing it
         reached = watermark
         if module.WATERMARK_COLUMN and len(raw):
             newest = raw[module.WATERMARK_COLUMN].dropna().max()
@@ -96,21 +154,36 @@ def extract_source(
             "run_key": run_key,
             "mode": "incremental" if incremental else "full",
             "previous_run": previous_key,
+            "baseline_run": baseline_key,
             "watermark_before": watermark,
             "watermark_after": reached,
             "rows": len(raw),
+            "key_list": incremental,
         }
-        # Raw first, then its metadata: a run is only "landed" once both exist.
+        # Raw and keys first, then the metadata: a run is only "landed" once it exists.
         write_parquet(raw, raw_file)
+        if incremental:
+            write_parquet(module.keys(settings).astype("string").to_frame("key"), keys_file)
         write_text(json.dumps(meta, indent=2) + "\n", meta_file)
 
-    changes = conform(module.to_canonical(raw), source) if len(raw) else empty_frame()
+    changes = _canonical_changes(module, raw, source)
+    deleted = 0
     if meta["mode"] == "incremental" and meta.get("previous_run"):
         before = pd.read_parquet(paths.canonical_path(meta["previous_run"], source, root))
         kept = before[~before["source_record_id"].isin(changes["source_record_id"])]
         snapshot = pd.concat([kept, changes], ignore_index=True)
     else:
         snapshot = changes
+    if meta.get("key_list"):
+        present = snapshot["source_record_id"].isin(pd.read_parquet(keys_file)["key"])
+        deleted = int((~present).sum())
+        snapshot = snapshot[present]
+    baseline = meta.get("baseline_run", meta.get("previous_run"))
+    snapshot, future = _birth_dates_not_in_the_future(
+        snapshot,
+        run_date,
+        pd.read_parquet(paths.canonical_path(baseline, source, root)) if baseline else None,
+    )
     snapshot = snapshot.sort_values("source_record_id", kind="stable").reset_index(drop=True)
     canonical_file = paths.canonical_path(run_key, source, root)
     write_parquet(snapshot.astype("string"), canonical_file)
@@ -126,6 +199,9 @@ def extract_source(
         canonical_rows=len(snapshot),
         raw_path=str(raw_file),
         canonical_path=str(canonical_file),
+        deleted_rows=deleted,
+        future_birth_dates=future[:MAX_LISTED],
+        future_birth_date_count=len(future),
     )
 
 

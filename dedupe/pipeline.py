@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dedupe import paths
+from dedupe import nights, paths
 from dedupe.atomic import write_parquet, write_text
 from dedupe.canonical import SOURCE_SYSTEMS
 from dedupe.extract import ExtractSummary, extract_source
@@ -205,6 +205,9 @@ def build_golden(
         }
     )
     store = _store(store_url, root)
+    # The night is being decided (again): until its gate passes, no later night builds
+    # on it.
+    nights.withdraw(run_key, root)
     previous_golden = _golden_before(store, run_key)
     summary = store.apply_run(
         run_key,
@@ -213,6 +216,7 @@ def build_golden(
         presentable(canonical, standardised),
         review_pairs,
         pair_detail=pd.read_parquet(match_dir / "scored_pairs.parquet"),
+        staged=True,
     )
     golden = store.golden_records().drop(columns=["status", "merged_into"])
     membership = store.current_xref().rename(
@@ -231,14 +235,18 @@ def build_golden(
         "events": summary.events,
         "store": store.safe_url,
         "reapplied_unchanged": summary.replayed,
+        # Staged: the store takes this night as its state only once the gate passes.
+        "store_status": summary.status,
+        "input_fingerprint": summary.input_fingerprint,
     }
     write_text(json.dumps(result, indent=2) + "\n", out / "summary.json")
     return result
 
 
 def _golden_before(store, run_key: str) -> int:
-    """Active golden records after the store's last run before ``run_key`` (0 if none)."""
-    runs = store.runs()
+    """Active golden records after the store's last accepted run before ``run_key`` (0 if
+    none): a refused night is never the baseline of the change shares."""
+    runs = store.runs(accepted_only=True)
     earlier = runs[runs["run_key"] < run_key]
     for summary in reversed(earlier["summary"].tolist()):
         if summary:
@@ -246,13 +254,32 @@ def _golden_before(store, run_key: str) -> int:
     return 0
 
 
-def quality_gate(gate: str, run_key: str, run_date: date, root: Path | None = None) -> dict:
+def quality_gate(
+    gate: str,
+    run_key: str,
+    run_date: date,
+    root: Path | None = None,
+    store_url: str | None = None,
+) -> dict:
     """Run a quality gate on the run's files; raise ``GateFailed`` when a critical check
-    failed (its outcome and Data Docs are written first, for the report)."""
+    failed (its outcome and Data Docs are written first, for the report).
+
+    Write-audit-publish: the golden gate passing makes the night's staged store changes
+    the store's state and the night the baseline of later nights; any gate refusing it
+    takes the staged changes back, so the store, its review queue and later nights'
+    baselines are exactly as before the night.
+    """
     from dedupe.quality import GateFailed, load_bands, run_gate
     from dedupe.quality.batches import BATCHES_OF_GATE
 
     read = BATCHES_OF_GATE[gate]
+    store = _store(store_url, root)
+    if gate == "golden" and store.run_status(run_key) is None:
+        raise NightNotStaged(
+            f"run {run_key}: the golden store does not hold this night's changes (taken back "
+            "when a gate refused the night); rebuild its golden records (clear build_golden "
+            "and the tasks after it) before running the golden gate again"
+        )
     result = run_gate(
         gate,
         run_key,
@@ -260,16 +287,69 @@ def quality_gate(gate: str, run_key: str, run_date: date, root: Path | None = No
         lambda: read(run_key, run_date, load_bands(), root),
         root,
         inputs=_published_files(run_key, root) if gate == "golden" else (),
+        accepted=_steward_acceptance(store, run_key, root) if gate == "golden" else None,
     )
     if not result.passed:
+        nights.withdraw(run_key, root)
+        store.take_back_pending(run_key)
         raise GateFailed(result)
+    if gate == "golden":
+        store.accept_run(run_key)
+        accepted_by = (result.accepted or {}).get("accepted_by") if result.refused else None
+        nights.mark_accepted(run_key, root, by=f"steward {accepted_by}" if accepted_by else gate)
     return {
         "gate": gate,
         "passed": True,
         "checks": len(result.checks),
         "warnings": len(result.warnings),
         "data_docs": result.data_docs,
+        "accepted_by_steward": bool(result.refused),
     }
+
+
+def accept_refused_night(
+    run_key: str, by: str, reason: str, store_url: str | None = None, root: Path | None = None
+) -> dict:
+    """Record a steward's acceptance of a night its golden gate refused only for the size
+    of its changes; the night's golden records must then be rebuilt, and its gate passes
+    for exactly that input. Raises ``StoreError`` saying why a night cannot be accepted."""
+    from dedupe.quality import read_gate_result
+    from dedupe.quality.batches import CHANGES_BATCH
+    from dedupe.store import StoreError
+    from dedupe.store.acceptance import accept_night
+
+    result = read_gate_result(run_key, "golden", root)
+    if result is None:
+        raise StoreError(f"run {run_key}: its golden gate has not run; nothing to accept")
+    if result.passed:
+        raise StoreError(f"run {run_key}: its golden gate passed; nothing to accept")
+    others = [c for c in result.refused if c.batch != CHANGES_BATCH]
+    if result.error or others:
+        what = result.error or "; ".join(f"{c.batch}: {c.expectation}" for c in others[:3])
+        raise StoreError(
+            f"run {run_key} failed checks a steward cannot accept ({what}); only the size of "
+            f"its changes ({CHANGES_BATCH}) can be accepted. Fix the data and rerun the night"
+        )
+    summary = json.loads((_stage_dir(run_key, "golden", root) / "summary.json").read_text())
+    row = accept_night(_store(store_url, root), run_key, summary["input_fingerprint"], by, reason)
+    return {**row, "refused": [c.column for c in result.refused]}
+
+
+class NightNotStaged(RuntimeError):
+    """The golden gate was asked to pass a night the store no longer holds."""
+
+
+def _steward_acceptance(store, run_key: str, root: Path | None) -> dict | None:
+    """A steward's acceptance of this night's changes, for exactly the input now staged."""
+    from dedupe.quality.batches import CHANGES_BATCH
+    from dedupe.store.acceptance import acceptance_of
+
+    summary_file = _stage_dir(run_key, "golden", root) / "summary.json"
+    if not summary_file.is_file():
+        return None
+    fingerprint = json.loads(summary_file.read_text(encoding="utf-8")).get("input_fingerprint")
+    found = acceptance_of(store, run_key, fingerprint) if fingerprint else None
+    return {**found, "batches": [CHANGES_BATCH]} if found else None
 
 
 # What publish reads: the golden gate fingerprints these, and publish checks they are the

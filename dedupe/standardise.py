@@ -271,8 +271,8 @@ def _list_column(values: pd.Series, table: dict[str, list[str]]) -> pd.Series:
     )
 
 
-def date_of_birth(values: pd.Series, as_of: date | None = None) -> pd.Series:
-    """ISO dates from ISO or UK day-first text; placeholders, future and absurd dates missing."""
+def parsed_dates(values: pd.Series) -> pd.Series:
+    """Dates read from ISO, UK day-first or compact text, unchecked (NaT if unreadable)."""
     text = values.astype("string").str.strip()
     iso = pd.to_datetime(
         text.where(text.str.match(r"^\d{4}-\d{2}-\d{2}")).str[:10],
@@ -289,7 +289,12 @@ def date_of_birth(values: pd.Series, as_of: date | None = None) -> pd.Series:
     compact = pd.to_datetime(
         text.where(text.str.match(r"^(19|20)\d{6}$")), format="%Y%m%d", errors="coerce"
     )
-    parsed = iso.fillna(uk).fillna(compact)
+    return iso.fillna(uk).fillna(compact)
+
+
+def date_of_birth(values: pd.Series, as_of: date | None = None) -> pd.Series:
+    """ISO dates from ISO or UK day-first text; placeholders, future and absurd dates missing."""
+    parsed = parsed_dates(values)
     today = pd.Timestamp(as_of or date.today())
     plausible = (parsed <= today) & (parsed >= today - pd.DateOffset(years=120))
     out = parsed.where(plausible).dt.strftime("%Y-%m-%d").astype("string")

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from conftest import RUN_DATE
 
-from dedupe import paths
+from dedupe import nights, paths
 from dedupe.extract import extract_source
 from dedupe.sources import SourceDataError
 
@@ -43,6 +43,7 @@ def test_next_run_extracts_only_changes_and_upserts_them(revenues_copy, tmp_path
     db, settings = revenues_copy
     root = tmp_path / "data"
     first = extract_source("revenues", "2026-11-02", RUN_DATE, settings, root)
+    nights.mark_accepted("2026-11-02", root)
     with sqlite3.connect(db) as connection:
         connection.execute(
             "UPDATE ctax_liable_party SET surname = 'NEWNAME',"

@@ -142,6 +142,42 @@ def test_a_critical_gate_failure_stops_the_night_and_leaves_the_crm_as_it_was(
     assert "gate golden failed" in report and "expect_column_max_to_be_between" in report
 
 
+@pytest.mark.faults
+def test_a_mass_merge_refused_by_the_dag_stays_refused_the_next_night(
+    nightly_run, sample, portal, tmp_path, monkeypatch
+):
+    """The breaker holds over nights: the refused night's store changes were taken back,
+    so the next night (the fault still at source) is measured against the accepted store
+    and refused again, and the CRM and the store are as the last published night left
+    them."""
+    import sqlite3
+
+    from dedupe.store import default_store_url
+
+    _, published_data, published_crm = nightly_run
+    data, crm, sources = tmp_path / "data", tmp_path / "crm.db", tmp_path / "sources"
+    shutil.copytree(published_data, data)
+    shutil.copy(published_crm, crm)
+    shutil.copytree(sample.out, sources)
+    with sqlite3.connect(sources / "housing.db") as connection:
+        connection.execute(
+            "UPDATE tenancy_person SET given_names = 'John', family_name = 'Smith', "
+            "date_of_birth = '01/01/1970', email_address = 'john.smith@example.com', "
+            "updated = '2026-11-04 12:00:00'"
+        )
+    before, store_before = _crm_rows(crm), dump(default_store_url(data))
+    _point_airflow_at(monkeypatch, sources, portal.base_url, data, crm)
+    for night in (5, 6):
+        logical = datetime(2026, 11, night, 2, 0, tzinfo=timezone.utc)  # noqa: UP017
+        assert run_dag_test("golden_record_nightly", logical) == "failed"
+        result = json.loads(
+            (data / "runs" / f"2026-11-0{night}" / "quality" / "golden" / "result.json").read_text()
+        )
+        assert not result["passed"]
+        assert _crm_rows(crm) == before
+        assert dump(default_store_url(data)) == store_before
+
+
 def test_bad_source_fails_its_task_keeps_other_extracts_and_leaves_crm_alone(
     metadata_db, sample, portal, tmp_path, monkeypatch
 ):
@@ -172,7 +208,8 @@ def test_bad_source_fails_its_task_keeps_other_extracts_and_leaves_crm_alone(
     # The report is still written, and says what stopped the night.
     assert states["report"] == "success" and states["outcome"] == "failed"
     report = (data / "runs" / "2026-11-03" / "report.html").read_text()
-    assert "Stopped: nothing published" in report and "stage extract did not finish" in report
+    assert "Stopped: nothing published" in report
+    assert "the extract of waste did not finish" in report
 
 
 def test_training_dag_writes_a_versioned_model_that_nightly_runs_then_load(

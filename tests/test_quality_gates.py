@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from conftest import RUN_DATE
 
-from dedupe import paths, pipeline
+from dedupe import nights, paths, pipeline
 from dedupe.quality import GateFailed, load_bands, read_gate_result
 from dedupe.quality.batches import volume_parameters
 from dedupe.quality.suites import QualityConfigError
@@ -104,7 +104,9 @@ def test_a_source_shrinking_beyond_its_band_since_the_previous_run_stops_the_nig
     frame.head(int(len(frame) * 0.6)).to_parquet(canonical, index=False)
     from datetime import date
 
-    with pytest.raises(GateFailed, match="revenues canonical records"):
+    nights.mark_accepted(RUN_KEY, run_root)
+    expected = rf"observed {len(frame.head(int(len(frame) * 0.6)))}, expected between"
+    with pytest.raises(GateFailed, match=f"revenues canonical records.*{expected}"):
         pipeline.quality_gate("sources", next_key, date(2026, 11, 3), run_root)
     failed = read_gate_result(next_key, "sources", run_root).critical_failures
     assert [(c.source, c.expectation) for c in failed] == [
@@ -124,11 +126,14 @@ def test_a_mass_merge_beyond_the_agreed_band_stops_publishing(run_root):
     summary["previous_golden_records"] = 1000
     summary["events"] = {**summary["events"], "merged": 300}  # 30% of residents merged
     summary_file.write_text(json.dumps(summary))
-    with pytest.raises(GateFailed, match="merged_share"):
+    shares = r"merged_share \(observed 30.00%, expected at most 2.00%\)"
+    with pytest.raises(GateFailed, match=shares):
         pipeline.quality_gate("golden", RUN_KEY, RUN_DATE, run_root)
-    # On a store's first run the change bands do not apply.
-    summary["previous_golden_records"] = 0
-    summary_file.write_text(json.dumps(summary))
+    # The refused night's store changes were taken back: the gate cannot pass it now.
+    with pytest.raises(pipeline.NightNotStaged, match="rebuild its golden records"):
+        pipeline.quality_gate("golden", RUN_KEY, RUN_DATE, run_root)
+    # Rebuilt: on a store's first run the change bands do not apply.
+    pipeline.build_golden(RUN_KEY, RUN_DATE, root=run_root)
     assert pipeline.quality_gate("golden", RUN_KEY, RUN_DATE, run_root)["passed"]
 
 

@@ -6,6 +6,7 @@ import contextlib
 import json
 import shutil
 import socket
+import sqlite3
 import threading
 import time
 from dataclasses import replace
@@ -216,3 +217,85 @@ def test_waste_without_any_drop_file_is_unavailable(source_settings, tmp_path):
     settings = replace(source_settings, waste_drop_dir=tmp_path)
     with pytest.raises(SourceUnavailableError, match="no waste_contacts_YYYYMMDD.csv"):
         waste_source.extract(settings, None, RUN_DATE)
+
+
+def _rewrite(path, change) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    change(lines)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def test_waste_a_byte_that_is_not_utf8_is_named_at_its_line(source_settings, waste_drop):
+    drop, current = waste_drop
+    lines = current.read_bytes().split(b"\n")
+    lines[49] = lines[49].replace(b",", b",Caf\xe9 ", 1)  # Latin-1 é on line 50
+    current.write_bytes(b"\n".join(lines))
+    with pytest.raises(SourceDataError, match=rf"{current.name} line 50\): byte 0xE9 .*not UTF-8"):
+        waste_source.extract(replace(source_settings, waste_drop_dir=drop), None, RUN_DATE)
+
+
+def test_waste_a_byte_order_mark_is_read_as_utf8(source_settings, waste_drop):
+    drop, current = waste_drop
+    plain = waste_source.extract(replace(source_settings, waste_drop_dir=drop), None, RUN_DATE)
+    current.write_bytes(b"\xef\xbb\xbf" + current.read_bytes())
+    marked = waste_source.extract(replace(source_settings, waste_drop_dir=drop), None, RUN_DATE)
+    pd.testing.assert_frame_equal(plain, marked)
+
+
+@pytest.mark.parametrize(
+    ("row", "message"),
+    [
+        # A stray quote spans the UPRN and the first part of an unquoted address.
+        (
+            'W09999999,"100000250375,152 Fuller Wells",Town,AB1 2CD,John Smith,,,BULKY,'
+            "2026-10-01 10:00:00",
+            "UPRN holds a comma",
+        ),
+        (
+            'W09999999,"1000002"50375,"1 High St, Town",AB1 2CD,J Smith,,,BULKY,2026-10-01',
+            "',' expected",
+        ),
+        ('W09999999,12A45,"1 High St, Town",AB1 2CD,J Smith,,,BULKY,2026-10-01', "UPRN is not a"),
+        (
+            'W09999999,1,"1 High St, Town",AB1 2CD,J Smith,,,BULKY,yesterday',
+            "unreadable LAST_UPDATED",
+        ),
+    ],
+)
+def test_waste_rows_are_read_strictly_naming_file_and_line(
+    source_settings, waste_drop, row, message
+):
+    drop, current = waste_drop
+    lines = current.read_text(encoding="utf-8").splitlines()
+    lines[29] = row
+    current.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SourceDataError, match=rf"waste \({current.name} line 30\): .*{message}"):
+        waste_source.extract(replace(source_settings, waste_drop_dir=drop), None, RUN_DATE)
+
+
+def test_a_record_id_given_twice_is_bad_data_not_retried(source_settings, waste_drop, tmp_path):
+    from dedupe.extract import extract_source
+
+    drop, current = waste_drop
+    _rewrite(current, lambda lines: lines.append(lines[1]))
+    with pytest.raises(SourceDataError, match=r"waste: record waste:W\d+ appears twice"):
+        extract_source(
+            "waste", RUN_DATE.isoformat(), RUN_DATE,
+            replace(source_settings, waste_drop_dir=drop), tmp_path / "data",
+        )  # fmt: skip
+    assert not (tmp_path / "data" / "runs").exists() or not list(
+        (tmp_path / "data" / "runs").rglob("waste*")
+    )
+
+
+def test_a_bad_change_timestamp_in_a_database_names_the_record(source_settings, sample, tmp_path):
+    db = tmp_path / "housing.db"
+    shutil.copy(sample.paths["housing"], db)
+    with sqlite3.connect(db) as connection:
+        connection.execute(
+            "UPDATE tenancy_person SET updated = 'soon' WHERE person_ref = 'HP00000003'"
+        )
+    settings = replace(source_settings, housing_url=f"sqlite:///{db}")
+    raw = EXTRACTORS["housing"].extract(settings, None, RUN_DATE)
+    with pytest.raises(SourceDataError, match=r"housing \(record HP00000003\): unreadable"):
+        EXTRACTORS["housing"].to_canonical(raw)

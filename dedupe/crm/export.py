@@ -6,6 +6,11 @@ the CRM's views so the files are what the CRM shows; ``manifest.json`` gives row
 SHA-256 digests and the feed's sequence range. The folder is built beside its final
 place and swapped in whole: a failure (a full disk) leaves the previous export of the
 run, or none, never a partial one.
+
+The CSV files are opened in spreadsheets, so a text value that a spreadsheet would run as
+a formula (beginning ``=``, ``+``, ``-``, ``@``, tab or carriage return) is written with a
+leading apostrophe, as OWASP advises against CSV injection; a plain signed number such as
+an E.164 phone number is left as it is. The Parquet files keep every value unchanged.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -35,6 +41,25 @@ EXPORTS = {
 
 class ExportError(RuntimeError):
     """The run's export was not written; any earlier export of the run is untouched."""
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?[\d ]+(\.\d+)?$")
+
+
+def spreadsheet_safe(value):
+    """``value`` as a spreadsheet will show it, never run it (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return value if _PLAIN_NUMBER.match(value) else "'" + value
+    return value
+
+
+def _for_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(spreadsheet_safe)
+    return out
 
 
 def exports_root(root: Path | None = None) -> Path:
@@ -90,7 +115,7 @@ def export_run(run_key: str, crm_url: str, out_root: Path | None = None) -> Path
         files = {}
         for stem, frame in frames.items():
             for suffix, write in (
-                ("csv", lambda f, p: f.to_csv(p, index=False)),
+                ("csv", lambda f, p: _for_csv(f).to_csv(p, index=False)),
                 ("parquet", lambda f, p: f.to_parquet(p, index=False)),
             ):
                 path = building / f"{stem}.{suffix}"

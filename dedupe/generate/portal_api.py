@@ -1,7 +1,9 @@
 """A small stand-in for the customer portal's JSON API, serving generated data.
 
-Speaks the same contract the portal extractor reads: bearer token, paging, and an
-``updated_since`` filter. The demo and the tests run it on 127.0.0.1.
+Speaks the same contract the portal extractor reads: bearer token, paging, an
+``updated_since`` filter and a ``fields`` sparse fieldset. The demo and the tests run it
+on 127.0.0.1. It serves its customers file as it is now (read again when it changes), so
+a test can edit or delete accounts between nights as a real portal's users would.
 """
 
 from __future__ import annotations
@@ -24,8 +26,27 @@ def load_customers(path: Path) -> list[dict]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def _handler(customers: list[dict], token: str) -> type[BaseHTTPRequestHandler]:
-    ordered = sorted(customers, key=lambda c: (c["updatedAt"], c["id"]))
+class _Customers:
+    """The customers file's records in feed order, re-read when the file changes."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.lock = threading.Lock()
+        self.stamp: tuple[int, int] | None = None
+        self.rows: list[dict] = []
+
+    def ordered(self) -> list[dict]:
+        with self.lock:
+            stat = self.path.stat()
+            stamp = (stat.st_mtime_ns, stat.st_size)
+            if stamp != self.stamp:
+                rows = load_customers(self.path)
+                self.rows = sorted(rows, key=lambda c: (c["updatedAt"], c["id"]))
+                self.stamp = stamp
+            return self.rows
+
+
+def _handler(customers: _Customers, token: str) -> type[BaseHTTPRequestHandler]:
 
     class PortalHandler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args) -> None:  # noqa: A002
@@ -59,12 +80,17 @@ def _handler(customers: list[dict], token: str) -> type[BaseHTTPRequestHandler]:
                 self._send(HTTPStatus.BAD_REQUEST, {"error": "page and page_size start at 1"})
                 return
             since = query.get("updated_since", [None])[0]
-            rows = [c for c in ordered if since is None or c["updatedAt"] > since]
+            rows = [c for c in customers.ordered() if since is None or c["updatedAt"] > since]
             total_pages = max(1, -(-len(rows) // size))
+            data = rows[(page - 1) * size : page * size]
+            fields = query.get("fields", [None])[0]
+            if fields:
+                wanted = fields.split(",")
+                data = [{k: c[k] for k in wanted if k in c} for c in data]
             self._send(
                 HTTPStatus.OK,
                 {
-                    "data": rows[(page - 1) * size : page * size],
+                    "data": data,
                     "page": page,
                     "page_size": size,
                     "total_pages": total_pages,
@@ -94,7 +120,7 @@ class RunningPortal:
 def start_portal(
     customers_file: Path, token: str, host: str = "127.0.0.1", port: int = 0
 ) -> RunningPortal:
-    server = ThreadingHTTPServer((host, port), _handler(load_customers(customers_file), token))
+    server = ThreadingHTTPServer((host, port), _handler(_Customers(customers_file), token))
     thread = threading.Thread(target=server.serve_forever, name="portal-api", daemon=True)
     thread.start()
     return RunningPortal(server, thread)

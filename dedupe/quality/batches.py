@@ -17,27 +17,28 @@ from pathlib import Path
 
 import pandas as pd
 
-from dedupe import paths
+from dedupe import nights, paths
 from dedupe.canonical import SOURCE_SYSTEMS
 from dedupe.quality.bands import Bands
 from dedupe.quality.gates import Batch
 from dedupe.quality.suites import columns_read, read_suite
 
 CHANGE_KINDS = ("merged", "split", "retired", "created", "updated")
+# The one batch whose failure a steward may accept (dedupe.store.acceptance).
+CHANGES_BATCH = "changes in this run"
 
 
 def _previous_rows(run_key: str, source: str, root: Path | None) -> int | None:
-    runs = paths.runs_root(root)
-    earlier = sorted(
-        p.name
-        for p in runs.iterdir()
-        if p.name < run_key and paths.canonical_path(p.name, source, root).is_file()
+    """The source's record count on the last accepted night (a refused night is never
+    the baseline: restoring a halved file the next night must pass)."""
+    baseline = nights.last_accepted_before(
+        run_key, root, having=lambda key: paths.canonical_path(key, source, root).is_file()
     )
-    if not earlier:
+    if baseline is None:
         return None
     import pyarrow.parquet as pq
 
-    return pq.ParquetFile(paths.canonical_path(earlier[-1], source, root)).metadata.num_rows
+    return pq.ParquetFile(paths.canonical_path(baseline, source, root)).metadata.num_rows
 
 
 def volume_parameters(previous: int | None, max_drop: float, max_growth: float) -> dict:
@@ -140,7 +141,7 @@ def golden_batches(
             parameters={"max_records_per_person": bands.max_records_per_person},
         ),
         Batch(
-            name="changes in this run",
+            name=CHANGES_BATCH,
             suite="golden_changes",
             frame=change_shares(summary),
             parameters=change_parameters(summary, bands),

@@ -67,6 +67,7 @@ class Check:
     success: bool
     why: str
     observed: str | None  # an observed value or the share of unexpected rows
+    expected: str | None = None  # what the expectation asked for, in the run's values
 
 
 @dataclass
@@ -79,10 +80,18 @@ class GateResult:
     # SHA-256 of each file the gate read (relative to the run's folder), so that a later
     # step can prove it is using exactly the files that passed.
     inputs: dict[str, str] = field(default_factory=dict)
+    # A steward's acceptance of failures in the batches it covers (who, when, why).
+    accepted: dict | None = None
+
+    @property
+    def refused(self) -> list[Check]:
+        """Critical failures, whether or not a steward accepted them."""
+        return [c for c in self.checks if not c.success and c.severity == "critical"]
 
     @property
     def critical_failures(self) -> list[Check]:
-        return [c for c in self.checks if not c.success and c.severity == "critical"]
+        covered = set((self.accepted or {}).get("batches", ()))
+        return [c for c in self.refused if c.batch not in covered]
 
     @property
     def warnings(self) -> list[Check]:
@@ -97,20 +106,31 @@ class GateResult:
             return f"gate {self.gate} could not run: {self.error}"
         failed = self.critical_failures
         if not failed:
-            return (
+            passed = (
                 f"gate {self.gate} passed: {len(self.checks)} checks, {len(self.warnings)} warnings"
             )
-        shown = "; ".join(
-            f"{c.batch}: {c.expectation}"
-            + (f" on {c.column}" if c.column else "")
-            + (f" (observed {c.observed})" if c.observed is not None else "")
-            for c in failed[:5]
-        )
+            if self.refused and self.accepted:
+                passed += (
+                    f"; {len(self.refused)} critical failures accepted by "
+                    f"{self.accepted['accepted_by']} ({self.accepted['reason']})"
+                )
+            return passed
+        shown = "; ".join(_described(c) for c in failed[:5])
         more = f" and {len(failed) - 5} more" if len(failed) > 5 else ""
         return f"gate {self.gate} failed {len(failed)} critical checks: {shown}{more}"
 
     def to_dict(self) -> dict:
         return {**asdict(self), "passed": self.passed}
+
+
+def _described(check: Check) -> str:
+    said = f"{check.batch}: {check.expectation}" + (f" on {check.column}" if check.column else "")
+    found = [
+        f"observed {check.observed}" if check.observed is not None else None,
+        f"expected {check.expected}" if check.expected else None,
+    ]
+    found = [f for f in found if f]
+    return said + (f" ({', '.join(found)})" if found else "")
 
 
 def gate_dir(run_key: str, gate: str, root: Path | None = None) -> Path:
@@ -127,12 +147,42 @@ def read_gate_result(run_key: str, gate: str, root: Path | None = None) -> GateR
     return GateResult(**body)
 
 
-def _observed(result: dict) -> str | None:
+def _shown(value, column: str | None) -> str:
+    if isinstance(value, float) and column and column.endswith("_share"):
+        return f"{value:.2%}"
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
+
+
+def _observed(result: dict, batch: Batch, column: str | None) -> str | None:
     if "observed_value" in result and result["observed_value"] is not None:
-        value = result["observed_value"]
-        return f"{value:.4g}" if isinstance(value, float) else str(value)
+        return _shown(result["observed_value"], column)
+    if column and len(batch.frame) == 1 and column in batch.frame.columns:
+        # A one-row batch (the run's change shares): the value says more than "100%
+        # unexpected".
+        return _shown(batch.frame[column].iloc[0], column)
     if "unexpected_percent" in result and result["unexpected_percent"] is not None:
         return f"{result['unexpected_percent']:.2f}% unexpected"
+    return None
+
+
+def _expected(kwargs: dict, parameters: dict, column: str | None) -> str | None:
+    """The bounds an expectation asked for, with the run's parameters filled in."""
+
+    def value(key: str):
+        given = kwargs.get(key)
+        if isinstance(given, dict) and "$PARAMETER" in given:
+            given = parameters.get(given["$PARAMETER"])
+        return None if given is None else _shown(given, column)
+
+    low, high = value("min_value"), value("max_value")
+    if low is not None and high is not None:
+        return f"between {low} and {high}"
+    if high is not None:
+        return f"at most {high}"
+    if low is not None:
+        return f"at least {low}"
+    if isinstance(kwargs.get("value_set"), list):
+        return "one of " + ", ".join(map(str, kwargs["value_set"][:10]))
     return None
 
 
@@ -155,7 +205,14 @@ def _checks(batch: Batch, suite: dict, validation) -> list[Check]:
                 severity=str(getattr(config.severity, "value", config.severity)),
                 success=bool(outcome.success),
                 why=meta.get("why", ""),
-                observed=_observed(outcome.result or {}) if not error else f"error: {error}",
+                observed=(
+                    _observed(outcome.result or {}, batch, config.kwargs.get("column"))
+                    if not error
+                    else f"error: {error}"
+                ),
+                expected=_expected(
+                    dict(config.kwargs), batch.parameters, config.kwargs.get("column")
+                ),
             )
         )
     return checks
@@ -199,10 +256,12 @@ def run_gate(
     make_batches: Callable[[], list[Batch]],
     root: Path | None = None,
     inputs: Sequence[Path] = (),
+    accepted: dict | None = None,
 ) -> GateResult:
     """Validate the batches ``make_batches`` reads; write the gate's folder; return the
     outcome. Bad data or a broken suite or band does not raise: the outcome says so and
-    ``passed`` is False."""
+    ``passed`` is False. ``accepted``: a steward's acceptance of failures in the batches
+    it names."""
     final = gate_dir(run_key, gate, root)
     building = final.with_name(f".{gate}.building")
     shutil.rmtree(building, ignore_errors=True)
@@ -232,6 +291,7 @@ def run_gate(
         data_docs=str(Path("quality") / gate / DATA_DOCS_INDEX) if docs.is_file() else None,
         error=error,
         inputs=digests,
+        accepted=accepted,
     )
     write_text(json.dumps(result.to_dict(), indent=2) + "\n", building / "result.json")
     replace_folder(building, final)

@@ -64,6 +64,7 @@ def _gate_facts(run_key: str, root: Path | None) -> tuple[list[dict], dict]:
             {
                 "gate": name,
                 "status": "passed" if result.passed else "failed",
+                "headline": result.headline(),
                 "checks": len(result.checks),
                 "critical_failures": [asdict(c) for c in result.critical_failures],
                 "warnings": [asdict(c) for c in result.warnings],
@@ -129,6 +130,9 @@ def gather(
                 "mode": summary.get("mode"),
                 "raw_rows": summary.get("raw_rows"),
                 "canonical_rows": summary.get("canonical_rows"),
+                "deleted_rows": summary.get("deleted_rows"),
+                "future_birth_dates": summary.get("future_birth_dates") or [],
+                "future_birth_date_count": summary.get("future_birth_date_count") or 0,
                 "extracted": bool(summary),
             }
         )
@@ -143,16 +147,15 @@ def gather(
         review_pairs = len(review)
         reasons = {str(k): int(v) for k, v in review["reason"].value_counts().items()}
     gates, dimensions = _gate_facts(run_key, root)
-    stopped = [
-        f"gate {g['gate']} failed: "
-        + (g["error"] or f"{len(g['critical_failures'])} critical checks failed")
-        for g in gates
-        if g["status"] == "failed"
-    ]
-    for stage in ("extract", "gate_sources", "standardise", "match", "golden", "gate_golden"):
-        value = stage_results.get(stage)
-        incomplete = not value or (stage == "extract" and not all(s["extracted"] for s in sources))
-        if incomplete and not stopped:
+    stopped = [g["headline"] for g in gates if g["status"] == "failed"]
+    missing = [s["source"] for s in sources if not s["extracted"]]
+    if missing and not stopped:
+        stopped.append(
+            f"the extract of {', '.join(missing)} did not finish (see the extract_"
+            f"{missing[0]} task's log in Airflow)"
+        )
+    for stage in ("gate_sources", "standardise", "match", "golden", "gate_golden"):
+        if not stage_results.get(stage) and not stopped:
             stopped.append(f"stage {stage} did not finish (see its log in Airflow)")
     published = stage_results.get("publish")
     if not published and not stopped:

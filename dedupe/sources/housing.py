@@ -1,7 +1,8 @@
 """Housing management: every person on a tenancy, read from a relational database.
 
-Incremental by the ``updated`` watermark of person or tenancy. Housing is the one source
-holding NI numbers.
+Incremental by the ``updated`` watermark of person or tenancy; deletions are seen by a
+nightly key query (``keys``), the database having no change log we may read. Housing is
+the one source holding NI numbers.
 """
 
 from __future__ import annotations
@@ -15,11 +16,17 @@ from dedupe.sources._sql import read_query
 from dedupe.sources.text import iso_timestamp, join_nonempty
 
 SOURCE = "housing"
+KEY_COLUMN = "person_ref"
 WATERMARK_COLUMN = "updated"
 
 
 def extract(settings: SourceSettings, watermark: str | None, run_date: date) -> pd.DataFrame:
     return read_query(SOURCE, settings.housing_url, "housing_extract.sql", watermark)
+
+
+def keys(settings: SourceSettings) -> pd.Series:
+    """Every record's key, read each night: an index scan, cheap beside the extract."""
+    return read_query(SOURCE, settings.housing_url, "housing_keys.sql", None)["person_ref"]
 
 
 def to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
@@ -43,6 +50,6 @@ def to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
             "postcode": raw["post_code"],
             "uprn": raw["uprn"],
             "ni_number": raw["ni_no"],
-            "source_updated_at": iso_timestamp(SOURCE, raw[WATERMARK_COLUMN]),
+            "source_updated_at": iso_timestamp(SOURCE, raw[WATERMARK_COLUMN], raw["person_ref"]),
         }
     )

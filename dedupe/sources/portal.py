@@ -2,7 +2,10 @@
 
 ``GET {base}/customers?page=N&page_size=M[&updated_since=ISO]`` with a bearer token;
 each page answers ``{"data": [...], "page": N, "total_pages": T}``. Incremental by the
-``updatedAt`` watermark.
+``updatedAt`` watermark. The API has no feed of deleted accounts, so deletions are seen
+by walking the whole customer list for ids each night (``keys``), asking for the id
+alone (``fields=id``, a sparse fieldset; an API that ignores it sends whole records, of
+which only the id is kept).
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ from dedupe.sources.errors import SourceDataError, SourceUnavailableError
 from dedupe.sources.text import iso_timestamp
 
 SOURCE = "portal"
+KEY_COLUMN = "id"
 WATERMARK_COLUMN = "updatedAt"
+KEY_PAGE_SIZE = 5000
 MAX_PAGES = 100_000
 _RAW_COLUMNS = {
     "id": "id",
@@ -61,11 +66,8 @@ def _fetch_page(client: httpx.Client, url: str, params: dict, page: int) -> dict
     return body
 
 
-def extract(settings: SourceSettings, watermark: str | None, run_date: date) -> pd.DataFrame:
+def _walk(settings: SourceSettings, params: dict) -> list[dict]:
     url = settings.portal_base_url.rstrip("/") + "/customers"
-    params: dict[str, str | int] = {"page_size": settings.portal_page_size}
-    if watermark:
-        params["updated_since"] = watermark
     headers = {"Authorization": f"Bearer {settings.portal_token}", "Accept": "application/json"}
     records: list[dict] = []
     with httpx.Client(headers=headers, timeout=settings.portal_timeout_seconds) as client:
@@ -77,9 +79,22 @@ def extract(settings: SourceSettings, watermark: str | None, run_date: date) -> 
             if page >= MAX_PAGES:
                 raise SourceDataError(SOURCE, f"more than {MAX_PAGES} pages", f"page {page}")
             page += 1
+    return records
+
+
+def extract(settings: SourceSettings, watermark: str | None, run_date: date) -> pd.DataFrame:
+    params: dict[str, str | int] = {"page_size": settings.portal_page_size}
+    if watermark:
+        params["updated_since"] = watermark
+    records = _walk(settings, params)
     frame = pd.json_normalize(records) if records else pd.DataFrame()
     frame = frame.reindex(columns=list(_RAW_COLUMNS)).rename(columns=_RAW_COLUMNS)
     return frame.astype("string")
+
+
+def keys(settings: SourceSettings) -> pd.Series:
+    records = _walk(settings, {"page_size": KEY_PAGE_SIZE, "fields": "id"})
+    return pd.Series([str(r["id"]) for r in records], name="id", dtype="string")
 
 
 def to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
@@ -101,6 +116,6 @@ def to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
             "postcode": raw["address_postcode"],
             "uprn": raw["address_uprn"],
             "ni_number": pd.NA,
-            "source_updated_at": iso_timestamp(SOURCE, raw[WATERMARK_COLUMN]),
+            "source_updated_at": iso_timestamp(SOURCE, raw[WATERMARK_COLUMN], raw["id"]),
         }
     )

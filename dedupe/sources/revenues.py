@@ -1,6 +1,7 @@
 """Revenues (council tax): liable parties on accounts, read from a relational database.
 
-Incremental by the ``last_modified`` watermark of party or account.
+Incremental by the ``last_modified`` watermark of party or account; deletions are seen
+by a nightly key query (``keys``), the database having no change log we may read.
 """
 
 from __future__ import annotations
@@ -14,11 +15,17 @@ from dedupe.sources._sql import read_query
 from dedupe.sources.text import compact_lines, iso_timestamp
 
 SOURCE = "revenues"
+KEY_COLUMN = "party_id"
 WATERMARK_COLUMN = "last_modified"
 
 
 def extract(settings: SourceSettings, watermark: str | None, run_date: date) -> pd.DataFrame:
     return read_query(SOURCE, settings.revenues_url, "revenues_extract.sql", watermark)
+
+
+def keys(settings: SourceSettings) -> pd.Series:
+    """Every record's key, read each night: an index scan, cheap beside the extract."""
+    return read_query(SOURCE, settings.revenues_url, "revenues_keys.sql", None)["party_id"]
 
 
 def to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
@@ -42,6 +49,6 @@ def to_canonical(raw: pd.DataFrame) -> pd.DataFrame:
             "postcode": raw["postcode"],
             "uprn": raw["property_uprn"],
             "ni_number": pd.NA,
-            "source_updated_at": iso_timestamp(SOURCE, raw[WATERMARK_COLUMN]),
+            "source_updated_at": iso_timestamp(SOURCE, raw[WATERMARK_COLUMN], raw["party_id"]),
         }
     )

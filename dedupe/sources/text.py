@@ -50,14 +50,22 @@ def compact_lines(lines: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def iso_timestamp(source: str, values: pd.Series) -> pd.Series:
-    """Native change timestamps as ISO 8601 UTC strings; a bad one names its row."""
+def iso_timestamp(source: str, values: pd.Series, record_ids: pd.Series | None = None) -> pd.Series:
+    """Native change timestamps as ISO 8601 UTC strings; a bad one names its record (or
+    its row in the extract)."""
     parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
     bad = parsed.isna() & values.notna()
     if bad.any():
         position = int(bad.to_numpy().nonzero()[0][0])
+        where = (
+            f"record {record_ids.iloc[position]}"
+            if record_ids is not None
+            else f"row {position + 1} of the extract"
+        )
         raise SourceDataError(
-            source, f"unreadable change timestamp {values.iloc[position]!r}", f"row {position + 1}"
+            source,
+            f"unreadable change timestamp {values.iloc[position]!r}; expected a date and time",
+            where,
         )
     return parsed.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("string")
 

@@ -5,6 +5,13 @@ transaction, carries persistent IDs over (:mod:`dedupe.store.identity`), chooses
 attribute (:mod:`dedupe.survivorship`), versions what changed and writes the change
 feed. A crash anywhere leaves the store as it was before the run.
 
+Staging (write-audit-publish): the nightly path applies a night *staged*: its changes are
+written as a pending run that becomes the store's state only when its golden gate passes
+(:meth:`GoldenStore.accept_run`). A refused night is taken back whole
+(:meth:`GoldenStore.take_back_pending`), its review items and their scored detail with
+it, and a pending night left behind by a crash is taken back before the next night is
+applied, so a refused night never becomes the baseline of a later one.
+
 Reruns: applying a run again with the same input changes nothing and returns what the
 first application did. Applying the *latest* run again with different input takes that
 run back exactly (its versions, events and IDs) and applies the new input; applying an
@@ -24,7 +31,7 @@ from sqlalchemy import and_, create_engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from dedupe.golden import build_golden_records
-from dedupe.store import schema
+from dedupe.store import migrate, schema
 from dedupe.store.identity import assign_persistent_ids
 from dedupe.survivorship import Survivorship
 from dedupe.survivorship import load as load_survivorship
@@ -43,6 +50,8 @@ class RunSummary:
     source_records: int
     events: dict[str, int] = field(default_factory=dict)
     replayed: bool = False
+    input_fingerprint: str = ""
+    status: str = "accepted"
 
 
 def default_store_url(root: Path) -> str:
@@ -99,6 +108,7 @@ class GoldenStore:
         self.engine = engine_for(url)
         self.survivorship = survivorship or load_survivorship()
         schema.metadata.create_all(self.engine)
+        migrate.upgrade(self.engine)
 
     # ----- reading -------------------------------------------------------------------------
 
@@ -154,8 +164,17 @@ class GoldenStore:
         lineage = merged.merge(split, on="golden_id", how="outer")
         return lineage.sort_values("golden_id").reset_index(drop=True).astype("string")
 
-    def runs(self) -> pd.DataFrame:
-        return self.read(select(schema.store_run).order_by(schema.store_run.c.sequence))
+    def runs(self, accepted_only: bool = False) -> pd.DataFrame:
+        r = schema.store_run
+        query = select(r).order_by(r.c.sequence)
+        if accepted_only:
+            query = query.where(r.c.status == "accepted")
+        return self.read(query)
+
+    def run_status(self, run_key: str) -> str | None:
+        r = schema.store_run
+        with self.engine.connect() as connection:
+            return connection.execute(select(r.c.status).where(r.c.run_key == run_key)).scalar()
 
     def read(self, query, connection: Connection | None = None) -> pd.DataFrame:
         if connection is not None:
@@ -173,11 +192,15 @@ class GoldenStore:
         records: pd.DataFrame,
         review_pairs: pd.DataFrame | None = None,
         pair_detail: pd.DataFrame | None = None,
+        staged: bool = False,
     ) -> RunSummary:
         """``clusters``: unique_id, cluster_id, cluster_match_probability (every record);
         ``records``: presentable records with ``unique_id``; ``review_pairs``:
         unique_id_l, unique_id_r, match_probability, match_weight, reason; ``pair_detail``:
-        Splink's scored pairs with their detail columns, kept with each review pair."""
+        Splink's scored pairs with their detail columns, kept with each review pair.
+        ``staged``: write the run as pending, for its gate to accept or take back; any
+        other pending run (a night stopped or crashed before its gate decided) is taken
+        back first."""
         missing = set(clusters["unique_id"]) ^ set(records["unique_id"])
         if missing:
             raise StoreError(
@@ -185,6 +208,7 @@ class GoldenStore:
             )
         input_fingerprint = fingerprint(clusters, records)
         with self.engine.begin() as connection:
+            self._take_back_pending(connection, keep=run_key)
             earlier = connection.execute(
                 select(schema.store_run).where(schema.store_run.c.run_key == run_key)
             ).first()
@@ -192,6 +216,7 @@ class GoldenStore:
                 if earlier.input_fingerprint == input_fingerprint:
                     summary = RunSummary(**json.loads(earlier.summary))
                     summary.replayed = True
+                    summary.status = earlier.status
                     return summary
                 latest = connection.execute(select(func.max(schema.store_run.c.sequence))).scalar()
                 if earlier.sequence != latest:
@@ -201,14 +226,50 @@ class GoldenStore:
                     )
                 self._take_back(connection, run_key)
             summary = self._apply(
-                connection, run_key, run_date, clusters, records, review_pairs, input_fingerprint
+                connection,
+                run_key,
+                run_date,
+                clusters,
+                records,
+                input_fingerprint,
+                "pending" if staged else "accepted",
             )
             if review_pairs is not None and len(review_pairs):
                 self._write_review(connection, run_key, review_pairs, pair_detail)
         return summary
 
+    def accept_run(self, run_key: str) -> None:
+        """Make a staged run the store's state (its gate passed); accepting twice is a
+        no-op."""
+        r = schema.store_run
+        with self.engine.begin() as connection:
+            status = connection.execute(select(r.c.status).where(r.c.run_key == run_key)).scalar()
+            if status is None:
+                raise StoreError(f"run {run_key} is not in the store; nothing to accept")
+            connection.execute(update(r).where(r.c.run_key == run_key).values(status="accepted"))
+
+    def take_back_pending(self, run_key: str | None = None) -> list[str]:
+        """Take back staged runs (``run_key`` alone, or all): the store returns exactly to
+        its last accepted state. Returns the runs taken back; an accepted run is never
+        taken back here."""
+        with self.engine.begin() as connection:
+            return self._take_back_pending(connection, only=run_key)
+
+    def _take_back_pending(
+        self, connection: Connection, keep: str | None = None, only: str | None = None
+    ) -> list[str]:
+        r = schema.store_run
+        query = select(r.c.run_key).where(r.c.status == "pending").order_by(r.c.sequence.desc())
+        if only is not None:
+            query = query.where(r.c.run_key == only)
+        pending = [key for key in connection.execute(query).scalars() if key != keep]
+        for key in pending:
+            self._take_back(connection, key)
+        return pending
+
     def _take_back(self, connection: Connection, run_key: str) -> None:
-        """Undo one run exactly: its versions, events, IDs, review items and run row."""
+        """Undo one run exactly: its versions, events, IDs, review items (with scored
+        detail no other run's item refers to) and run row."""
         for table in (schema.golden_version, schema.xref_version):
             connection.execute(delete(table).where(table.c.valid_from_run == run_key))
             connection.execute(
@@ -217,9 +278,21 @@ class GoldenStore:
         connection.execute(
             delete(schema.change_event).where(schema.change_event.c.run_key == run_key)
         )
-        connection.execute(
-            delete(schema.review_item).where(schema.review_item.c.run_key == run_key)
+        r, d = schema.review_item, schema.review_detail
+        hashes = set(
+            connection.execute(
+                select(r.c.detail_hash).where(
+                    and_(r.c.run_key == run_key, r.c.detail_hash.is_not(None))
+                )
+            ).scalars()
         )
+        connection.execute(delete(r).where(r.c.run_key == run_key))
+        hashes = sorted(hashes)
+        for start in range(0, len(hashes), CHUNK):
+            chunk = hashes[start : start + CHUNK]
+            still_used = select(r.c.detail_hash).where(r.c.detail_hash.in_(chunk))
+            unused = and_(d.c.detail_hash.in_(chunk), d.c.detail_hash.not_in(still_used))
+            connection.execute(delete(d).where(unused))
         connection.execute(
             delete(schema.golden_id_registry).where(
                 schema.golden_id_registry.c.created_run == run_key
@@ -234,8 +307,8 @@ class GoldenStore:
         run_date: str,
         clusters: pd.DataFrame,
         records: pd.DataFrame,
-        review_pairs: pd.DataFrame | None,
         input_fingerprint: str,
+        status: str,
     ) -> RunSummary:
         sequence = (
             connection.execute(select(func.max(schema.store_run.c.sequence))).scalar() or 0
@@ -248,6 +321,7 @@ class GoldenStore:
                 input_fingerprint=input_fingerprint,
                 applied_at=_now(),
                 summary="{}",
+                status=status,
             )
         )
         previous = self.current_xref(connection)
@@ -313,6 +387,8 @@ class GoldenStore:
                 kind: sum(1 for r in rows if r["event"] == kind)
                 for kind in ("created", "updated", "merged", "split", "retired")
             },
+            input_fingerprint=input_fingerprint,
+            status=status,
         )
         connection.execute(
             update(schema.store_run)

@@ -21,8 +21,14 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 metadata = MetaData()
+
+# A night's store changes are staged ("pending") until its golden gate passes or a
+# steward accepts it ("accepted"); a pending night is taken back when its gate refuses it
+# or when a later night is applied. Runs applied outside the nightly gates are accepted
+# as they are written.
+RUN_STATUSES = ("pending", "accepted")
 
 store_run = Table(
     "store_run",
@@ -33,6 +39,7 @@ store_run = Table(
     Column("input_fingerprint", String(64), nullable=False),
     Column("applied_at", String(32), nullable=False),
     Column("summary", Text, nullable=False),
+    Column("status", String(16), nullable=False, server_default="accepted"),
 )
 
 golden_id_registry = Table(
@@ -126,4 +133,17 @@ matching_model = Table(
     Column("model", Text, nullable=False),  # Splink's model JSON
     Column("meta", Text, nullable=False),  # training metadata JSON
     Column("kept_at", String(32), nullable=False),
+)
+
+# A steward's acceptance of a night its golden gate refused only for the size of its
+# changes (a genuine mass merge, say after a source's clean-up). It holds for the night's
+# input as it was accepted: different input is judged by the gate again.
+night_acceptance = Table(
+    "night_acceptance",
+    metadata,
+    Column("run_key", String(64), primary_key=True),
+    Column("input_fingerprint", String(64), nullable=False),
+    Column("accepted_by", String(200), nullable=False),
+    Column("accepted_at", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
 )

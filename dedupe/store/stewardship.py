@@ -106,13 +106,13 @@ def decide(
 
 
 def queue(store: GoldenStore, limit: int | None = None) -> pd.DataFrame:
-    """The latest run's review pairs that no steward has decided yet, strongest first."""
+    """The latest accepted run's review pairs that no steward has decided yet, strongest
+    first (a night still waiting for its gate has no queue yet)."""
     r, d, runs = schema.review_item, schema.steward_decision, schema.store_run
     with store.engine.connect() as connection:
+        accepted = select(func.max(runs.c.sequence)).where(runs.c.status == "accepted")
         latest = connection.execute(
-            select(runs.c.run_key).where(
-                runs.c.sequence == select(func.max(runs.c.sequence)).scalar_subquery()
-            )
+            select(runs.c.run_key).where(runs.c.sequence == accepted.scalar_subquery())
         ).scalar()
         if latest is None:
             return pd.DataFrame(columns=["record_a", "record_b", "match_probability", "reason"])

@@ -119,7 +119,7 @@ def quality_gate_run(gate: str, ds: str | None) -> dict:
     from dedupe.quality import GateFailed
 
     try:
-        return pipeline.quality_gate(gate, ds, _run_date(ds))
+        return pipeline.quality_gate(gate, ds, _run_date(ds), store_url=connections.store_url())
     except GateFailed as exc:
         # Not retried: the same data fails the same way. Nothing downstream publishes.
         raise AirflowFailException(f"{exc}. Nothing was published; see the run report.") from exc

@@ -1,0 +1,182 @@
+"""A council's nights for the fault tests: its four sources copied, edited between nights.
+
+``Council.night(day)`` runs the nightly DAG's tasks in the DAG's order with its trigger
+rules (a failed task stops what depends on it; the report always runs), calling the same
+``dedupe.pipeline`` stages the tasks call, so a fault test can run several nights in a
+few seconds each. ``tests/test_nightly_dag.py`` and the fault tests marked ``dag`` run
+the real DAG.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from dedupe import pipeline
+from dedupe.canonical import SOURCE_SYSTEMS
+from dedupe.matching import registry
+from dedupe.settings import SourceSettings
+from dedupe.store import GoldenStore, default_store_url
+
+TOKEN = "fault-token"
+
+
+@dataclass
+class Night:
+    run_key: str
+    outcome: str  # published | stopped
+    failed: dict[str, str] = field(default_factory=dict)  # task → its error
+    results: dict = field(default_factory=dict)
+    stopped_because: list[str] = field(default_factory=list)
+
+
+class Council:
+    """One test's council: sources, portal, pipeline data, golden store and CRM, all under
+    one folder (``work``), so a published council can be copied for each test."""
+
+    def __init__(self, work: Path, crm_url: str | None = None, store_url: str | None = None):
+        from dedupe.generate.portal_api import start_portal
+
+        self.work = work
+        self.sources = work / "sources"
+        self.data = work / "data"
+        self.crm_url = crm_url or f"sqlite:///{work / 'crm.db'}"
+        self.store_url = store_url or default_store_url(self.data)
+        self.portal_file = next((self.sources / "portal").glob("*.jsonl"))
+        self.portal = start_portal(self.portal_file, TOKEN)
+        self.settings = SourceSettings(
+            revenues_url=f"sqlite:///{self.sources / 'revenues.db'}",
+            housing_url=f"sqlite:///{self.sources / 'housing.db'}",
+            waste_drop_dir=self.sources / "waste" / "drop",
+            portal_base_url=self.portal.base_url,
+            portal_token=TOKEN,
+            portal_page_size=250,
+            portal_timeout_seconds=5,
+        )
+
+    @classmethod
+    def generated(cls, sample, work: Path, **urls) -> Council:
+        shutil.copytree(sample.out, work / "sources")
+        return cls(work, **urls)
+
+    def copy(self, work: Path) -> Council:
+        """The same council in another folder (SQLite store and CRM included)."""
+        shutil.copytree(self.work, work, dirs_exist_ok=True)
+        return Council(work)
+
+    def close(self) -> None:
+        self.portal.stop()
+
+    @property
+    def store(self) -> GoldenStore:
+        return GoldenStore(self.store_url)
+
+    # ----- one night, as the DAG runs it ---------------------------------------------------
+
+    def night(self, day: date, full_refresh: bool = False) -> Night:
+        key = day.isoformat()
+        night = Night(run_key=key, outcome="stopped")
+        results: dict = {"extract": {}}
+
+        def attempt(task: str, call) -> bool:
+            try:
+                results[task] = call()
+                return True
+            except Exception as exc:  # noqa: BLE001 - the DAG records any task failure
+                night.failed[task] = f"{type(exc).__name__}: {exc}"
+                return False
+
+        for source in SOURCE_SYSTEMS:
+            try:
+                results["extract"][source] = pipeline.extract(
+                    source, key, day, self.settings, self.data, full_refresh=full_refresh
+                )
+            except Exception as exc:  # noqa: BLE001
+                night.failed[f"extract_{source}"] = f"{type(exc).__name__}: {exc}"
+        stages = [
+            ("gate_sources", lambda: pipeline.quality_gate(
+                "sources", key, day, self.data, self.store_url
+            )),
+            ("standardise", lambda: pipeline.standardise(key, day, self.data)),
+            ("match", lambda: pipeline.match(
+                key, self.data, registry.packaged(), self.store_url, day
+            )),
+            ("golden", lambda: pipeline.build_golden(key, day, self.store_url, self.data)),
+            ("gate_golden", lambda: pipeline.quality_gate(
+                "golden", key, day, self.data, self.store_url
+            )),
+            ("publish", lambda: pipeline.publish(key, self.crm_url, self.data)),
+        ]  # fmt: skip
+        if not night.failed:
+            for task, call in stages:
+                if not attempt(task, call):
+                    break
+        written = pipeline.report(key, results, self.data, store_url=self.store_url)
+        night.results = results
+        night.outcome = written["outcome"]
+        night.stopped_because = written["stopped"]
+        return night
+
+    # ----- the sources, edited between nights ---------------------------------------------
+
+    def housing(self, *statements: str) -> None:
+        self._sql(self.sources / "housing.db", statements)
+
+    def revenues(self, *statements: str) -> None:
+        self._sql(self.sources / "revenues.db", statements)
+
+    @staticmethod
+    def _sql(db: Path, statements) -> None:
+        with sqlite3.connect(db) as connection:
+            for statement in statements:
+                connection.execute(statement)
+
+    def waste_lines(self) -> list[str]:
+        newest = sorted((self.sources / "waste" / "drop").glob("*.csv"))[-1]
+        return newest.read_text(encoding="utf-8").splitlines()
+
+    def drop_waste(self, day: date, lines: list[str] | bytes) -> Path:
+        """Tonight's waste drop file (a full snapshot), dated ``day``."""
+        path = self.sources / "waste" / "drop" / f"waste_contacts_{day:%Y%m%d}.csv"
+        if isinstance(lines, bytes):
+            path.write_bytes(lines)
+        else:
+            path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+
+    def portal_customers(self) -> list[dict]:
+        text = self.portal_file.read_text(encoding="utf-8")
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    def set_portal_customers(self, customers: list[dict]) -> None:
+        self.portal_file.write_text(
+            "".join(json.dumps(c) + "\n" for c in customers), encoding="utf-8"
+        )
+
+    # ----- what the systems hold ----------------------------------------------------------
+
+    def store_state(self) -> dict[str, list]:
+        """Every table of the golden store, rows sorted, for before/after comparisons."""
+        from tests.crm_fixtures import dump
+
+        return dump(self.store_url)
+
+    def golden_of(self, unique_id: str) -> str | None:
+        xref = self.store.current_xref()
+        found = xref.loc[xref["unique_id"] == unique_id, "golden_id"]
+        return found.iloc[0] if len(found) else None
+
+    def crm_sources(self) -> pd.DataFrame:
+        from sqlalchemy import create_engine
+
+        engine = create_engine(self.crm_url)
+        try:
+            return pd.read_sql("SELECT * FROM golden_customer_source", engine)
+        finally:
+            engine.dispose()
