@@ -209,3 +209,71 @@ def test_split_tie_goes_to_the_part_with_the_longest_history():
     )
     assert assigned["b"] == "G1" and assigned["a"] != "G1"
     assert outcome.split == [("G1", assigned["a"])]
+
+
+def _staged(store, run_key, groups):
+    clusters = pd.DataFrame(
+        [
+            {"unique_id": uid, "cluster_id": min(group), "cluster_match_probability": 0.999}
+            for group in groups
+            for uid in group
+        ]
+    )
+    records = pd.DataFrame([person(uid) for group in groups for uid in group], columns=COLUMNS)
+    review = pd.DataFrame(
+        {
+            "unique_id_l": [groups[0][0]],
+            "unique_id_r": [groups[-1][0]],
+            "match_probability": [0.9],
+            "match_weight": [3.2],
+            "reason": ["between thresholds"],
+        }
+    )
+    detail = review[["unique_id_l", "unique_id_r"]].assign(surname_l="Lee", surname_r="Lee")
+    return store.apply_run(
+        run_key, run_key, clusters, records, review, pair_detail=detail, staged=True
+    )
+
+
+def test_a_staged_night_taken_back_leaves_every_table_as_before(tmp_path):
+    from tests.crm_fixtures import dump
+
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    store = GoldenStore(url)
+    night(store, "2026-01-01", [["a:1"], ["a:2"]])
+    before = dump(url)
+    summary = _staged(store, "2026-01-02", [["a:1", "a:2"], ["b:3"]])
+    assert summary.status == "pending" and store.run_status("2026-01-02") == "pending"
+    assert store.take_back_pending("2026-01-02") == ["2026-01-02"]
+    assert dump(url) == before
+
+
+def test_the_next_night_takes_back_a_pending_one_and_accepting_makes_it_the_state(tmp_path):
+    store = GoldenStore(f"sqlite:///{tmp_path / 'store.db'}")
+    night(store, "2026-01-01", [["a:1"], ["a:2"]])
+    _staged(store, "2026-01-02", [["a:1", "a:2"]])  # never gated: a crash
+    _staged(store, "2026-01-03", [["a:1"], ["a:2"], ["b:3"]])
+    assert store.runs()["run_key"].tolist() == ["2026-01-01", "2026-01-03"]
+    assert store.events_of_run("2026-01-03")["event"].tolist() == ["created"]  # no split
+    store.accept_run("2026-01-03")
+    assert store.runs(accepted_only=True)["run_key"].tolist() == ["2026-01-01", "2026-01-03"]
+
+
+def test_a_store_of_the_previous_version_is_upgraded_in_place(tmp_path):
+    """Stores written before staging had no run status and kept the scored detail of
+    nights later taken back; opening one adds the column and drops that detail."""
+    import sqlite3
+
+    path = tmp_path / "store.db"
+    store = GoldenStore(f"sqlite:///{path}")
+    _staged(store, "2026-01-01", [["a:1"], ["a:2"]])
+    store.engine.dispose()
+    with sqlite3.connect(path) as connection:
+        connection.execute("ALTER TABLE store_run DROP COLUMN status")
+        connection.execute("INSERT INTO review_detail VALUES ('orphan', '{}')")
+
+    upgraded = GoldenStore(f"sqlite:///{path}")
+    assert upgraded.run_status("2026-01-01") == "accepted"
+    with sqlite3.connect(path) as connection:
+        hashes = [h for (h,) in connection.execute("SELECT detail_hash FROM review_detail")]
+    assert "orphan" not in hashes and len(hashes) == 1
