@@ -12,8 +12,7 @@ WORKDIR /opt/golden-record
 # Dependencies first, so code changes do not reinstall them.
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --frozen --no-dev --no-install-project
-COPY dedupe ./dedupe
-COPY sql ./sql
+COPY src ./src
 RUN uv sync --frozen --no-dev
 
 RUN useradd --create-home --uid 50000 airflow && mkdir -p /opt/airflow /data \

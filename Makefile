@@ -9,12 +9,13 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install system-deps demo test lint format bench bench-accuracy clean model febrl-data
+.PHONY: help install system-deps demo test test-fast lint format bench bench-accuracy clean model febrl-data
 
 help:
 	@echo "make demo   - generate sample council data and run the nightly DAG in-process"
 	@echo "make test   - lint, then the whole test suite"
-	@echo "make lint   - ruff check and format check"
+	@echo "make test-fast - the tests needing no PostgreSQL, browser, Airflow run or training"
+	@echo "make lint   - ruff check, format check and mypy"
 	@echo "make format - ruff format and autofix"
 
 .venv/.installed: pyproject.toml uv.lock
@@ -31,6 +32,7 @@ demo: install
 lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
+	$(RUN) mypy
 
 format: install
 	$(RUN) ruff format .
@@ -38,6 +40,11 @@ format: install
 
 test: lint febrl-data system-deps
 	$(RUN) pytest
+
+# Under a minute: leaves out what needs PostgreSQL, a browser, a real DAG run, the fault
+# matrix or minutes of training (`make test` runs everything).
+test-fast: install
+	$(RUN) pytest -q -m "not (postgres or browser or e2e or slow or faults)"
 
 # Programs the tests run that are not Python packages: Debian's chromium (the run report
 # is rendered in it) and PostgreSQL's server binaries (the golden store is tested on a
@@ -74,12 +81,12 @@ MODEL_SEED := 7
 model: install
 	$(RUN) golden-record generate --people 20000 --seed $(MODEL_SEED) --out data/model-training
 	$(RUN) golden-record canonical --data data/model-training --out data/model-training/persons.parquet
-	$(RUN) golden-record train --input data/model-training/persons.parquet --output dedupe/models/default_model.json
+	$(RUN) golden-record train --input data/model-training/persons.parquet --output src/golden_record/matching/models/default_model.json
 
 bench: install
-	$(RUN) python -m dedupe.benchmarks.speed
+	$(RUN) python -m golden_record.devtools.benchmarks.speed
 
 # Add a labelled file of your own as a held-out row: make bench-accuracy EXTERNAL=name=path.csv
 bench-accuracy: install febrl-data
-	$(RUN) python -m dedupe.benchmarks.accuracy --json data/bench/accuracy.json \
+	$(RUN) python -m golden_record.devtools.benchmarks.accuracy --json data/bench/accuracy.json \
 		--chart docs/precision_recall.svg $(foreach e,$(EXTERNAL),--external $(e))

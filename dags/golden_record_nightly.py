@@ -4,7 +4,7 @@ extract ×4 → gate_sources → standardise → match → build_golden → gate
 then report (always) and outcome. A quality gate's critical failure stops the night
 before publishing, so the CRM keeps the previous state; the report says why.
 
-Thin by design: each task calls one stage of ``dedupe.pipeline``; heavy libraries
+Thin by design: each task calls one stage of ``golden_record.pipeline``; heavy libraries
 (pandas, Splink) are imported inside the tasks, not when the scheduler parses this file.
 Data is partitioned by the run's date (``ds``), so rerunning a date yields the same result.
 """

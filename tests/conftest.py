@@ -32,21 +32,21 @@ def airflow_home() -> Path:
 
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory):
-    from dedupe.generate import generate
+    from golden_record.devtools.generate import generate
 
     return generate(SAMPLE_PEOPLE, SAMPLE_SEED, tmp_path_factory.mktemp("sample"))
 
 
 @pytest.fixture(scope="session")
 def portal(sample):
-    from dedupe.generate.portal_api import running_portal
+    from golden_record.devtools.generate.portal_api import running_portal
 
     with running_portal(sample.paths["portal"], PORTAL_TOKEN) as running:
         yield running
 
 
 def _settings_for(sample, portal):
-    from dedupe.settings import SourceSettings
+    from golden_record.settings import SourceSettings
 
     return SourceSettings(
         revenues_url=f"sqlite:///{sample.paths['revenues']}",
@@ -67,7 +67,7 @@ def source_settings(sample, portal):
 @pytest.fixture(scope="session")
 def postgres():
     """A PostgreSQL server for the whole session; each test makes its own database."""
-    from dedupe.testing.postgres_server import PostgresServer
+    from golden_record.devtools.testing.postgres_server import PostgresServer
 
     server = PostgresServer()
     server.start()
@@ -92,8 +92,8 @@ def crm(request, tmp_path):
 def landed_run(tmp_path_factory, sample, portal):
     """One run (``RUN_DATE``) taken as far as its golden records, without Airflow.
     Tests that change it work on a copy."""
-    from dedupe import pipeline
-    from dedupe.canonical import SOURCE_SYSTEMS
+    from golden_record import pipeline
+    from golden_record.extract.canonical import SOURCE_SYSTEMS
 
     settings = _settings_for(sample, portal)
     root = tmp_path_factory.mktemp("landed")
@@ -104,3 +104,19 @@ def landed_run(tmp_path_factory, sample, portal):
     pipeline.match(run_key, root)
     pipeline.build_golden(run_key, RUN_DATE, root=root)
     return root
+
+
+# Fixtures that cost tens of seconds: a pipeline run to its golden records, Airflow's API.
+SLOW_FIXTURES = {"landed_run", "airflow_api", "nightly_run"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that reaches the PostgreSQL server (directly or through a
+    parametrised CRM) ``postgres``, and every test using a costly fixture ``slow``, so
+    ``make test-fast`` can leave them out."""
+    for item in items:
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if "postgres" in item.fixturenames or "postgresql" in params.values():
+            item.add_marker(pytest.mark.postgres)
+        if SLOW_FIXTURES & set(item.fixturenames):
+            item.add_marker(pytest.mark.slow)

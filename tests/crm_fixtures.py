@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 from sqlalchemy import create_engine, inspect, text
 
-from dedupe.crm.publishing import golden_columns
+from golden_record.publish.publishing import golden_columns
 
 
 def night(people: dict[str, dict], members: dict[str, list[str]]) -> tuple:

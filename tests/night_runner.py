@@ -2,7 +2,7 @@
 
 ``Council.night(day)`` runs the nightly DAG's tasks in the DAG's order with its trigger
 rules (a failed task stops what depends on it; the report always runs), calling the same
-``dedupe.pipeline`` stages the tasks call, so a fault test can run several nights in a
+``golden_record.pipeline`` stages the tasks call, so a fault test can run several nights in a
 few seconds each. ``tests/test_nightly_dag.py`` and the fault tests marked ``dag`` run
 the real DAG.
 """
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pandas as pd
 
-from dedupe import pipeline
-from dedupe.canonical import SOURCE_SYSTEMS
-from dedupe.matching import registry
-from dedupe.settings import SourceSettings
-from dedupe.store import GoldenStore, default_store_url
+from golden_record import pipeline
+from golden_record.extract.canonical import SOURCE_SYSTEMS
+from golden_record.golden import GoldenStore, default_store_url
+from golden_record.matching import registry
+from golden_record.settings import SourceSettings
 
 TOKEN = "fault-token"
 
@@ -41,7 +41,7 @@ class Council:
     one folder (``work``), so a published council can be copied for each test."""
 
     def __init__(self, work: Path, crm_url: str | None = None, store_url: str | None = None):
-        from dedupe.generate.portal_api import start_portal
+        from golden_record.devtools.generate.portal_api import start_portal
 
         self.work = work
         self.sources = work / "sources"

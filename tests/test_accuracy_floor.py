@@ -7,10 +7,14 @@ project never tuned on, ours must not fall behind plain Splink run beside it.
 
 from __future__ import annotations
 
-from dedupe.benchmarks import febrl
-from dedupe.benchmarks.accuracy import DataSet, run, synthetic
-from dedupe.generate.typo_profile import typo_profile
-from dedupe.matching.inference import Thresholds
+import pytest
+
+from golden_record.devtools.benchmarks import febrl
+from golden_record.devtools.benchmarks.accuracy import DataSet, run, synthetic
+from golden_record.devtools.generate.typo_profile import typo_profile
+from golden_record.matching.inference import Thresholds
+
+pytestmark = pytest.mark.slow
 
 
 def test_synthetic_council_floor(tmp_path):

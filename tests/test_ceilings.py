@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dedupe.benchmarks.ceilings import conflict_free_ceiling, shared_detail_ceiling
-from dedupe.matching.inference import load_model
-from dedupe.matching.levels import LevelWeights
+from golden_record.devtools.benchmarks.ceilings import conflict_free_ceiling, shared_detail_ceiling
+from golden_record.matching.inference import load_model
+from golden_record.matching.levels import LevelWeights
 
 
 def _records(rows) -> pd.DataFrame:

@@ -5,13 +5,15 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 from typer.testing import CliRunner
 
-from dedupe.cli import app
+from golden_record.cli import app
 
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_generate_canonical_match_evaluate(tmp_path):
     out = tmp_path / "gen"
     result = runner.invoke(app, ["generate", "--people", "800", "--seed", "9", "--out", str(out)])
@@ -95,7 +97,7 @@ def test_match_refuses_a_file_that_is_not_canonical(tmp_path):
 
 
 def test_crm_migrate_status_and_export(tmp_path):
-    from dedupe.crm import publish
+    from golden_record.publish import publish
     from tests.crm_fixtures import night
 
     crm = f"sqlite:///{tmp_path / 'crm.db'}"
@@ -112,9 +114,10 @@ def test_crm_migrate_status_and_export(tmp_path):
     assert (tmp_path / "crm_exports" / "2026-11-02" / "golden_customer.csv").is_file()
 
 
+@pytest.mark.slow
 def test_match_with_a_given_model_or_a_retrain(tmp_path):
-    from dedupe.benchmarks import febrl
-    from dedupe.matching.registry import packaged
+    from golden_record.devtools.benchmarks import febrl
+    from golden_record.matching.registry import packaged
 
     records, _ = febrl.febrl_numbered(1)
     path = tmp_path / "febrl1.parquet"

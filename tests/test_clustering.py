@@ -5,10 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from dedupe.canonical import CANONICAL_COLUMNS
-from dedupe.match import match_records
-from dedupe.matching.clustering import cluster_without_conflicts
-from dedupe.matching.guard import (
+from golden_record.extract.canonical import CANONICAL_COLUMNS
+from golden_record.matching.clustering import cluster_without_conflicts
+from golden_record.matching.guard import (
     Conflicts,
     PersonalEvidence,
     PersonKeys,
@@ -16,8 +15,9 @@ from dedupe.matching.guard import (
     namesakes_in_one_system,
     namesakes_without_birth_date,
 )
-from dedupe.matching.inference import Thresholds, load_model
-from dedupe.matching.levels import DOB_LEVELS, FORENAME_LEVELS, LevelWeights
+from golden_record.matching.inference import Thresholds, load_model
+from golden_record.matching.levels import DOB_LEVELS, FORENAME_LEVELS, LevelWeights
+from golden_record.matching.stage import match_records
 
 # The packaged model, trained on a generated council: a wholly different forename weighs
 # about -6 bits there, a different date of birth about -5.5.
@@ -387,7 +387,7 @@ def test_thresholds_must_be_ordered():
 
 
 def test_the_guard_refuses_a_model_whose_levels_it_does_not_compute():
-    from dedupe.matching.levels import ModelShapeError
+    from golden_record.matching.levels import ModelShapeError
 
     model = load_model()
     for comparison in model["comparisons"]:

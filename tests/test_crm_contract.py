@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from dedupe.crm import LATEST_VERSION, PublishError, publish
-from dedupe.crm.contract import expected_columns, migrations
+from golden_record.publish import LATEST_VERSION, PublishError, publish
+from golden_record.publish.contract import expected_columns, migrations
 from tests.crm_fixtures import execute, night
 
 
@@ -49,11 +49,11 @@ def test_a_v1_database_from_the_first_release_is_carried_to_the_latest_keeping_i
         "INSERT INTO golden_customer_source VALUES ('revenues', 'r1', 'GR1', 0.99, '2026-10-01')",
         "INSERT INTO publish_log VALUES ('2026-10-01', '2026-10-01T02:30:00Z', 1, 1)",
     )
-    from dedupe.crm.database import crm_engine
+    from golden_record.publish.database import crm_engine
 
     engine = crm_engine(crm)
     with engine.begin() as connection:
-        from dedupe.crm import migrate
+        from golden_record.publish import migrate
 
         assert migrate(connection) == [2, 3]
     engine.dispose()

@@ -13,10 +13,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dedupe import pipeline
-from dedupe.crm import export_run, publish
-from dedupe.digest import file_sha256
-from dedupe.quality.gates import GateResult, gate_dir
+from golden_record import pipeline
+from golden_record.digest import file_sha256
+from golden_record.publish import export_run, publish
+from golden_record.quality.gates import GateResult, gate_dir
 from tests.conftest import RUN_DATE
 from tests.crm_fixtures import night
 
@@ -80,7 +80,7 @@ def test_a_full_disk_mid_export_leaves_no_partial_export_and_the_next_one_comple
         f"""
         import resource, signal, sys
         from pathlib import Path
-        from dedupe.crm import ExportError, export_run
+        from golden_record.publish import ExportError, export_run
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (16_384, 16_384))
         try:

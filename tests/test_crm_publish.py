@@ -9,7 +9,7 @@ import socket
 import pytest
 from sqlalchemy import create_engine, text
 
-from dedupe.crm import PublishError, publish
+from golden_record.publish import PublishError, publish
 from tests.crm_fixtures import dump, execute, feed, lineage, night
 
 ANN = {"first_name": "Ann", "surname": "Smith", "date_of_birth": "1980-02-03"}

@@ -20,6 +20,7 @@ def dagbag():
     return DagBag(dag_folder=str(DAGS))
 
 
+@pytest.mark.slow
 def test_every_dag_imports_without_errors(dagbag):
     assert dagbag.import_errors == {}
     assert {"golden_record_nightly", "golden_record_train"} <= set(dagbag.dag_ids)
@@ -56,12 +57,13 @@ def test_nightly_dag_shape(dagbag):
     assert [asset.name for asset in outlets] == ["golden_customer_records"]
 
 
+@pytest.mark.slow
 def test_dag_files_do_not_import_heavy_libraries_at_parse_time():
     code = (
         "import runpy, sys, json; "
         f"[runpy.run_path(p) for p in {sorted(str(p) for p in DAGS.glob('*.py'))!r}]; "
         "print(json.dumps(sorted(m for m in ('splink', 'great_expectations', 'duckdb', "
-        "'dedupe.pipeline', 'dedupe.matching') if m in sys.modules)))"
+        "'golden_record.pipeline', 'golden_record.matching') if m in sys.modules)))"
     )
     env = {**os.environ, "PYTHONPATH": str(DAGS.parent / "plugins")}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from dedupe.cli import app
-from dedupe.generate import generate
-from dedupe.generate.canonical_sample import canonical_records
-from dedupe.match import match_records
-from dedupe.matching.explain import ExplainError, pairs_for
+from golden_record.cli import app
+from golden_record.devtools.generate import generate
+from golden_record.devtools.generate.canonical_sample import canonical_records
+from golden_record.matching.explain import ExplainError, pairs_for
+from golden_record.matching.stage import match_records
 
 runner = CliRunner()
 

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 from conftest import RUN_DATE
 
-from dedupe import nights, paths
-from dedupe.extract import extract_source
-from dedupe.sources import SourceDataError
+from golden_record import nights, paths
+from golden_record.extract.landing import extract_source
+from golden_record.extract.sources import SourceDataError
 
 
 @pytest.fixture

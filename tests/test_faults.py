@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 from night_runner import Council
 
-from dedupe import pipeline
-from dedupe.quality import read_gate_result
-from dedupe.store import GoldenStore
+from golden_record import pipeline
+from golden_record.golden import GoldenStore
+from golden_record.quality import read_gate_result
 from tests.crm_fixtures import dump
 
 pytestmark = pytest.mark.faults
@@ -136,7 +136,7 @@ def test_a_steward_accepts_a_refused_night_and_its_rebuild_publishes_it(
     # Bands under which one merge is too many, and a housing record that now shows the
     # same person as a revenues record.
     strict = tmp_path / "gates.toml"
-    bands = (pipeline.paths.PROJECT_ROOT / "expectations" / "gates.toml").read_text()
+    bands = (pipeline.paths.EXPECTATIONS_DIR / "gates.toml").read_text()
     strict.write_text(bands.replace("max_merged_share = 0.02", "max_merged_share = 0.0"))
     monkeypatch.setenv("GOLDEN_RECORD_GATES", str(strict))
     with sqlite3.connect(council.sources / "revenues.db") as connection:
@@ -168,11 +168,11 @@ def test_a_steward_accepts_a_refused_night_and_its_rebuild_publishes_it(
 
 def test_a_steward_cannot_accept_a_night_refused_for_broken_records(council, monkeypatch):
     strict = council.work / "gates.toml"
-    bands = (pipeline.paths.PROJECT_ROOT / "expectations" / "gates.toml").read_text()
+    bands = (pipeline.paths.EXPECTATIONS_DIR / "gates.toml").read_text()
     strict.write_text(bands.replace("max_records_per_person = 25", "max_records_per_person = 1"))
     monkeypatch.setenv("GOLDEN_RECORD_GATES", str(strict))
     assert council.night(SECOND).outcome == "stopped"
-    from dedupe.store import StoreError
+    from golden_record.golden import StoreError
 
     with pytest.raises(StoreError, match="cannot accept .*golden records"):
         pipeline.accept_refused_night(SECOND.isoformat(), "A Steward", "why", None, council.data)
@@ -366,7 +366,7 @@ def test_a_source_down_stops_the_night_and_the_next_night_catches_up(council):
     assert "the extract of portal did not finish" in night.stopped_because[0]
     assert dump(council.crm_url) == crm_before
 
-    from dedupe.generate.portal_api import start_portal
+    from golden_record.devtools.generate.portal_api import start_portal
 
     council.portal = start_portal(council.portal_file, "fault-token")
     council.settings = council.settings.__class__(
@@ -419,7 +419,7 @@ def test_a_night_left_pending_by_a_crash_is_taken_back_by_the_next(council):
 
 
 def pipeline_model():
-    from dedupe.matching import registry
+    from golden_record.matching import registry
 
     return registry.packaged()
 
@@ -436,7 +436,7 @@ def test_every_table_of_the_store_is_compared(council):
 
 PUBLISH_BIG_NIGHT = """
 import sys
-from dedupe.crm import publish
+from golden_record.publish import publish
 from tests.crm_fixtures import night
 
 people = {f"GR{i:07d}": {"first_name": "Ann", "surname": f"Smith{i}"} for i in range(80_000)}
@@ -458,7 +458,7 @@ def test_killing_the_publish_mid_write_leaves_the_crm_as_it_was_and_the_next_pub
     import time
     from pathlib import Path
 
-    from dedupe.crm import publish
+    from golden_record.publish import publish
     from tests.crm_fixtures import night
 
     crm_file = tmp_path / "crm.db"

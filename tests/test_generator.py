@@ -11,8 +11,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from dedupe.generate import ErrorModel, generate
-from dedupe.standardise import _NI_NUMBER, _POSTCODE
+from golden_record.devtools.generate import ErrorModel, generate
+from golden_record.standardise.fields import _NI_NUMBER, _POSTCODE
 
 
 def _digest(folder: Path) -> str:

@@ -7,11 +7,11 @@ import json
 import pandas as pd
 import pytest
 
-from dedupe.canonical import CANONICAL_COLUMNS
-from dedupe.evaluation import pairwise_scores
-from dedupe.golden import build_golden_records, presentable
-from dedupe.standardise import standardise
-from dedupe.store import assign_persistent_ids
+from golden_record.extract.canonical import CANONICAL_COLUMNS
+from golden_record.golden import assign_persistent_ids
+from golden_record.golden.records import build_golden_records, presentable
+from golden_record.matching.evaluation import pairwise_scores
+from golden_record.standardise.fields import standardise
 
 
 def _records() -> pd.DataFrame:

@@ -8,8 +8,8 @@ import json
 import pandas as pd
 import pytest
 
-from dedupe.canonical import CANONICAL_COLUMNS
-from dedupe.store import GoldenStore, StoreError, assign_persistent_ids
+from golden_record.extract.canonical import CANONICAL_COLUMNS
+from golden_record.golden import GoldenStore, StoreError, assign_persistent_ids
 
 # What the store receives: canonical records (keyed by unique_id) as made presentable.
 COLUMNS = [

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from dedupe.generate.typo_profile import typo_profile
-from dedupe.match import standardise_records
-from dedupe.matching.inference import load_model, score
-from dedupe.matching.levels import (
+from golden_record.devtools.generate.typo_profile import typo_profile
+from golden_record.matching.inference import load_model, score
+from golden_record.matching.levels import (
     DOB_LEVELS,
     FORENAME_LEVELS,
     LevelWeights,
     dob_level,
     forename_level,
 )
+from golden_record.matching.stage import standardise_records
 
 
 def _gamma(level: int | None, levels: tuple) -> int:

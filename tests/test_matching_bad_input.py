@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from dedupe.canonical import CANONICAL_COLUMNS, CanonicalContractError
-from dedupe.cli import app
-from dedupe.match import match_records, match_standardised, standardise_records
-from dedupe.matching.inference import MAX_IDENTICAL, ModelError, load_model
-from dedupe.matching.model import DEFAULT_MODEL_PATH
+from golden_record.cli import app
+from golden_record.extract.canonical import CANONICAL_COLUMNS, CanonicalContractError
+from golden_record.matching.inference import MAX_IDENTICAL, ModelError, load_model
+from golden_record.matching.model import DEFAULT_MODEL_PATH
+from golden_record.matching.stage import match_records, match_standardised, standardise_records
 
 
 def _canonical(rows: list[dict]) -> pd.DataFrame:
@@ -131,7 +131,7 @@ def _typo_file(tmp_path, frame: pd.DataFrame):
 
 @pytest.fixture(scope="module")
 def mistyped():
-    from dedupe.generate.typo_profile import typo_profile
+    from golden_record.devtools.generate.typo_profile import typo_profile
 
     canonical, _, _ = typo_profile(300, seed=3)
     return canonical
@@ -154,6 +154,7 @@ def test_a_file_with_one_field_is_refused_saying_which(tmp_path, mistyped):
     assert "records holding surname give too few pairs" in message
 
 
+@pytest.mark.slow
 def test_a_file_without_dates_of_birth_or_identifiers_still_trains_on_names(tmp_path, mistyped):
     bare = mistyped.assign(date_of_birth=None, ni_number=None, email=None, phone=None)
     result, message = _typo_file(tmp_path, bare)
@@ -176,6 +177,7 @@ def test_a_file_of_one_record_repeated_is_not_merged_but_reported(tmp_path, mist
     assert review["reason"].str.contains("300 identical records not merged").any()
 
 
+@pytest.mark.slow
 def test_a_field_of_placeholders_is_left_out_of_the_model(tmp_path, mistyped):
     result, _ = _typo_file(
         tmp_path, mistyped.assign(date_of_birth="1900-01-01", email="test@test.com")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dedupe.matching.inference import load_model
-from dedupe.matching.model import settings
+from golden_record.matching.inference import load_model
+from golden_record.matching.model import settings
 
 
 def _swap_level(db_dialect: str) -> str:

@@ -13,8 +13,11 @@ from conftest import PORTAL_TOKEN
 from golden_record_airflow import local_env
 from golden_record_airflow.demo import run_dag_test
 
-from dedupe.evaluation import merged_hard_cases, pairwise_scores
+from golden_record import paths
+from golden_record.matching.evaluation import merged_hard_cases, pairwise_scores
 from tests.crm_fixtures import dump, feed
+
+pytestmark = pytest.mark.e2e
 
 LOGICAL_DATE = datetime(2026, 11, 2, 2, 0, tzinfo=timezone.utc)  # noqa: UP017
 RUN_KEY = "2026-11-02"
@@ -119,7 +122,7 @@ def test_a_critical_gate_failure_stops_the_night_and_leaves_the_crm_as_it_was(
     before = _crm_rows(crm)
     # Agreed bands under which tonight's golden records look like a mass merge.
     strict = tmp_path / "gates.toml"
-    bands = (local_env.PROJECT_ROOT / "expectations" / "gates.toml").read_text()
+    bands = (paths.EXPECTATIONS_DIR / "gates.toml").read_text()
     strict.write_text(bands.replace("max_records_per_person = 25", "max_records_per_person = 1"))
     _point_airflow_at(monkeypatch, sample.out, portal.base_url, data, crm)
     monkeypatch.setenv("GOLDEN_RECORD_GATES", str(strict))
@@ -152,7 +155,7 @@ def test_a_mass_merge_refused_by_the_dag_stays_refused_the_next_night(
     them."""
     import sqlite3
 
-    from dedupe.store import default_store_url
+    from golden_record.golden import default_store_url
 
     _, published_data, published_crm = nightly_run
     data, crm, sources = tmp_path / "data", tmp_path / "crm.db", tmp_path / "sources"
@@ -219,8 +222,8 @@ def test_training_dag_writes_a_versioned_model_that_nightly_runs_then_load(
 
     from airflow.dag_processing.dagbag import DagBag
 
-    from dedupe import pipeline
-    from dedupe.matching import registry
+    from golden_record import pipeline
+    from golden_record.matching import registry
 
     _, data, _ = nightly_run
     root = tmp_path / "data"
@@ -270,8 +273,8 @@ def test_the_first_night_trains_and_promotes_a_model_and_a_rerun_keeps_it(
 ):
     """No promoted model: the first night trains on its own records and promotes the model;
     a rerun of that night after another model is promoted still matches with its own."""
-    from dedupe import pipeline
-    from dedupe.matching import registry
+    from golden_record import pipeline
+    from golden_record.matching import registry
 
     _, data, _ = nightly_run
     match_dir = data / "runs" / RUN_KEY / "match"

@@ -7,11 +7,11 @@ import math
 import pandas as pd
 from splink import Linker
 
-from dedupe.canonical import CANONICAL_COLUMNS, conform_all
-from dedupe.matching.backend import default_db_api, register
-from dedupe.matching.model import settings
-from dedupe.matching.priors import M_FLOOR, PRIOR_M, apply_priors
-from dedupe.standardise import standardise
+from golden_record.extract.canonical import CANONICAL_COLUMNS, conform_all
+from golden_record.matching.backend import default_db_api, register
+from golden_record.matching.model import settings
+from golden_record.matching.priors import M_FLOOR, PRIOR_M, apply_priors
+from golden_record.standardise.fields import standardise
 
 
 def _linker() -> Linker:

@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from conftest import RUN_DATE
 
-from dedupe import nights, paths, pipeline
-from dedupe.quality import GateFailed, load_bands, read_gate_result
-from dedupe.quality.batches import volume_parameters
-from dedupe.quality.suites import QualityConfigError
+from golden_record import nights, paths, pipeline
+from golden_record.quality import GateFailed, load_bands, read_gate_result
+from golden_record.quality.batches import volume_parameters
+from golden_record.quality.suites import QualityConfigError
 
 RUN_KEY = RUN_DATE.isoformat()
-EXPECTATIONS = paths.PROJECT_ROOT / "expectations"
+EXPECTATIONS = paths.EXPECTATIONS_DIR
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from dedupe.reporting import charts
+from golden_record.reporting import charts
 
 
 def test_match_weights_of_a_county_sized_night_are_drawn():

@@ -19,7 +19,7 @@ import httpx
 import pytest
 from conftest import RUN_DATE
 
-from dedupe import paths, pipeline
+from golden_record import paths, pipeline
 
 RUN_KEY = RUN_DATE.isoformat()
 RUN_ID = "scheduled__2026-11-02T02:00:00+00:00"
@@ -124,6 +124,7 @@ def _chromium() -> str:
     return found
 
 
+@pytest.mark.browser
 def test_the_report_renders_its_figures_in_headless_chromium(airflow_api, reported, tmp_path):
     facts = json.loads((paths.run_dir(RUN_KEY, reported) / "report.json").read_text())
     url = f"{airflow_api['base']}/golden-record/runs/{RUN_KEY}/"

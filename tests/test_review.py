@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from dedupe.cli import app
-from dedupe.store import GoldenStore, StoreError
-from dedupe.store.stewardship import decide, decisions, queue
+from golden_record.cli import app
+from golden_record.golden import GoldenStore, StoreError
+from golden_record.golden.stewardship import decide, decisions, queue
 
 runner = CliRunner()
 
@@ -44,6 +44,7 @@ def _xref(out):
     return xref.set_index(xref["source_system"] + ":" + xref["source_record_id"])["golden_id"]
 
 
+@pytest.mark.slow
 def test_decisions_are_honoured_by_a_later_run_with_a_retrained_model(matched):
     root, persons, out, store = matched
     listed = runner.invoke(app, ["review", "list", "--store", store])

@@ -16,11 +16,11 @@ import pandas as pd
 import pytest
 from conftest import PORTAL_TOKEN, RUN_DATE
 
-from dedupe.canonical import CANONICAL_COLUMNS, conform
-from dedupe.sources import EXTRACTORS, SourceDataError, SourceUnavailableError
-from dedupe.sources import portal as portal_source
-from dedupe.sources import waste as waste_source
-from dedupe.sources.text import split_contact_name
+from golden_record.extract.canonical import CANONICAL_COLUMNS, conform
+from golden_record.extract.sources import EXTRACTORS, SourceDataError, SourceUnavailableError
+from golden_record.extract.sources import portal as portal_source
+from golden_record.extract.sources import waste as waste_source
+from golden_record.extract.sources.text import split_contact_name
 
 
 @pytest.mark.parametrize("source", sorted(EXTRACTORS))
@@ -274,7 +274,7 @@ def test_waste_rows_are_read_strictly_naming_file_and_line(
 
 
 def test_a_record_id_given_twice_is_bad_data_not_retried(source_settings, waste_drop, tmp_path):
-    from dedupe.extract import extract_source
+    from golden_record.extract.landing import extract_source
 
     drop, current = waste_drop
     _rewrite(current, lambda lines: lines.append(lines[1]))

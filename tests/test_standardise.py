@@ -6,7 +6,7 @@ from datetime import date
 
 import pandas as pd
 
-from dedupe import standardise as std
+from golden_record.standardise import fields as std
 
 
 def s(*values):

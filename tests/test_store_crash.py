@@ -11,8 +11,9 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
-from dedupe.store import GoldenStore
+from golden_record.golden import GoldenStore
 from tests.test_golden_store import night
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -21,7 +22,7 @@ APPLY_BIG_RUN = textwrap.dedent(
     """
     import sys
     import pandas as pd
-    from dedupe.store import GoldenStore
+    from golden_record.golden import GoldenStore
     from tests.test_golden_store import COLUMNS, person
 
     store = GoldenStore(sys.argv[1])
@@ -47,6 +48,7 @@ def _state(store: GoldenStore) -> dict[str, pd.DataFrame]:
     }
 
 
+@pytest.mark.slow
 def test_killing_a_run_during_its_write_leaves_the_store_as_before(tmp_path):
     path = tmp_path / "store.db"
     url = f"sqlite:///{path}"

@@ -7,7 +7,7 @@ import json
 import pandas as pd
 import pytest
 
-from dedupe.survivorship import SurvivorshipConfigError, choose, load
+from golden_record.golden.survivorship import SurvivorshipConfigError, choose, load
 from tests.test_golden_store import COLUMNS, person
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from dedupe.settings import SettingsError, SourceSettings
+from golden_record.settings import SettingsError, SourceSettings
 
 REVENUES, HOUSING, WASTE, PORTAL, CRM, STORE = (
     "golden_revenues",

@@ -49,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     logical_date = datetime.combine(run_day, time(2, 0), tzinfo=timezone.utc)  # noqa: UP017
 
     local_env.apply(local_env.airflow_env(local_env.PROJECT_ROOT / "airflow_home"))
-    from dedupe.matching.registry import packaged
+    from golden_record.matching.registry import packaged
 
     local_env.apply(
         {
@@ -62,8 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         }
     )
 
-    from dedupe.generate import generate
-    from dedupe.generate.portal_api import running_portal
+    from golden_record.devtools.generate import generate
+    from golden_record.devtools.generate.portal_api import running_portal
 
     manifest = sample_dir / "manifest.json"
     if not manifest.is_file() or json.loads(manifest.read_text()).get("seed") != args.seed:
@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
 def _print_accuracy(run_dir: Path, sample_dir: Path) -> None:
     import pandas as pd
 
-    from dedupe.evaluation import merged_hard_cases, pairwise_scores
+    from golden_record.matching.evaluation import merged_hard_cases, pairwise_scores
 
     xref = pd.read_parquet(run_dir / "golden" / "xref.parquet")
     truth = pd.read_csv(sample_dir / "truth" / "ground_truth.csv", dtype="string")

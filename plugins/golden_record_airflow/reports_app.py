@@ -23,7 +23,7 @@ _SERVABLE = re.compile(r"^(report\.html|report\.json|quality/[a-z_]+/gx/uncommit
 
 
 def _runs_root() -> Path:
-    from dedupe import paths
+    from golden_record import paths
 
     return paths.runs_root()
 

@@ -1,7 +1,7 @@
 """What each task of ``golden_record_nightly`` does, in Airflow terms.
 
 Turns Airflow's run context and connections into the plain arguments of
-:mod:`dedupe.pipeline`, and bad source data into a failure that is not retried.
+:mod:`golden_record.pipeline`, and bad source data into a failure that is not retried.
 """
 
 from __future__ import annotations
@@ -14,21 +14,25 @@ from golden_record_airflow import connections
 
 
 def _run_date(ds: str | None) -> date:
+    return date.fromisoformat(_run_key(ds))
+
+
+def _run_key(ds: str | None) -> str:
     if not ds:
         raise ValueError("this task needs the run's logical date (ds) to key its data")
-    return date.fromisoformat(ds)
+    return ds
 
 
 def extract_source(source: str, ds: str | None, full_refresh: bool = False) -> dict:
     from airflow.sdk.exceptions import AirflowFailException
 
-    from dedupe import pipeline
-    from dedupe.sources import SourceDataError
+    from golden_record import pipeline
+    from golden_record.extract.sources import SourceDataError
 
     run_date = _run_date(ds)
     try:
         return pipeline.extract(
-            source, ds, run_date, connections.source_settings(), full_refresh=full_refresh
+            source, _run_key(ds), run_date, connections.source_settings(), full_refresh=full_refresh
         )
     except SourceDataError as exc:
         # Retrying cannot fix bad data: fail now, naming the source and the row or page.
@@ -36,18 +40,18 @@ def extract_source(source: str, ds: str | None, full_refresh: bool = False) -> d
 
 
 def standardise_run(ds: str | None) -> dict:
-    from dedupe import pipeline
+    from golden_record import pipeline
 
-    return pipeline.standardise(ds, _run_date(ds))
+    return pipeline.standardise(_run_key(ds), _run_date(ds))
 
 
 def match_run(ds: str | None) -> dict:
-    from dedupe import pipeline
+    from golden_record import pipeline
 
     run_date = _run_date(ds)
     model = os.environ.get("GOLDEN_RECORD_MODEL")
     return pipeline.match(
-        ds,
+        _run_key(ds),
         model_path=Path(model) if model else None,
         store_url=connections.store_url(),
         run_date=run_date,
@@ -55,13 +59,13 @@ def match_run(ds: str | None) -> dict:
 
 
 def train_model_run(ds: str | None, run_key: str | None) -> dict:
-    from dedupe import pipeline
+    from golden_record import pipeline
 
     return pipeline.train_model(_run_date(ds), run_key)
 
 
 def promote_model_run(trained: dict, promote: bool) -> dict:
-    from dedupe.matching import registry
+    from golden_record.matching import registry
 
     if not promote:
         return {**trained, "promoted": False}
@@ -70,10 +74,10 @@ def promote_model_run(trained: dict, promote: bool) -> dict:
 
 
 def build_golden_run(ds: str | None) -> dict:
-    from dedupe import pipeline
+    from golden_record import pipeline
 
     run_date = _run_date(ds)
-    return pipeline.build_golden(ds, run_date, store_url=connections.store_url())
+    return pipeline.build_golden(_run_key(ds), run_date, store_url=connections.store_url())
 
 
 def publish_run(ds: str | None) -> dict:
@@ -81,12 +85,12 @@ def publish_run(ds: str | None) -> dict:
     anything else (refused by the gate, a broken contract, bad rows) fails at once."""
     from airflow.sdk.exceptions import AirflowFailException
 
-    from dedupe import pipeline
-    from dedupe.crm import ExportError, PublishError
+    from golden_record import pipeline
+    from golden_record.publish import ExportError, PublishError
 
     _run_date(ds)
     try:
-        return pipeline.publish(ds, connections.crm_url())
+        return pipeline.publish(_run_key(ds), connections.crm_url())
     except PublishError as exc:
         if exc.transient:
             raise
@@ -115,11 +119,13 @@ STAGE_TASKS = {
 def quality_gate_run(gate: str, ds: str | None) -> dict:
     from airflow.sdk.exceptions import AirflowFailException
 
-    from dedupe import pipeline
-    from dedupe.quality import GateFailed
+    from golden_record import pipeline
+    from golden_record.quality import GateFailed
 
     try:
-        return pipeline.quality_gate(gate, ds, _run_date(ds), store_url=connections.store_url())
+        return pipeline.quality_gate(
+            gate, _run_key(ds), _run_date(ds), store_url=connections.store_url()
+        )
     except GateFailed as exc:
         # Not retried: the same data fails the same way. Nothing downstream publishes.
         raise AirflowFailException(f"{exc}. Nothing was published; see the run report.") from exc
@@ -128,15 +134,15 @@ def quality_gate_run(gate: str, ds: str | None) -> dict:
 def report_run(ds: str | None, run_id: str | None, ti) -> dict:
     """Collect the stages' results (None where a stage did not finish) and write the
     report."""
-    from dedupe import pipeline
-    from dedupe.canonical import SOURCE_SYSTEMS
+    from golden_record import pipeline
+    from golden_record.extract.canonical import SOURCE_SYSTEMS
 
     _run_date(ds)
     results = {stage: ti.xcom_pull(task_ids=task_id) for stage, task_id in STAGE_TASKS.items()}
     results["extract"] = {
         source: ti.xcom_pull(task_ids=f"extract_{source}") for source in SOURCE_SYSTEMS
     }
-    return pipeline.report(ds, results, run_id=run_id, store_url=connections.store_url())
+    return pipeline.report(_run_key(ds), results, run_id=run_id, store_url=connections.store_url())
 
 
 def outcome_run(ti) -> str:

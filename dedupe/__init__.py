@@ -1,7 +1,0 @@
-"""Golden customer records for UK councils: standardising, matching and golden records.
-
-The public entry points are the `golden-record` CLI (:mod:`dedupe.cli`) and the stage
-functions in :mod:`dedupe.pipeline`, which the Airflow DAGs call.
-"""
-
-__version__ = "0.1.0"

@@ -1,0 +1,505 @@
+"""The ``golden-record`` command line: generate sample data, train, match, evaluate, serve."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+
+
+@app.command()
+def generate(
+    people: Annotated[int, typer.Option(help="How many true people to generate.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Random seed; same seed, same data.")] = 42,
+    out: Annotated[Path, typer.Option(help="Folder to write the four sources into.")] = Path(
+        "data/sample"
+    ),
+    errors: Annotated[
+        Path | None, typer.Option(help="JSON file overriding error-model rates.")
+    ] = None,
+    error_scale: Annotated[float, typer.Option(help="Multiply all record-level rates.")] = 1.0,
+    as_of: Annotated[
+        str, typer.Option(help="Date the data describes (YYYY-MM-DD).")
+    ] = "2026-11-01",
+) -> None:
+    """Generate synthetic council data in each source system's native shape, with ground truth."""
+    from golden_record.devtools.generate import ErrorModel
+    from golden_record.devtools.generate import generate as run_generate
+
+    model = ErrorModel.from_json(errors) if errors else ErrorModel()
+    if error_scale != 1.0:
+        model = model.scaled(error_scale)
+    started = time.perf_counter()
+    result = run_generate(
+        people, seed, out, errors=model, as_of=date.fromisoformat(as_of), show_progress=True
+    )
+    elapsed = time.perf_counter() - started
+    typer.echo(
+        f"{result.people} people in {result.households} households → "
+        f"{result.total_records} records {result.records} in {elapsed:.1f}s under {out}"
+    )
+
+
+@app.command()
+def canonical(
+    data: Annotated[Path, typer.Option(help="Generated data folder.")],
+    out: Annotated[Path, typer.Option(help="Parquet file of canonical person records.")],
+) -> None:
+    """Read a generated council through the real extractors into canonical records."""
+    from golden_record.atomic import write_parquet
+    from golden_record.devtools.generate.canonical_sample import canonical_records
+
+    records = canonical_records(data)
+    write_parquet(records, out)
+    typer.echo(f"{len(records)} canonical person records → {out}")
+
+
+def _read_records(path: Path):
+    import pandas as pd
+
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path).astype("string")
+    if path.suffix == ".csv":
+        try:
+            return pd.read_csv(path, dtype="string", keep_default_na=False, na_values=[""])
+        except UnicodeDecodeError as exc:
+            bad = exc.object[exc.start : exc.start + 1]
+            raise typer.BadParameter(
+                f"{path}: not UTF-8 text (byte {exc.start} is {bad!r}); save it as UTF-8"
+            ) from exc
+    raise typer.BadParameter(f"{path}: expected a .csv or .parquet file of canonical records")
+
+
+@app.command()
+def train(
+    input: Annotated[Path, typer.Option(help="Canonical person records (.csv or .parquet).")],
+    output: Annotated[Path, typer.Option(help="Where to write the model JSON.")],
+    seed: int = 42,
+) -> None:
+    """Train the matching model on canonical records (rarely; the nightly run never trains
+    once a model is promoted)."""
+    from golden_record.extract.canonical import conform
+    from golden_record.matching.training import TrainingError
+    from golden_record.matching.training import train as run_train
+    from golden_record.standardise.fields import standardise
+
+    records = conform(_read_records(input), str(input))
+    try:
+        meta = run_train(standardise(records), output, seed=seed)
+    except TrainingError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(json.dumps(meta, indent=2))
+
+
+def _model_for(
+    standardised, output_dir: Path, model: Path | None, golden_store, retrain: bool
+) -> tuple[Path, str]:
+    """The model to match with and where it came from: given, kept with the store, or
+    trained now on these records (and then kept with the store)."""
+    from golden_record.atomic import write_text
+    from golden_record.golden.kept_model import keep_model, kept_model
+    from golden_record.matching.training import TrainingError, metadata_path
+    from golden_record.matching.training import train as run_train
+
+    if model is not None:
+        return model, f"model {model}"
+    model_path = output_dir / "model.json"
+    kept = None if retrain else kept_model(golden_store)
+    if kept is not None:
+        stored, meta = kept
+        write_text(json.dumps(stored, indent=2) + "\n", model_path)
+        write_text(json.dumps(meta, indent=2) + "\n", metadata_path(model_path))
+        return model_path, f"the model kept with the store (trained {meta.get('trained_at')})"
+    try:
+        meta = run_train(standardised, model_path)
+    except TrainingError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    keep_model(golden_store, model_path.name, json.loads(model_path.read_text()), meta)
+    return model_path, (
+        f"a model trained on these {meta['training_records']:,} records "
+        f"({', '.join(meta['expectation_maximisation_passes'])}), kept with the store"
+    )
+
+
+@app.command()
+def match(
+    input: Annotated[Path, typer.Option(help="Canonical person records (.csv or .parquet).")],
+    output_dir: Annotated[
+        Path, typer.Option(help="Folder for xref, review pairs, golden records.")
+    ],
+    model: Annotated[
+        Path | None,
+        typer.Option(
+            help="Model JSON to match with. Without it, the model kept with the store, or "
+            "(first run) one trained on INPUT and kept with the store."
+        ),
+    ] = None,
+    retrain: Annotated[
+        bool, typer.Option(help="Train a new model on INPUT and keep it with the store.")
+    ] = False,
+    auto_match: Annotated[
+        float | None, typer.Option(help="Auto-match threshold [default: 0.95].")
+    ] = None,
+    review: Annotated[
+        float | None,
+        typer.Option(help="Lower edge of the clerical-review band [default: 0.80]."),
+    ] = None,
+    store: Annotated[
+        str | None,
+        typer.Option(
+            help="Golden store URL (state across runs); OUTPUT_DIR/golden_store.db if omitted."
+        ),
+    ] = None,
+    run_key: Annotated[
+        str | None, typer.Option(help="Name of this run in the store; today's date if omitted.")
+    ] = None,
+) -> None:
+    """Standardise, predict and cluster canonical records, then keep golden IDs in a store.
+
+    With no --model, the first run trains on INPUT itself (sampled above 300,000
+    records) and keeps that model with the store for every later run.
+    """
+    from golden_record.atomic import write_parquet
+    from golden_record.extract.canonical import conform_all
+    from golden_record.golden import GoldenStore, StoreError, default_store_url
+    from golden_record.golden.records import presentable
+    from golden_record.golden.stewardship import links
+    from golden_record.matching.inference import ModelError, Thresholds
+    from golden_record.matching.stage import match_standardised, standardise_records
+
+    if model is not None and retrain:
+        raise typer.BadParameter("give --model or --retrain, not both")
+    records = _read_records(input)
+    standardised = standardise_records(records)
+    golden_store = GoldenStore(store or default_store_url(output_dir))
+    model_path, model_source = _model_for(standardised, output_dir, model, golden_store, retrain)
+    decided = links(golden_store)
+    try:
+        output = match_standardised(
+            standardised,
+            model_path=model_path,
+            thresholds=Thresholds(
+                auto_match=auto_match or Thresholds().auto_match,
+                review=review or Thresholds().review,
+            ),
+            cannot_link=decided.cannot,
+            must_link=decided.must,
+        )
+    except ModelError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    clusters = output.result.clusters
+    try:
+        summary = golden_store.apply_run(
+            run_key or date.today().isoformat(),
+            date.today().isoformat(),
+            clusters,
+            presentable(conform_all(records), output.standardised),
+            output.result.review_pairs,
+            pair_detail=output.result.pairs,
+        )
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    golden_of = golden_store.current_xref().set_index("unique_id")["golden_id"]
+    xref = output.xref.copy()
+    xref["golden_id"] = golden_of.reindex(
+        (xref["source_system"] + ":" + xref["source_record_id"]).to_numpy()
+    ).to_numpy()
+    golden = golden_store.golden_records().drop(columns=["status", "merged_into"])
+    golden = golden[golden["golden_id"].isin(set(xref["golden_id"]))]
+    write_parquet(xref, output_dir / "xref.parquet")
+    write_parquet(output.review_pairs, output_dir / "review_pairs.parquet")
+    write_parquet(output.result.pairs, output_dir / "scored_pairs.parquet")
+    write_parquet(golden.reset_index(drop=True), output_dir / "golden_records.parquet")
+    typer.echo(f"matched with {model_source}")
+    typer.echo(
+        f"{len(xref)} records → {xref['golden_id'].nunique()} golden records, "
+        f"{len(output.review_pairs)} pairs for review; changes {summary.events}; wrote {output_dir}"
+    )
+
+
+@app.command()
+def blocking(
+    input: Annotated[Path, typer.Option(help="Canonical person records (.csv or .parquet).")],
+    sample: Annotated[
+        float, typer.Option(help="Share of records to count on (below 1 estimates).")
+    ] = 1.0,
+) -> None:
+    """Print how many pairs each prediction blocking rule creates on these records."""
+    from golden_record.matching.blocking import as_markdown, blocking_rule_counts
+    from golden_record.matching.stage import standardise_records
+
+    counts = blocking_rule_counts(standardise_records(_read_records(input)), sample=sample)
+    typer.echo(as_markdown(counts))
+
+
+@app.command()
+def explain(
+    match_dir: Annotated[
+        Path, typer.Option(help="Output of `match` (or a nightly run's match/ folder).")
+    ],
+    out: Annotated[Path, typer.Option(help="HTML page to write.")],
+    pair: Annotated[
+        tuple[str, str] | None,
+        typer.Option(help="Two record ids, each source_system:source_record_id."),
+    ] = None,
+    cluster: Annotated[str | None, typer.Option(help="A cluster_id from xref.parquet.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model JSON used for the match.")] = None,
+) -> None:
+    """Save Splink's waterfall chart for a pair or a cluster as an HTML page."""
+    import pandas as pd
+
+    from golden_record.matching.explain import pairs_for, pairs_in_cluster, waterfall_page
+    from golden_record.matching.inference import load_model
+
+    if (pair is None) == (cluster is None):
+        raise typer.BadParameter("give exactly one of --pair or --cluster")
+    scored = pd.read_parquet(match_dir / "scored_pairs.parquet")
+    if pair is not None:
+        pairs, title = pairs_for(scored, *pair), f"Why {pair[0]} and {pair[1]} match"
+    else:
+        xref = pd.read_parquet(match_dir / "xref.parquet")
+        members = xref.loc[xref["cluster_id"] == cluster]
+        if members.empty:
+            raise typer.BadParameter(f"no cluster {cluster} in {match_dir / 'xref.parquet'}")
+        ids = (members["source_system"] + ":" + members["source_record_id"]).tolist()
+        pairs, title = pairs_in_cluster(scored, ids), f"Why the records of cluster {cluster} match"
+    page = waterfall_page(pairs, load_model(model), title, out)
+    typer.echo(f"explanation of {len(pairs)} pair(s) → {page}")
+
+
+@app.command()
+def evaluate(
+    xref: Annotated[Path, typer.Option(help="xref.parquet with source ids and golden_id.")],
+    truth: Annotated[Path, typer.Option(help="Generated data folder holding truth/.")],
+) -> None:
+    """Pairwise precision, recall and F1 of a result against generated ground truth."""
+    import pandas as pd
+
+    from golden_record.matching.evaluation import merged_hard_cases, pairwise_scores
+
+    result = pd.read_parquet(xref)
+    entity = "golden_id" if "golden_id" in result.columns else "cluster_id"
+    labels = pd.read_csv(truth / "truth" / "ground_truth.csv", dtype="string")
+    labelled = result.merge(labels, on=["source_system", "source_record_id"])
+    scores = pairwise_scores(labelled, entity, "person_id").as_dict()
+    merged = merged_hard_cases(labelled, pd.read_csv(truth / "truth" / "hard_cases.csv"), entity)
+    scores["hard_cases_merged"] = merged["relation"].value_counts().to_dict()
+    typer.echo(json.dumps(scores, indent=2))
+
+
+review_app = typer.Typer(no_args_is_help=True, help="Clerical review of doubtful pairs.")
+app.add_typer(review_app, name="review")
+StoreOption = Annotated[
+    str, typer.Option(help="Golden store URL, e.g. sqlite:///out/golden_store.db")
+]
+
+
+def _golden_store(url: str):
+    from golden_record.golden import GoldenStore
+
+    return GoldenStore(url)
+
+
+@review_app.command("list")
+def review_list(store: StoreOption, limit: int = 50) -> None:
+    """The latest run's undecided review pairs, strongest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from golden_record.golden.stewardship import queue
+
+    pending = queue(_golden_store(store), limit=None)
+    table = Table(title=f"{len(pending)} pairs awaiting review")
+    for column in ("record A", "record B", "probability", "reason"):
+        table.add_column(column)
+    for row in pending.head(limit).itertuples(index=False):
+        table.add_row(
+            str(row.record_a), str(row.record_b), f"{row.match_probability:.4f}", str(row.reason)
+        )
+    Console(width=160).print(table)
+
+
+@review_app.command("show")
+def review_show(
+    record_a: str,
+    record_b: str,
+    store: StoreOption,
+    html: Annotated[Path | None, typer.Option(help="Also write the waterfall chart here.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model JSON used for the match.")] = None,
+) -> None:
+    """Both records side by side, with each comparison's match weight."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from golden_record.golden import StoreError
+    from golden_record.golden.stewardship import item, side_by_side
+
+    try:
+        found = item(_golden_store(store), record_a, record_b)
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    frame = side_by_side(found)
+    title = (
+        f"{found['record_a']} and {found['record_b']}: match probability "
+        f"{found['match_probability']:.4f} (run {found['run_key']}); {found['reason']}"
+    )
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column))
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if v is None or v != v else str(v) for v in row))
+    Console(width=160).print(table)
+    if html is not None:
+        import pandas as pd
+
+        from golden_record.matching.explain import waterfall_page
+        from golden_record.matching.inference import load_model
+
+        if not found["detail"]:
+            raise typer.BadParameter("this pair has no scored detail to chart")
+        page = waterfall_page(pd.DataFrame([found["detail"]]), load_model(model), title, html)
+        typer.echo(f"waterfall chart → {page}")
+
+
+@review_app.command("decide")
+def review_decide(
+    record_a: str,
+    record_b: str,
+    decision: Annotated[str, typer.Argument(help="same | different")],
+    store: StoreOption,
+    by: Annotated[str, typer.Option(help="Who decides (name or staff id).")],
+    reason: Annotated[str, typer.Option(help="Why: what the steward checked.")],
+) -> None:
+    """Record 'same' or 'different' for two records; every later run honours it."""
+    from golden_record.golden import StoreError
+    from golden_record.golden.stewardship import decide
+
+    try:
+        row = decide(_golden_store(store), record_a, record_b, decision, by, reason)
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(
+        f"recorded: {row['record_a']} and {row['record_b']} are "
+        f"{'the same person' if row['decision'] == 'same' else 'different people'} "
+        f"({row['decided_by']}, {row['decided_at']})"
+    )
+
+
+night_app = typer.Typer(no_args_is_help=True, help="Nightly runs a gate refused.")
+app.add_typer(night_app, name="night")
+
+
+@night_app.command("accept")
+def night_accept(
+    run_key: Annotated[str, typer.Argument(help="The night, e.g. 2026-11-05")],
+    store: StoreOption,
+    by: Annotated[str, typer.Option(help="Who accepts the night (name or staff id).")],
+    reason: Annotated[str, typer.Option(help="Why: what was checked, e.g. a source clean-up.")],
+    data: Annotated[
+        Path | None, typer.Option(help="Pipeline data folder (default GOLDEN_RECORD_DATA).")
+    ] = None,
+) -> None:
+    """Accept a night its golden gate refused only for the size of its changes (a
+    genuine mass merge); rebuilding the night then publishes it."""
+    from golden_record import pipeline
+    from golden_record.golden import StoreError
+
+    try:
+        row = pipeline.accept_refused_night(run_key, by, reason, store, data)
+    except (StoreError, FileNotFoundError) as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(
+        f"accepted run {run_key} ({', '.join(row['refused'])} beyond their bands) by "
+        f"{row['accepted_by']} at {row['accepted_at']}. Rerun the night from build_golden: "
+        f"airflow tasks clear golden_record_nightly -s {run_key} -e {run_key} "
+        "-t 'build_golden|gate_golden|publish|report|outcome' -y"
+    )
+
+
+crm_app = typer.Typer(no_args_is_help=True, help="The CRM database: contract, state, exports.")
+app.add_typer(crm_app, name="crm")
+CrmOption = Annotated[
+    str, typer.Option("--crm", help="CRM database URL, e.g. postgresql+psycopg2://…/crm")
+]
+
+
+@crm_app.command("migrate")
+def crm_migrate(crm: CrmOption) -> None:
+    """Bring the CRM database to the latest contract (publishing does this too; run it
+    here when the pipeline's login may not change the schema)."""
+    from golden_record.publish import LATEST_VERSION, migrate
+    from golden_record.publish.database import crm_engine
+
+    engine = crm_engine(crm)
+    with engine.begin() as connection:
+        applied = migrate(connection)
+    engine.dispose()
+    done = ", ".join(f"v{v}" for v in applied) if applied else "nothing to apply"
+    typer.echo(f"CRM contract at v{LATEST_VERSION} ({done})")
+
+
+@crm_app.command("status")
+def crm_status(crm: CrmOption) -> None:
+    """The contract version, the last publish and the change feed's last sequence."""
+    from sqlalchemy import text
+
+    from golden_record.publish.contract import current_version
+    from golden_record.publish.database import crm_engine
+
+    engine = crm_engine(crm)
+    with engine.connect() as connection:
+        version = current_version(connection)
+        typer.echo(f"contract v{version}")
+        if version >= 3:
+            latest = connection.execute(text("SELECT * FROM crm_latest_publish")).mappings()
+            for row in latest:
+                typer.echo(
+                    f"last publish #{row['publish_id']}: run {row['run_key']} at "
+                    f"{row['published_at']}, {row['golden_records']:,} golden customers, "
+                    f"{row['events']:,} events"
+                )
+            last = connection.execute(text("SELECT MAX(sequence) FROM golden_change_feed"))
+            typer.echo(f"change feed: last sequence {last.scalar() or 0}")
+    engine.dispose()
+
+
+@crm_app.command("export")
+def crm_export(
+    crm: CrmOption,
+    run: Annotated[str, typer.Option(help="The run (date) whose publish to export.")],
+    out: Annotated[Path, typer.Option(help="Folder to hold crm_exports/<run>/.")] = Path("data"),
+) -> None:
+    """Write a run's publish as CSV and Parquet files (as the nightly publish does)."""
+    from golden_record.publish import export_run
+
+    typer.echo(str(export_run(run, crm, out)))
+
+
+@app.command("portal-server")
+def portal_server(
+    data: Annotated[Path, typer.Option(help="Generated data folder (holds portal/).")],
+    token: Annotated[str, typer.Option(envvar="GOLDEN_RECORD_PORTAL_TOKEN")],
+    port: int = 8765,
+    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 in a container).")] = (
+        "127.0.0.1"
+    ),
+) -> None:
+    """Serve the generated portal customers as the portal's JSON API."""
+    from golden_record.devtools.generate.portal_api import start_portal
+
+    portal = start_portal(data / "portal" / "customers.jsonl", token, host=host, port=port)
+    typer.echo(f"portal API at {portal.base_url} (Ctrl+C to stop)")
+    try:
+        portal.thread.join()
+    except KeyboardInterrupt:
+        portal.stop()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,406 @@
+"""``make bench-accuracy``: pairwise precision, recall and F1, ours beside plain Splink.
+
+Each data set is matched the way ``golden-record match`` matches a file it has never
+seen: our standardisation, our model shape trained unsupervised on that data set, then
+prediction with the household guard. Plain Splink
+(:mod:`golden_record.devtools.benchmarks.plain_splink`) is trained and run on the same
+standardised records in the same run. Also printed: blocking recall (the share of true
+pairs any blocking rule brings together), household hard cases merged where the data
+knows them, the scores without the household guard, and the auto-match threshold sweep.
+
+Rows are marked by whether development tuned on them. Tuned: FEBRL3, FEBRL4 and the
+synthetic council of seed 11. Held out, never tuned on: FEBRL1, FEBRL2, the council of
+seed 13, the mistyped profile (:mod:`golden_record.devtools.generate.typo_profile`) and
+any labelled file given with ``--external NAME=PATH``. The packaged model (the demo's)
+is also shown on the council of seed 11.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from golden_record.devtools.benchmarks.ceilings import conflict_free_ceiling, shared_detail_ceiling
+from golden_record.devtools.benchmarks.plain_splink import plain_settings, plain_splink
+from golden_record.matching.blocking import blocking_recall, rules_of
+from golden_record.matching.evaluation import PairwiseScores, merged_hard_cases, pairwise_scores
+from golden_record.matching.inference import Thresholds, load_model
+from golden_record.matching.levels import LevelWeights
+from golden_record.matching.stage import match_standardised, standardise_records
+from golden_record.matching.training import train
+
+SWEEP = (0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
+
+
+@dataclass
+class DataSet:
+    name: str
+    records: pd.DataFrame
+    truth: pd.DataFrame
+    tuned: bool
+    hard_cases: pd.DataFrame | None = None
+    packaged_model: bool = False  # matched with the packaged model instead of training
+
+
+@dataclass
+class Outcome:
+    name: str
+    tuned: bool
+    scores: PairwiseScores
+    plain: PairwiseScores
+    hard_cases: int | None  # hard-case pairs the data knows
+    hard_cases_merged: int | None
+    plain_hard_cases_merged: int | None
+    blocking_recall: float
+    plain_blocking_recall: float
+    review_pairs: int
+    seconds: float
+    plain_seconds: float
+    unguarded: PairwiseScores  # same scores, clustered without the household guard
+    unguarded_hard_cases_merged: int | None
+    ceilings: dict  # recall the data allow: golden_record.devtools.benchmarks.ceilings
+    sweep: list[dict] = field(default_factory=list)
+    training: dict = field(default_factory=dict)
+
+
+def _labelled(clusters: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    ids = truth["source_system"] + ":" + truth["source_record_id"]
+    people = pd.DataFrame({"unique_id": ids, "person_id": truth["person_id"].to_numpy()})
+    return clusters[["unique_id", "cluster_id"]].merge(
+        people, on="unique_id", validate="one_to_one"
+    )
+
+
+def _hard(labelled: pd.DataFrame, hard_cases: pd.DataFrame | None) -> int | None:
+    if hard_cases is None:
+        return None
+    return len(merged_hard_cases(labelled, hard_cases, "cluster_id"))
+
+
+def run(
+    data: DataSet,
+    thresholds: Thresholds,
+    sweep: tuple[float, ...] = SWEEP,
+    *,
+    with_plain: bool = True,
+    with_ceilings: bool = True,
+) -> Outcome:
+    started = time.perf_counter()
+    standardised = standardise_records(data.records)
+    model_path, training = None, {}
+    if not data.packaged_model:
+        model_path = Path(tempfile.mkdtemp()) / "model.json"
+        meta = train(standardised, model_path)
+        training = {k: meta[k] for k in ("expectation_maximisation_passes", "prior_from")}
+    output = match_standardised(standardised, model_path=model_path, thresholds=thresholds)
+    seconds = time.perf_counter() - started
+    labelled = _labelled(output.result.clusters, data.truth)
+    model = load_model(model_path)
+    person_of = labelled.set_index("unique_id")["person_id"]
+    unguarded = _labelled(
+        match_standardised(
+            standardised, model_path=model_path, thresholds=thresholds, household_guard=False
+        ).result.clusters,
+        data.truth,
+    )
+    plain_scores, plain_hard, plain_recall, plain_seconds = None, None, float("nan"), 0.0
+    if with_plain:
+        started = time.perf_counter()
+        plain = plain_splink(standardised, thresholds.auto_match)
+        plain_seconds = time.perf_counter() - started
+        plain_labelled = _labelled(plain.clusters, data.truth)
+        plain_scores = pairwise_scores(plain_labelled, "cluster_id", "person_id")
+        plain_hard = _hard(plain_labelled, data.hard_cases)
+        _, plain_rules, _, _ = plain_settings(standardised)
+        plain_recall = blocking_recall(standardised, person_of, plain_rules)
+    curve = []
+    for threshold in sweep:
+        swept = match_standardised(
+            standardised,
+            model_path=model_path,
+            thresholds=Thresholds(auto_match=threshold, review=min(threshold, thresholds.review)),
+        )
+        swept_labelled = _labelled(swept.result.clusters, data.truth)
+        point = pairwise_scores(swept_labelled, "cluster_id", "person_id")
+        curve.append(
+            {
+                "threshold": threshold,
+                **point.as_dict(),
+                "hard_cases_merged": _hard(swept_labelled, data.hard_cases),
+                "review_pairs": len(swept.review_pairs),
+            }
+        )
+    ceilings = {}
+    if with_ceilings:
+        ceilings = {
+            "shared_detail": shared_detail_ceiling(standardised, data.truth),
+            "conflict_free": conflict_free_ceiling(
+                standardised, data.truth, LevelWeights.of(model)
+            ),
+        }
+    scores = pairwise_scores(labelled, "cluster_id", "person_id")
+    return Outcome(
+        name=data.name,
+        tuned=data.tuned,
+        scores=scores,
+        plain=plain_scores or scores,
+        hard_cases=None if data.hard_cases is None else len(data.hard_cases),
+        hard_cases_merged=_hard(labelled, data.hard_cases),
+        plain_hard_cases_merged=plain_hard,
+        blocking_recall=blocking_recall(standardised, person_of, rules_of(model, standardised)),
+        plain_blocking_recall=plain_recall,
+        review_pairs=len(output.review_pairs),
+        seconds=seconds,
+        plain_seconds=plain_seconds,
+        unguarded=pairwise_scores(unguarded, "cluster_id", "person_id"),
+        unguarded_hard_cases_merged=_hard(unguarded, data.hard_cases),
+        ceilings=ceilings,
+        sweep=curve,
+        training=training,
+    )
+
+
+def synthetic(
+    people: int, seed: int, workdir: Path
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    from golden_record.devtools.generate import generate
+    from golden_record.devtools.generate.canonical_sample import canonical_records
+
+    data = generate(people, seed, workdir / f"council-{seed}")
+    truth = pd.read_csv(data.paths["ground_truth"], dtype="string")
+    return canonical_records(data.out), truth, pd.read_csv(data.paths["hard_cases"])
+
+
+def data_sets(args: argparse.Namespace, workdir: Path) -> list[DataSet]:
+    from golden_record.devtools.benchmarks import febrl
+    from golden_record.devtools.benchmarks.external import read_labelled
+    from golden_record.devtools.generate.typo_profile import typo_profile
+
+    sets = []
+    for number in (3, 4):
+        records, truth = getattr(febrl, f"febrl{number}")()
+        sets.append(DataSet(f"FEBRL{number}", records, truth, tuned=True))
+    records, truth, hard = synthetic(args.people, args.seed, workdir)
+    council = f"Synthetic council ({args.people:,} people, seed {args.seed})"
+    sets.append(DataSet(council, records, truth, tuned=True, hard_cases=hard))
+    sets.append(
+        DataSet(
+            f"{council}, packaged model",
+            records,
+            truth,
+            tuned=True,
+            hard_cases=hard,
+            packaged_model=True,
+        )
+    )
+    for number in (1, 2):
+        records, truth = febrl.febrl_numbered(number)
+        sets.append(DataSet(f"FEBRL{number}", records, truth, tuned=False))
+    records, truth, hard = synthetic(args.people, args.held_out_seed, workdir)
+    sets.append(
+        DataSet(
+            f"Synthetic council ({args.people:,} people, seed {args.held_out_seed})",
+            records,
+            truth,
+            tuned=False,
+            hard_cases=hard,
+        )
+    )
+    records, truth, hard = typo_profile(args.typo_people, args.typo_seed)
+    sets.append(
+        DataSet(
+            f"Mistyped profile ({args.typo_people:,} people, seed {args.typo_seed})",
+            records,
+            truth,
+            tuned=False,
+            hard_cases=hard,
+        )
+    )
+    for named in args.external:
+        name, _, path = named.partition("=")
+        records, truth = read_labelled(Path(path), name)
+        sets.append(DataSet(name, records, truth, tuned=False))
+    return sets
+
+
+def write_curve(outcomes: list[Outcome], path: Path) -> Path:
+    """Precision and recall against the auto-match threshold, one panel per data set."""
+    import altair as alt
+    import vl_convert
+
+    rows = [
+        {"data set": o.name, "threshold": p["threshold"], "measure": measure, "value": p[measure]}
+        for o in outcomes
+        for p in o.sweep
+        for measure in ("precision", "recall")
+    ]
+    chart = (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(
+                "threshold:Q",
+                title="auto-match threshold (match probability)",
+                scale=alt.Scale(domain=[0.5, 1]),
+            ),
+            y=alt.Y("value:Q", title="pairwise score", scale=alt.Scale(zero=False)),
+            color="measure:N",
+        )
+        .properties(width=240, height=180)
+        .facet(facet=alt.Facet("data set:N", header=alt.Header(labelLimit=320)), columns=3)
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(vl_convert.vegalite_to_svg(chart.to_dict()))
+    return path
+
+
+def _merged(merged: int | None, of: int | None) -> str:
+    return "–" if merged is None else f"{merged} of {of:,}"
+
+
+def print_tables(outcomes: list[Outcome], thresholds: Thresholds) -> None:
+    print(
+        f"machine: {platform.processor() or platform.machine()}, python {platform.python_version()}"
+    )
+    print(f"thresholds: auto-match {thresholds.auto_match}, review from {thresholds.review}")
+    for tuned, title in ((True, "Tuned on during development"), (False, "Held out")):
+        rows = [o for o in outcomes if o.tuned is tuned]
+        if not rows:
+            continue
+        print(f"\n{title}: ours beside plain Splink on the same records, same run\n")
+        print(
+            "| data set | records | people | ours P / R / F1 | plain Splink P / R / F1 | "
+            "F1 ours − plain | hard cases merged, ours / plain | blocking recall, ours / plain "
+            "| review pairs | seconds, ours / plain |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|---|")
+        for o in rows:
+            s, p = o.scores, o.plain
+            print(
+                f"| {o.name} | {s.records:,} | {s.true_entities:,} | "
+                f"{s.precision:.4f} / {s.recall:.4f} / {s.f1:.4f} | "
+                f"{p.precision:.4f} / {p.recall:.4f} / {p.f1:.4f} | {s.f1 - p.f1:+.4f} | "
+                f"{_merged(o.hard_cases_merged, o.hard_cases)} / "
+                f"{_merged(o.plain_hard_cases_merged, o.hard_cases)} | "
+                f"{o.blocking_recall:.4f} / {o.plain_blocking_recall:.4f} | "
+                f"{o.review_pairs:,} | {o.seconds:.1f} / {o.plain_seconds:.1f} |"
+            )
+    print("\nOurs without the household guard (plain connected components on our scores):\n")
+    print("| data set | precision | recall | F1 | hard cases merged |")
+    print("|---|---|---|---|---|")
+    for o in outcomes:
+        s = o.unguarded
+        print(
+            f"| {o.name} | {s.precision:.4f} | {s.recall:.4f} | {s.f1:.4f} | "
+            f"{_merged(o.unguarded_hard_cases_merged, o.hard_cases)} |"
+        )
+    print(
+        "\nRecall the data allow (golden_record/devtools/benchmarks/ceilings.py): "
+        "true pairs joined through details shared exactly, and the most any clustering "
+        "keeps without putting two records the guard calls conflicting in one cluster:\n"
+    )
+    print("| data set | recall | shared-detail reach | conflict-free ceiling |")
+    print("|---|---|---|---|")
+    for o in outcomes:
+        c = o.ceilings
+        if c:
+            print(
+                f"| {o.name} | {o.scores.recall:.4f} | {c['shared_detail']:.4f} | "
+                f"{c['conflict_free']:.4f} |"
+            )
+    for o in outcomes:
+        if not o.sweep:
+            continue
+        print(f"\n{o.name}: auto-match threshold sweep")
+        print("| threshold | precision | recall | F1 | hard cases merged | review pairs |")
+        print("|---|---|---|---|---|---|")
+        for point in o.sweep:
+            merged = "–" if point["hard_cases_merged"] is None else point["hard_cases_merged"]
+            print(
+                f"| {point['threshold']} | {point['precision']:.4f} | {point['recall']:.4f} | "
+                f"{point['f1']:.4f} | {merged} | {point['review_pairs']:,} |"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, default=20000, help="synthetic council size")
+    parser.add_argument("--seed", type=int, default=11, help="the council tuned on")
+    parser.add_argument("--held-out-seed", type=int, default=13)
+    parser.add_argument("--typo-people", type=int, default=5000)
+    parser.add_argument("--typo-seed", type=int, default=21)
+    parser.add_argument(
+        "--external",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="a labelled CSV or Parquet file to add as a held-out row (repeatable)",
+    )
+    parser.add_argument("--auto-match", type=float, default=Thresholds().auto_match)
+    parser.add_argument("--review", type=float, default=Thresholds().review)
+    parser.add_argument("--json", type=Path, default=None, help="also write results here")
+    parser.add_argument("--chart", type=Path, default=None, help="precision/recall curve SVG")
+    args = parser.parse_args(argv)
+
+    import logging
+
+    # Splink warns of every level a training pass could not estimate; the model's
+    # metadata lists them, and here they would bury the results.
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    thresholds = Thresholds(auto_match=args.auto_match, review=args.review)
+    outcomes = []
+    with tempfile.TemporaryDirectory() as workdir:
+        for data in data_sets(args, Path(workdir)):
+            # The sweep is drawn for the rows tuned on; every row gets the rest.
+            sweep = SWEEP if data.tuned else ()
+            outcomes.append(run(data, thresholds, sweep))
+            o = outcomes[-1]
+            print(
+                f"{o.name}: ours F1 {o.scores.f1:.4f}, plain {o.plain.f1:.4f} "
+                f"({o.seconds:.0f} s + {o.plain_seconds:.0f} s)",
+                flush=True,
+            )
+    print_tables(outcomes, thresholds)
+    if args.chart:
+        write_curve(outcomes, args.chart)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(
+            json.dumps(
+                [
+                    {
+                        "name": o.name,
+                        "tuned": o.tuned,
+                        **o.scores.as_dict(),
+                        "plain": o.plain.as_dict(),
+                        "hard_cases": o.hard_cases,
+                        "hard_cases_merged": o.hard_cases_merged,
+                        "plain_hard_cases_merged": o.plain_hard_cases_merged,
+                        "blocking_recall": round(o.blocking_recall, 5),
+                        "plain_blocking_recall": round(o.plain_blocking_recall, 5),
+                        "review_pairs": o.review_pairs,
+                        "seconds": round(o.seconds, 1),
+                        "plain_seconds": round(o.plain_seconds, 1),
+                        "unguarded": o.unguarded.as_dict(),
+                        "unguarded_hard_cases_merged": o.unguarded_hard_cases_merged,
+                        "ceilings": {k: round(v, 5) for k, v in o.ceilings.items()},
+                        "training": o.training,
+                        "sweep": o.sweep,
+                    }
+                    for o in outcomes
+                ],
+                indent=2,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,209 @@
+"""The extract stage: land each source's raw extract per run, then map it to canonical.
+
+For run ``K`` and source ``S``:
+
+* ``runs/K/raw/S.parquet`` holds the native rows exactly as read, written once and never
+  changed, beside ``runs/K/raw/S.json`` with the watermark used and reached. A rerun of
+  ``K`` replays the landed file instead of reading the source again, so it yields the
+  same result.
+* ``runs/K/raw/S.keys.parquet`` (incremental sources) holds every key the source holds
+  tonight, read after the changes: a watermark never sees a deleted row, so a record in
+  the snapshot whose key is gone was deleted at source.
+* ``runs/K/canonical/S.parquet`` is the source's full current state as canonical records:
+  for incremental sources the last accepted night's snapshot with this run's changes
+  upserted and its deletions removed, for full-snapshot sources the extract itself.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from golden_record import nights, paths
+from golden_record.atomic import write_parquet, write_text
+from golden_record.extract.canonical import CanonicalContractError, conform, empty_frame
+from golden_record.extract.sources import EXTRACTORS, SourceDataError
+from golden_record.settings import SourceSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ExtractSummary:
+    source: str
+    run_key: str
+    mode: str  # "incremental" | "full"
+    replayed: bool
+    watermark_before: str | None
+    watermark_after: str | None
+    raw_rows: int
+    canonical_rows: int
+    raw_path: str
+    canonical_path: str
+    deleted_rows: int = 0  # records of the previous snapshot no longer at source
+    # Records whose date of birth is after the run's date (ids, the first MAX_LISTED).
+    future_birth_dates: list[str] = field(default_factory=list)
+    future_birth_date_count: int = 0
+
+
+MAX_LISTED = 100
+
+
+def keys_path(raw_file: Path) -> Path:
+    return raw_file.with_name(raw_file.stem + ".keys.parquet")
+
+
+def _meta_path(raw_file: Path) -> Path:
+    return raw_file.with_suffix(".json")
+
+
+def _previous_run_with(run_key: str, source: str, root: Path) -> str | None:
+    """The last accepted night that landed ``source``: a refused night's changes are read
+    again from where the accepted one left off, never carried over."""
+    return nights.last_accepted_before(
+        run_key,
+        root,
+        having=lambda key: (
+            paths.canonical_path(key, source, root).is_file()
+            and _meta_path(paths.raw_path(key, source, root)).is_file()
+        ),
+    )
+
+
+def _canonical_changes(module, raw: pd.DataFrame, source: str) -> pd.DataFrame:
+    """The raw rows as canonical records; a broken contract (a record id twice, say) is
+    bad source data, which no retry will fix."""
+    if not len(raw):
+        return empty_frame()
+    try:
+        return conform(module.to_canonical(raw), source)
+    except CanonicalContractError as exc:
+        raise SourceDataError(source, str(exc).removeprefix(f"{source}: ")) from exc
+
+
+def _birth_dates_not_in_the_future(
+    snapshot: pd.DataFrame, run_date: date, before: pd.DataFrame | None
+) -> tuple[pd.DataFrame, list[str]]:
+    """A date of birth after the run's date is a keying slip: the record keeps the date it
+    had on the last accepted night (so a published date is not erased), and is flagged."""
+    from golden_record.standardise.fields import parsed_dates
+
+    future = (parsed_dates(snapshot["date_of_birth"]) > pd.Timestamp(run_date)).to_numpy()
+    if not future.any():
+        return snapshot, []
+    ids = snapshot.loc[future, "source_record_id"]
+    snapshot = snapshot.copy()
+    earlier = (
+        before.set_index("source_record_id")["date_of_birth"].reindex(ids).to_numpy()
+        if before is not None
+        else pd.NA
+    )
+    snapshot.loc[future, "date_of_birth"] = earlier
+    log.warning(
+        "%s: %d record(s) with a date of birth after %s, kept their earlier date: %s",
+        snapshot["source_system"].iloc[0],
+        len(ids),
+        run_date,
+        ", ".join(ids.head(20)),
+    )
+    return snapshot, ids.tolist()
+
+
+def extract_source(
+    source: str,
+    run_key: str,
+    run_date: date,
+    settings: SourceSettings,
+    root: Path | None = None,
+    full_refresh: bool = False,
+) -> ExtractSummary:
+    root = root or paths.data_root()
+    module = EXTRACTORS[source]
+    incremental = module.WATERMARK_COLUMN is not None and not full_refresh
+    raw_file = paths.raw_path(run_key, source, root)
+    meta_file = _meta_path(raw_file)
+
+    baseline_key = _previous_run_with(run_key, source, root)
+    previous_key = baseline_key if incremental else None
+    previous_meta = (
+        json.loads(_meta_path(paths.raw_path(previous_key, source, root)).read_text())
+        if previous_key
+        else None
+    )
+
+    replayed = raw_file.is_file() and meta_file.is_file()
+    keys_file = keys_path(raw_file)
+    if replayed:
+        meta = json.loads(meta_file.read_text())
+        raw = pd.read_parquet(raw_file).astype("string")
+    else:
+        watermark = previous_meta["watermark_after"] if previous_meta else None
+        raw = module.extract(settings, watermark, run_date)
+        _canonical_changes(module, raw, source)  # refuse bad data before landing it
+        reached = watermark
+        if module.WATERMARK_COLUMN and len(raw):
+            newest = raw[module.WATERMARK_COLUMN].dropna().max()
+            reached = max(filter(None, [watermark, newest]))
+        meta = {
+            "source": source,
+            "run_key": run_key,
+            "mode": "incremental" if incremental else "full",
+            "previous_run": previous_key,
+            "baseline_run": baseline_key,
+            "watermark_before": watermark,
+            "watermark_after": reached,
+            "rows": len(raw),
+            "key_list": incremental,
+        }
+        # Raw and keys first, then the metadata: a run is only "landed" once it exists.
+        write_parquet(raw, raw_file)
+        if incremental:
+            write_parquet(module.keys(settings).astype("string").to_frame("key"), keys_file)
+        write_text(json.dumps(meta, indent=2) + "\n", meta_file)
+
+    changes = _canonical_changes(module, raw, source)
+    deleted = 0
+    if meta["mode"] == "incremental" and meta.get("previous_run"):
+        before = pd.read_parquet(paths.canonical_path(meta["previous_run"], source, root))
+        kept = before[~before["source_record_id"].isin(changes["source_record_id"])]
+        snapshot = pd.concat([kept, changes], ignore_index=True)
+    else:
+        snapshot = changes
+    if meta.get("key_list"):
+        present = snapshot["source_record_id"].isin(pd.read_parquet(keys_file)["key"])
+        deleted = int((~present).sum())
+        snapshot = snapshot[present]
+    baseline = meta.get("baseline_run", meta.get("previous_run"))
+    snapshot, future = _birth_dates_not_in_the_future(
+        snapshot,
+        run_date,
+        pd.read_parquet(paths.canonical_path(baseline, source, root)) if baseline else None,
+    )
+    snapshot = snapshot.sort_values("source_record_id", kind="stable").reset_index(drop=True)
+    canonical_file = paths.canonical_path(run_key, source, root)
+    write_parquet(snapshot.astype("string"), canonical_file)
+
+    return ExtractSummary(
+        source=source,
+        run_key=run_key,
+        mode=meta["mode"],
+        replayed=replayed,
+        watermark_before=meta["watermark_before"],
+        watermark_after=meta["watermark_after"],
+        raw_rows=int(meta["rows"]),
+        canonical_rows=len(snapshot),
+        raw_path=str(raw_file),
+        canonical_path=str(canonical_file),
+        deleted_rows=deleted,
+        future_birth_dates=future[:MAX_LISTED],
+        future_birth_date_count=len(future),
+    )
+
+
+def summary_dict(summary: ExtractSummary) -> dict:
+    return asdict(summary)

@@ -1,0 +1,46 @@
+"""Shared reading of relational sources through SQLAlchemy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
+
+from golden_record.extract.sources.errors import SourceDataError, SourceUnavailableError
+from golden_record.paths import SQL_DIR
+
+# Watermark used for a first, full extract: earlier than any real timestamp.
+EPOCH = "0000-00-00 00:00:00"
+
+
+def read_query(source: str, url: str, query_file: str, watermark: str | None) -> pd.DataFrame:
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise SourceUnavailableError(source, f"not a database URL: {exc}") from exc
+    safe_url = parsed.render_as_string(hide_password=True)
+    if parsed.get_backend_name() == "sqlite":
+        # SQLite would silently create an empty database where the file is missing.
+        database = parsed.database or ""
+        if not database or not Path(database).is_file():
+            raise SourceUnavailableError(source, f"database file not found: {safe_url}")
+        url = f"sqlite:///file:{database}?mode=ro&uri=true"
+    engine = create_engine(url, connect_args={"timeout": 30} if "sqlite" in url else {})
+    query = text((SQL_DIR / "sources" / query_file).read_text(encoding="utf-8"))
+    try:
+        with engine.connect() as connection:
+            result = connection.execute(query, {"watermark": watermark or EPOCH})
+            columns = list(result.keys())
+            return pd.DataFrame(result.fetchall(), columns=columns, dtype="string")
+    except (OperationalError, ProgrammingError) as exc:
+        message = str(exc.orig) if exc.orig is not None else str(exc)
+        if "no such table" in message or "no such column" in message or "does not exist" in message:
+            raise SourceDataError(source, f"schema mismatch at {safe_url}: {message}") from exc
+        raise SourceUnavailableError(source, f"cannot read {safe_url}: {message}") from exc
+    except SQLAlchemyError as exc:
+        raise SourceUnavailableError(source, f"cannot read {safe_url}: {exc}") from exc
+    finally:
+        engine.dispose()

@@ -1,0 +1,28 @@
+"""Bring a golden store written by an older version up to the current schema.
+
+``create_all`` adds missing tables but never a missing column, so each column added
+since the first release is added here, in place and idempotently, on SQLite and
+PostgreSQL alike.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, inspect, select, text
+from sqlalchemy.engine import Engine
+
+from golden_record.golden import schema
+
+
+def upgrade(engine: Engine) -> None:
+    columns = {c["name"] for c in inspect(engine).get_columns("store_run")}
+    if "status" in columns:
+        return
+    with engine.begin() as connection:
+        # Runs written before staging existed were all taken as the store's state.
+        connection.execute(
+            text("ALTER TABLE store_run ADD COLUMN status VARCHAR(16) NOT NULL DEFAULT 'accepted'")
+        )
+        # Stores of that version kept the scored detail of nights later taken back.
+        d, r = schema.review_detail, schema.review_item
+        referenced = select(r.c.detail_hash).where(r.c.detail_hash.is_not(None))
+        connection.execute(delete(d).where(d.c.detail_hash.not_in(referenced)))

@@ -1,0 +1,59 @@
+"""Golden records for the CRM: presentable values, survivorship and the cross-reference.
+
+The attribute choice itself is :mod:`golden_record.golden.survivorship` (rules in a TOML
+file); golden IDs come from the golden store (:mod:`golden_record.golden`), which keeps
+them across runs.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from golden_record.golden.survivorship import Survivorship, choose
+
+
+def presentable(canonical: pd.DataFrame, standardised: pd.DataFrame) -> pd.DataFrame:
+    """Values as the CRM should show them: validated forms where we have them."""
+    out = canonical.copy()
+    out["unique_id"] = standardised["unique_id"].to_numpy()
+    for column in ("title", "first_name", "middle_names", "surname", "town"):
+        out[column] = canonical[column].str.strip().str.title()
+    for column in ("date_of_birth", "email", "phone", "postcode", "uprn", "ni_number"):
+        out[column] = standardised[column].to_numpy()
+    # An invalid postcode is kept (flagged), never silently dropped; survivorship prefers
+    # a valid one.
+    out["postcode_valid"] = standardised["postcode_valid"].to_numpy(dtype=bool)
+    return out
+
+
+def build_golden_records(
+    records: pd.DataFrame, membership: pd.DataFrame, config: Survivorship | None = None
+) -> pd.DataFrame:
+    """``records``: presentable records; ``membership``: unique_id → golden_id."""
+    data = records.merge(membership[["unique_id", "golden_id"]], on="unique_id", how="inner")
+    golden = choose(data, config)
+    systems = (
+        data[["golden_id", "source_system"]]
+        .drop_duplicates()
+        .sort_values(["golden_id", "source_system"])
+    )
+    listed = (systems["source_system"].astype(object) + ",").groupby(systems["golden_id"]).sum()
+    extra = pd.DataFrame(
+        {
+            "source_record_count": data.groupby("golden_id").size().astype("int64"),
+            "source_systems": listed.str[:-1],
+        }
+    )
+    return golden.merge(extra, left_on="golden_id", right_index=True)
+
+
+def cross_reference(membership: pd.DataFrame) -> pd.DataFrame:
+    """Every source record with its golden ID and the probability that put it there."""
+    xref = membership.copy()
+    split = xref["unique_id"].str.split(":", n=1, expand=True)
+    xref["source_system"], xref["source_record_id"] = split[0], split[1]
+    return (
+        xref[["source_system", "source_record_id", "golden_id", "cluster_match_probability"]]
+        .sort_values(["source_system", "source_record_id"])
+        .reset_index(drop=True)
+    )

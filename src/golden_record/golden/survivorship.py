@@ -1,0 +1,178 @@
+"""Survivorship: choose each golden attribute from a cluster's records, by configured rules.
+
+The rules live in a version-controlled TOML file (``golden_record/golden/survivorship.toml`` by
+default; ``GOLDEN_RECORD_SURVIVORSHIP`` points at another). Each attribute group (name,
+date of birth, address, email, phone, NI number) is taken whole from one source record,
+and that record's id, system and date are kept beside the value. Every distinct email,
+phone and address also stays available as a list, newest first.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from golden_record.tomlfile import read_toml
+
+DEFAULT_CONFIG = Path(__file__).resolve().parent / "survivorship.toml"
+RULES = ("validated", "trust", "most_recent", "most_complete")
+
+
+class SurvivorshipConfigError(ValueError):
+    """The survivorship file is unreadable or names a rule, source or column it cannot."""
+
+
+@dataclass(frozen=True)
+class AttributeRule:
+    name: str
+    columns: tuple[str, ...]
+    present_when: str
+    rules: tuple[str, ...]
+    trust: tuple[str, ...]
+    validated: str | None
+
+
+@dataclass(frozen=True)
+class Survivorship:
+    version: int
+    attributes: tuple[AttributeRule, ...]
+    lists: dict[str, str]  # list column → attribute whose values it gathers
+    path: Path
+
+    @property
+    def value_columns(self) -> list[str]:
+        return [c for a in self.attributes for c in a.columns]
+
+    @property
+    def golden_columns(self) -> list[str]:
+        provenance = [
+            f"{a.name}_{suffix}"
+            for a in self.attributes
+            for suffix in ("source", "source_system", "source_updated_at")
+        ]
+        return ["golden_id", *self.value_columns, *provenance, *self.lists]
+
+
+def config_path() -> Path:
+    return Path(os.environ.get("GOLDEN_RECORD_SURVIVORSHIP", DEFAULT_CONFIG))
+
+
+def load(path: Path | None = None) -> Survivorship:
+    path = Path(path or config_path())
+    raw = read_toml(path, SurvivorshipConfigError, "survivorship")
+    attributes = []
+    for name, spec in raw.get("attributes", {}).items():
+        where = f"{path}: attribute {name!r}"
+        try:
+            rule = AttributeRule(
+                name=name,
+                columns=tuple(spec["columns"]),
+                present_when=spec.get("present_when", spec["columns"][0]),
+                rules=tuple(spec["rules"]),
+                trust=tuple(spec.get("trust", ())),
+                validated=spec.get("validated"),
+            )
+        except (KeyError, IndexError, TypeError) as exc:
+            raise SurvivorshipConfigError(f"{where}: needs 'columns' and 'rules'") from exc
+        unknown = [r for r in rule.rules if r not in RULES]
+        if unknown:
+            raise SurvivorshipConfigError(
+                f"{where}: unknown rule {unknown[0]!r}; rules are {', '.join(RULES)}"
+            )
+        if "trust" in rule.rules and not rule.trust:
+            raise SurvivorshipConfigError(f"{where}: rule 'trust' needs a 'trust' ranking")
+        if "validated" in rule.rules and not rule.validated:
+            raise SurvivorshipConfigError(f"{where}: rule 'validated' needs a 'validated' column")
+        attributes.append(rule)
+    if not attributes:
+        raise SurvivorshipConfigError(f"{path}: no [attributes.*] tables")
+    lists = dict(raw.get("lists", {}))
+    names = {a.name for a in attributes}
+    for column, attribute in lists.items():
+        if attribute not in names:
+            raise SurvivorshipConfigError(
+                f"{path}: list {column!r} gathers unknown attribute {attribute!r}"
+            )
+    return Survivorship(int(raw.get("version", 1)), tuple(attributes), lists, path)
+
+
+def _check_columns(records: pd.DataFrame, config: Survivorship) -> None:
+    needed = {"golden_id", "unique_id", "source_system", "source_updated_at"}
+    for a in config.attributes:
+        needed |= {*a.columns, a.present_when}
+        if a.validated:
+            needed.add(a.validated)
+    missing = sorted(needed - set(records.columns))
+    if missing:
+        raise SurvivorshipConfigError(
+            f"{config.path}: records lack column(s) {', '.join(missing)} the rules name"
+        )
+
+
+def _sort_keys(candidates: pd.DataFrame, rule: AttributeRule) -> tuple[list[str], list[bool]]:
+    """Add one sort column per rule to ``candidates``; return the keys and their order."""
+    keys, ascending = ["golden_id"], [True]
+    for name in rule.rules:
+        column = f"_{name}"
+        if name == "validated":
+            candidates[column] = candidates[rule.validated].fillna(False).astype(bool)
+        elif name == "trust":
+            rank = {system: i for i, system in enumerate(rule.trust)}
+            candidates[column] = candidates["source_system"].map(rank).fillna(len(rank))
+        elif name == "most_recent":
+            candidates[column] = candidates["source_updated_at"].fillna("")
+        elif name == "most_complete":
+            candidates[column] = candidates[list(rule.columns)].notna().sum(axis=1)
+        keys.append(column)
+        ascending.append(name == "trust")  # a lower trust rank is better; all else higher
+    return [*keys, "unique_id"], [*ascending, True]
+
+
+def _address_text(records: pd.DataFrame, rule: AttributeRule) -> pd.Series:
+    from golden_record.extract.sources.text import join_nonempty
+
+    return join_nonempty(*(records[c].astype("string") for c in rule.columns), sep=", ")
+
+
+def _json_lists(values: pd.Series, golden_id: pd.Series) -> pd.Series:
+    """Distinct values per golden ID as a JSON array, in the order given."""
+    frame = pd.DataFrame({"golden_id": golden_id.to_numpy(), "value": values.to_numpy(object)})
+    frame = frame.dropna().drop_duplicates()
+    # Summing strings per group runs in pandas' compiled loop; a Python lambda per group
+    # took seconds at 60,000 golden records.
+    encoded = frame["value"].map(json.dumps).astype(object) + ","
+    joined = encoded.groupby(frame["golden_id"], sort=False).sum()
+    return "[" + joined.str[:-1] + "]"
+
+
+def choose(records: pd.DataFrame, config: Survivorship | None = None) -> pd.DataFrame:
+    """``records``: presentable records with ``golden_id``; one golden row per ID."""
+    config = config or load()
+    _check_columns(records, config)
+    golden = pd.DataFrame(index=pd.Index(sorted(records["golden_id"].unique()), name="golden_id"))
+    for rule in config.attributes:
+        candidates = records[records[rule.present_when].notna()].copy()
+        keys, ascending = _sort_keys(candidates, rule)
+        chosen = (
+            candidates.sort_values(keys, ascending=ascending)
+            .drop_duplicates("golden_id")
+            .set_index("golden_id")
+        )
+        for column in rule.columns:
+            golden[column] = chosen[column]
+        golden[f"{rule.name}_source"] = chosen["unique_id"]
+        golden[f"{rule.name}_source_system"] = chosen["source_system"]
+        golden[f"{rule.name}_source_updated_at"] = chosen["source_updated_at"]
+    by_name = {a.name: a for a in config.attributes}
+    newest_first = records.sort_values(["source_updated_at", "unique_id"], ascending=[False, True])
+    for list_column, attribute in config.lists.items():
+        rule = by_name[attribute]
+        present = newest_first[newest_first[rule.present_when].notna()]
+        values = _address_text(present, rule) if len(rule.columns) > 1 else present[rule.columns[0]]
+        gathered = _json_lists(values, present["golden_id"])
+        golden[list_column] = gathered.reindex(golden.index).fillna("[]")
+    return golden.reset_index()[config.golden_columns]

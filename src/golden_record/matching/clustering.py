@@ -1,0 +1,310 @@
+"""Cluster auto-match links into people without chaining conflicting records together.
+
+Plain connected components would join A–B–C into one person even when A and C plainly
+conflict (a husband and wife linked through a record of either). Instead links are taken
+strongest first and two clusters are joined only if no record of one conflicts with any
+record of the other (:mod:`golden_record.matching.guard`), nor is a steward's cannot-link pair.
+
+A record is *ambiguous* when it would fit another cluster on its own but its current
+cluster-mates conflict with that cluster, and its link there is about as strong as its
+strongest link to its own cluster: a 'David Mills' with no date of birth at an address
+where a father and a son of that name live. Such a record joins nobody; its links go to
+clerical review rather than the clustering guessing which person it is. A record whose own
+link is ``SETTLED_MARGIN_BITS`` of match weight stronger (2^4 = 16 times the odds) stays
+where that evidence put it, and so does a link on which a personal detail agrees (a
+mobile, an email, an NI number or a date of birth: the ``agrees`` column of the links),
+since that detail says which of the two people the record is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from golden_record.matching.guard import Conflicts, PersonKeys, namesakes_without_birth_date
+from golden_record.matching.levels import LevelWeights
+
+SETTLED_MARGIN_BITS = 4.0
+
+
+@dataclass
+class Clustering:
+    clusters: pd.DataFrame  # unique_id, cluster_id, cluster_match_probability
+    refused: pd.DataFrame  # unique_id_l, unique_id_r, match_probability, reason
+
+
+@dataclass
+class _Pass:
+    roots: np.ndarray
+    best: np.ndarray
+    refused: list = field(default_factory=list)
+    ambiguous: set = field(default_factory=set)
+
+
+class _Conflicts:
+    """Conflicts between identities, memoised: one person's records mostly share one."""
+
+    def __init__(self, records: pd.DataFrame, weights: LevelWeights, guard: bool = True):
+        self.guard = guard
+        # Name variants follow from the forename, so they need not be part of the key.
+        codes = records.groupby(
+            ["first_name", "surname", "date_of_birth", "ni_number"], dropna=False, sort=False
+        ).ngroup()
+        self.of_record = codes.to_numpy()
+        first = pd.Series(codes).drop_duplicates()
+        self.keys = PersonKeys.from_records(records.iloc[first.index].reset_index(drop=True))
+        self._conflict = Conflicts(self.keys, weights)
+        self._known: dict[tuple[int, int], bool] = {}
+
+    def between(self, x: int, y: int) -> bool:
+        if x == y or not self.guard:
+            return False
+        pair = (x, y) if x < y else (y, x)
+        known = self._known.get(pair)
+        if known is None:
+            known = self._known[pair] = self._conflict(*pair)
+        return known
+
+
+def _union_pass(
+    ids: np.ndarray,
+    conflicts: _Conflicts,
+    left: np.ndarray,
+    right: np.ndarray,
+    probabilities: np.ndarray,
+    cannot: set[frozenset[str]],
+) -> _Pass:
+    parent = list(range(len(ids)))
+    identity = conflicts.of_record
+    # Per cluster root: the identities in it, and (only when stewards said 'not the same
+    # person' somewhere) its records.
+    identities: dict[int, set[int]] = {}
+    members: dict[int, list[int]] = {}
+    best = np.full(len(ids), np.nan)
+
+    def find(node: int) -> int:
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    def clash(own: set[int], other: set[int]) -> bool:
+        return any(conflicts.between(x, y) for x in own for y in other)
+
+    def barred(group_a: list[int], group_b: list[int]) -> bool:
+        return any(frozenset((ids[x], ids[y])) in cannot for x in group_a for y in group_b)
+
+    result = _Pass(roots=np.empty(0, dtype=int), best=best)
+    for a, b, probability in zip(left, right, probabilities, strict=True):
+        root_a, root_b = find(a), find(b)
+        if root_a != root_b:
+            keys_a = identities.get(root_a) or {identity[root_a]}
+            keys_b = identities.get(root_b) or {identity[root_b]}
+            group_a = members.get(root_a, [root_a]) if cannot else []
+            group_b = members.get(root_b, [root_b]) if cannot else []
+            if clash(keys_a, keys_b) or (cannot and barred(group_a, group_b)):
+                result.refused.append((ids[a], ids[b], probability))
+                for one, own, other, other_group in (
+                    (a, keys_a, keys_b, group_b),
+                    (b, keys_b, keys_a, group_a),
+                ):
+                    fits_alone = not clash({identity[one]}, other) and not (
+                        cannot and barred([one], other_group)
+                    )
+                    if fits_alone and clash(own, other) and not _settled(best[one], probability):
+                        result.ambiguous.add(one)
+                continue
+            if len(keys_a) < len(keys_b):
+                root_a, root_b, keys_a, keys_b = root_b, root_a, keys_b, keys_a
+                group_a, group_b = group_b, group_a
+            parent[root_b] = root_a
+            identities[root_a] = keys_a | keys_b
+            identities.pop(root_b, None)
+            if cannot:
+                members[root_a] = group_a + group_b
+                members.pop(root_b, None)
+        best[a] = np.fmax(best[a], probability)
+        best[b] = np.fmax(best[b], probability)
+    result.roots = np.array([find(i) for i in range(len(ids))], dtype=int)
+    return result
+
+
+def _weight(probability: float) -> float:
+    probability = min(probability, 1 - 1e-15)
+    return float(np.log2(probability / (1 - probability)))
+
+
+def _settled(own_best: float, rival: float) -> bool:
+    """A record already linked far more strongly than to a rival is not ambiguous."""
+    return not np.isnan(own_best) and _weight(own_best) - _weight(rival) >= SETTLED_MARGIN_BITS
+
+
+def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def _contested(
+    component: np.ndarray,
+    conflicts: _Conflicts,
+    ids: np.ndarray,
+    cannot: set[frozenset[str]],
+) -> np.ndarray:
+    """Components holding two conflicting identities or a cannot-link pair."""
+    frame = pd.DataFrame({"component": component, "identity": conflicts.of_record})
+    distinct = frame.drop_duplicates()
+    several = distinct[distinct.duplicated("component", keep=False)].sort_values("component")
+    labels = several["component"].to_numpy()
+    contested = set()
+    starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]]) if len(labels) else None
+    groups = np.split(several["identity"].to_numpy(), starts[1:]) if starts is not None else []
+    for label, group in zip(labels[starts] if starts is not None else [], groups, strict=True):
+        members = group.tolist()
+        if any(conflicts.between(x, y) for i, x in enumerate(members) for y in members[i + 1 :]):
+            contested.add(label)
+    position = {uid: k for k, uid in enumerate(ids)}
+    for pair in cannot:
+        a, b = (position.get(uid) for uid in pair)
+        if a is not None and b is not None and component[a] == component[b]:
+            contested.add(component[a])
+    return np.isin(component, list(contested))
+
+
+def cluster_without_conflicts(
+    records: pd.DataFrame,
+    links: pd.DataFrame,
+    cannot_link: set[frozenset[str]] | None = None,
+    *,
+    weights: LevelWeights,
+    household_guard: bool = True,
+) -> Clustering:
+    """``records``: standardised records; ``links``: auto-match pairs with probabilities.
+
+    Connected components are found in one pass; only the few components that hold a
+    conflict (mostly households) are clustered link by link. ``household_guard=False``
+    turns conflicts and namesake ambiguity off (plain connected components, as Splink
+    clusters): only for measuring what the guard costs and saves, never for publishing.
+    """
+    records = records.reset_index(drop=True)
+    ids = records["unique_id"].to_numpy()
+    position = pd.Series(np.arange(len(ids)), index=ids)
+    conflicts = _Conflicts(records, weights, guard=household_guard)
+    cannot = cannot_link or set()
+    ordered = links.sort_values(
+        ["match_probability", "unique_id_l", "unique_id_r"], ascending=[False, True, True]
+    )
+    left = position.reindex(ordered["unique_id_l"]).to_numpy()
+    right = position.reindex(ordered["unique_id_r"]).to_numpy()
+    probabilities = ordered["match_probability"].to_numpy()
+    agrees = (
+        ordered["agrees"].to_numpy(dtype=bool)
+        if "agrees" in ordered
+        else np.zeros(len(ordered), dtype=bool)
+    )
+
+    # Records that cannot be told from a namesake at their address take no link at all.
+    ambiguous = namesakes_without_birth_date(records, weights).to_numpy(dtype=bool, copy=True)
+    ambiguous &= household_guard
+    refused: list[tuple] = []
+
+    def drop_ambiguous():
+        nonlocal left, right, probabilities, agrees
+        touching = (ambiguous[left] | ambiguous[right]) & ~agrees
+        refused.extend(
+            (*row, "ambiguous")
+            for row in zip(
+                ids[left[touching]], ids[right[touching]], probabilities[touching], strict=True
+            )
+        )
+        left, right, probabilities = left[~touching], right[~touching], probabilities[~touching]
+        agrees = agrees[~touching]
+
+    drop_ambiguous()
+    component = _components(len(ids), left, right)
+    contested = _contested(component, conflicts, ids, cannot)
+    roots = component.copy()
+    if contested.any():
+        inside = contested[left]
+        first = _union_pass(
+            ids, conflicts, left[inside], right[inside], probabilities[inside], cannot
+        )
+        final = first
+        if first.ambiguous:
+            ambiguous[list(first.ambiguous)] = True
+            drop_ambiguous()
+            inside = contested[left]
+            final = _union_pass(
+                ids, conflicts, left[inside], right[inside], probabilities[inside], cannot
+            )
+        refused.extend((*row, "conflict") for row in final.refused)
+        # Union-find roots are record positions; keep them apart from component labels.
+        roots = np.where(contested, final.roots + len(ids), component)
+        kept = final.roots[left] == final.roots[right]
+        taken = ~contested[left] | kept
+    else:
+        taken = np.ones(len(left), dtype=bool)
+
+    best = (
+        pd.concat(
+            [
+                pd.Series(probabilities[taken], index=left[taken]),
+                pd.Series(probabilities[taken], index=right[taken]),
+            ]
+        )
+        .groupby(level=0)
+        .max()
+        .reindex(np.arange(len(ids)))
+        .to_numpy()
+    )
+    frame = pd.DataFrame({"unique_id": ids, "root": roots, "cluster_match_probability": best})
+    # A cluster is named after its lowest member id, as Splink names them.
+    frame["cluster_id"] = frame.groupby("root")["unique_id"].transform("min")
+    return Clustering(
+        clusters=frame[["unique_id", "cluster_id", "cluster_match_probability"]],
+        refused=pd.DataFrame(
+            refused, columns=["unique_id_l", "unique_id_r", "match_probability", "reason"]
+        ),
+    )
+
+
+def connected_groups(pairs) -> dict:
+    """Each item named in ``pairs`` mapped to a representative of its connected group."""
+    parent: dict = {}
+
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in pairs:
+        parent[find(a)] = find(b)
+    return {x: find(x) for x in parent}
+
+
+def join_must_link(clusters: pd.DataFrame, must_link: set[frozenset[str]]) -> pd.DataFrame:
+    """Join the clusters of records a steward decided are the same person.
+
+    A steward's 'same' outranks the model and the guard: they have seen both records.
+    Records the current run does not hold are ignored. The joined cluster is named after
+    its lowest member id, as every cluster is.
+    """
+    cluster_of = clusters.set_index("unique_id")["cluster_id"]
+    joins = [
+        (cluster_of[a], cluster_of[b])
+        for a, b in (tuple(pair) for pair in must_link)
+        if a in cluster_of.index and b in cluster_of.index
+    ]
+    if not joins:
+        return clusters
+    group = connected_groups(joins)
+    joined = clusters.copy()
+    joined["cluster_id"] = joined["cluster_id"].map(lambda c: group.get(c, c))
+    joined["cluster_id"] = joined.groupby("cluster_id")["unique_id"].transform("min")
+    return joined

@@ -1,0 +1,351 @@
+"""Score and cluster standardised records with a stored model (nightly; never trains).
+
+Three bands, by match probability:
+
+* **auto-match** (at or above ``Thresholds.auto_match``): linked, then clustered without
+  joining conflicting records (:mod:`golden_record.matching.clustering`);
+* **clerical review** (from ``Thresholds.review`` up to auto-match), plus auto-match links
+  the clustering refused: a match here "may indicate an inconsistency" and nothing is
+  assumed until a person checks it;
+* **non-match** below ``Thresholds.review``: not kept.
+
+Before scoring, records whose comparable fields are all identical and hold identifying
+detail beyond a name (a date of birth, an email, a phone, an NI number, a UPRN or a street
+line) are scored once: the rest join their representative's cluster with probability 1.
+Identical records that hold only a name (and perhaps a town) are scored like any other
+pair, since two of them are as likely two namesakes as one person. A group of more than
+``MAX_IDENTICAL`` identical records (a bulk load or placeholder data, not a person) is
+never merged: each stays on its own and the group is reported for review. A record with
+nothing to compare (no name, date of birth, contact or address) stays on its own.
+
+The thresholds and the precision/recall curve behind them are in ``docs/thresholds.md``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from splink import Linker
+
+from golden_record.matching.backend import default_db_api, register
+from golden_record.matching.clustering import cluster_without_conflicts, join_must_link
+from golden_record.matching.guard import (
+    Conflicts,
+    Households,
+    PersonalEvidence,
+    PersonKeys,
+    household_evidence_only,
+    namesakes_in_one_system,
+)
+from golden_record.matching.levels import LevelWeights, ModelShapeError
+from golden_record.matching.model import DEFAULT_MODEL_PATH, loose_rules_within
+from golden_record.standardise.fields import MATCH_COLUMNS
+
+PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
+MAX_IDENTICAL = 25
+IDENTIFYING = ("date_of_birth", "email", "phone", "ni_number", "uprn", "address_key")
+COMPARABLE = [
+    c
+    for c in MATCH_COLUMNS
+    if c not in ("unique_id", "source_system", "source_record_id", "postcode_valid")
+]
+REVIEW_COLUMNS = [*PAIR_COLUMNS, "reason"]
+
+
+class ModelError(ValueError):
+    """The model file is missing, unreadable or not a model for these records."""
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    auto_match: float = 0.95
+    review: float = 0.80
+
+    def __post_init__(self) -> None:
+        if not 0 < self.review <= self.auto_match <= 1:
+            raise ValueError("thresholds must satisfy 0 < review <= auto_match <= 1")
+
+
+@dataclass
+class MatchResult:
+    pairs: pd.DataFrame  # every pair scored at or above the review threshold, with detail
+    clusters: pd.DataFrame  # unique_id, cluster_id, cluster_match_probability
+    review_pairs: pd.DataFrame  # REVIEW_COLUMNS
+
+    @property
+    def links(self) -> pd.DataFrame:
+        return self.pairs[PAIR_COLUMNS]
+
+
+def load_model(path: Path | None = None) -> dict:
+    """Read a model file and check it is a Splink model over this project's columns."""
+    path = Path(path or DEFAULT_MODEL_PATH)
+    try:
+        model = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelError(f"model file not found: {path}") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelError(f"model file {path} is not valid JSON: {exc}") from exc
+    if not isinstance(model, dict) or not isinstance(model.get("comparisons"), list):
+        raise ModelError(f"model file {path} is not a Splink model (no 'comparisons' list)")
+    if model.get("link_type") != "dedupe_only" or model.get("unique_id_column_name") != "unique_id":
+        raise ModelError(f"model file {path} is not a dedupe model keyed on unique_id")
+    unknown = sorted(_columns_used(model) - set(MATCH_COLUMNS))
+    if unknown:
+        raise ModelError(
+            f"model file {path} compares columns this pipeline does not produce: "
+            f"{', '.join(unknown)} (a model from another schema?)"
+        )
+    try:
+        LevelWeights.of(model)
+    except ModelShapeError as exc:
+        raise ModelError(f"model file {path}: {exc}") from exc
+    return model
+
+
+def _columns_used(model: dict) -> set[str]:
+    import re
+
+    used = set()
+    for comparison in model["comparisons"]:
+        for level in comparison.get("comparison_levels", []):
+            sql = level.get("sql_condition", "")
+            used |= set(re.findall(r"\b([a-z_][a-z0-9_]*)_[lr]\b", sql))
+    return used - {"unique_id"}
+
+
+def _empty_result() -> MatchResult:
+    return MatchResult(
+        pairs=pd.DataFrame(columns=PAIR_COLUMNS),
+        clusters=pd.DataFrame(columns=["unique_id", "cluster_id", "cluster_match_probability"]),
+        review_pairs=pd.DataFrame(columns=REVIEW_COLUMNS),
+    )
+
+
+def with_loose_rules(model: dict, records: pd.DataFrame, dialect: str) -> dict:
+    """The model with the loose blocking rules these records' size allows added."""
+    loose = [
+        {
+            "blocking_rule": rule.rule.get_blocking_rule(dialect).blocking_rule_sql,
+            "sql_dialect": dialect,
+        }
+        for rule in loose_rules_within(records)
+    ]
+    if not loose:
+        return model
+    rules = model["blocking_rules_to_generate_predictions"]
+    return {**model, "blocking_rules_to_generate_predictions": [*rules, *loose]}
+
+
+def score(
+    records: pd.DataFrame, model: dict, threshold: float, db_api: Any = None, linker_out=None
+) -> pd.DataFrame:
+    """Every blocked pair at or above ``threshold``, with Splink's detail columns."""
+    db_api = db_api or default_db_api()
+    model = with_loose_rules(model, records, db_api.sql_dialect.sql_dialect_str)
+    linker = Linker(register(db_api, records), model, log_level=None)
+    if linker_out is not None:
+        linker_out.append(linker)
+    scored = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
+    return scored.as_pandas_dataframe()
+
+
+# Columns computed from others (a forename's variants and sound, an email's user name
+# and digits) add nothing to whether two records are identical.
+DERIVED = {
+    "first_name_variants",
+    "surname_parts",
+    "first_name_sound",
+    "surname_sound",
+    "email_user",
+    "email_digits",
+}
+
+
+def _content_key(records: pd.DataFrame) -> pd.Series:
+    compared = [c for c in COMPARABLE if c not in DERIVED]
+    return pd.Series(
+        pd.util.hash_pandas_object(records[compared].astype("string"), index=False).to_numpy(),
+        index=records.index,
+    )
+
+
+def predict_and_cluster(
+    records: pd.DataFrame,
+    model: dict,
+    *,
+    thresholds: Thresholds | None = None,
+    cannot_link: set[frozenset[str]] | None = None,
+    db_api: Any = None,
+    household_guard: bool = True,
+    must_link: set[frozenset[str]] | None = None,
+) -> MatchResult:
+    """Score, then cluster; stewards' decisions: ``cannot_link`` pairs are kept apart and
+    ``must_link`` pairs joined, whatever the scores."""
+    thresholds = thresholds or Thresholds()
+    missing = [column for column in MATCH_COLUMNS if column not in records]
+    if missing:
+        # Records standardised by an older version (a column added since) or not at all.
+        raise ValueError(
+            f"records lack the standardised columns {', '.join(missing)}: standardise them "
+            "with this version first (golden_record.matching.stage.standardise_records)"
+        )
+    if records.empty:
+        return _empty_result()
+    if records["unique_id"].duplicated().any():
+        duplicate = records.loc[records["unique_id"].duplicated(), "unique_id"].iloc[0]
+        raise ValueError(f"record {duplicate} appears more than once in the input")
+    records = records.reset_index(drop=True)
+    empty = records[COMPARABLE].isna().all(axis=1)
+    identifying = records[list(IDENTIFYING)].notna().any(axis=1)
+    # Records with nothing beyond a name each get a key of their own: scored, not joined.
+    key = _content_key(records).where(identifying, pd.Series(-1 - records.index.to_numpy()))
+    group_size = key.groupby(key).transform("size")
+    representative = records.groupby(key)["unique_id"].transform("min")
+    bulk = (group_size > MAX_IDENTICAL) & ~empty
+    kept = ~empty & ~bulk
+    scored_here = (records["unique_id"] == representative) & kept
+
+    # The systems each scored record stands for, with its identical copies': the
+    # one-system namesake rule must see a copy's system too.
+    stands_for = pd.DataFrame(
+        {"representative": representative[kept], "system": records.loc[kept, "source_system"]}
+    ).drop_duplicates()
+    several = stands_for[stands_for.duplicated("representative", keep=False)]
+    systems = {
+        str(k): frozenset(v)
+        for k, v in several.groupby("representative")["system"].agg(frozenset).items()
+    }
+    result = _match_distinct(
+        records[scored_here], model, thresholds, cannot_link, db_api, household_guard, systems
+    )
+    cluster_of = result.clusters.set_index("unique_id")
+    copies = kept & ~scored_here
+    joined = pd.DataFrame(
+        {
+            "unique_id": records.loc[copies, "unique_id"].to_numpy(),
+            "cluster_id": cluster_of["cluster_id"].reindex(representative[copies]).to_numpy(),
+            "cluster_match_probability": 1.0,
+        }
+    )
+    alone = records.loc[empty | bulk, "unique_id"]
+    singletons = pd.DataFrame(
+        {"unique_id": alone, "cluster_id": alone, "cluster_match_probability": float("nan")}
+    )
+    clusters = pd.concat(
+        [c for c in (result.clusters, joined, singletons) if not c.empty], ignore_index=True
+    )
+    # A representative that got a lower-id copy still names the cluster by its lowest id.
+    clusters["cluster_id"] = clusters.groupby("cluster_id")["unique_id"].transform("min")
+    clusters = join_must_link(clusters, must_link or set())
+    review = result.review_pairs
+    if bulk.any():
+        bulk_rows = records[bulk].groupby(key[bulk])["unique_id"].agg(["min", "max", "size"])
+        flagged = pd.DataFrame(
+            {
+                "unique_id_l": bulk_rows["min"].to_numpy(),
+                "unique_id_r": bulk_rows["max"].to_numpy(),
+                "match_probability": 1.0,
+                "match_weight": float("nan"),
+                "reason": [
+                    f"{n} identical records not merged: a bulk load or placeholder data?"
+                    for n in bulk_rows["size"]
+                ],
+            }
+        )
+        review = pd.concat([review, flagged], ignore_index=True)
+    return MatchResult(pairs=result.pairs, clusters=clusters, review_pairs=review)
+
+
+def _match_distinct(
+    records: pd.DataFrame,
+    model: dict,
+    thresholds: Thresholds,
+    cannot_link: set[frozenset[str]] | None,
+    db_api: Any,
+    household_guard: bool = True,
+    systems_of: dict[str, frozenset[str]] | None = None,
+) -> MatchResult:
+    if len(records) < 2:
+        return MatchResult(
+            pairs=pd.DataFrame(columns=PAIR_COLUMNS),
+            clusters=pd.DataFrame(
+                {
+                    "unique_id": records["unique_id"],
+                    "cluster_id": records["unique_id"],
+                    "cluster_match_probability": float("nan"),
+                }
+            ),
+            review_pairs=pd.DataFrame(columns=REVIEW_COLUMNS),
+        )
+    records = records.reset_index(drop=True)
+    weights = LevelWeights.of(model)
+    pairs = score(records, model, thresholds.review, db_api)
+    high = pairs["match_probability"] >= thresholds.auto_match
+    evidence = PersonalEvidence.of(pairs)
+    if household_guard:
+        households = Households(records, Conflicts(PersonKeys.from_records(records), weights))
+        at_household = pd.Series(False, index=pairs.index)
+        at_household[high] = households.shared(pairs[high])
+    else:
+        at_household = pd.Series(False, index=pairs.index)
+    auto_bits = float(np.log2(thresholds.auto_match / (1 - thresholds.auto_match)))
+    household_only = high & household_evidence_only(pairs, evidence, at_household, auto_bits)
+    namesakes = (
+        high
+        & namesakes_in_one_system(pairs, evidence, at_household, auto_bits, systems_of)
+        & ~household_only
+    )
+    auto = high & ~household_only & ~namesakes
+    # A pair refused for household reasons must not be joined through a third record
+    # either: that is how a father and his undated namesake son are chained together.
+    refused_pairs = {
+        frozenset(pair)
+        for pair in pairs.loc[
+            household_only | namesakes, ["unique_id_l", "unique_id_r"]
+        ].itertuples(index=False, name=None)
+    }
+    links = pairs.loc[auto, PAIR_COLUMNS].assign(agrees=evidence.agree[auto])
+    clustering = cluster_without_conflicts(
+        records,
+        links,
+        (cannot_link or set()) | refused_pairs,
+        weights=weights,
+        household_guard=household_guard,
+    )
+
+    cluster_of = clustering.clusters.set_index("unique_id")["cluster_id"]
+    apart = (
+        cluster_of.reindex(pairs["unique_id_l"]).to_numpy()
+        != cluster_of.reindex(pairs["unique_id_r"]).to_numpy()
+    )
+    review = pairs.loc[apart, PAIR_COLUMNS].copy()
+    review["reason"] = "review band"
+    refused = clustering.refused
+    reasons = {
+        "conflict": "auto-match refused: forenames or dates of birth conflict in the cluster",
+        "ambiguous": "auto-match refused: record fits two people who conflict",
+    }
+    refused_reason = pd.Series(
+        refused["reason"].map(reasons).to_numpy(),
+        index=pd.MultiIndex.from_arrays([refused["unique_id_l"], refused["unique_id_r"]]),
+    )
+    key = pd.MultiIndex.from_arrays([review["unique_id_l"], review["unique_id_r"]])
+    review["reason"] = refused_reason.reindex(key).fillna("review band").to_numpy()
+    household_keys = pd.MultiIndex.from_frame(
+        pairs.loc[household_only, ["unique_id_l", "unique_id_r"]]
+    )
+    review.loc[key.isin(household_keys), "reason"] = (
+        "auto-match refused: at a household, and forename and personal details do not carry it"
+    )
+    namesake_keys = pd.MultiIndex.from_frame(pairs.loc[namesakes, ["unique_id_l", "unique_id_r"]])
+    review.loc[key.isin(namesake_keys), "reason"] = (
+        "auto-match refused: one system holds both at a household and nothing personal agrees"
+    )
+    review = review.sort_values("match_probability", ascending=False).reset_index(drop=True)
+    return MatchResult(pairs=pairs, clusters=clustering.clusters, review_pairs=review)

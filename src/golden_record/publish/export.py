@@ -1,0 +1,146 @@
+"""Each run's publish as files, for CRMs that take files rather than reading views.
+
+``<exports>/<run_key>/`` holds the published golden customers, their source records and
+the change feed rows of that run's publishes, each as CSV and Parquet, read back from
+the CRM's views so the files are what the CRM shows; ``manifest.json`` gives row counts,
+SHA-256 digests and the feed's sequence range. The folder is built beside its final
+place and swapped in whole: a failure (a full disk) leaves the previous export of the
+run, or none, never a partial one.
+
+The CSV files are opened in spreadsheets, so a text value that a spreadsheet would run as
+a formula (beginning ``=``, ``+``, ``-``, ``@``, tab or carriage return) is written with a
+leading apostrophe, as OWASP advises against CSV injection; a plain signed number such as
+an E.164 phone number is left as it is. The Parquet files keep every value unchanged.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from sqlalchemy import text
+
+from golden_record import paths
+from golden_record.atomic import replace_folder
+from golden_record.digest import file_sha256
+from golden_record.publish import contract
+from golden_record.publish.database import crm_engine, explain, safe_url
+
+# File stem → the view it is read from, and the order its rows are written in.
+EXPORTS = {
+    "golden_customer": ("crm_golden_customer", "golden_id"),
+    "golden_customer_source": ("crm_golden_customer_source", "source_system, source_record_id"),
+    "change_feed": ("crm_change_feed", "sequence"),
+}
+
+
+class ExportError(RuntimeError):
+    """The run's export was not written; any earlier export of the run is untouched."""
+
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"^[+-]?[\d ]+(\.\d+)?$")
+
+
+def spreadsheet_safe(value):
+    """``value`` as a spreadsheet will show it, never run it (OWASP CSV injection)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return value if _PLAIN_NUMBER.match(value) else "'" + value
+    return value
+
+
+def _for_csv(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for column in out.columns:
+        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
+            out[column] = out[column].map(spreadsheet_safe)
+    return out
+
+
+def exports_root(root: Path | None = None) -> Path:
+    return (root or paths.data_root()) / "crm_exports"
+
+
+def _plain(value):
+    """Values as the SQLite CRM stores them, whichever database they were read from."""
+    if isinstance(value, list | dict):
+        return json.dumps(value)
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+def _read(crm_url: str, run_key: str) -> dict[str, pd.DataFrame]:
+    engine = crm_engine(crm_url)
+    try:
+        with engine.connect() as connection:
+            frames = {}
+            for stem, (view, order) in EXPORTS.items():
+                where = " WHERE run_key = :run_key" if stem == "change_feed" else ""
+                frame = pd.read_sql(
+                    text(f"SELECT * FROM {view}{where} ORDER BY {order}"),
+                    connection,
+                    params={"run_key": run_key},
+                )
+                for column in frame.columns:
+                    if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+                        frame[column] = frame[column].dt.tz_convert("UTC")
+                        frame[column] = frame[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+                    elif frame[column].dtype == object:
+                        frame[column] = frame[column].map(_plain)
+                frames[stem] = frame
+            return frames
+    finally:
+        engine.dispose()
+
+
+def export_run(run_key: str, crm_url: str, out_root: Path | None = None) -> Path:
+    """Write ``<exports>/<run_key>/`` from the CRM as it stands after the run's publish."""
+    try:
+        frames = _read(crm_url, run_key)
+    except Exception as exc:
+        raise ExportError(f"exporting run {run_key}: {explain(exc, crm_url).message}") from None
+    final = exports_root(out_root) / run_key
+    building = final.with_name(f".{run_key}.building")
+    shutil.rmtree(building, ignore_errors=True)
+    try:
+        building.mkdir(parents=True)
+        files = {}
+        for stem, frame in frames.items():
+            for suffix, write in (
+                ("csv", lambda f, p: _for_csv(f).to_csv(p, index=False)),
+                ("parquet", lambda f, p: f.to_parquet(p, index=False)),
+            ):
+                path = building / f"{stem}.{suffix}"
+                write(frame, path)
+                files[path.name] = {"rows": len(frame), "sha256": file_sha256(path)}
+        feed = frames["change_feed"]["sequence"]
+        manifest = {
+            "run_key": run_key,
+            "crm": safe_url(crm_url),
+            "contract_version": contract.LATEST_VERSION,
+            "files": files,
+            "change_feed": {
+                "first_sequence": int(feed.min()) if len(feed) else None,
+                "last_sequence": int(feed.max()) if len(feed) else None,
+            },
+        }
+        (building / "manifest.json").write_text(
+            json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
+        )
+        replace_folder(building, final)
+    except OSError as exc:
+        shutil.rmtree(building, ignore_errors=True)
+        cause = "the disk is full" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else str(exc)
+        raise ExportError(
+            f"exporting run {run_key} to {final} failed: {cause} ({exc.strerror or exc}). "
+            "No partial export was left; the CRM tables are published"
+        ) from exc
+    return final

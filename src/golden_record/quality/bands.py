@@ -1,0 +1,92 @@
+"""The agreed bands for the checks across runs, from ``expectations/gates.toml``.
+
+Volume against a source's previous run, freshness of each source, the share of golden
+records merged, split, retired, created or updated in a run, and the largest plausible
+person. The suites name these as ``$PARAMETER``s; :mod:`golden_record.quality.parameters` turns
+bands and the previous run's figures into the values a run validates against.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from golden_record.quality.suites import QualityConfigError, expectations_root
+from golden_record.tomlfile import read_toml
+
+_CHANGE_KEYS = (
+    "max_merged_share",
+    "max_split_share",
+    "max_retired_share",
+    "max_created_share",
+    "max_updated_share",
+)
+
+
+@dataclass(frozen=True)
+class Volume:
+    max_drop: float
+    max_growth: float
+
+
+@dataclass(frozen=True)
+class Bands:
+    volume: Volume
+    volume_by_source: dict[str, Volume] = field(default_factory=dict)
+    max_age_days: int = 7
+    changes: dict[str, float] = field(default_factory=dict)
+    max_records_per_person: int = 25
+
+    def volume_for(self, source: str) -> Volume:
+        return self.volume_by_source.get(source, self.volume)
+
+
+def bands_path() -> Path:
+    configured = os.environ.get("GOLDEN_RECORD_GATES")
+    return Path(configured) if configured else expectations_root() / "gates.toml"
+
+
+def _fraction(path: Path, where: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise QualityConfigError(f"{path}: {where} must be a fraction from 0 to 1, not {value!r}")
+    return float(value)
+
+
+def load_bands(path: Path | None = None) -> Bands:
+    path = path or bands_path()
+    raw = read_toml(path, QualityConfigError, "gate bands")
+    try:
+        volume_table = dict(raw["volume"])
+        default = Volume(
+            _fraction(path, "volume.max_drop", volume_table.pop("max_drop")),
+            _fraction(path, "volume.max_growth", volume_table.pop("max_growth")),
+        )
+        by_source = {}
+        for source, override in volume_table.items():
+            if not isinstance(override, dict):
+                raise QualityConfigError(f"{path}: unknown key volume.{source}")
+            by_source[source] = Volume(
+                _fraction(
+                    path, f"volume.{source}.max_drop", override.get("max_drop", default.max_drop)
+                ),
+                _fraction(
+                    path,
+                    f"volume.{source}.max_growth",
+                    override.get("max_growth", default.max_growth),
+                ),
+            )
+        changes = {
+            key: _fraction(path, f"changes.{key}", raw["changes"][key]) for key in _CHANGE_KEYS
+        }
+        max_age = raw["freshness"]["max_age_days"]
+        largest = raw["golden"]["max_records_per_person"]
+    except KeyError as exc:
+        raise QualityConfigError(f"{path}: missing setting {exc.args[0]!r}") from exc
+    for name, value in (
+        ("freshness.max_age_days", max_age),
+        ("golden.max_records_per_person", largest),
+    ):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise QualityConfigError(f"{path}: {name} must be a whole number ≥ 1, not {value!r}")
+    return Bands(default, by_source, max_age, changes, largest)

@@ -1,0 +1,153 @@
+"""What each gate validates in a run, read from the run's files, with its parameters.
+
+Two gates guard a night. ``sources`` runs after the extracts: each source's raw extract
+against its own suite, and its canonical records against ``canonical_source`` with its
+volume band (against the source's previous run) and freshness. ``golden`` runs before
+publishing: the standardised records, the golden records, and the run's changes as
+shares of the golden records before it. Each batch carries only the columns its suite
+reads, except where the suite checks the whole shape (data minimisation).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, timedelta
+from pathlib import Path
+
+import pandas as pd
+
+from golden_record import nights, paths
+from golden_record.extract.canonical import SOURCE_SYSTEMS
+from golden_record.quality.bands import Bands
+from golden_record.quality.gates import Batch
+from golden_record.quality.suites import columns_read, read_suite
+
+CHANGE_KINDS = ("merged", "split", "retired", "created", "updated")
+# The one batch whose failure a steward may accept (golden_record.golden.acceptance).
+CHANGES_BATCH = "changes in this run"
+
+
+def _previous_rows(run_key: str, source: str, root: Path | None) -> int | None:
+    """The source's record count on the last accepted night (a refused night is never
+    the baseline: restoring a halved file the next night must pass)."""
+    baseline = nights.last_accepted_before(
+        run_key, root, having=lambda key: paths.canonical_path(key, source, root).is_file()
+    )
+    if baseline is None:
+        return None
+    import pyarrow.parquet as pq
+
+    return pq.ParquetFile(paths.canonical_path(baseline, source, root)).metadata.num_rows
+
+
+def volume_parameters(previous: int | None, max_drop: float, max_growth: float) -> dict:
+    """Row-count limits from the previous run's count; never fewer than one row."""
+    if previous is None:
+        return {"min_rows": 1, "max_rows": None}
+    return {
+        "min_rows": max(1, math.ceil(previous * (1 - max_drop))),
+        "max_rows": max(1, math.floor(previous * (1 + max_growth))),
+    }
+
+
+def source_batches(
+    run_key: str, run_date: date, bands: Bands, root: Path | None = None
+) -> list[Batch]:
+    batches = []
+    fresh_since = (run_date - timedelta(days=bands.max_age_days)).isoformat()
+    not_after = (run_date + timedelta(days=1)).isoformat()
+    for source in SOURCE_SYSTEMS:
+        raw_file = paths.raw_path(run_key, source, root)
+        canonical_file = paths.canonical_path(run_key, source, root)
+        for needed in (raw_file, canonical_file):
+            if not needed.is_file():
+                raise FileNotFoundError(f"run {run_key}: {source} has not landed {needed}")
+        batches.append(
+            Batch(
+                name=f"{source} raw extract",
+                suite=f"raw_{source}",
+                frame=pd.read_parquet(raw_file),
+                source=source,
+            )
+        )
+        volume = bands.volume_for(source)
+        batches.append(
+            Batch(
+                name=f"{source} canonical records",
+                suite="canonical_source",
+                frame=pd.read_parquet(canonical_file),
+                source=source,
+                parameters={
+                    **volume_parameters(
+                        _previous_rows(run_key, source, root), volume.max_drop, volume.max_growth
+                    ),
+                    "fresh_since": fresh_since,
+                    "not_after": not_after,
+                },
+            )
+        )
+    return batches
+
+
+def change_shares(summary: dict) -> pd.DataFrame:
+    """One row: each kind of change as a share of the golden records before the run."""
+    before = summary.get("previous_golden_records") or 0
+    events = summary.get("events") or {}
+    return pd.DataFrame(
+        [
+            {
+                f"{kind}_share": (events.get(kind, 0) / before) if before else 0.0
+                for kind in CHANGE_KINDS
+            }
+        ]
+    )
+
+
+def change_parameters(summary: dict, bands: Bands) -> dict:
+    if not summary.get("previous_golden_records"):
+        # A store's first run creates everyone: there is nothing to compare with.
+        return {key: 1.0 for key in bands.changes}
+    return dict(bands.changes)
+
+
+def _columns_for(suite: str, path: Path) -> pd.DataFrame:
+    """The suite's columns that the file has (a missing one is reported by the gate)."""
+    import pyarrow.parquet as pq
+
+    available = set(pq.read_schema(path).names)
+    wanted = [c for c in columns_read(read_suite(suite)) if c in available]
+    return pd.read_parquet(path, columns=wanted)
+
+
+def golden_batches(
+    run_key: str, run_date: date, bands: Bands, root: Path | None = None
+) -> list[Batch]:
+    run = paths.run_dir(run_key, root)
+    golden_summary_file = run / "golden" / "summary.json"
+    if not golden_summary_file.is_file():
+        raise FileNotFoundError(f"run {run_key}: no golden records built ({golden_summary_file})")
+    summary = json.loads(golden_summary_file.read_text(encoding="utf-8"))
+    return [
+        Batch(
+            name="standardised records",
+            suite="standardised",
+            frame=_columns_for("standardised", run / "standardised" / "standardised.parquet"),
+        ),
+        Batch(
+            name="golden records",
+            suite="golden_records",
+            frame=_columns_for("golden_records", run / "golden" / "golden_records.parquet"),
+            parameters={"max_records_per_person": bands.max_records_per_person},
+        ),
+        Batch(
+            name=CHANGES_BATCH,
+            suite="golden_changes",
+            frame=change_shares(summary),
+            parameters=change_parameters(summary, bands),
+        ),
+    ]
+
+
+# Each gate and what it reads, in the order a night runs them.
+BATCHES_OF_GATE = {"sources": source_batches, "golden": golden_batches}

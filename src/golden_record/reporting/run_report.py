@@ -1,0 +1,237 @@
+"""Gather what a run did from its files and write ``report.html`` and ``report.json``.
+
+The page is for information-governance officers reading it each morning: headline
+figures, the quality dimensions per source, match statistics, changes since the last
+run, the review queue, each gate with a link to its Data Docs, and trends over recent
+runs. It holds counts and shares only, never a resident's details. ``report.json`` keeps
+the same facts for machines and for later runs' trends.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from golden_record import paths
+from golden_record.atomic import write_text
+from golden_record.extract.canonical import SOURCE_SYSTEMS
+from golden_record.reporting import charts
+
+DIMENSIONS = ("completeness", "uniqueness", "validity", "consistency", "timeliness", "accuracy")
+TREND_RUNS = 30
+
+
+@dataclass
+class RunFacts:
+    run_key: str
+    run_id: str | None
+    outcome: str  # "published" | "stopped"
+    stopped_because: list[str]
+    sources: list[dict]
+    records_in: int | None
+    golden_records: int | None
+    duplicate_rate: float | None  # share of source records that joined another's record
+    changes: dict
+    review_pairs: int | None
+    review_reasons: dict
+    review_queue: int | None
+    gates: list[dict]
+    dimensions: dict  # batch group → dimension → {"passed", "total", "status"}
+    published: dict | None
+    trends: list[dict] = field(default_factory=list)
+    model: dict | None = None  # the model the run matched with, and whether trained tonight
+
+
+def _read_json(path: Path) -> dict | None:
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _gate_facts(run_key: str, root: Path | None) -> tuple[list[dict], dict]:
+    from golden_record.quality import read_gate_result
+    from golden_record.quality.batches import BATCHES_OF_GATE
+
+    gates: list[dict[str, Any]] = []
+    dimensions: dict[str, dict[str, dict[str, Any]]] = {}
+    for name in BATCHES_OF_GATE:
+        result = read_gate_result(run_key, name, root)
+        if result is None:
+            gates.append({"gate": name, "status": "not run", "data_docs": None})
+            continue
+        gates.append(
+            {
+                "gate": name,
+                "status": "passed" if result.passed else "failed",
+                "headline": result.headline(),
+                "checks": len(result.checks),
+                "critical_failures": [asdict(c) for c in result.critical_failures],
+                "warnings": [asdict(c) for c in result.warnings],
+                "error": result.error,
+                "data_docs": result.data_docs,
+            }
+        )
+        for check in result.checks:
+            group = check.source or check.batch
+            cell = dimensions.setdefault(group, {}).setdefault(
+                check.dimension, {"passed": 0, "total": 0, "status": "ok"}
+            )
+            cell["total"] += 1
+            cell["passed"] += int(check.success)
+            if not check.success:
+                critical = check.severity == "critical" or cell["status"] == "fail"
+                cell["status"] = "fail" if critical else "warn"
+    return gates, dimensions
+
+
+def _trends(run_key: str, root: Path | None) -> list[dict]:
+    runs = paths.runs_root(root)
+    earlier = sorted(p.name for p in runs.iterdir() if p.name < run_key) if runs.is_dir() else []
+    rows = []
+    for key in earlier[-(TREND_RUNS - 1) :]:
+        body = _read_json(runs / key / "report.json")
+        if body:
+            rows.append(_trend_row(body))
+    return rows
+
+
+def _trend_row(facts: dict) -> dict:
+    warnings = sum(len(g.get("warnings") or []) for g in facts["gates"])
+    critical = sum(len(g.get("critical_failures") or []) for g in facts["gates"])
+    return {
+        "run": facts["run_key"],
+        "records in": facts["records_in"],
+        "golden records": facts["golden_records"],
+        "duplicate rate": facts["duplicate_rate"],
+        "review pairs": facts["review_pairs"],
+        "warnings": warnings,
+        "critical failures": critical,
+    }
+
+
+def gather(
+    run_key: str,
+    stage_results: dict,
+    root: Path | None = None,
+    run_id: str | None = None,
+    review_queue: int | None = None,
+) -> RunFacts:
+    """Facts of a run from its files and the stages' results (None for a stage that did
+    not finish)."""
+    run = paths.run_dir(run_key, root)
+    extracts = stage_results.get("extract") or {}
+    sources = []
+    for source in SOURCE_SYSTEMS:
+        summary = extracts.get(source) or {}
+        sources.append(
+            {
+                "source": source,
+                "mode": summary.get("mode"),
+                "raw_rows": summary.get("raw_rows"),
+                "canonical_rows": summary.get("canonical_rows"),
+                "deleted_rows": summary.get("deleted_rows"),
+                "future_birth_dates": summary.get("future_birth_dates") or [],
+                "future_birth_date_count": summary.get("future_birth_date_count") or 0,
+                "extracted": bool(summary),
+            }
+        )
+    golden = _read_json(run / "golden" / "summary.json") if stage_results.get("golden") else None
+    records_in = golden["source_records"] if golden else None
+    golden_count = golden["golden_records"] if golden else None
+    review_file = run / "match" / "review_pairs.parquet"
+    reasons = {}
+    review_pairs = None
+    if stage_results.get("match") and review_file.is_file():
+        review = pd.read_parquet(review_file, columns=["reason"])
+        review_pairs = len(review)
+        reasons = {str(k): int(v) for k, v in review["reason"].value_counts().items()}
+    gates, dimensions = _gate_facts(run_key, root)
+    stopped = [str(g["headline"]) for g in gates if g["status"] == "failed"]
+    missing = [str(s["source"]) for s in sources if not s["extracted"]]
+    if missing and not stopped:
+        stopped.append(
+            f"the extract of {', '.join(missing)} did not finish (see the extract_"
+            f"{missing[0]} task's log in Airflow)"
+        )
+    for stage in ("gate_sources", "standardise", "match", "golden", "gate_golden"):
+        if not stage_results.get(stage) and not stopped:
+            stopped.append(f"stage {stage} did not finish (see its log in Airflow)")
+    published = stage_results.get("publish")
+    if not published and not stopped:
+        stopped.append("publish did not finish (see its log in Airflow)")
+    return RunFacts(
+        run_key=run_key,
+        run_id=run_id,
+        outcome="published" if published and not stopped else "stopped",
+        stopped_because=stopped,
+        sources=sources,
+        records_in=records_in,
+        golden_records=golden_count,
+        duplicate_rate=(1 - golden_count / records_in) if records_in else None,
+        changes=(golden or {}).get("events") or {},
+        review_pairs=review_pairs,
+        review_reasons=reasons,
+        review_queue=review_queue,
+        gates=gates,
+        dimensions=dimensions,
+        published=published or None,
+        trends=_trends(run_key, root),
+        model=_read_json(run / "match" / "model_source.json")
+        if (run / "match" / "model_source.json").is_file()
+        else None,
+    )
+
+
+def _weight(probability: float) -> float:
+    return math.log2(probability / (1 - probability))
+
+
+def _charts(facts: RunFacts, root: Path | None, thresholds) -> dict:
+    run = paths.run_dir(facts.run_key, root)
+    drawn: dict[str, str | None] = {"cluster_sizes": None, "match_weights": None, "trends": None}
+    golden_file = run / "golden" / "golden_records.parquet"
+    if facts.golden_records is not None and golden_file.is_file():
+        sizes = pd.read_parquet(golden_file, columns=["source_record_count"])
+        drawn["cluster_sizes"] = charts.cluster_sizes(sizes["source_record_count"])
+    pairs_file = run / "match" / "scored_pairs.parquet"
+    if facts.review_pairs is not None and pairs_file.is_file():
+        weights = pd.read_parquet(pairs_file, columns=["match_weight"])["match_weight"]
+        drawn["match_weights"] = charts.match_weights(
+            weights, _weight(thresholds.auto_match), _weight(thresholds.review)
+        )
+    history = pd.DataFrame([*facts.trends, _trend_row(asdict(facts))])
+    if not history.empty:
+        drawn["trends"] = charts.trends(
+            history[["run", "records in", "golden records", "duplicate rate", "warnings"]]
+        )
+    return drawn
+
+
+def write_report(facts: RunFacts, root: Path | None = None) -> dict:
+    """Write ``runs/<run>/report.html`` and ``report.json``; return their paths."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    from golden_record.matching.inference import Thresholds
+
+    thresholds = Thresholds()
+    env = Environment(
+        loader=PackageLoader("golden_record.reporting", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    html = env.get_template("run_report.html").render(
+        facts=facts,
+        dimensions=DIMENSIONS,
+        charts=_charts(facts, root, thresholds),
+        thresholds=thresholds,
+    )
+    run = paths.run_dir(facts.run_key, root)
+    json_path = write_text(
+        json.dumps(asdict(facts), indent=2, default=str) + "\n", run / "report.json"
+    )
+    html_path = write_text(html, run / "report.html")
+    return {"report_html": str(html_path), "report_json": str(json_path)}

@@ -1,0 +1,94 @@
+"""Forename variants: the ``nicknames`` package's list plus UK forms it lacks.
+
+The ``nicknames`` package is built from US genealogy data, so common British forms
+(Peggy for Margaret, Sandy for Alexander, Bertie for Albert) are added from the packaged
+``data/uk_nicknames.csv``.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from functools import cache
+from pathlib import Path
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+@cache
+def _uk_pairs() -> tuple[tuple[str, str], ...]:
+    with (DATA_DIR / "uk_nicknames.csv").open(encoding="utf-8") as handle:
+        return tuple((row["formal"], row["nickname"]) for row in csv.DictReader(handle))
+
+
+@cache
+def _namer():
+    from nicknames import NickNamer
+
+    return NickNamer()
+
+
+@cache
+def _uk_nicknames_of() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = defaultdict(set)
+    for formal, nickname in _uk_pairs():
+        table[formal].add(nickname)
+    return {name: frozenset(nicks) for name, nicks in table.items()}
+
+
+@cache
+def _uk_formals_of() -> dict[str, frozenset[str]]:
+    table: dict[str, set[str]] = defaultdict(set)
+    for formal, nickname in _uk_pairs():
+        table[nickname].add(formal)
+    return {name: frozenset(formals) for name, formals in table.items()}
+
+
+def uk_nicknames_of(name: str) -> frozenset[str]:
+    """Only the packaged UK forms for a formal forename."""
+    return _uk_nicknames_of().get(name.strip().lower(), frozenset())
+
+
+@cache
+def nicknames_of(name: str) -> frozenset[str]:
+    """Informal forms of a formal forename, lower-case (``'robert'`` → ``{'bob', ...}``)."""
+    key = name.strip().lower()
+    return frozenset(_namer().nicknames_of(key)) | _uk_nicknames_of().get(key, frozenset())
+
+
+@cache
+def formal_names_of(nickname: str) -> frozenset[str]:
+    """Formal forenames a nickname may stand for, lower-case (``'peggy'`` → ``{'margaret'}``)."""
+    key = nickname.strip().lower()
+    return frozenset(_namer().canonicals_of(key)) | _uk_formals_of().get(key, frozenset())
+
+
+@cache
+def known_forenames() -> tuple[str, ...]:
+    """Every forename the variant lists know, formal or informal."""
+    namer = _namer()
+    names = set(namer.canonical_lookup) | set(namer.nickname_lookup)
+    names |= {name for pair in _uk_pairs() for name in pair}
+    return tuple(sorted(names))
+
+
+# A slip in a shorter name could as well be a different name ('jan' is one from 'ian').
+SLIP_MIN_LENGTH = 5
+
+
+@cache
+def names_one_slip_from(name: str) -> frozenset[str]:
+    """Known forenames one keystroke from ``name`` ('harrry' → harry, barry, ...).
+
+    Empty for names shorter than ``SLIP_MIN_LENGTH``.
+    """
+    key = name.strip().lower()
+    if len(key) < SLIP_MIN_LENGTH:
+        return frozenset()
+    from rapidfuzz import process
+    from rapidfuzz.distance import DamerauLevenshtein
+
+    near = process.extract(
+        key, known_forenames(), scorer=DamerauLevenshtein.distance, score_cutoff=1, limit=None
+    )
+    return frozenset(match for match, _, _ in near)
