@@ -41,10 +41,11 @@ format: install
 test: lint febrl-data system-deps
 	$(RUN) pytest
 
-# Under a minute: leaves out what needs PostgreSQL, a browser, a real DAG run, the fault
-# matrix or minutes of training (`make test` runs everything).
+# Under a minute (42 s on this 2-core machine): leaves out what needs PostgreSQL, a
+# browser, a real DAG run, the fault matrix or training, over two workers (`make test`
+# runs everything).
 test-fast: install
-	$(RUN) pytest -q -m "not (postgres or browser or e2e or slow or faults)"
+	$(RUN) pytest -q -n 2 -m "not (postgres or browser or e2e or slow or faults)"
 
 # Programs the tests run that are not Python packages: Debian's chromium (the run report
 # is rendered in it) and PostgreSQL's server binaries (the golden store is tested on a

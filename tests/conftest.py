@@ -106,8 +106,9 @@ def landed_run(tmp_path_factory, sample, portal):
     return root
 
 
-# Fixtures that cost tens of seconds: a pipeline run to its golden records, Airflow's API.
-SLOW_FIXTURES = {"landed_run", "airflow_api", "nightly_run"}
+# Fixtures that cost seconds to tens of seconds: a pipeline run to its golden records, a
+# matched council, Airflow's API and DagBag.
+SLOW_FIXTURES = {"landed_run", "airflow_api", "nightly_run", "matched", "dagbag"}
 
 
 def pytest_collection_modifyitems(items):

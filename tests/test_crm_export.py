@@ -66,6 +66,7 @@ def test_a_run_is_exported_as_the_crm_shows_it_and_re_exports_byte_for_byte(crm,
     assert sorted(p.name for p in folder.parent.iterdir()) == ["2026-11-02"]
 
 
+@pytest.mark.slow
 def test_a_full_disk_mid_export_leaves_no_partial_export_and_the_next_one_completes(tmp_path):
     crm = f"sqlite:///{tmp_path / 'crm.db'}"
     golden, sources = council(300)
