@@ -11,18 +11,20 @@ Data is partitioned by the run's date (``ds``), so rerunning a date yields the s
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import Asset, dag, task
+
+from golden_record.settings import runtime
 
 SOURCES = ("revenues", "housing", "waste", "portal")
 GOLDEN_RECORDS = Asset(name="golden_customer_records", uri="golden-record://crm/golden_customer")
 
 # Transient failures (a source unreachable or slow) are retried; bad data is not.
-EXTRACT_RETRIES = int(os.environ.get("GOLDEN_RECORD_EXTRACT_RETRIES", "2"))
-EXTRACT_RETRY_DELAY = timedelta(seconds=int(os.environ.get("GOLDEN_RECORD_RETRY_DELAY", "300")))
-PUBLISH_RETRIES = int(os.environ.get("GOLDEN_RECORD_PUBLISH_RETRIES", "2"))
+SETTINGS = runtime()
+EXTRACT_RETRIES = SETTINGS.extract_retries
+EXTRACT_RETRY_DELAY = timedelta(seconds=SETTINGS.retry_delay_seconds)
+PUBLISH_RETRIES = SETTINGS.publish_retries
 PUBLISH_RETRY_DELAY = EXTRACT_RETRY_DELAY
 
 

@@ -139,3 +139,15 @@ def test_match_with_a_given_model_or_a_retrain(tmp_path):
         ["match", "--input", str(path), "--output-dir", str(out), "--retrain", "--model", "x"],
     )
     assert both.exit_code == 2 and "not both" in both.output
+
+
+def test_night_accept_refuses_a_night_whose_gate_never_ran_saying_so(tmp_path):
+    result = runner.invoke(
+        app,
+        ["night", "accept", "2026-11-05", "--store", f"sqlite:///{tmp_path / 'store.db'}",
+         "--by", "A Steward", "--reason", "checked", "--data", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    said = " ".join(result.output.replace("│", " ").split())  # the error box wraps lines
+    assert "run 2026-11-05: its golden gate has not run; nothing to accept" in said
+    assert "Traceback" not in result.output

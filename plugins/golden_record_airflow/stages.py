@@ -6,9 +6,7 @@ Turns Airflow's run context and connections into the plain arguments of
 
 from __future__ import annotations
 
-import os
 from datetime import date
-from pathlib import Path
 
 from golden_record_airflow import connections
 
@@ -49,10 +47,11 @@ def match_run(ds: str | None) -> dict:
     from golden_record import pipeline
 
     run_date = _run_date(ds)
-    model = os.environ.get("GOLDEN_RECORD_MODEL")
+    from golden_record.settings import runtime
+
     return pipeline.match(
         _run_key(ds),
-        model_path=Path(model) if model else None,
+        model_path=runtime().model,
         store_url=connections.store_url(),
         run_date=run_date,
     )

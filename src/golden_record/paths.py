@@ -9,7 +9,6 @@ run so reruns are idempotent.
 
 from __future__ import annotations
 
-import os
 from importlib.resources import files
 from pathlib import Path
 
@@ -25,8 +24,9 @@ PROJECT_ROOT: Path | None = _CHECKOUT if (_CHECKOUT / "pyproject.toml").is_file(
 def data_root() -> Path:
     """Root of all pipeline data: ``GOLDEN_RECORD_DATA``, else ``data/`` in the checkout
     (or in the working directory, for an installed package)."""
-    default = (PROJECT_ROOT or Path.cwd()) / "data"
-    return Path(os.environ.get("GOLDEN_RECORD_DATA", default)).resolve()
+    from golden_record.settings import runtime
+
+    return (runtime().data_root or (PROJECT_ROOT or Path.cwd()) / "data").resolve()
 
 
 def runs_root(root: Path | None = None) -> Path:

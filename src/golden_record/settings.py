@@ -1,12 +1,16 @@
-"""Where the source systems are, read from configuration, never from code.
+"""Every setting the pipeline reads, in one place, from configuration, never from code.
 
-Outside Airflow the settings come from environment variables (``GOLDEN_RECORD_*``); inside
-Airflow the plugin builds the same object from Airflow connections.
+:class:`RuntimeSettings` holds every ``GOLDEN_RECORD_*`` environment variable the runtime
+and the DAG files read (:func:`runtime` reads them all at once, checking each, so a
+malformed value is named before any work starts). :class:`SourceSettings` says where the
+source systems are: outside Airflow from environment variables, inside Airflow built by
+the plugin from Airflow connections.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +28,60 @@ class SourceSettings:
     portal_token: str
     portal_page_size: int = 500
     portal_timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
+class RuntimeSettings:
+    """``None`` where a setting is not given and the built-in default applies."""
+
+    data_root: Path | None = None  # GOLDEN_RECORD_DATA
+    model: Path | None = None  # GOLDEN_RECORD_MODEL
+    survivorship: Path | None = None  # GOLDEN_RECORD_SURVIVORSHIP
+    expectations: Path | None = None  # GOLDEN_RECORD_EXPECTATIONS
+    gates: Path | None = None  # GOLDEN_RECORD_GATES
+    crm_lock_timeout_seconds: float = 60.0  # GOLDEN_RECORD_CRM_LOCK_TIMEOUT
+    extract_retries: int = 2  # GOLDEN_RECORD_EXTRACT_RETRIES
+    publish_retries: int = 2  # GOLDEN_RECORD_PUBLISH_RETRIES
+    retry_delay_seconds: int = 300  # GOLDEN_RECORD_RETRY_DELAY
+
+
+_PATHS = {
+    "data_root": "GOLDEN_RECORD_DATA",
+    "model": "GOLDEN_RECORD_MODEL",
+    "survivorship": "GOLDEN_RECORD_SURVIVORSHIP",
+    "expectations": "GOLDEN_RECORD_EXPECTATIONS",
+    "gates": "GOLDEN_RECORD_GATES",
+}
+_NUMBERS = {
+    "crm_lock_timeout_seconds": ("GOLDEN_RECORD_CRM_LOCK_TIMEOUT", float),
+    "extract_retries": ("GOLDEN_RECORD_EXTRACT_RETRIES", int),
+    "publish_retries": ("GOLDEN_RECORD_PUBLISH_RETRIES", int),
+    "retry_delay_seconds": ("GOLDEN_RECORD_RETRY_DELAY", int),
+}
+
+
+def runtime(environ: Mapping[str, str] | None = None) -> RuntimeSettings:
+    """The runtime settings from the environment (``environ`` for tests)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, object] = {}
+    for field, name in _PATHS.items():
+        given = environ.get(name, "").strip()
+        if given:
+            values[field] = Path(given)
+    for field, (name, kind) in _NUMBERS.items():
+        given = environ.get(name, "").strip()
+        if not given:
+            continue
+        try:
+            number = kind(given)
+        except ValueError:
+            raise SettingsError(
+                f"environment variable {name} must be a number ≥ 0, not {given!r}"
+            ) from None
+        if number < 0:
+            raise SettingsError(f"environment variable {name} must be ≥ 0, not {given!r}")
+        values[field] = number
+    return RuntimeSettings(**values)  # type: ignore[arg-type]
 
 
 def _require(name: str) -> str:

@@ -10,12 +10,12 @@ phone and address also stays available as a list, newest first.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from golden_record.settings import runtime
 from golden_record.tomlfile import read_toml
 
 DEFAULT_CONFIG = Path(__file__).resolve().parent / "survivorship.toml"
@@ -58,7 +58,7 @@ class Survivorship:
 
 
 def config_path() -> Path:
-    return Path(os.environ.get("GOLDEN_RECORD_SURVIVORSHIP", DEFAULT_CONFIG))
+    return runtime().survivorship or DEFAULT_CONFIG
 
 
 def load(path: Path | None = None) -> Survivorship:

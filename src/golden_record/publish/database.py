@@ -8,7 +8,6 @@ PostgreSQL gets a connect timeout and a per-transaction ``lock_timeout``.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,12 +15,13 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
-DEFAULT_LOCK_TIMEOUT_SECONDS = 60.0
+from golden_record.settings import runtime
+
 CONNECT_TIMEOUT_SECONDS = 10
 
 
 def lock_timeout_seconds() -> float:
-    return float(os.environ.get("GOLDEN_RECORD_CRM_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT_SECONDS))
+    return runtime().crm_lock_timeout_seconds
 
 
 def safe_url(url: str) -> str:

@@ -8,11 +8,11 @@ bands and the previous run's figures into the values a run validates against.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from golden_record.quality.suites import QualityConfigError, expectations_root
+from golden_record.settings import runtime
 from golden_record.tomlfile import read_toml
 
 _CHANGE_KEYS = (
@@ -43,8 +43,7 @@ class Bands:
 
 
 def bands_path() -> Path:
-    configured = os.environ.get("GOLDEN_RECORD_GATES")
-    return Path(configured) if configured else expectations_root() / "gates.toml"
+    return runtime().gates or expectations_root() / "gates.toml"
 
 
 def _fraction(path: Path, where: str, value) -> float:

@@ -8,10 +8,10 @@ or published (GX itself would only report an exception deep in a validation resu
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from golden_record.paths import EXPECTATIONS_DIR
+from golden_record.settings import runtime
 
 # Expectation arguments that name columns of the batch.
 _COLUMN_ARGUMENTS = ("column", "column_A", "column_B")
@@ -24,8 +24,7 @@ class QualityConfigError(ValueError):
 
 def expectations_root() -> Path:
     """The folder holding the GX project (``gx/``) and ``gates.toml``."""
-    configured = os.environ.get("GOLDEN_RECORD_EXPECTATIONS")
-    return Path(configured) if configured else EXPECTATIONS_DIR
+    return runtime().expectations or EXPECTATIONS_DIR
 
 
 def gx_project_dir(root: Path | None = None) -> Path:
