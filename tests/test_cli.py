@@ -151,3 +151,14 @@ def test_night_accept_refuses_a_night_whose_gate_never_ran_saying_so(tmp_path):
     said = " ".join(result.output.replace("│", " ").split())  # the error box wraps lines
     assert "run 2026-11-05: its golden gate has not run; nothing to accept" in said
     assert "Traceback" not in result.output
+
+
+def test_review_commands_on_a_mistyped_store_path_say_so_and_create_nothing(tmp_path):
+    mistyped = tmp_path / "data" / "golden-store.db"
+    for command in (["review", "list"], ["review", "show", "a:1", "b:2"]):
+        result = runner.invoke(app, [*command, "--store", f"sqlite:///{mistyped}"])
+        assert result.exit_code == 2, result.output
+        # The error box wraps lines, a long path included.
+        said = "".join(result.output.replace("│", "").split())
+        assert f"nogoldenstoreat{mistyped}:checkthepath" in said
+        assert not mistyped.exists() and not mistyped.parent.exists()

@@ -301,9 +301,13 @@ StoreOption = Annotated[
 
 
 def _golden_store(url: str):
-    from golden_record.golden import GoldenStore
+    """An existing golden store: review commands never create one."""
+    from golden_record.golden import GoldenStore, StoreError
 
-    return GoldenStore(url)
+    try:
+        return GoldenStore(url, must_exist=True)
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--store") from None
 
 
 @review_app.command("list")

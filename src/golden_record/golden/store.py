@@ -101,8 +101,27 @@ def _close_versions(connection: Connection, key_column, keys: list[str], run_key
         )
 
 
+def missing_sqlite_file(url: str) -> Path | None:
+    """The SQLite file ``url`` names, if it does not exist (opening it would create it)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    path = Path(parsed.database)
+    return None if path.is_file() else path
+
+
 class GoldenStore:
-    def __init__(self, url: str, survivorship: Survivorship | None = None):
+    def __init__(
+        self, url: str, survivorship: Survivorship | None = None, must_exist: bool = False
+    ):
+        """``must_exist``: refuse a SQLite file that is not there, so a mistyped path in
+        a read command says so instead of opening a new, empty store."""
+        missing = missing_sqlite_file(url) if must_exist else None
+        if missing is not None:
+            raise StoreError(
+                f"no golden store at {missing}: check the path (the nightly DAG's store is "
+                "golden_store.db in the data folder)"
+            )
         self.url = url
         self.safe_url = make_url(url).render_as_string(hide_password=True)
         self.engine = engine_for(url)
