@@ -1,8 +1,10 @@
 """Retrain the matching model, rarely: monthly, or by hand after a big change in sources.
 
-Trains on the canonical records of the latest nightly run (or the run named in the
-``run_key`` param), writes a new versioned model with its metadata and parameter charts,
-checks it, and promotes it so the next nightly run loads it. The nightly DAG never trains.
+Trains on the standardised records of the last accepted night on or before this run's
+logical date (or the run named in the ``run_key`` param), so a rerun reads the same
+night; writes a new versioned model with its metadata and parameter charts, checks it,
+and promotes it so the next nightly run loads it. The nightly DAG trains only on a
+council's first night, when no model has been promoted.
 """
 
 from __future__ import annotations

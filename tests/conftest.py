@@ -94,15 +94,16 @@ def landed_run(tmp_path_factory, sample, portal):
     Tests that change it work on a copy."""
     from golden_record import pipeline
     from golden_record.extract.canonical import SOURCE_SYSTEMS
+    from golden_record.run import Run
 
     settings = _settings_for(sample, portal)
     root = tmp_path_factory.mktemp("landed")
-    run_key = RUN_DATE.isoformat()
+    run = Run.of(RUN_DATE.isoformat(), root=root)
     for source in SOURCE_SYSTEMS:
-        pipeline.extract(source, run_key, RUN_DATE, settings, root=root)
-    pipeline.standardise(run_key, RUN_DATE, root)
-    pipeline.match(run_key, root)
-    pipeline.build_golden(run_key, RUN_DATE, root=root)
+        pipeline.extract(source, run, settings)
+    pipeline.standardise(run)
+    pipeline.match(run)
+    pipeline.build_golden(run)
     return root
 
 

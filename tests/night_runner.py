@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -22,6 +22,7 @@ from golden_record import pipeline
 from golden_record.extract.canonical import SOURCE_SYSTEMS
 from golden_record.golden import GoldenStore, default_store_url
 from golden_record.matching import registry
+from golden_record.run import Run
 from golden_record.settings import SourceSettings
 
 TOKEN = "fault-token"
@@ -79,14 +80,18 @@ class Council:
 
     # ----- one night, as the DAG runs it ---------------------------------------------------
 
+    def run(self, day: date) -> Run:
+        return Run.of(day.isoformat(), root=self.data)
+
     def night(self, day: date, full_refresh: bool = False) -> Night:
-        key = day.isoformat()
-        night = Night(run_key=key, outcome="stopped")
+        run = self.run(day)
+        night = Night(run_key=run.key, outcome="stopped")
         results: dict = {"extract": {}}
 
         def attempt(task: str, call) -> bool:
             try:
-                results[task] = call()
+                # What XCom carries from the task to the report.
+                results[task] = call().to_dict()
                 return True
             except Exception as exc:  # noqa: BLE001 - the DAG records any task failure
                 night.failed[task] = f"{type(exc).__name__}: {exc}"
@@ -94,33 +99,27 @@ class Council:
 
         for source in SOURCE_SYSTEMS:
             try:
-                results["extract"][source] = pipeline.extract(
-                    source, key, day, self.settings, self.data, full_refresh=full_refresh
+                results["extract"][source] = asdict(
+                    pipeline.extract(source, run, self.settings, full_refresh=full_refresh)
                 )
             except Exception as exc:  # noqa: BLE001
                 night.failed[f"extract_{source}"] = f"{type(exc).__name__}: {exc}"
         stages = [
-            ("gate_sources", lambda: pipeline.quality_gate(
-                "sources", key, day, self.data, self.store_url
-            )),
-            ("standardise", lambda: pipeline.standardise(key, day, self.data)),
-            ("match", lambda: pipeline.match(
-                key, self.data, registry.packaged(), self.store_url, day
-            )),
-            ("golden", lambda: pipeline.build_golden(key, day, self.store_url, self.data)),
-            ("gate_golden", lambda: pipeline.quality_gate(
-                "golden", key, day, self.data, self.store_url
-            )),
-            ("publish", lambda: pipeline.publish(key, self.crm_url, self.data)),
-        ]  # fmt: skip
+            ("gate_sources", lambda: pipeline.quality_gate("sources", run, self.store_url)),
+            ("standardise", lambda: pipeline.standardise(run)),
+            ("match", lambda: pipeline.match(run, registry.packaged(), self.store_url)),
+            ("golden", lambda: pipeline.build_golden(run, self.store_url)),
+            ("gate_golden", lambda: pipeline.quality_gate("golden", run, self.store_url)),
+            ("publish", lambda: pipeline.publish(run, self.crm_url)),
+        ]
         if not night.failed:
             for task, call in stages:
                 if not attempt(task, call):
                     break
-        written = pipeline.report(key, results, self.data, store_url=self.store_url)
+        written = pipeline.report(run, results, store_url=self.store_url)
         night.results = results
-        night.outcome = written["outcome"]
-        night.stopped_because = written["stopped"]
+        night.outcome = written.outcome
+        night.stopped_because = written.stopped
         return night
 
     # ----- the sources, edited between nights ---------------------------------------------

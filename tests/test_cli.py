@@ -92,8 +92,10 @@ def test_match_refuses_a_file_that_is_not_canonical(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("name,dob\nJane,1980-01-01\n")
     result = runner.invoke(app, ["match", "--input", str(bad), "--output-dir", str(tmp_path)])
-    assert result.exit_code != 0
-    assert "canonical columns missing" in str(result.exception)
+    # A usage error naming what is missing, not a traceback; nothing is written.
+    assert result.exit_code == 2
+    assert "canonical columns missing" in " ".join(result.output.split())
+    assert not (tmp_path / "runs").exists() and not (tmp_path / "golden_store.db").exists()
 
 
 def test_crm_migrate_status_and_export(tmp_path):

@@ -16,7 +16,8 @@ import pytest
 from golden_record import pipeline
 from golden_record.digest import file_sha256
 from golden_record.publish import export_run, publish
-from golden_record.quality.gates import GateResult, gate_dir
+from golden_record.quality.gates import GateResult
+from golden_record.run import Run
 from tests.conftest import RUN_DATE
 from tests.crm_fixtures import night
 
@@ -108,19 +109,16 @@ def test_a_full_disk_mid_export_leaves_no_partial_export_and_the_next_one_comple
 def _gated(landed_run: Path, tmp_path: Path, passed: bool = True) -> Path:
     root = tmp_path / "data"
     shutil.copytree(landed_run, root)
-    run = RUN_DATE.isoformat()
-    folder = gate_dir(run, "golden", root)
+    run = Run.of(RUN_DATE.isoformat(), root=root)
+    folder = run.quality("golden")
     folder.mkdir(parents=True, exist_ok=True)
     result = GateResult(
         gate="golden",
-        run_key=run,
+        run_key=run.key,
         checks=[],
         data_docs=None,
         error=None if passed else "suite golden_records could not be read",
-        inputs={
-            str(p.relative_to(root / "runs" / run)): file_sha256(p)
-            for p in pipeline._published_files(run, root)
-        },
+        inputs={str(p.relative_to(run.dir)): file_sha256(p) for p in run.golden.published},
     )
     (folder / "result.json").write_text(json.dumps(result.to_dict()))
     return root
@@ -132,10 +130,10 @@ def test_the_pipeline_publishes_only_files_that_passed_the_golden_gate(landed_ru
     ungated = tmp_path / "ungated"
     shutil.copytree(landed_run, ungated)
     with pytest.raises(pipeline.PublishRefused, match="the golden gate has not run"):
-        pipeline.publish(run, crm, ungated)
+        pipeline.publish(Run.of(run, root=ungated), crm)
     failed = _gated(landed_run, tmp_path / "failed", passed=False)
     with pytest.raises(pipeline.PublishRefused, match="gate golden could not run"):
-        pipeline.publish(run, crm, failed)
+        pipeline.publish(Run.of(run, root=failed), crm)
     assert not (tmp_path / "crm.db").exists()
 
     root = _gated(landed_run, tmp_path)
@@ -143,9 +141,9 @@ def test_the_pipeline_publishes_only_files_that_passed_the_golden_gate(landed_ru
     golden = pd.read_parquet(golden_file)
     golden.head(10).to_parquet(golden_file)  # rebuilt after the gate passed
     with pytest.raises(pipeline.PublishRefused, match="is not the file the golden gate passed"):
-        pipeline.publish(run, crm, root)
+        pipeline.publish(Run.of(run, root=root), crm)
     root = _gated(landed_run, tmp_path / "again")
-    published = pipeline.publish(run, crm, root)
+    published = pipeline.publish(Run.of(run, root=root), crm).to_dict()
     assert published["outcome"] == "published"
     assert published["events"] == {"created": published["golden_records"]}
     exported = Path(published["export"])

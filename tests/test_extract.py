@@ -5,15 +5,14 @@ from __future__ import annotations
 import shutil
 import sqlite3
 from dataclasses import replace
-from datetime import date
 
 import pandas as pd
 import pytest
-from conftest import RUN_DATE
 
-from golden_record import nights, paths
+from golden_record import nights
 from golden_record.extract.landing import extract_source
 from golden_record.extract.sources import SourceDataError
+from golden_record.run import Run
 
 
 @pytest.fixture
@@ -26,15 +25,15 @@ def revenues_copy(sample, source_settings, tmp_path):
 def test_raw_extract_is_landed_once_and_replayed_on_rerun(revenues_copy, tmp_path):
     db, settings = revenues_copy
     root = tmp_path / "data"
-    first = extract_source("revenues", "2026-11-02", RUN_DATE, settings, root)
-    landed = paths.raw_path("2026-11-02", "revenues", root).read_bytes()
+    first = extract_source("revenues", Run.of("2026-11-02", root=root), settings)
+    landed = Run.of("2026-11-02", root=root).raw("revenues").read_bytes()
     with sqlite3.connect(db) as connection:
         connection.execute("UPDATE ctax_liable_party SET surname = 'CHANGED'")
 
-    again = extract_source("revenues", "2026-11-02", RUN_DATE, settings, root)
+    again = extract_source("revenues", Run.of("2026-11-02", root=root), settings)
 
     assert not first.replayed and again.replayed
-    assert paths.raw_path("2026-11-02", "revenues", root).read_bytes() == landed
+    assert Run.of("2026-11-02", root=root).raw("revenues").read_bytes() == landed
     canonical = pd.read_parquet(again.canonical_path)
     assert "CHANGED" not in set(canonical["surname"])
 
@@ -42,15 +41,15 @@ def test_raw_extract_is_landed_once_and_replayed_on_rerun(revenues_copy, tmp_pat
 def test_next_run_extracts_only_changes_and_upserts_them(revenues_copy, tmp_path):
     db, settings = revenues_copy
     root = tmp_path / "data"
-    first = extract_source("revenues", "2026-11-02", RUN_DATE, settings, root)
-    nights.mark_accepted("2026-11-02", root)
+    first = extract_source("revenues", Run.of("2026-11-02", root=root), settings)
+    nights.mark_accepted(Run.of("2026-11-02", root=root))
     with sqlite3.connect(db) as connection:
         connection.execute(
             "UPDATE ctax_liable_party SET surname = 'NEWNAME',"
             " last_modified = '2026-11-02 09:00:00' WHERE party_id = 'CTP00000005'"
         )
 
-    second = extract_source("revenues", "2026-11-03", date(2026, 11, 3), settings, root)
+    second = extract_source("revenues", Run.of("2026-11-03", root=root), settings)
 
     assert second.mode == "incremental"
     assert second.watermark_before == first.watermark_after
@@ -63,10 +62,8 @@ def test_next_run_extracts_only_changes_and_upserts_them(revenues_copy, tmp_path
 def test_full_refresh_reads_everything_again(revenues_copy, tmp_path):
     _, settings = revenues_copy
     root = tmp_path / "data"
-    extract_source("revenues", "2026-11-02", RUN_DATE, settings, root)
-    full = extract_source(
-        "revenues", "2026-11-03", date(2026, 11, 3), settings, root, full_refresh=True
-    )
+    extract_source("revenues", Run.of("2026-11-02", root=root), settings)
+    full = extract_source("revenues", Run.of("2026-11-03", root=root), settings, full_refresh=True)
     assert full.mode == "full" and full.watermark_before is None
     assert full.raw_rows == full.canonical_rows > 0
 
@@ -79,7 +76,7 @@ def test_a_failed_extract_lands_nothing(source_settings, sample, tmp_path):
     root = tmp_path / "data"
     with pytest.raises(SourceDataError, match="line"):
         extract_source(
-            "waste", "2026-11-02", RUN_DATE, replace(source_settings, waste_drop_dir=drop), root
+            "waste", Run.of("2026-11-02", root=root), replace(source_settings, waste_drop_dir=drop)
         )
-    run = paths.run_dir("2026-11-02", root)
+    run = Run.of("2026-11-02", root=root).dir
     assert not any(p.is_file() for p in run.rglob("*")) if run.exists() else True

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from night_runner import Council
 
-from golden_record import pipeline
+from golden_record import paths, pipeline
 from golden_record.golden import GoldenStore
 from golden_record.quality import read_gate_result
 from tests.crm_fixtures import dump
@@ -136,7 +136,7 @@ def test_a_steward_accepts_a_refused_night_and_its_rebuild_publishes_it(
     # Bands under which one merge is too many, and a housing record that now shows the
     # same person as a revenues record.
     strict = tmp_path / "gates.toml"
-    bands = (pipeline.paths.EXPECTATIONS_DIR / "gates.toml").read_text()
+    bands = (paths.EXPECTATIONS_DIR / "gates.toml").read_text()
     strict.write_text(bands.replace("max_merged_share = 0.02", "max_merged_share = 0.0"))
     monkeypatch.setenv("GOLDEN_RECORD_GATES", str(strict))
     with sqlite3.connect(council.sources / "revenues.db") as connection:
@@ -154,28 +154,27 @@ def test_a_steward_accepts_a_refused_night_and_its_rebuild_publishes_it(
     assert refused.outcome == "stopped" and "merged_share" in refused.failed["gate_golden"]
     assert dump(council.crm_url) == crm_before
 
-    key = SECOND.isoformat()
-    accepted = pipeline.accept_refused_night(key, "A Steward", "checked: same person", None,
-                                             council.data)  # fmt: skip
+    run = council.run(SECOND)
+    accepted = pipeline.accept_refused_night(run, "A Steward", "checked: same person")
     assert accepted["refused"] == ["merged_share"]
-    pipeline.build_golden(key, SECOND, council.store_url, council.data)
-    gate = pipeline.quality_gate("golden", key, SECOND, council.data, council.store_url)
-    assert gate["accepted_by_steward"]
-    assert "accepted by A Steward" in read_gate_result(key, "golden", council.data).headline()
-    assert pipeline.publish(key, council.crm_url, council.data)["events"].get("merged") == 1
-    assert council.store.run_status(key) == "accepted"
+    pipeline.build_golden(run, council.store_url)
+    gate = pipeline.quality_gate("golden", run, council.store_url)
+    assert gate.accepted_by_steward
+    assert "accepted by A Steward" in read_gate_result(run, "golden").headline()
+    assert pipeline.publish(run, council.crm_url).events.get("merged") == 1
+    assert council.store.run_status(run.key) == "accepted"
 
 
 def test_a_steward_cannot_accept_a_night_refused_for_broken_records(council, monkeypatch):
     strict = council.work / "gates.toml"
-    bands = (pipeline.paths.EXPECTATIONS_DIR / "gates.toml").read_text()
+    bands = (paths.EXPECTATIONS_DIR / "gates.toml").read_text()
     strict.write_text(bands.replace("max_records_per_person = 25", "max_records_per_person = 1"))
     monkeypatch.setenv("GOLDEN_RECORD_GATES", str(strict))
     assert council.night(SECOND).outcome == "stopped"
     from golden_record.golden import StoreError
 
     with pytest.raises(StoreError, match="cannot accept .*golden records"):
-        pipeline.accept_refused_night(SECOND.isoformat(), "A Steward", "why", None, council.data)
+        pipeline.accept_refused_night(council.run(SECOND), "A Steward", "why")
 
 
 # ----- 2. deletions at source -----------------------------------------------------------
@@ -401,12 +400,13 @@ def test_a_night_left_pending_by_a_crash_is_taken_back_by_the_next(council):
     """A crash between build_golden and its gate (the worker killed) leaves the night
     staged; the next night takes it back before applying itself."""
     _mass_merge(council, SECOND)
-    key = SECOND.isoformat()
+    run = council.run(SECOND)
+    key = run.key
     for source in ("revenues", "housing", "waste", "portal"):
-        pipeline.extract(source, key, SECOND, council.settings, council.data)
-    pipeline.standardise(key, SECOND, council.data)
-    pipeline.match(key, council.data, pipeline_model(), council.store_url, SECOND)
-    pipeline.build_golden(key, SECOND, council.store_url, council.data)
+        pipeline.extract(source, run, council.settings)
+    pipeline.standardise(run)
+    pipeline.match(run, pipeline_model(), council.store_url)
+    pipeline.build_golden(run, council.store_url)
     assert council.store.run_status(key) == "pending"
     # ... the gate never ran. The source is put right and the next night runs.
     crm_before = dump(council.crm_url)

@@ -15,6 +15,7 @@ from golden_record_airflow.demo import run_dag_test
 
 from golden_record import paths
 from golden_record.matching.evaluation import merged_hard_cases, pairwise_scores
+from golden_record.run import Run
 from tests.crm_fixtures import dump, feed
 
 pytestmark = pytest.mark.e2e
@@ -230,6 +231,8 @@ def test_training_dag_writes_a_versioned_model_that_nightly_runs_then_load(
     shutil.copytree(
         data / "runs" / RUN_KEY / "standardised", root / "runs" / RUN_KEY / "standardised"
     )
+    # Training reads the last accepted night on or before its own date.
+    shutil.copy(data / "runs" / RUN_KEY / "accepted.json", root / "runs" / RUN_KEY)
     monkeypatch.setenv("GOLDEN_RECORD_DATA", str(root))
     assert registry.resolve(None, root) is None  # nothing promoted in this data root yet
 
@@ -244,8 +247,8 @@ def test_training_dag_writes_a_versioned_model_that_nightly_runs_then_load(
     assert len(meta["training_fingerprint"]) == 64
     for chart in meta["charts"].values():
         assert (root / "models" / chart).read_text().startswith("<!DOCTYPE html>")
-    summary = pipeline.match(RUN_KEY, root)
-    assert summary["model"] == current
+    summary = pipeline.match(Run.of(RUN_KEY, root=root))
+    assert summary.model == current
 
 
 def test_the_asset_event_tells_consumers_which_feed_sequences_are_new(nightly_run):
@@ -292,8 +295,8 @@ def test_the_first_night_trains_and_promotes_a_model_and_a_rerun_keeps_it(
     registry.promote("other.json", root)
     monkeypatch.setenv("GOLDEN_RECORD_DATA", str(root))
     models_before = sorted(p.name for p in (root / "models").iterdir())
-    summary = pipeline.match(RUN_KEY, root)
-    assert summary["model"] == source["model"]
+    summary = pipeline.match(Run.of(RUN_KEY, root=root))
+    assert summary.model == source["model"]
     # Nothing was trained or promoted by the rerun.
     assert sorted(p.name for p in (root / "models").iterdir()) == models_before
     assert (root / "models" / "current").read_text().strip() == "other.json"

@@ -14,8 +14,15 @@ from golden_record import nights, paths, pipeline
 from golden_record.quality import GateFailed, load_bands, read_gate_result
 from golden_record.quality.batches import volume_parameters
 from golden_record.quality.suites import QualityConfigError
+from golden_record.run import Run
 
 RUN_KEY = RUN_DATE.isoformat()
+
+
+def _run(root, key: str = RUN_KEY) -> Run:
+    return Run.of(key, root=root)
+
+
 EXPECTATIONS = paths.EXPECTATIONS_DIR
 
 
@@ -50,14 +57,14 @@ def _files(folder: Path) -> dict[str, int]:
 def test_good_data_passes_both_gates_and_each_gate_keeps_its_data_docs(run_root):
     committed = _files(EXPECTATIONS)
     for gate in ("sources", "golden"):
-        outcome = pipeline.quality_gate(gate, RUN_KEY, RUN_DATE, run_root)
-        assert outcome["passed"] is True
-        assert outcome["checks"] > 10
-        docs = paths.run_dir(RUN_KEY, run_root) / outcome["data_docs"]
+        outcome = pipeline.quality_gate(gate, _run(run_root))
+        assert outcome.passed is True
+        assert outcome.checks > 10
+        docs = _run(run_root).dir / outcome.data_docs
         assert docs.is_file()
         validations = list(docs.parent.glob("validations/**/*.html"))
         assert len(validations) == {"sources": 8, "golden": 3}[gate]
-    result = read_gate_result(RUN_KEY, "sources", run_root)
+    result = read_gate_result(_run(run_root), "sources")
     dimensions = {c.dimension for c in result.checks}
     assert dimensions == {
         "completeness",
@@ -72,23 +79,23 @@ def test_good_data_passes_both_gates_and_each_gate_keeps_its_data_docs(run_root)
 
 
 def test_data_docs_show_counts_never_residents_details(run_root):
-    email_file = paths.raw_path(RUN_KEY, "portal", run_root)
+    email_file = _run(run_root).raw("portal")
     raw = pd.read_parquet(email_file)
     raw.loc[raw.index[:3], "email"] = ["not-an-email-alice", "bob-at-nowhere", "x"]
     raw.to_parquet(email_file, index=False)
-    pipeline.quality_gate("sources", RUN_KEY, RUN_DATE, run_root)
-    docs = paths.run_dir(RUN_KEY, run_root) / "quality" / "sources"
+    pipeline.quality_gate("sources", _run(run_root))
+    docs = _run(run_root).dir / "quality" / "sources"
     text = "".join(p.read_text(errors="replace") for p in docs.rglob("*.html"))
     text += "".join(p.read_text(errors="replace") for p in docs.rglob("*.json"))
     assert "not-an-email-alice" not in text and "bob-at-nowhere" not in text
 
 
 def test_an_empty_extract_is_a_critical_failure_named_in_the_outcome(run_root):
-    waste = paths.raw_path(RUN_KEY, "waste", run_root)
+    waste = _run(run_root).raw("waste")
     pd.read_parquet(waste).head(0).to_parquet(waste, index=False)
     with pytest.raises(GateFailed, match="waste raw extract: expect_table_row_count_to_be_between"):
-        pipeline.quality_gate("sources", RUN_KEY, RUN_DATE, run_root)
-    result = read_gate_result(RUN_KEY, "sources", run_root)
+        pipeline.quality_gate("sources", _run(run_root))
+    result = read_gate_result(_run(run_root), "sources")
     assert not result.passed
     assert result.data_docs is not None  # the failure is documented too
 
@@ -96,19 +103,17 @@ def test_an_empty_extract_is_a_critical_failure_named_in_the_outcome(run_root):
 def test_a_source_shrinking_beyond_its_band_since_the_previous_run_stops_the_night(run_root):
     # The next night revenues holds 40% fewer records than the night before.
     next_key = "2026-11-03"
-    run = paths.run_dir(RUN_KEY, run_root)
-    shutil.copytree(run / "raw", paths.run_dir(next_key, run_root) / "raw")
-    shutil.copytree(run / "canonical", paths.run_dir(next_key, run_root) / "canonical")
-    canonical = paths.canonical_path(next_key, "revenues", run_root)
+    run = _run(run_root).dir
+    shutil.copytree(run / "raw", _run(run_root, next_key).dir / "raw")
+    shutil.copytree(run / "canonical", _run(run_root, next_key).dir / "canonical")
+    canonical = _run(run_root, next_key).canonical("revenues")
     frame = pd.read_parquet(canonical)
     frame.head(int(len(frame) * 0.6)).to_parquet(canonical, index=False)
-    from datetime import date
-
-    nights.mark_accepted(RUN_KEY, run_root)
+    nights.mark_accepted(_run(run_root))
     expected = rf"observed {len(frame.head(int(len(frame) * 0.6)))}, expected between"
     with pytest.raises(GateFailed, match=f"revenues canonical records.*{expected}"):
-        pipeline.quality_gate("sources", next_key, date(2026, 11, 3), run_root)
-    failed = read_gate_result(next_key, "sources", run_root).critical_failures
+        pipeline.quality_gate("sources", _run(run_root, next_key))
+    failed = read_gate_result(_run(run_root, next_key), "sources").critical_failures
     assert [(c.source, c.expectation) for c in failed] == [
         ("revenues", "expect_table_row_count_to_be_between")
     ]
@@ -121,20 +126,20 @@ def test_volume_band_arithmetic():
 
 
 def test_a_mass_merge_beyond_the_agreed_band_stops_publishing(run_root):
-    summary_file = paths.run_dir(RUN_KEY, run_root) / "golden" / "summary.json"
+    summary_file = _run(run_root).dir / "golden" / "summary.json"
     summary = json.loads(summary_file.read_text())
     summary["previous_golden_records"] = 1000
     summary["events"] = {**summary["events"], "merged": 300}  # 30% of residents merged
     summary_file.write_text(json.dumps(summary))
     shares = r"merged_share \(observed 30.00%, expected at most 2.00%\)"
     with pytest.raises(GateFailed, match=shares):
-        pipeline.quality_gate("golden", RUN_KEY, RUN_DATE, run_root)
+        pipeline.quality_gate("golden", _run(run_root))
     # The refused night's store changes were taken back: the gate cannot pass it now.
     with pytest.raises(pipeline.NightNotStaged, match="rebuild its golden records"):
-        pipeline.quality_gate("golden", RUN_KEY, RUN_DATE, run_root)
+        pipeline.quality_gate("golden", _run(run_root))
     # Rebuilt: on a store's first run the change bands do not apply.
-    pipeline.build_golden(RUN_KEY, RUN_DATE, root=run_root)
-    assert pipeline.quality_gate("golden", RUN_KEY, RUN_DATE, run_root)["passed"]
+    pipeline.build_golden(_run(run_root))
+    assert pipeline.quality_gate("golden", _run(run_root)).passed
 
 
 def test_warnings_are_reported_but_do_not_stop_the_night(run_root, project):
@@ -149,16 +154,16 @@ def test_warnings_are_reported_but_do_not_stop_the_night(run_root, project):
         )
 
     _edit_suite(project, "standardised", strict_warning)
-    outcome = pipeline.quality_gate("golden", RUN_KEY, RUN_DATE, run_root)
-    assert outcome["passed"] and outcome["warnings"] == 1
+    outcome = pipeline.quality_gate("golden", _run(run_root))
+    assert outcome.passed and outcome.warnings == 1
 
 
 def test_an_expectation_file_that_does_not_parse_fails_the_gate_naming_it(run_root, project):
     path = project / "gx" / "expectations" / "raw_waste.json"
     path.write_text(path.read_text()[:-40])
     with pytest.raises(GateFailed, match=r"raw_waste\.json does not parse: line \d+"):
-        pipeline.quality_gate("sources", RUN_KEY, RUN_DATE, run_root)
-    assert read_gate_result(RUN_KEY, "sources", run_root).error
+        pipeline.quality_gate("sources", _run(run_root))
+    assert read_gate_result(_run(run_root), "sources").error
 
 
 def test_a_suite_naming_a_missing_column_fails_the_gate_naming_the_column(run_root, project):
@@ -167,7 +172,7 @@ def test_a_suite_naming_a_missing_column_fails_the_gate_naming_the_column(run_ro
 
     _edit_suite(project, "golden_records", rename)
     with pytest.raises(GateFailed, match="'emial' is not in golden records"):
-        pipeline.quality_gate("golden", RUN_KEY, RUN_DATE, run_root)
+        pipeline.quality_gate("golden", _run(run_root))
 
 
 def test_bands_that_do_not_parse_or_are_not_fractions_are_refused(tmp_path):
@@ -183,9 +188,9 @@ def test_bands_that_do_not_parse_or_are_not_fractions_are_refused(tmp_path):
 
 
 def test_a_rerun_of_a_gate_replaces_its_folder_whole(run_root):
-    pipeline.quality_gate("golden", RUN_KEY, RUN_DATE, run_root)
-    first = read_gate_result(RUN_KEY, "golden", run_root)
-    pipeline.quality_gate("golden", RUN_KEY, RUN_DATE, run_root)
-    assert read_gate_result(RUN_KEY, "golden", run_root) == first
-    quality = paths.run_dir(RUN_KEY, run_root) / "quality"
+    pipeline.quality_gate("golden", _run(run_root))
+    first = read_gate_result(_run(run_root), "golden")
+    pipeline.quality_gate("golden", _run(run_root))
+    assert read_gate_result(_run(run_root), "golden") == first
+    quality = _run(run_root).dir / "quality"
     assert sorted(p.name for p in quality.iterdir()) == ["golden"]

@@ -19,7 +19,8 @@ import httpx
 import pytest
 from conftest import RUN_DATE
 
-from golden_record import paths, pipeline
+from golden_record import pipeline
+from golden_record.run import Run
 
 RUN_KEY = RUN_DATE.isoformat()
 RUN_ID = "scheduled__2026-11-02T02:00:00+00:00"
@@ -30,20 +31,21 @@ def reported(landed_run, tmp_path_factory) -> Path:
     """A run that passed both gates and has its report, as the nightly DAG leaves it."""
     root = tmp_path_factory.mktemp("reported") / "data"
     shutil.copytree(landed_run, root)
+    run = Run.of(RUN_KEY, root=root)
     results = {
-        "gate_sources": pipeline.quality_gate("sources", RUN_KEY, RUN_DATE, root),
+        "gate_sources": pipeline.quality_gate("sources", run).to_dict(),
         "standardise": {"records": 1},
         "match": {"records": 1},
-        "golden": json.loads((paths.run_dir(RUN_KEY, root) / "golden/summary.json").read_text()),
-        "gate_golden": pipeline.quality_gate("golden", RUN_KEY, RUN_DATE, root),
+        "golden": json.loads(run.golden.summary.read_text()),
+        "gate_golden": pipeline.quality_gate("golden", run).to_dict(),
         "publish": {"run_key": RUN_KEY, "golden_records": 1, "source_records": 1, "crm": "x"},
     }
     results["extract"] = {
-        s: json.loads(paths.raw_path(RUN_KEY, s, root).with_suffix(".json").read_text())
+        s: json.loads(run.raw(s).with_suffix(".json").read_text())
         | {"raw_rows": 1, "canonical_rows": 1}
         for s in ("revenues", "housing", "waste", "portal")
     }
-    pipeline.report(RUN_KEY, results, root, run_id=RUN_ID)
+    pipeline.report(run, results, run_id=RUN_ID)
     return root
 
 
@@ -126,7 +128,7 @@ def _chromium() -> str:
 
 @pytest.mark.browser
 def test_the_report_renders_its_figures_in_headless_chromium(airflow_api, reported, tmp_path):
-    facts = json.loads((paths.run_dir(RUN_KEY, reported) / "report.json").read_text())
+    facts = json.loads((Run.of(RUN_KEY, root=reported).report_json).read_text())
     url = f"{airflow_api['base']}/golden-record/runs/{RUN_KEY}/"
     dom = subprocess.run(
         [

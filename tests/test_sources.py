@@ -275,14 +275,16 @@ def test_waste_rows_are_read_strictly_naming_file_and_line(
 
 def test_a_record_id_given_twice_is_bad_data_not_retried(source_settings, waste_drop, tmp_path):
     from golden_record.extract.landing import extract_source
+    from golden_record.run import Run
 
     drop, current = waste_drop
     _rewrite(current, lambda lines: lines.append(lines[1]))
     with pytest.raises(SourceDataError, match=r"waste: record waste:W\d+ appears twice"):
         extract_source(
-            "waste", RUN_DATE.isoformat(), RUN_DATE,
-            replace(source_settings, waste_drop_dir=drop), tmp_path / "data",
-        )  # fmt: skip
+            "waste",
+            Run.of(RUN_DATE.isoformat(), root=tmp_path / "data"),
+            replace(source_settings, waste_drop_dir=drop),
+        )
     assert not (tmp_path / "data" / "runs").exists() or not list(
         (tmp_path / "data" / "runs").rglob("waste*")
     )

@@ -21,18 +21,17 @@ pytestmark = pytest.mark.slow
 
 ONE_NIGHT = """
 import json, sys
-from datetime import date
 from pathlib import Path
 
 import golden_record
 from golden_record import pipeline
 from golden_record.devtools.generate.portal_api import running_portal
 from golden_record.matching import registry
+from golden_record.run import Run
 from golden_record.settings import SourceSettings
 
 sample, data, crm = (Path(a) for a in sys.argv[1:4])
-day = date(2026, 11, 2)
-key = day.isoformat()
+run = Run.of("2026-11-02", root=data)
 with running_portal(sample / "portal" / "customers.jsonl", "t") as portal:
     settings = SourceSettings(
         revenues_url=f"sqlite:///{sample / 'revenues.db'}",
@@ -42,14 +41,15 @@ with running_portal(sample / "portal" / "customers.jsonl", "t") as portal:
         portal_token="t",
     )
     for source in ("revenues", "housing", "waste", "portal"):
-        pipeline.extract(source, key, day, settings, data)
-pipeline.quality_gate("sources", key, day, data)
-pipeline.standardise(key, day, data)
-pipeline.match(key, data, registry.packaged(), None, day)
-pipeline.build_golden(key, day, None, data)
-pipeline.quality_gate("golden", key, day, data)
-published = pipeline.publish(key, f"sqlite:///{crm}", data)
-print(json.dumps({"package": golden_record.__file__, "published": published["golden_records"]}))
+        pipeline.extract(source, run, settings)
+pipeline.quality_gate("sources", run)
+pipeline.standardise(run)
+pipeline.match(run, registry.packaged())
+pipeline.build_golden(run)
+pipeline.quality_gate("golden", run)
+published = pipeline.publish(run, f"sqlite:///{crm}")
+count = published.summary.golden_records
+print(json.dumps({"package": golden_record.__file__, "published": count}))
 """
 
 

@@ -13,6 +13,7 @@ Connection ids and what each holds:
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from golden_record.settings import SettingsError, SourceSettings
 
@@ -26,7 +27,7 @@ REVENUES, HOUSING, WASTE, PORTAL, CRM, STORE = (
 )
 
 
-def _connection(conn_id: str):
+def _connection(conn_id: str) -> Any:
     from airflow.sdk import Connection
 
     try:

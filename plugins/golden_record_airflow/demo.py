@@ -14,13 +14,15 @@ import secrets
 import sys
 from datetime import datetime, time, timezone
 from pathlib import Path
+from typing import Any
 
+from golden_record.run import Run
 from golden_record_airflow import local_env
 
 DAG_ID = "golden_record_nightly"
 
 
-def run_dag_test(dag_id: str, logical_date: datetime):
+def run_dag_test(dag_id: str, logical_date: datetime) -> Any:
     """Run one DAG run in-process; return its final state as a string."""
     from airflow.dag_processing.dagbag import DagBag
 
@@ -80,28 +82,28 @@ def main(argv: list[str] | None = None) -> int:
         print(f"running {DAG_ID} for {run_day} with dag.test()")
         state = run_dag_test(DAG_ID, logical_date)
 
-    run_dir = workdir / "runs" / run_day.isoformat()
+    run = Run.of(run_day.isoformat(), root=workdir)
     print()
     print(f"DAG run state:   {state}")
-    print(f"golden records:  {run_dir / 'golden' / 'golden_records.parquet'}")
-    print(f"cross-reference: {run_dir / 'golden' / 'xref.parquet'}")
+    print(f"golden records:  {run.golden.golden_records}")
+    print(f"cross-reference: {run.golden.xref}")
     print(f"CRM database:    {crm_db}  (views crm_golden_customer, crm_change_feed, …)")
-    print(f"CRM export:      {workdir / 'crm_exports' / run_day.isoformat()}  (CSV, Parquet)")
-    print(f"change events:   {run_dir / 'golden' / 'events.parquet'}")
+    print(f"CRM export:      {workdir / 'crm_exports' / run.key}  (CSV, Parquet)")
+    print(f"change events:   {run.golden.events}")
     print(f"golden store:    {workdir / 'golden_store.db'}  (IDs, history, review queue)")
-    print(f"run report:      {run_dir / 'report.html'}  (Data Docs linked from it)")
+    print(f"run report:      {run.report_html}  (Data Docs linked from it)")
     if state != "success":
         return 1
-    _print_accuracy(run_dir, sample_dir)
+    _print_accuracy(run, sample_dir)
     return 0
 
 
-def _print_accuracy(run_dir: Path, sample_dir: Path) -> None:
+def _print_accuracy(run: Run, sample_dir: Path) -> None:
     import pandas as pd
 
     from golden_record.matching.evaluation import merged_hard_cases, pairwise_scores
 
-    xref = pd.read_parquet(run_dir / "golden" / "xref.parquet")
+    xref = pd.read_parquet(run.golden.xref)
     truth = pd.read_csv(sample_dir / "truth" / "ground_truth.csv", dtype="string")
     labelled = xref.merge(truth, on=["source_system", "source_record_id"])
     scores = pairwise_scores(labelled, "golden_id", "person_id")

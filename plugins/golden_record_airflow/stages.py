@@ -1,24 +1,17 @@
 """What each task of ``golden_record_nightly`` does, in Airflow terms.
 
-Turns Airflow's run context and connections into the plain arguments of
-:mod:`golden_record.pipeline`, and bad source data into a failure that is not retried.
+Builds the task's :class:`~golden_record.run.Run` once from Airflow's context (its
+logical date), turns Airflow connections into the plain arguments of
+:mod:`golden_record.pipeline`, returns each stage's result as the dict XCom carries, and
+turns bad source data into a failure that is not retried.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from typing import Any
 
+from golden_record.run import Run
 from golden_record_airflow import connections
-
-
-def _run_date(ds: str | None) -> date:
-    return date.fromisoformat(_run_key(ds))
-
-
-def _run_key(ds: str | None) -> str:
-    if not ds:
-        raise ValueError("this task needs the run's logical date (ds) to key its data")
-    return ds
 
 
 def extract_source(source: str, ds: str | None, full_refresh: bool = False) -> dict:
@@ -27,40 +20,40 @@ def extract_source(source: str, ds: str | None, full_refresh: bool = False) -> d
     from golden_record import pipeline
     from golden_record.extract.sources import SourceDataError
 
-    run_date = _run_date(ds)
+    run = Run.from_context(ds)
     try:
-        return pipeline.extract(
-            source, _run_key(ds), run_date, connections.source_settings(), full_refresh=full_refresh
+        summary = pipeline.extract(
+            source, run, connections.source_settings(), full_refresh=full_refresh
         )
     except SourceDataError as exc:
         # Retrying cannot fix bad data: fail now, naming the source and the row or page.
         raise AirflowFailException(str(exc)) from exc
+    from dataclasses import asdict
+
+    return asdict(summary)
 
 
 def standardise_run(ds: str | None) -> dict:
     from golden_record import pipeline
 
-    return pipeline.standardise(_run_key(ds), _run_date(ds))
+    return pipeline.standardise(Run.from_context(ds)).to_dict()
 
 
 def match_run(ds: str | None) -> dict:
     from golden_record import pipeline
-
-    run_date = _run_date(ds)
     from golden_record.settings import runtime
 
+    run = Run.from_context(ds)
     return pipeline.match(
-        _run_key(ds),
-        model_path=runtime().model,
-        store_url=connections.store_url(),
-        run_date=run_date,
-    )
+        run, model_path=runtime().model, store_url=connections.store_url()
+    ).to_dict()
 
 
 def train_model_run(ds: str | None, run_key: str | None) -> dict:
     from golden_record import pipeline
 
-    return pipeline.train_model(_run_date(ds), run_key)
+    training = Run.from_context(ds)
+    return pipeline.train_model(training, pipeline.training_run(training, run_key))
 
 
 def promote_model_run(trained: dict, promote: bool) -> dict:
@@ -75,8 +68,7 @@ def promote_model_run(trained: dict, promote: bool) -> dict:
 def build_golden_run(ds: str | None) -> dict:
     from golden_record import pipeline
 
-    run_date = _run_date(ds)
-    return pipeline.build_golden(_run_key(ds), run_date, store_url=connections.store_url())
+    return pipeline.build_golden(Run.from_context(ds), store_url=connections.store_url()).to_dict()
 
 
 def publish_run(ds: str | None) -> dict:
@@ -87,9 +79,9 @@ def publish_run(ds: str | None) -> dict:
     from golden_record import pipeline
     from golden_record.publish import ExportError, PublishError
 
-    _run_date(ds)
+    run = Run.from_context(ds)
     try:
-        return pipeline.publish(_run_key(ds), connections.crm_url())
+        return pipeline.publish(run, connections.crm_url()).to_dict()
     except PublishError as exc:
         if exc.transient:
             raise
@@ -123,28 +115,28 @@ def quality_gate_run(gate: str, ds: str | None) -> dict:
 
     try:
         return pipeline.quality_gate(
-            gate, _run_key(ds), _run_date(ds), store_url=connections.store_url()
-        )
+            gate, Run.from_context(ds), store_url=connections.store_url()
+        ).to_dict()
     except GateFailed as exc:
         # Not retried: the same data fails the same way. Nothing downstream publishes.
         raise AirflowFailException(f"{exc}. Nothing was published; see the run report.") from exc
 
 
-def report_run(ds: str | None, run_id: str | None, ti) -> dict:
+def report_run(ds: str | None, run_id: str | None, ti: Any) -> dict:
     """Collect the stages' results (None where a stage did not finish) and write the
     report."""
     from golden_record import pipeline
     from golden_record.extract.canonical import SOURCE_SYSTEMS
 
-    _run_date(ds)
+    run = Run.from_context(ds)
     results = {stage: ti.xcom_pull(task_ids=task_id) for stage, task_id in STAGE_TASKS.items()}
     results["extract"] = {
         source: ti.xcom_pull(task_ids=f"extract_{source}") for source in SOURCE_SYSTEMS
     }
-    return pipeline.report(_run_key(ds), results, run_id=run_id, store_url=connections.store_url())
+    return pipeline.report(run, results, run_id=run_id, store_url=connections.store_url()).to_dict()
 
 
-def outcome_run(ti) -> str:
+def outcome_run(ti: Any) -> str:
     from airflow.sdk.exceptions import AirflowFailException
 
     written = ti.xcom_pull(task_ids="report")

@@ -6,9 +6,14 @@ import json
 import time
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from golden_record.golden import GoldenStore
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
 
@@ -60,7 +65,7 @@ def canonical(
     typer.echo(f"{len(records)} canonical person records → {out}")
 
 
-def _read_records(path: Path):
+def _read_records(path: Path) -> pd.DataFrame:
     import pandas as pd
 
     if path.suffix == ".parquet":
@@ -98,7 +103,11 @@ def train(
 
 
 def _model_for(
-    standardised, output_dir: Path, model: Path | None, golden_store, retrain: bool
+    standardised: pd.DataFrame,
+    output_dir: Path,
+    model: Path | None,
+    golden_store: GoldenStore,
+    retrain: bool,
 ) -> tuple[Path, str]:
     """The model to match with and where it came from: given, kept with the store, or
     trained now on these records (and then kept with the store)."""
@@ -162,64 +171,65 @@ def match(
 ) -> None:
     """Standardise, predict and cluster canonical records, then keep golden IDs in a store.
 
-    With no --model, the first run trains on INPUT itself (sampled above 300,000
-    records) and keeps that model with the store for every later run.
+    The same stages as the nightly DAG, as a run under OUTPUT_DIR/runs/RUN_KEY/. With no
+    --model, the first run trains on INPUT itself (sampled above 300,000 records) and
+    keeps that model with the store for every later run.
     """
+    import shutil
+
+    import pandas as pd
+
+    from golden_record import pipeline
     from golden_record.atomic import write_parquet
-    from golden_record.extract.canonical import conform_all
+    from golden_record.extract.canonical import CanonicalContractError, unique_ids
     from golden_record.golden import GoldenStore, StoreError, default_store_url
-    from golden_record.golden.records import presentable
-    from golden_record.golden.stewardship import links
-    from golden_record.matching.inference import ModelError, Thresholds
-    from golden_record.matching.stage import match_standardised, standardise_records
+    from golden_record.matching.inference import MatchOptions, ModelError, Thresholds
+    from golden_record.matching.stage import review_with_source_ids, xref_with_source_ids
+    from golden_record.run import Run
 
     if model is not None and retrain:
         raise typer.BadParameter("give --model or --retrain, not both")
-    records = _read_records(input)
-    standardised = standardise_records(records)
-    golden_store = GoldenStore(store or default_store_url(output_dir))
+    today = date.today()
+    try:
+        run = Run.of(run_key or today.isoformat(), today, root=output_dir)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    store_url = store or default_store_url(output_dir)
+    try:
+        pipeline.standardise_canonical(run, _read_records(input))
+    except CanonicalContractError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    golden_store = GoldenStore(store_url)
+    standardised = pd.read_parquet(run.standardised.records)
     model_path, model_source = _model_for(standardised, output_dir, model, golden_store, retrain)
-    decided = links(golden_store)
-    try:
-        output = match_standardised(
-            standardised,
-            model_path=model_path,
-            thresholds=Thresholds(
-                auto_match=auto_match or Thresholds().auto_match,
-                review=review or Thresholds().review,
-            ),
-            cannot_link=decided.cannot,
-            must_link=decided.must,
+    # A command-line run chooses its model each time it is run: unpin the last one.
+    shutil.rmtree(run.match.dir, ignore_errors=True)
+    defaults = Thresholds()
+    options = MatchOptions(
+        thresholds=Thresholds(
+            auto_match=auto_match or defaults.auto_match, review=review or defaults.review
         )
-    except ModelError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    clusters = output.result.clusters
+    )
     try:
-        summary = golden_store.apply_run(
-            run_key or date.today().isoformat(),
-            date.today().isoformat(),
-            clusters,
-            presentable(conform_all(records), output.standardised),
-            output.result.review_pairs,
-            pair_detail=output.result.pairs,
-        )
-    except StoreError as exc:
+        pipeline.match(run, model_path=model_path, store_url=store_url, options=options)
+        built = pipeline.build_golden(run, store_url=store_url, staged=False)
+    except (ModelError, StoreError) as exc:
         raise typer.BadParameter(str(exc)) from exc
+    clusters = pd.read_parquet(run.match.xref)
+    xref = xref_with_source_ids(clusters)
     golden_of = golden_store.current_xref().set_index("unique_id")["golden_id"]
-    xref = output.xref.copy()
-    xref["golden_id"] = golden_of.reindex(
-        (xref["source_system"] + ":" + xref["source_record_id"]).to_numpy()
-    ).to_numpy()
-    golden = golden_store.golden_records().drop(columns=["status", "merged_into"])
+    xref["golden_id"] = golden_of.reindex(unique_ids(xref)).to_numpy()
+    review_people = review_with_source_ids(pd.read_parquet(run.match.review_pairs))
+    golden = pd.read_parquet(run.golden.golden_records)
     golden = golden[golden["golden_id"].isin(set(xref["golden_id"]))]
     write_parquet(xref, output_dir / "xref.parquet")
-    write_parquet(output.review_pairs, output_dir / "review_pairs.parquet")
-    write_parquet(output.result.pairs, output_dir / "scored_pairs.parquet")
+    write_parquet(review_people, output_dir / "review_pairs.parquet")
+    shutil.copyfile(run.match.scored_pairs, output_dir / "scored_pairs.parquet")
     write_parquet(golden.reset_index(drop=True), output_dir / "golden_records.parquet")
     typer.echo(f"matched with {model_source}")
     typer.echo(
         f"{len(xref)} records → {xref['golden_id'].nunique()} golden records, "
-        f"{len(output.review_pairs)} pairs for review; changes {summary.events}; wrote {output_dir}"
+        f"{len(review_people)} pairs for review; changes {built.events}; wrote {output_dir}"
     )
 
 
@@ -300,7 +310,7 @@ StoreOption = Annotated[
 ]
 
 
-def _golden_store(url: str):
+def _golden_store(url: str) -> GoldenStore:
     """An existing golden store: review commands never create one."""
     from golden_record.golden import GoldenStore, StoreError
 
@@ -413,10 +423,11 @@ def night_accept(
     genuine mass merge); rebuilding the night then publishes it."""
     from golden_record import pipeline
     from golden_record.golden import StoreError
+    from golden_record.run import Run
 
     try:
-        row = pipeline.accept_refused_night(run_key, by, reason, store, data)
-    except (StoreError, FileNotFoundError) as exc:
+        row = pipeline.accept_refused_night(Run.of(run_key, root=data), by, reason, store)
+    except (StoreError, FileNotFoundError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(
         f"accepted run {run_key} ({', '.join(row['refused'])} beyond their bands) by "

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from pathlib import Path
 
 
-def _update(digest, path: Path) -> None:
+def _update(digest: hashlib._Hash, path: Path) -> None:
     with Path(path).open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
@@ -18,7 +19,7 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def files_sha256(paths) -> str:
+def files_sha256(paths: Iterable[Path | str]) -> str:
     """One digest of several files' contents, in path order (so listing order is moot)."""
     digest = hashlib.sha256()
     for path in sorted(Path(p) for p in paths):

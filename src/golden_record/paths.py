@@ -2,9 +2,8 @@
 
 The SQL, the expectations, the survivorship rules and the packaged model ship inside the
 package (package data, found with ``importlib.resources``), so an installed wheel finds
-them outside the checkout. Run data is partitioned by run key (the run's logical date,
-``YYYY-MM-DD``), following Airflow's advice to read and write partitions keyed by the
-run so reruns are idempotent.
+them outside the checkout. Each run's own files are laid out by
+:class:`golden_record.run.Run`.
 """
 
 from __future__ import annotations
@@ -30,16 +29,5 @@ def data_root() -> Path:
 
 
 def runs_root(root: Path | None = None) -> Path:
+    """Where every run's folder is (a run's own layout is :class:`golden_record.run.Run`)."""
     return (root or data_root()) / "runs"
-
-
-def run_dir(run_key: str, root: Path | None = None) -> Path:
-    return runs_root(root) / run_key
-
-
-def raw_path(run_key: str, source: str, root: Path | None = None) -> Path:
-    return run_dir(run_key, root) / "raw" / f"{source}.parquet"
-
-
-def canonical_path(run_key: str, source: str, root: Path | None = None) -> Path:
-    return run_dir(run_key, root) / "canonical" / f"{source}.parquet"

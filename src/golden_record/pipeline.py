@@ -1,81 +1,93 @@
-"""The nightly stages as plain functions keyed by run; the Airflow tasks call these.
+"""The nightly stages as plain functions of a :class:`~golden_record.run.Run`; the
+Airflow tasks and ``golden-record match`` call these.
 
-Each stage reads the previous stage's files under ``runs/<run_key>/`` and writes its own
-atomically, so a stage can be rerun alone and a rerun of a run yields the same files.
+Each stage reads the previous stage's files from the run's layout and writes its own
+atomically, so a stage can be rerun alone and a rerun of a run yields the same files. A
+stage returns a small frozen value (:mod:`golden_record.results`). Records carry one key,
+``unique_id``, from standardising to the golden store; frames are joined by it, never by
+row position.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
-from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from golden_record import nights, paths
+from golden_record import nights
 from golden_record.atomic import write_parquet, write_text
-from golden_record.extract.canonical import SOURCE_SYSTEMS
+from golden_record.extract.canonical import SOURCE_SYSTEMS, unique_ids
 from golden_record.extract.landing import ExtractSummary, extract_source
+from golden_record.matching.inference import MatchOptions
+from golden_record.results import (
+    GatePassed,
+    GoldenBuilt,
+    Matched,
+    Published,
+    ReportWritten,
+    Standardised,
+)
+from golden_record.run import Run
 from golden_record.settings import SourceSettings
 
-
-def _stage_dir(run_key: str, stage: str, root: Path | None) -> Path:
-    return paths.run_dir(run_key, root) / stage
+if TYPE_CHECKING:
+    from golden_record.golden import GoldenStore
 
 
 def extract(
-    source: str,
-    run_key: str,
-    run_date: date,
-    settings: SourceSettings,
-    root: Path | None = None,
-    full_refresh: bool = False,
-) -> dict:
-    summary: ExtractSummary = extract_source(
-        source, run_key, run_date, settings, root=root, full_refresh=full_refresh
-    )
-    return asdict(summary)
+    source: str, run: Run, settings: SourceSettings, full_refresh: bool = False
+) -> ExtractSummary:
+    return extract_source(source, run, settings, full_refresh=full_refresh)
 
 
-def load_canonical(run_key: str, root: Path | None = None) -> pd.DataFrame:
-    missing = [s for s in SOURCE_SYSTEMS if not paths.canonical_path(run_key, s, root).is_file()]
+def load_canonical(run: Run) -> pd.DataFrame:
+    missing = [s for s in SOURCE_SYSTEMS if not run.canonical(s).is_file()]
     if missing:
         raise FileNotFoundError(
-            f"run {run_key}: canonical records missing for {', '.join(missing)}; extract first"
+            f"run {run.key}: canonical records missing for {', '.join(missing)}; extract first"
         )
-    frames = [pd.read_parquet(paths.canonical_path(run_key, s, root)) for s in SOURCE_SYSTEMS]
+    frames = [pd.read_parquet(run.canonical(s)) for s in SOURCE_SYSTEMS]
     return pd.concat(frames, ignore_index=True).astype("string")
 
 
-def standardise(run_key: str, run_date: date, root: Path | None = None) -> dict:
-    from golden_record.matching.stage import standardise_records
-
-    canonical = load_canonical(run_key, root)
-    standardised = standardise_records(canonical, as_of=run_date)
-    out = _stage_dir(run_key, "standardised", root)
-    write_parquet(canonical, out / "canonical.parquet")
-    write_parquet(standardised, out / "standardised.parquet")
-    return {
-        "records": len(standardised),
-        "by_source": canonical["source_system"].value_counts().to_dict(),
-        "invalid_postcodes": int((~standardised["postcode_valid"]).sum()),
-    }
+def standardise(run: Run) -> Standardised:
+    """Standardise the canonical records the run's extracts landed."""
+    return standardise_canonical(run, load_canonical(run))
 
 
-def _store(store_url: str | None, root: Path | None):
+def standardise_canonical(run: Run, canonical: pd.DataFrame) -> Standardised:
+    """Check the canonical contract, then standardise ``canonical`` records as the
+    run's (the night's extracts, or a command-line run's input)."""
+    from golden_record.extract.canonical import conform_all
+    from golden_record.standardise.fields import standardise as standardise_fields
+
+    canonical = conform_all(canonical)
+    standardised = standardise_fields(canonical, as_of=run.date)
+    files = run.standardised
+    keyed = canonical.assign(unique_id=unique_ids(canonical))
+    write_parquet(keyed, files.canonical)
+    write_parquet(standardised, files.records)
+    return Standardised(
+        records=len(standardised),
+        by_source={str(k): int(v) for k, v in canonical["source_system"].value_counts().items()},
+        invalid_postcodes=int((~standardised["postcode_valid"]).sum()),
+    )
+
+
+def _store(store_url: str | None, run: Run) -> GoldenStore:
     from golden_record.golden import GoldenStore, default_store_url
 
-    return GoldenStore(store_url or default_store_url(root or paths.data_root()))
+    return GoldenStore(store_url or default_store_url(run.root))
 
 
 def match(
-    run_key: str,
-    root: Path | None = None,
+    run: Run,
     model_path: Path | None = None,
     store_url: str | None = None,
-    run_date: date | None = None,
-) -> dict:
+    options: MatchOptions | None = None,
+) -> Matched:
     """Predict and cluster the run's standardised records, honouring every steward
     decision in the golden store.
 
@@ -83,60 +95,59 @@ def match(
     the run uses that model whatever has been promoted since. At first: the explicit
     model, else the promoted one, else (the first night of a council with no model) one
     trained on this night's records, which is then promoted for the nights after.
+    ``options``' own steward decisions are replaced by the store's.
     """
+    from dataclasses import replace
+
     from golden_record.golden.stewardship import links
     from golden_record.matching.stage import match_standardised
 
-    standardised = pd.read_parquet(
-        _stage_dir(run_key, "standardised", root) / "standardised.parquet"
+    standardised = pd.read_parquet(run.standardised.records)
+    files = run.match
+    model_file, source = pinned_model(run, standardised, model_path)
+    decided = links(_store(store_url, run))
+    options = replace(
+        options or MatchOptions(),
+        cannot_link=frozenset(decided.cannot),
+        must_link=frozenset(decided.must),
     )
-    out = _stage_dir(run_key, "match", root)
-    model_file, source = pinned_model(run_key, standardised, root, model_path, run_date)
-    decided = links(_store(store_url, root))
-    output = match_standardised(
-        standardised, model_path=model_file, cannot_link=decided.cannot, must_link=decided.must
+    output = match_standardised(standardised, model_file, options)
+    clusters = output.result.clusters.rename(
+        columns={"cluster_match_probability": "match_probability"}
     )
-    write_parquet(output.result.pairs, out / "scored_pairs.parquet")
-    write_parquet(output.xref, out / "xref.parquet")
-    write_parquet(output.review_pairs, out / "review_pairs.parquet")
-    sizes = output.xref.groupby("cluster_id").size()
-    return {
-        "records": len(output.xref),
-        "clusters": int(sizes.size),
-        "scored_pairs": len(output.result.pairs),
-        "review_pairs": len(output.review_pairs),
-        "largest_cluster": int(sizes.max()) if sizes.size else 0,
-        "model": source["model"],
-        "model_trained_this_night": source["trained_this_night"],
-        "steward_decisions": len(decided.must) + len(decided.cannot),
-    }
+    write_parquet(output.result.pairs, files.scored_pairs)
+    write_parquet(clusters.sort_values("unique_id").reset_index(drop=True), files.xref)
+    write_parquet(output.result.review_pairs, files.review_pairs)
+    sizes = clusters.groupby("cluster_id").size()
+    return Matched(
+        records=len(clusters),
+        clusters=int(sizes.size),
+        scored_pairs=len(output.result.pairs),
+        review_pairs=len(output.result.review_pairs),
+        largest_cluster=int(sizes.max()) if sizes.size else 0,
+        model=source["model"],
+        model_trained_this_night=bool(source["trained_this_night"]),
+        steward_decisions=len(decided.must) + len(decided.cannot),
+    )
 
 
 def pinned_model(
-    run_key: str,
-    standardised: pd.DataFrame,
-    root: Path | None = None,
-    model_path: Path | None = None,
-    run_date: date | None = None,
+    run: Run, standardised: pd.DataFrame, model_path: Path | None = None
 ) -> tuple[Path, dict]:
     """The run's model file and where it came from, choosing and pinning it the first
     time the run is matched (training and promoting one if the council has none)."""
     from golden_record.matching import registry
 
-    out = _stage_dir(run_key, "match", root)
-    pinned, about = out / "model.json", out / "model_source.json"
+    pinned, about = run.match.model, run.match.model_source
     if pinned.is_file() and about.is_file():
         return pinned, json.loads(about.read_text())
-    chosen = registry.resolve(model_path, root)
+    chosen = registry.resolve(model_path, run.root)
     source: dict[str, object] = {"model": None, "trained_this_night": False}
     if chosen is None:
         trained = registry.train_version(
-            standardised,
-            trained_on=f"run {run_key}",
-            run_date=run_date or date.fromisoformat(run_key[:10]),
-            root=root,
+            standardised, trained_on=f"run {run.key}", run_date=run.date, root=run.root
         )
-        chosen = registry.promote(trained["model_file"], root)
+        chosen = registry.promote(trained["model_file"], run.root)
         source |= {
             "trained_this_night": True,
             "training_records": trained["training_records"],
@@ -148,102 +159,94 @@ def pinned_model(
     return pinned, source
 
 
-def latest_run_with_standardised(root: Path | None = None) -> str:
-    runs = paths.runs_root(root)
-    keys = (
-        sorted(
-            p.name
-            for p in runs.iterdir()
-            if (p / "standardised" / "standardised.parquet").is_file()
+def training_run(as_of: Run, run_key: str | None = None) -> Run:
+    """The night a retraining reads: the one named, else the last accepted night on or
+    before ``as_of`` with standardised records. Keyed by the training run's own date,
+    never "the latest run", so rerunning a training run reads the same night."""
+    if run_key:
+        named = as_of.other(run_key)
+        if not named.standardised.records.is_file():
+            raise FileNotFoundError(f"run {run_key} has no standardised records to train on")
+        return named
+
+    def has_records(night: Run) -> bool:
+        return night.standardised.records.is_file()
+
+    if nights.is_accepted(as_of) and has_records(as_of):
+        return as_of
+    found = nights.last_accepted_before(as_of, having=has_records)
+    if found is None:
+        raise FileNotFoundError(
+            f"no accepted night on or before {as_of.key} with standardised records under "
+            f"{as_of.runs_dir}; run the nightly DAG first or name a run (run_key)"
         )
-        if runs.is_dir()
-        else []
-    )
-    if not keys:
-        raise FileNotFoundError(f"no nightly run with standardised records under {runs}")
-    return keys[-1]
+    return found
 
 
-def train_model(run_date: date, run_key: str | None = None, root: Path | None = None) -> dict:
-    """Train a new model version on a nightly run's standardised records."""
+def train_model(training: Run, night: Run) -> dict:
+    """Train a new model version, named by the ``training`` run's date, on the
+    standardised records of ``night`` (see :func:`training_run`)."""
     from golden_record.matching.registry import train_version
 
-    run_key = run_key or latest_run_with_standardised(root)
-    standardised = pd.read_parquet(
-        _stage_dir(run_key, "standardised", root) / "standardised.parquet"
+    standardised = pd.read_parquet(night.standardised.records)
+    return train_version(
+        standardised, trained_on=f"run {night.key}", run_date=training.date, root=night.root
     )
-    return train_version(standardised, trained_on=f"run {run_key}", run_date=run_date, root=root)
 
 
-def build_golden(
-    run_key: str, run_date: date, store_url: str | None = None, root: Path | None = None
-) -> dict:
+def build_golden(run: Run, store_url: str | None = None, staged: bool = True) -> GoldenBuilt:
     """Apply the run's clusters to the golden store; write its golden records, cross-
-    reference and change events under ``runs/<run_key>/golden/``."""
+    reference and change events to the run's golden files.
+
+    ``staged``: the store takes the run as its state only when its golden gate passes
+    (the night); a command-line run, which has no gate, is taken at once."""
     from golden_record.golden.records import cross_reference, presentable
 
-    stage = _stage_dir(run_key, "standardised", root)
-    canonical = pd.read_parquet(stage / "canonical.parquet")
-    standardised = pd.read_parquet(stage / "standardised.parquet")
-    match_dir = _stage_dir(run_key, "match", root)
-    xref = pd.read_parquet(match_dir / "xref.parquet")
-    review = pd.read_parquet(match_dir / "review_pairs.parquet")
-    clusters = pd.DataFrame(
-        {
-            "unique_id": xref["source_system"] + ":" + xref["source_record_id"],
-            "cluster_id": xref["cluster_id"],
-            "cluster_match_probability": xref["match_probability"],
-        }
+    canonical = pd.read_parquet(run.standardised.canonical)
+    standardised = pd.read_parquet(run.standardised.records)
+    clusters = pd.read_parquet(run.match.xref).rename(
+        columns={"match_probability": "cluster_match_probability"}
     )
-    review_pairs = pd.DataFrame(
-        {
-            "unique_id_l": review["source_system_l"] + ":" + review["source_record_id_l"],
-            "unique_id_r": review["source_system_r"] + ":" + review["source_record_id_r"],
-            "match_probability": review["match_probability"],
-            "match_weight": review["match_weight"],
-            "reason": review["reason"],
-        }
-    )
-    store = _store(store_url, root)
+    review_pairs = pd.read_parquet(run.match.review_pairs)
+    store = _store(store_url, run)
     # The night is being decided (again): until its gate passes, no later night builds
     # on it.
-    nights.withdraw(run_key, root)
-    previous_golden = _golden_before(store, run_key)
+    nights.withdraw(run)
+    previous_golden = _golden_before(store, run.key)
     summary = store.apply_run(
-        run_key,
-        run_date.isoformat(),
+        run.key,
+        run.date.isoformat(),
         clusters,
         presentable(canonical, standardised),
         review_pairs,
-        pair_detail=pd.read_parquet(match_dir / "scored_pairs.parquet"),
-        staged=True,
+        pair_detail=pd.read_parquet(run.match.scored_pairs),
+        staged=staged,
     )
     golden = store.golden_records().drop(columns=["status", "merged_into"])
     membership = store.current_xref().rename(
         columns={"match_probability": "cluster_match_probability"}
     )
-    events = store.events_of_run(run_key)
-    out = _stage_dir(run_key, "golden", root)
-    write_parquet(golden, out / "golden_records.parquet")
-    write_parquet(cross_reference(membership), out / "xref.parquet")
-    write_parquet(events, out / "events.parquet")
-    write_parquet(store.lineage(), out / "lineage.parquet")
-    result = {
-        "golden_records": len(golden),
-        "previous_golden_records": previous_golden,
-        "source_records": len(membership),
-        "events": summary.events,
-        "store": store.safe_url,
-        "reapplied_unchanged": summary.replayed,
-        # Staged: the store takes this night as its state only once the gate passes.
-        "store_status": summary.status,
-        "input_fingerprint": summary.input_fingerprint,
-    }
-    write_text(json.dumps(result, indent=2) + "\n", out / "summary.json")
+    events = store.events_of_run(run.key)
+    files = run.golden
+    write_parquet(golden, files.golden_records)
+    write_parquet(cross_reference(membership), files.xref)
+    write_parquet(events, files.events)
+    write_parquet(store.lineage(), files.lineage)
+    result = GoldenBuilt(
+        golden_records=len(golden),
+        previous_golden_records=previous_golden,
+        source_records=len(membership),
+        events=dict(summary.events),
+        store=store.safe_url,
+        reapplied_unchanged=summary.replayed,
+        store_status=summary.status,
+        input_fingerprint=summary.input_fingerprint,
+    )
+    write_text(json.dumps(result.to_dict(), indent=2) + "\n", files.summary)
     return result
 
 
-def _golden_before(store, run_key: str) -> int:
+def _golden_before(store: GoldenStore, run_key: str) -> int:
     """Active golden records after the store's last accepted run before ``run_key`` (0 if
     none): a refused night is never the baseline of the change shares."""
     runs = store.runs(accepted_only=True)
@@ -254,13 +257,7 @@ def _golden_before(store, run_key: str) -> int:
     return 0
 
 
-def quality_gate(
-    gate: str,
-    run_key: str,
-    run_date: date,
-    root: Path | None = None,
-    store_url: str | None = None,
-) -> dict:
+def quality_gate(gate: str, run: Run, store_url: str | None = None) -> GatePassed:
     """Run a quality gate on the run's files; raise ``GateFailed`` when a critical check
     failed (its outcome and Data Docs are written first, for the report).
 
@@ -273,43 +270,39 @@ def quality_gate(
     from golden_record.quality.batches import BATCHES_OF_GATE
 
     read = BATCHES_OF_GATE[gate]
-    store = _store(store_url, root)
-    if gate == "golden" and store.run_status(run_key) is None:
+    store = _store(store_url, run)
+    if gate == "golden" and store.run_status(run.key) is None:
         raise NightNotStaged(
-            f"run {run_key}: the golden store does not hold this night's changes (taken back "
+            f"run {run.key}: the golden store does not hold this night's changes (taken back "
             "when a gate refused the night); rebuild its golden records (clear build_golden "
             "and the tasks after it) before running the golden gate again"
         )
     result = run_gate(
         gate,
-        run_key,
-        run_date,
-        lambda: read(run_key, run_date, load_bands(), root),
-        root,
-        inputs=_published_files(run_key, root) if gate == "golden" else (),
-        accepted=_steward_acceptance(store, run_key, root) if gate == "golden" else None,
+        run,
+        lambda: read(run, load_bands()),
+        inputs=run.golden.published if gate == "golden" else (),
+        accepted=_steward_acceptance(store, run) if gate == "golden" else None,
     )
     if not result.passed:
-        nights.withdraw(run_key, root)
-        store.take_back_pending(run_key)
+        nights.withdraw(run)
+        store.take_back_pending(run.key)
         raise GateFailed(result)
     if gate == "golden":
-        store.accept_run(run_key)
+        store.accept_run(run.key)
         accepted_by = (result.accepted or {}).get("accepted_by") if result.refused else None
-        nights.mark_accepted(run_key, root, by=f"steward {accepted_by}" if accepted_by else gate)
-    return {
-        "gate": gate,
-        "passed": True,
-        "checks": len(result.checks),
-        "warnings": len(result.warnings),
-        "data_docs": result.data_docs,
-        "accepted_by_steward": bool(result.refused),
-    }
+        nights.mark_accepted(run, by=f"steward {accepted_by}" if accepted_by else gate)
+    return GatePassed(
+        gate=gate,
+        passed=True,
+        checks=len(result.checks),
+        warnings=len(result.warnings),
+        data_docs=result.data_docs,
+        accepted_by_steward=bool(result.refused),
+    )
 
 
-def accept_refused_night(
-    run_key: str, by: str, reason: str, store_url: str | None = None, root: Path | None = None
-) -> dict:
+def accept_refused_night(run: Run, by: str, reason: str, store_url: str | None = None) -> dict:
     """Record a steward's acceptance of a night its golden gate refused only for the size
     of its changes; the night's golden records must then be rebuilt, and its gate passes
     for exactly that input. Raises ``StoreError`` saying why a night cannot be accepted."""
@@ -318,20 +311,20 @@ def accept_refused_night(
     from golden_record.quality import read_gate_result
     from golden_record.quality.batches import CHANGES_BATCH
 
-    result = read_gate_result(run_key, "golden", root)
+    result = read_gate_result(run, "golden")
     if result is None:
-        raise StoreError(f"run {run_key}: its golden gate has not run; nothing to accept")
+        raise StoreError(f"run {run.key}: its golden gate has not run; nothing to accept")
     if result.passed:
-        raise StoreError(f"run {run_key}: its golden gate passed; nothing to accept")
+        raise StoreError(f"run {run.key}: its golden gate passed; nothing to accept")
     others = [c for c in result.refused if c.batch != CHANGES_BATCH]
     if result.error or others:
         what = result.error or "; ".join(f"{c.batch}: {c.expectation}" for c in others[:3])
         raise StoreError(
-            f"run {run_key} failed checks a steward cannot accept ({what}); only the size of "
+            f"run {run.key} failed checks a steward cannot accept ({what}); only the size of "
             f"its changes ({CHANGES_BATCH}) can be accepted. Fix the data and rerun the night"
         )
-    summary = json.loads((_stage_dir(run_key, "golden", root) / "summary.json").read_text())
-    row = accept_night(_store(store_url, root), run_key, summary["input_fingerprint"], by, reason)
+    summary = json.loads(run.golden.summary.read_text())
+    row = accept_night(_store(store_url, run), run.key, summary["input_fingerprint"], by, reason)
     return {**row, "refused": [c.column for c in result.refused]}
 
 
@@ -339,81 +332,66 @@ class NightNotStaged(RuntimeError):
     """The golden gate was asked to pass a night the store no longer holds."""
 
 
-def _steward_acceptance(store, run_key: str, root: Path | None) -> dict | None:
+def _steward_acceptance(store: GoldenStore, run: Run) -> dict | None:
     """A steward's acceptance of this night's changes, for exactly the input now staged."""
     from golden_record.golden.acceptance import acceptance_of
     from golden_record.quality.batches import CHANGES_BATCH
 
-    summary_file = _stage_dir(run_key, "golden", root) / "summary.json"
+    summary_file = run.golden.summary
     if not summary_file.is_file():
         return None
     fingerprint = json.loads(summary_file.read_text(encoding="utf-8")).get("input_fingerprint")
-    found = acceptance_of(store, run_key, fingerprint) if fingerprint else None
+    found = acceptance_of(store, run.key, fingerprint) if fingerprint else None
     return {**found, "batches": [CHANGES_BATCH]} if found else None
-
-
-# What publish reads: the golden gate fingerprints these, and publish checks they are the
-# files that passed.
-PUBLISHED_FILES = ("golden_records.parquet", "xref.parquet", "lineage.parquet")
-
-
-def _published_files(run_key: str, root: Path | None) -> list[Path]:
-    out = _stage_dir(run_key, "golden", root)
-    return [out / name for name in PUBLISHED_FILES]
 
 
 class PublishRefused(RuntimeError):
     """The run's golden records did not pass (or were changed after) the golden gate."""
 
 
-def _check_gate_passed(run_key: str, root: Path | None) -> None:
+def _check_gate_passed(run: Run) -> None:
     from golden_record.digest import file_sha256
     from golden_record.quality.gates import read_gate_result
 
-    result = read_gate_result(run_key, "golden", root)
+    result = read_gate_result(run, "golden")
     if result is None:
-        raise PublishRefused(f"run {run_key}: the golden gate has not run; nothing published")
+        raise PublishRefused(f"run {run.key}: the golden gate has not run; nothing published")
     if not result.passed:
-        raise PublishRefused(f"run {run_key}: {result.headline()}; nothing published")
-    run = paths.run_dir(run_key, root)
-    for path in _published_files(run_key, root):
-        name = str(path.relative_to(run))
+        raise PublishRefused(f"run {run.key}: {result.headline()}; nothing published")
+    for path in run.golden.published:
+        name = str(path.relative_to(run.dir))
         if result.inputs.get(name) != file_sha256(path):
             raise PublishRefused(
-                f"run {run_key}: {name} is not the file the golden gate passed (rebuilt "
+                f"run {run.key}: {name} is not the file the golden gate passed (rebuilt "
                 "since?); run the gate again. Nothing published"
             )
 
 
-def publish(
-    run_key: str, crm_url: str, root: Path | None = None, export_root: Path | None = None
-) -> dict:
+def publish(run: Run, crm_url: str, export_root: Path | None = None) -> Published:
     """Publish the run's gated golden records to the CRM, then export them as files."""
     from golden_record.publish import export_run
     from golden_record.publish import publish as publish_to_crm
 
-    _check_gate_passed(run_key, root)
-    out = _stage_dir(run_key, "golden", root)
+    _check_gate_passed(run)
+    files = run.golden
     summary = publish_to_crm(
-        pd.read_parquet(out / "golden_records.parquet"),
-        pd.read_parquet(out / "xref.parquet"),
-        run_key,
+        pd.read_parquet(files.golden_records),
+        pd.read_parquet(files.xref),
+        run.key,
         crm_url,
-        lineage=pd.read_parquet(out / "lineage.parquet"),
+        lineage=pd.read_parquet(files.lineage),
     )
-    result = asdict(summary)
-    if summary.outcome != "superseded":
-        result["export"] = str(export_run(run_key, crm_url, export_root or root))
-    return result
+    if summary.outcome == "superseded":
+        return Published(summary)
+    return Published(summary, export=str(export_run(run.key, crm_url, export_root or run.root)))
 
 
 def report(
-    run_key: str,
+    run: Run,
     stage_results: dict,
-    root: Path | None = None,
     run_id: str | None = None,
     store_url: str | None = None,
-) -> dict:
+) -> ReportWritten:
     """Write the run's report (``report.html`` for people, ``report.json`` for machines
     and later runs' trends); ``stage_results`` holds None for stages that did not finish.
     Returns the paths and whether the run was stopped, and why."""
@@ -423,6 +401,12 @@ def report(
     if stage_results.get("golden"):
         from golden_record.golden.stewardship import queue as review_queue
 
-        queue = len(review_queue(_store(store_url, root)))
-    facts = gather(run_key, stage_results, root, run_id=run_id, review_queue=queue)
-    return {**write_report(facts, root), "outcome": facts.outcome, "stopped": facts.stopped_because}
+        queue = len(review_queue(_store(store_url, run)))
+    facts = gather(run, stage_results, run_id=run_id, review_queue=queue)
+    written = write_report(facts, run)
+    return ReportWritten(
+        report_html=written["report_html"],
+        report_json=written["report_json"],
+        outcome=facts.outcome,
+        stopped=list(facts.stopped_because),
+    )

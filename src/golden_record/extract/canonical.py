@@ -48,6 +48,20 @@ class CanonicalContractError(ValueError):
     """A frame claimed to hold canonical person records but breaks the contract."""
 
 
+def unique_ids(records: pd.DataFrame) -> pd.Series:
+    """The one key of a record from standardising to the golden store:
+    ``<source_system>:<source_record_id>`` (unique, since a record id is unique within
+    its source)."""
+    return (records["source_system"] + ":" + records["source_record_id"]).rename("unique_id")
+
+
+def split_unique_ids(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """``unique_id`` back to source system and record id, for the CRM contract and files
+    people read: a record id may itself hold a colon, the system never does."""
+    parts = ids.astype("string").str.split(":", n=1)
+    return parts.str[0], parts.str[1]
+
+
 def empty_frame() -> pd.DataFrame:
     return pd.DataFrame({column: pd.Series(dtype="string") for column in CANONICAL_COLUMNS})
 

@@ -21,13 +21,15 @@ import logging
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+from types import ModuleType
 
 import pandas as pd
 
-from golden_record import nights, paths
+from golden_record import nights
 from golden_record.atomic import write_parquet, write_text
 from golden_record.extract.canonical import CanonicalContractError, conform, empty_frame
 from golden_record.extract.sources import EXTRACTORS, SourceDataError
+from golden_record.run import Run
 from golden_record.settings import SourceSettings
 
 log = logging.getLogger(__name__)
@@ -62,20 +64,18 @@ def _meta_path(raw_file: Path) -> Path:
     return raw_file.with_suffix(".json")
 
 
-def _previous_run_with(run_key: str, source: str, root: Path) -> str | None:
+def _previous_run_with(run: Run, source: str) -> Run | None:
     """The last accepted night that landed ``source``: a refused night's changes are read
     again from where the accepted one left off, never carried over."""
     return nights.last_accepted_before(
-        run_key,
-        root,
-        having=lambda key: (
-            paths.canonical_path(key, source, root).is_file()
-            and _meta_path(paths.raw_path(key, source, root)).is_file()
+        run,
+        having=lambda night: (
+            night.canonical(source).is_file() and _meta_path(night.raw(source)).is_file()
         ),
     )
 
 
-def _canonical_changes(module, raw: pd.DataFrame, source: str) -> pd.DataFrame:
+def _canonical_changes(module: ModuleType, raw: pd.DataFrame, source: str) -> pd.DataFrame:
     """The raw rows as canonical records; a broken contract (a record id twice, say) is
     bad source data, which no retry will fix."""
     if not len(raw):
@@ -115,26 +115,16 @@ def _birth_dates_not_in_the_future(
 
 
 def extract_source(
-    source: str,
-    run_key: str,
-    run_date: date,
-    settings: SourceSettings,
-    root: Path | None = None,
-    full_refresh: bool = False,
+    source: str, run: Run, settings: SourceSettings, full_refresh: bool = False
 ) -> ExtractSummary:
-    root = root or paths.data_root()
     module = EXTRACTORS[source]
     incremental = module.WATERMARK_COLUMN is not None and not full_refresh
-    raw_file = paths.raw_path(run_key, source, root)
+    raw_file = run.raw(source)
     meta_file = _meta_path(raw_file)
 
-    baseline_key = _previous_run_with(run_key, source, root)
-    previous_key = baseline_key if incremental else None
-    previous_meta = (
-        json.loads(_meta_path(paths.raw_path(previous_key, source, root)).read_text())
-        if previous_key
-        else None
-    )
+    baseline = _previous_run_with(run, source)
+    previous = baseline if incremental else None
+    previous_meta = json.loads(_meta_path(previous.raw(source)).read_text()) if previous else None
 
     replayed = raw_file.is_file() and meta_file.is_file()
     keys_file = keys_path(raw_file)
@@ -143,7 +133,7 @@ def extract_source(
         raw = pd.read_parquet(raw_file).astype("string")
     else:
         watermark = previous_meta["watermark_after"] if previous_meta else None
-        raw = module.extract(settings, watermark, run_date)
+        raw = module.extract(settings, watermark, run.date)
         _canonical_changes(module, raw, source)  # refuse bad data before landing it
         reached = watermark
         if module.WATERMARK_COLUMN and len(raw):
@@ -151,10 +141,10 @@ def extract_source(
             reached = max(filter(None, [watermark, newest]))
         meta = {
             "source": source,
-            "run_key": run_key,
+            "run_key": run.key,
             "mode": "incremental" if incremental else "full",
-            "previous_run": previous_key,
-            "baseline_run": baseline_key,
+            "previous_run": previous.key if previous else None,
+            "baseline_run": baseline.key if baseline else None,
             "watermark_before": watermark,
             "watermark_after": reached,
             "rows": len(raw),
@@ -169,7 +159,7 @@ def extract_source(
     changes = _canonical_changes(module, raw, source)
     deleted = 0
     if meta["mode"] == "incremental" and meta.get("previous_run"):
-        before = pd.read_parquet(paths.canonical_path(meta["previous_run"], source, root))
+        before = pd.read_parquet(run.other(meta["previous_run"]).canonical(source))
         kept = before[~before["source_record_id"].isin(changes["source_record_id"])]
         snapshot = pd.concat([kept, changes], ignore_index=True)
     else:
@@ -178,19 +168,19 @@ def extract_source(
         present = snapshot["source_record_id"].isin(pd.read_parquet(keys_file)["key"])
         deleted = int((~present).sum())
         snapshot = snapshot[present]
-    baseline = meta.get("baseline_run", meta.get("previous_run"))
+    baseline_key = meta.get("baseline_run", meta.get("previous_run"))
     snapshot, future = _birth_dates_not_in_the_future(
         snapshot,
-        run_date,
-        pd.read_parquet(paths.canonical_path(baseline, source, root)) if baseline else None,
+        run.date,
+        pd.read_parquet(run.other(baseline_key).canonical(source)) if baseline_key else None,
     )
     snapshot = snapshot.sort_values("source_record_id", kind="stable").reset_index(drop=True)
-    canonical_file = paths.canonical_path(run_key, source, root)
+    canonical_file = run.canonical(source)
     write_parquet(snapshot.astype("string"), canonical_file)
 
     return ExtractSummary(
         source=source,
-        run_key=run_key,
+        run_key=run.key,
         mode=meta["mode"],
         replayed=replayed,
         watermark_before=meta["watermark_before"],

@@ -9,20 +9,33 @@ from __future__ import annotations
 
 import pandas as pd
 
+from golden_record.extract.canonical import split_unique_ids, unique_ids
 from golden_record.golden.survivorship import Survivorship, choose
 
 
 def presentable(canonical: pd.DataFrame, standardised: pd.DataFrame) -> pd.DataFrame:
-    """Values as the CRM should show them: validated forms where we have them."""
+    """Values as the CRM should show them: validated forms where we have them. The two
+    frames are joined by ``unique_id``, whatever their order; every canonical record
+    must have been standardised."""
     out = canonical.copy()
-    out["unique_id"] = standardised["unique_id"].to_numpy()
+    out["unique_id"] = unique_ids(canonical).to_numpy()
+    if standardised["unique_id"].duplicated().any():
+        raise ValueError("standardised records hold a unique_id twice; standardise again")
+    checked = standardised.set_index("unique_id")
+    missing = ~out["unique_id"].isin(checked.index)
+    if missing.any():
+        raise ValueError(
+            f"{int(missing.sum())} canonical record(s) were not standardised (first: "
+            f"{out.loc[missing, 'unique_id'].iloc[0]}); standardise the same records"
+        )
+    matched = checked.reindex(out["unique_id"])
     for column in ("title", "first_name", "middle_names", "surname", "town"):
         out[column] = canonical[column].str.strip().str.title()
     for column in ("date_of_birth", "email", "phone", "postcode", "uprn", "ni_number"):
-        out[column] = standardised[column].to_numpy()
+        out[column] = matched[column].to_numpy()
     # An invalid postcode is kept (flagged), never silently dropped; survivorship prefers
     # a valid one.
-    out["postcode_valid"] = standardised["postcode_valid"].to_numpy(dtype=bool)
+    out["postcode_valid"] = matched["postcode_valid"].to_numpy(dtype=bool)
     return out
 
 
@@ -50,8 +63,7 @@ def build_golden_records(
 def cross_reference(membership: pd.DataFrame) -> pd.DataFrame:
     """Every source record with its golden ID and the probability that put it there."""
     xref = membership.copy()
-    split = xref["unique_id"].str.split(":", n=1, expand=True)
-    xref["source_system"], xref["source_record_id"] = split[0], split[1]
+    xref["source_system"], xref["source_record_id"] = split_unique_ids(xref["unique_id"])
     return (
         xref[["source_system", "source_record_id", "golden_id", "cluster_match_probability"]]
         .sort_values(["source_system", "source_record_id"])

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import and_, create_engine, delete, func, insert, select, update
@@ -35,6 +37,9 @@ from golden_record.golden.identity import assign_persistent_ids
 from golden_record.golden.records import build_golden_records
 from golden_record.golden.survivorship import Survivorship
 from golden_record.golden.survivorship import load as load_survivorship
+
+if TYPE_CHECKING:
+    from sqlalchemy import Column
 
 CHUNK = 5_000
 
@@ -79,16 +84,18 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _chunks(rows: list[dict]):
+def _chunks(rows: list[dict]) -> Iterator[list[dict]]:
     for start in range(0, len(rows), CHUNK):
         yield rows[start : start + CHUNK]
 
 
-def _json(value) -> str:
+def _json(value: object) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-def _close_versions(connection: Connection, key_column, keys: list[str], run_key: str) -> None:
+def _close_versions(
+    connection: Connection, key_column: Column[Any], keys: list[str], run_key: str
+) -> None:
     """End the current versions of ``keys`` at this run (history is kept, never deleted)."""
     table = key_column.table
     for start in range(0, len(keys), CHUNK):
@@ -195,7 +202,7 @@ class GoldenStore:
         with self.engine.connect() as connection:
             return connection.execute(select(r.c.status).where(r.c.run_key == run_key)).scalar()
 
-    def read(self, query, connection: Connection | None = None) -> pd.DataFrame:
+    def read(self, query: Any, connection: Connection | None = None) -> pd.DataFrame:
         if connection is not None:
             return pd.read_sql(query, connection)
         with self.engine.connect() as own:

@@ -9,6 +9,7 @@ pair no rule reaches can never be matched, whatever the model.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
@@ -17,7 +18,7 @@ from golden_record.matching.backend import default_db_api, register
 from golden_record.matching.model import columns_held, loose_rules_within, prediction_rules
 
 
-def _count(table: Any, rules, sample: float) -> list:
+def _count(table: Any, rules: Sequence[Any], sample: float) -> list:
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
 
     return count_comparisons_from_blocking_rules(

@@ -18,6 +18,7 @@ since that detail says which of the two people the record is.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -146,7 +147,8 @@ def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     from scipy.sparse.csgraph import connected_components
 
     graph = coo_matrix((np.ones(len(left), dtype=np.int8), (left, right)), shape=(n, n))
-    return connected_components(graph, directed=False)[1]
+    labels: np.ndarray = connected_components(graph, directed=False)[1]
+    return labels
 
 
 def _contested(
@@ -212,7 +214,7 @@ def cluster_without_conflicts(
     ambiguous &= household_guard
     refused: list[tuple] = []
 
-    def drop_ambiguous():
+    def drop_ambiguous() -> None:
         nonlocal left, right, probabilities, agrees
         touching = (ambiguous[left] | ambiguous[right]) & ~agrees
         refused.extend(
@@ -272,11 +274,11 @@ def cluster_without_conflicts(
     )
 
 
-def connected_groups(pairs) -> dict:
+def connected_groups(pairs: Iterable[tuple[Hashable, Hashable]]) -> dict:
     """Each item named in ``pairs`` mapped to a representative of its connected group."""
     parent: dict = {}
 
-    def find(x):
+    def find(x: Hashable) -> Hashable:
         parent.setdefault(x, x)
         while parent[x] != x:
             parent[x] = parent[parent[x]]

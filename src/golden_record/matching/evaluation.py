@@ -7,6 +7,7 @@ true matches, pairs within both are true positives.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -46,7 +47,7 @@ class PairwiseScores:
         }
 
 
-def pairs_within(sizes) -> int:
+def pairs_within(sizes: Iterable[int] | pd.Series) -> int:
     """Pairs inside groups of these sizes (a Series or any sequence of counts)."""
     sizes = np.asarray(sizes, dtype=np.int64)
     return int((sizes * (sizes - 1) // 2).sum())

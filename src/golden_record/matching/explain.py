@@ -45,7 +45,7 @@ def pairs_in_cluster(scored: pd.DataFrame, members: list[str]) -> pd.DataFrame:
 
 
 def _records(pairs: pd.DataFrame) -> list[dict]:
-    def plain(value):
+    def plain(value: object) -> object:
         if isinstance(value, float) and math.isnan(value):
             return None
         if hasattr(value, "tolist"):

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz.distance import DamerauLevenshtein
 
+from golden_record.extract.canonical import split_unique_ids
 from golden_record.matching.levels import CONFLICT_BITS, LevelWeights, dob_level, forename_level
 from golden_record.standardise.fields import UK_MOBILE_PREFIX
 
@@ -321,8 +322,8 @@ def household_evidence_only(
 def one_system(pairs: pd.DataFrame, systems_of: dict[str, frozenset[str]] | None) -> np.ndarray:
     """Whether the two records come from one source system (a record scored for its
     identical copies stands for their systems too)."""
-    system_l = pairs["unique_id_l"].astype("string").str.split(":", n=1).str[0]
-    system_r = pairs["unique_id_r"].astype("string").str.split(":", n=1).str[0]
+    system_l, _ = split_unique_ids(pairs["unique_id_l"])
+    system_r, _ = split_unique_ids(pairs["unique_id_r"])
     same = (system_l == system_r).fillna(False).to_numpy(dtype=bool, copy=True)
     if systems_of:
         stands_for = (

@@ -24,7 +24,7 @@ The thresholds and the precision/recall curve behind them are in ``docs/threshol
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +69,20 @@ class Thresholds:
     def __post_init__(self) -> None:
         if not 0 < self.review <= self.auto_match <= 1:
             raise ValueError("thresholds must satisfy 0 < review <= auto_match <= 1")
+
+
+@dataclass(frozen=True)
+class MatchOptions:
+    """How to match, in one value from the command line or the night to the clustering:
+    the thresholds, whether the household guard applies, the stewards' decisions
+    (``cannot_link`` pairs kept apart, ``must_link`` pairs joined, whatever the scores)
+    and the database Splink runs on (DuckDB in memory if None)."""
+
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    household_guard: bool = True
+    cannot_link: frozenset[frozenset[str]] = frozenset()
+    must_link: frozenset[frozenset[str]] = frozenset()
+    db_api: Any = field(default=None, compare=False)
 
 
 @dataclass
@@ -143,7 +157,11 @@ def with_loose_rules(model: dict, records: pd.DataFrame, dialect: str) -> dict:
 
 
 def score(
-    records: pd.DataFrame, model: dict, threshold: float, db_api: Any = None, linker_out=None
+    records: pd.DataFrame,
+    model: dict,
+    threshold: float,
+    db_api: Any = None,
+    linker_out: list[Linker] | None = None,
 ) -> pd.DataFrame:
     """Every blocked pair at or above ``threshold``, with Splink's detail columns."""
     db_api = db_api or default_db_api()
@@ -176,18 +194,10 @@ def _content_key(records: pd.DataFrame) -> pd.Series:
 
 
 def predict_and_cluster(
-    records: pd.DataFrame,
-    model: dict,
-    *,
-    thresholds: Thresholds | None = None,
-    cannot_link: set[frozenset[str]] | None = None,
-    db_api: Any = None,
-    household_guard: bool = True,
-    must_link: set[frozenset[str]] | None = None,
+    records: pd.DataFrame, model: dict, options: MatchOptions | None = None
 ) -> MatchResult:
-    """Score, then cluster; stewards' decisions: ``cannot_link`` pairs are kept apart and
-    ``must_link`` pairs joined, whatever the scores."""
-    thresholds = thresholds or Thresholds()
+    """Score, then cluster, honouring the stewards' decisions in ``options``."""
+    options = options or MatchOptions()
     missing = [column for column in MATCH_COLUMNS if column not in records]
     if missing:
         # Records standardised by an older version (a column added since) or not at all.
@@ -221,9 +231,7 @@ def predict_and_cluster(
         str(k): frozenset(v)
         for k, v in several.groupby("representative")["system"].agg(frozenset).items()
     }
-    result = _match_distinct(
-        records[scored_here], model, thresholds, cannot_link, db_api, household_guard, systems
-    )
+    result = _match_distinct(records[scored_here], model, options, systems)
     cluster_of = result.clusters.set_index("unique_id")
     copies = kept & ~scored_here
     joined = pd.DataFrame(
@@ -242,7 +250,7 @@ def predict_and_cluster(
     )
     # A representative that got a lower-id copy still names the cluster by its lowest id.
     clusters["cluster_id"] = clusters.groupby("cluster_id")["unique_id"].transform("min")
-    clusters = join_must_link(clusters, must_link or set())
+    clusters = join_must_link(clusters, set(options.must_link))
     review = result.review_pairs
     if bulk.any():
         bulk_rows = records[bulk].groupby(key[bulk])["unique_id"].agg(["min", "max", "size"])
@@ -265,12 +273,10 @@ def predict_and_cluster(
 def _match_distinct(
     records: pd.DataFrame,
     model: dict,
-    thresholds: Thresholds,
-    cannot_link: set[frozenset[str]] | None,
-    db_api: Any,
-    household_guard: bool = True,
+    options: MatchOptions,
     systems_of: dict[str, frozenset[str]] | None = None,
 ) -> MatchResult:
+    thresholds = options.thresholds
     if len(records) < 2:
         return MatchResult(
             pairs=pd.DataFrame(columns=PAIR_COLUMNS),
@@ -285,10 +291,10 @@ def _match_distinct(
         )
     records = records.reset_index(drop=True)
     weights = LevelWeights.of(model)
-    pairs = score(records, model, thresholds.review, db_api)
+    pairs = score(records, model, thresholds.review, options.db_api)
     high = pairs["match_probability"] >= thresholds.auto_match
     evidence = PersonalEvidence.of(pairs)
-    if household_guard:
+    if options.household_guard:
         households = Households(records, Conflicts(PersonKeys.from_records(records), weights))
         at_household = pd.Series(False, index=pairs.index)
         at_household[high] = households.shared(pairs[high])
@@ -314,9 +320,9 @@ def _match_distinct(
     clustering = cluster_without_conflicts(
         records,
         links,
-        (cannot_link or set()) | refused_pairs,
+        set(options.cannot_link) | refused_pairs,
         weights=weights,
-        household_guard=household_guard,
+        household_guard=options.household_guard,
     )
 
     cluster_of = clustering.clusters.set_index("unique_id")["cluster_id"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
 
@@ -98,7 +99,7 @@ class LevelWeights:
         return frozenset(i for i, w in enumerate(levels) if w <= CONFLICT_BITS)
 
 
-def _weight_of(level) -> float:
+def _weight_of(level: Any) -> float:
     factor = level._bayes_factor
     if factor is None or factor <= 0 or factor == float("inf"):
         return 0.0

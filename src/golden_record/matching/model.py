@@ -150,7 +150,7 @@ def _columns_in(keys: tuple[str, ...]) -> list[str]:
     return found
 
 
-def _names_swapped(db_dialect: str):
+def _names_swapped(db_dialect: str) -> cll.CustomLevel:
     """Forename and surname swapped in one record, each perhaps with a slip."""
     # Splink's own levels name the backend's Jaro-Winkler function; a custom level must.
     jaro_winkler = SplinkDialect.from_string(db_dialect).jaro_winkler_function_name
@@ -161,7 +161,7 @@ def _names_swapped(db_dialect: str):
     )
 
 
-def _first_name(db_dialect: str):
+def _first_name(db_dialect: str) -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="first_name",
         comparison_levels=[
@@ -186,7 +186,7 @@ def _first_name(db_dialect: str):
     )
 
 
-def _surname(db_dialect: str):
+def _surname(db_dialect: str) -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="surname",
         comparison_levels=[
@@ -203,7 +203,7 @@ def _surname(db_dialect: str):
     )
 
 
-def _date_of_birth():
+def _date_of_birth() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="date_of_birth",
         comparison_levels=[
@@ -229,7 +229,7 @@ def _date_of_birth():
     )
 
 
-def _address():
+def _address() -> cl.CustomComparison:
     both_postcodes = "postcode_l is not null and postcode_r is not null"
     return cl.CustomComparison(
         output_column_name="address",
@@ -271,7 +271,7 @@ def _address():
     )
 
 
-def _email():
+def _email() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="email",
         comparison_levels=[
@@ -294,7 +294,7 @@ def _email():
     )
 
 
-def _phone():
+def _phone() -> cl.CustomComparison:
     # A mobile is one person's; a landline is the household's: the same one is far weaker
     # evidence of one person, and EM learns each weight apart.
     return cl.CustomComparison(
@@ -310,7 +310,7 @@ def _phone():
     )
 
 
-def _ni_number():
+def _ni_number() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="ni_number",
         comparison_levels=[
@@ -324,7 +324,7 @@ def _ni_number():
     )
 
 
-def _sex_from_title():
+def _sex_from_title() -> cl.CustomComparison:
     # 'Mr' beside 'Mrs': a couple's commonest difference where a shared nickname ('chris')
     # or an initial would not tell them apart; EM learns how often a title is mistyped.
     return cl.CustomComparison(

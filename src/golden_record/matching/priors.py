@@ -20,6 +20,7 @@ levels without one stay no evidence. The model's metadata lists every value set 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 # (comparison, level label) -> share of true matches expected in that level.
@@ -43,7 +44,7 @@ IDENTIFIER_LEVELS = {
 }
 
 
-def _levels(linker: Any):
+def _levels(linker: Any) -> Iterator[tuple[str, list[Any]]]:
     for comparison in linker._settings_obj.comparisons:
         levels = [level for level in comparison.comparison_levels if not level.is_null_level]
         yield comparison.output_column_name, levels

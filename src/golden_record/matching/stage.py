@@ -10,14 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from golden_record.extract.canonical import conform_all
+from golden_record.extract.canonical import conform_all, split_unique_ids
 from golden_record.matching.inference import (
+    MatchOptions,
     MatchResult,
-    Thresholds,
     load_model,
     predict_and_cluster,
 )
@@ -26,8 +25,12 @@ from golden_record.standardise.fields import standardise
 XREF_COLUMNS = ["source_system", "source_record_id", "cluster_id", "match_probability"]
 
 
-@dataclass
+@dataclass(frozen=True)
 class MatchOutput:
+    """``result`` is keyed by ``unique_id`` throughout (what the night stores);
+    ``xref`` and ``review_pairs`` are the same, split into source system and record id
+    for people and files read outside the pipeline (``golden-record match``)."""
+
     standardised: pd.DataFrame
     result: MatchResult
     xref: pd.DataFrame  # XREF_COLUMNS: every input record and its cluster
@@ -35,13 +38,29 @@ class MatchOutput:
 
 
 def _split_ids(frame: pd.DataFrame, column: str, suffix: str = "") -> pd.DataFrame:
-    ids = frame[column].astype("string")
+    system, record_id = split_unique_ids(frame[column])
     return pd.DataFrame(
-        {
-            f"source_system{suffix}": ids.str.split(":", n=1).str[0],
-            f"source_record_id{suffix}": ids.str.split(":", n=1).str[1],
-        },
+        {f"source_system{suffix}": system, f"source_record_id{suffix}": record_id},
         index=frame.index,
+    )
+
+
+def xref_with_source_ids(clusters: pd.DataFrame) -> pd.DataFrame:
+    """``unique_id``, ``cluster_id``, ``match_probability`` → :data:`XREF_COLUMNS`, sorted
+    by source system and record id."""
+    xref = pd.concat([_split_ids(clusters, "unique_id"), clusters], axis=1)[XREF_COLUMNS]
+    return xref.sort_values(["source_system", "source_record_id"]).reset_index(drop=True)
+
+
+def review_with_source_ids(review: pd.DataFrame) -> pd.DataFrame:
+    """Review pairs keyed by ``unique_id_l``/``_r`` → both records' source ids."""
+    return pd.concat(
+        [
+            _split_ids(review, "unique_id_l", "_l"),
+            _split_ids(review, "unique_id_r", "_r"),
+            review[["match_probability", "match_weight", "reason"]],
+        ],
+        axis=1,
     )
 
 
@@ -52,58 +71,26 @@ def standardise_records(canonical: pd.DataFrame, as_of: date | None = None) -> p
 
 def match_standardised(
     standardised: pd.DataFrame,
-    *,
     model_path: Path | None = None,
-    thresholds: Thresholds | None = None,
-    cannot_link: set[frozenset[str]] | None = None,
-    db_api: Any = None,
-    household_guard: bool = True,
-    must_link: set[frozenset[str]] | None = None,
+    options: MatchOptions | None = None,
 ) -> MatchOutput:
-    result = predict_and_cluster(
-        standardised,
-        load_model(model_path),
-        thresholds=thresholds,
-        cannot_link=cannot_link,
-        db_api=db_api,
-        household_guard=household_guard,
-        must_link=must_link,
-    )
+    """Predict and cluster standardised records with the model at ``model_path`` (the
+    packaged model if None)."""
+    result = predict_and_cluster(standardised, load_model(model_path), options)
     clusters = result.clusters.rename(columns={"cluster_match_probability": "match_probability"})
-    xref = pd.concat([_split_ids(clusters, "unique_id"), clusters], axis=1)[XREF_COLUMNS]
-    review = result.review_pairs
-    review_pairs = pd.concat(
-        [
-            _split_ids(review, "unique_id_l", "_l"),
-            _split_ids(review, "unique_id_r", "_r"),
-            review[["match_probability", "match_weight", "reason"]],
-        ],
-        axis=1,
-    )
     return MatchOutput(
         standardised=standardised,
         result=result,
-        xref=xref.sort_values(["source_system", "source_record_id"]).reset_index(drop=True),
-        review_pairs=review_pairs,
+        xref=xref_with_source_ids(clusters),
+        review_pairs=review_with_source_ids(result.review_pairs),
     )
 
 
 def match_records(
     canonical: pd.DataFrame,
-    *,
     model_path: Path | None = None,
-    thresholds: Thresholds | None = None,
-    cannot_link: set[frozenset[str]] | None = None,
-    must_link: set[frozenset[str]] | None = None,
+    options: MatchOptions | None = None,
     as_of: date | None = None,
-    db_api: Any = None,
 ) -> MatchOutput:
     """Standardise, predict and cluster canonical person records."""
-    return match_standardised(
-        standardise_records(canonical, as_of=as_of),
-        model_path=model_path,
-        thresholds=thresholds,
-        cannot_link=cannot_link,
-        must_link=must_link,
-        db_api=db_api,
-    )
+    return match_standardised(standardise_records(canonical, as_of=as_of), model_path, options)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,7 +113,7 @@ def training_sample(records: pd.DataFrame, seed: int, limit: int) -> pd.DataFram
     return order.sample(n=limit, random_state=seed).reset_index(drop=True)
 
 
-def _usable(passes, held: set[str], table: Any) -> list[tuple[Pass, int]]:
+def _usable(passes: Iterable[Pass], held: set[str], table: Any) -> list[tuple[Pass, int]]:
     return [(p, pairs_blocked(table, p.rule)) for p in passes if set(p.columns) <= held]
 
 

@@ -86,7 +86,7 @@ def _changed_attributes(
     }
 
 
-def _comparable(value):
+def _comparable(value: object) -> str | None:
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     if isinstance(value, list | dict):

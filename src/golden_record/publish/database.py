@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from golden_record.settings import runtime
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection
 
 CONNECT_TIMEOUT_SECONDS = 10
 
@@ -40,11 +44,11 @@ def crm_engine(url: str, lock_timeout: float | None = None) -> Engine:
         engine = create_engine(url, connect_args={"timeout": wait})
 
         @event.listens_for(engine, "connect")
-        def _manual_transactions(dbapi_connection, _record):
+        def _manual_transactions(dbapi_connection: Any, _record: Any) -> None:
             dbapi_connection.isolation_level = None
 
         @event.listens_for(engine, "begin")
-        def _take_write_lock(connection):
+        def _take_write_lock(connection: Connection) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
@@ -52,7 +56,7 @@ def crm_engine(url: str, lock_timeout: float | None = None) -> Engine:
         engine = create_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
 
         @event.listens_for(engine, "begin")
-        def _bounded_lock_wait(connection):
+        def _bounded_lock_wait(connection: Connection) -> None:
             connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(wait * 1000)}ms'")
 
         return engine

@@ -47,7 +47,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"^[+-]?[\d ]+(\.\d+)?$")
 
 
-def spreadsheet_safe(value):
+def spreadsheet_safe(value: object) -> object:
     """``value`` as a spreadsheet will show it, never run it (OWASP CSV injection)."""
     if isinstance(value, str) and value.startswith(_FORMULA_START):
         return value if _PLAIN_NUMBER.match(value) else "'" + value
@@ -66,7 +66,7 @@ def exports_root(root: Path | None = None) -> Path:
     return (root or paths.data_root()) / "crm_exports"
 
 
-def _plain(value):
+def _plain(value: object) -> object:
     """Values as the SQLite CRM stores them, whichever database they were read from."""
     if isinstance(value, list | dict):
         return json.dumps(value)

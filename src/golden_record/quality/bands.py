@@ -46,7 +46,7 @@ def bands_path() -> Path:
     return runtime().gates or expectations_root() / "gates.toml"
 
 
-def _fraction(path: Path, where: str, value) -> float:
+def _fraction(path: Path, where: str, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
         raise QualityConfigError(f"{path}: {where} must be a fraction from 0 to 1, not {value!r}")
     return float(value)

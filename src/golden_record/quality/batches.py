@@ -12,33 +12,34 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pandas as pd
 
-from golden_record import nights, paths
+from golden_record import nights
 from golden_record.extract.canonical import SOURCE_SYSTEMS
 from golden_record.quality.bands import Bands
 from golden_record.quality.gates import Batch
 from golden_record.quality.suites import columns_read, read_suite
+from golden_record.run import Run
 
 CHANGE_KINDS = ("merged", "split", "retired", "created", "updated")
 # The one batch whose failure a steward may accept (golden_record.golden.acceptance).
 CHANGES_BATCH = "changes in this run"
 
 
-def _previous_rows(run_key: str, source: str, root: Path | None) -> int | None:
+def _previous_rows(run: Run, source: str) -> int | None:
     """The source's record count on the last accepted night (a refused night is never
     the baseline: restoring a halved file the next night must pass)."""
     baseline = nights.last_accepted_before(
-        run_key, root, having=lambda key: paths.canonical_path(key, source, root).is_file()
+        run, having=lambda night: night.canonical(source).is_file()
     )
     if baseline is None:
         return None
     import pyarrow.parquet as pq
 
-    return pq.ParquetFile(paths.canonical_path(baseline, source, root)).metadata.num_rows
+    return pq.ParquetFile(baseline.canonical(source)).metadata.num_rows
 
 
 def volume_parameters(previous: int | None, max_drop: float, max_growth: float) -> dict:
@@ -51,18 +52,16 @@ def volume_parameters(previous: int | None, max_drop: float, max_growth: float) 
     }
 
 
-def source_batches(
-    run_key: str, run_date: date, bands: Bands, root: Path | None = None
-) -> list[Batch]:
+def source_batches(run: Run, bands: Bands) -> list[Batch]:
     batches = []
-    fresh_since = (run_date - timedelta(days=bands.max_age_days)).isoformat()
-    not_after = (run_date + timedelta(days=1)).isoformat()
+    fresh_since = (run.date - timedelta(days=bands.max_age_days)).isoformat()
+    not_after = (run.date + timedelta(days=1)).isoformat()
     for source in SOURCE_SYSTEMS:
-        raw_file = paths.raw_path(run_key, source, root)
-        canonical_file = paths.canonical_path(run_key, source, root)
+        raw_file = run.raw(source)
+        canonical_file = run.canonical(source)
         for needed in (raw_file, canonical_file):
             if not needed.is_file():
-                raise FileNotFoundError(f"run {run_key}: {source} has not landed {needed}")
+                raise FileNotFoundError(f"run {run.key}: {source} has not landed {needed}")
         batches.append(
             Batch(
                 name=f"{source} raw extract",
@@ -80,7 +79,7 @@ def source_batches(
                 source=source,
                 parameters={
                     **volume_parameters(
-                        _previous_rows(run_key, source, root), volume.max_drop, volume.max_growth
+                        _previous_rows(run, source), volume.max_drop, volume.max_growth
                     ),
                     "fresh_since": fresh_since,
                     "not_after": not_after,
@@ -120,24 +119,21 @@ def _columns_for(suite: str, path: Path) -> pd.DataFrame:
     return pd.read_parquet(path, columns=wanted)
 
 
-def golden_batches(
-    run_key: str, run_date: date, bands: Bands, root: Path | None = None
-) -> list[Batch]:
-    run = paths.run_dir(run_key, root)
-    golden_summary_file = run / "golden" / "summary.json"
+def golden_batches(run: Run, bands: Bands) -> list[Batch]:
+    golden_summary_file = run.golden.summary
     if not golden_summary_file.is_file():
-        raise FileNotFoundError(f"run {run_key}: no golden records built ({golden_summary_file})")
+        raise FileNotFoundError(f"run {run.key}: no golden records built ({golden_summary_file})")
     summary = json.loads(golden_summary_file.read_text(encoding="utf-8"))
     return [
         Batch(
             name="standardised records",
             suite="standardised",
-            frame=_columns_for("standardised", run / "standardised" / "standardised.parquet"),
+            frame=_columns_for("standardised", run.standardised.records),
         ),
         Batch(
             name="golden records",
             suite="golden_records",
-            frame=_columns_for("golden_records", run / "golden" / "golden_records.parquet"),
+            frame=_columns_for("golden_records", run.golden.golden_records),
             parameters={"max_records_per_person": bands.max_records_per_person},
         ),
         Batch(

@@ -16,12 +16,12 @@ import json
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import datetime, time, timezone
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from golden_record import paths
 from golden_record.atomic import replace_folder, write_text
 from golden_record.digest import file_sha256
 from golden_record.quality.suites import (
@@ -30,6 +30,7 @@ from golden_record.quality.suites import (
     gx_project_dir,
     read_suite,
 )
+from golden_record.run import Run
 
 # Counts only: GX's default keeps up to 20 unexpected values per expectation.
 RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
@@ -133,12 +134,8 @@ def _described(check: Check) -> str:
     return said + (f" ({', '.join(found)})" if found else "")
 
 
-def gate_dir(run_key: str, gate: str, root: Path | None = None) -> Path:
-    return paths.run_dir(run_key, root) / "quality" / gate
-
-
-def read_gate_result(run_key: str, gate: str, root: Path | None = None) -> GateResult | None:
-    path = gate_dir(run_key, gate, root) / "result.json"
+def read_gate_result(run: Run, gate: str) -> GateResult | None:
+    path = run.quality(gate) / "result.json"
     if not path.is_file():
         return None
     body = json.loads(path.read_text(encoding="utf-8"))
@@ -147,7 +144,7 @@ def read_gate_result(run_key: str, gate: str, root: Path | None = None) -> GateR
     return GateResult(**body)
 
 
-def _shown(value, column: str | None) -> str:
+def _shown(value: object, column: str | None) -> str:
     if isinstance(value, float) and column and column.endswith("_share"):
         return f"{value:.2%}"
     return f"{value:.4g}" if isinstance(value, float) else str(value)
@@ -168,7 +165,7 @@ def _observed(result: dict, batch: Batch, column: str | None) -> str | None:
 def _expected(kwargs: dict, parameters: dict, column: str | None) -> str | None:
     """The bounds an expectation asked for, with the run's parameters filled in."""
 
-    def value(key: str):
+    def value(key: str) -> object:
         given = kwargs.get(key)
         if isinstance(given, dict) and "$PARAMETER" in given:
             given = parameters.get(given["$PARAMETER"])
@@ -186,7 +183,7 @@ def _expected(kwargs: dict, parameters: dict, column: str | None) -> str | None:
     return None
 
 
-def _checks(batch: Batch, suite: dict, validation) -> list[Check]:
+def _checks(batch: Batch, suite: dict, validation: Any) -> list[Check]:
     by_id = {e.get("id"): e for e in suite["expectations"]}
     checks = []
     for outcome in validation.results:
@@ -218,15 +215,17 @@ def _checks(batch: Batch, suite: dict, validation) -> list[Check]:
     return checks
 
 
-def _validate(workdir: Path, gate: str, run_key: str, run_date: date, batches, suites) -> list:
+def _validate(
+    workdir: Path, gate: str, run: Run, batches: list[Batch], suites: dict[str, dict]
+) -> list[Check]:
     import great_expectations as gx
     from great_expectations.core.run_identifier import RunIdentifier
 
     context = gx.get_context(mode="file", project_root_dir=workdir)
     source = context.data_sources.add_pandas(f"{gate}_run")
     run_id = RunIdentifier(
-        run_name=f"{run_key} {gate}",
-        run_time=datetime.combine(run_date, time(), tzinfo=timezone.utc),  # noqa: UP017
+        run_name=f"{run.key} {gate}",
+        run_time=datetime.combine(run.date, time(), tzinfo=timezone.utc),  # noqa: UP017
     )
     checks = []
     for batch in batches:
@@ -251,10 +250,8 @@ def _validate(workdir: Path, gate: str, run_key: str, run_date: date, batches, s
 
 def run_gate(
     gate: str,
-    run_key: str,
-    run_date: date,
+    run: Run,
     make_batches: Callable[[], list[Batch]],
-    root: Path | None = None,
     inputs: Sequence[Path] = (),
     accepted: dict | None = None,
 ) -> GateResult:
@@ -262,14 +259,15 @@ def run_gate(
     outcome. Bad data or a broken suite or band does not raise: the outcome says so and
     ``passed`` is False. ``accepted``: a steward's acceptance of failures in the batches
     it names."""
-    final = gate_dir(run_key, gate, root)
+    final = run.quality(gate)
     building = final.with_name(f".{gate}.building")
     shutil.rmtree(building, ignore_errors=True)
     building.mkdir(parents=True)
     checks: list[Check] = []
     error = None
-    run = paths.run_dir(run_key, root)
-    digests = {str(path.relative_to(run)): file_sha256(path) for path in inputs if path.is_file()}
+    digests = {
+        str(path.relative_to(run.dir)): file_sha256(path) for path in inputs if path.is_file()
+    }
     try:
         batches = make_batches()
         suites = {b.suite: read_suite(b.suite) for b in batches}
@@ -280,13 +278,13 @@ def run_gate(
             building / "gx",
             ignore=shutil.ignore_patterns("uncommitted", "validation_definitions", "checkpoints"),
         )
-        checks = _validate(building, gate, run_key, run_date, batches, suites)
+        checks = _validate(building, gate, run, batches, suites)
     except QualityConfigError as exc:
         error = str(exc)
     docs = building / DATA_DOCS_INDEX
     result = GateResult(
         gate=gate,
-        run_key=run_key,
+        run_key=run.key,
         checks=checks,
         data_docs=str(Path("quality") / gate / DATA_DOCS_INDEX) if docs.is_file() else None,
         error=error,

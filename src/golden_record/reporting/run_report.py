@@ -13,14 +13,17 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from golden_record import paths
 from golden_record.atomic import write_text
 from golden_record.extract.canonical import SOURCE_SYSTEMS
 from golden_record.reporting import charts
+from golden_record.run import Run
+
+if TYPE_CHECKING:
+    from golden_record.matching.inference import Thresholds
 
 DIMENSIONS = ("completeness", "uniqueness", "validity", "consistency", "timeliness", "accuracy")
 TREND_RUNS = 30
@@ -51,14 +54,14 @@ def _read_json(path: Path) -> dict | None:
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
 
 
-def _gate_facts(run_key: str, root: Path | None) -> tuple[list[dict], dict]:
+def _gate_facts(run: Run) -> tuple[list[dict], dict]:
     from golden_record.quality import read_gate_result
     from golden_record.quality.batches import BATCHES_OF_GATE
 
     gates: list[dict[str, Any]] = []
     dimensions: dict[str, dict[str, dict[str, Any]]] = {}
     for name in BATCHES_OF_GATE:
-        result = read_gate_result(run_key, name, root)
+        result = read_gate_result(run, name)
         if result is None:
             gates.append({"gate": name, "status": "not run", "data_docs": None})
             continue
@@ -87,12 +90,12 @@ def _gate_facts(run_key: str, root: Path | None) -> tuple[list[dict], dict]:
     return gates, dimensions
 
 
-def _trends(run_key: str, root: Path | None) -> list[dict]:
-    runs = paths.runs_root(root)
-    earlier = sorted(p.name for p in runs.iterdir() if p.name < run_key) if runs.is_dir() else []
+def _trends(run: Run) -> list[dict]:
+    runs = run.runs_dir
+    earlier = sorted(p.name for p in runs.iterdir() if p.name < run.key) if runs.is_dir() else []
     rows = []
     for key in earlier[-(TREND_RUNS - 1) :]:
-        body = _read_json(runs / key / "report.json")
+        body = _read_json(run.other(key).report_json)
         if body:
             rows.append(_trend_row(body))
     return rows
@@ -113,15 +116,13 @@ def _trend_row(facts: dict) -> dict:
 
 
 def gather(
-    run_key: str,
+    run: Run,
     stage_results: dict,
-    root: Path | None = None,
     run_id: str | None = None,
     review_queue: int | None = None,
 ) -> RunFacts:
     """Facts of a run from its files and the stages' results (None for a stage that did
     not finish)."""
-    run = paths.run_dir(run_key, root)
     extracts = stage_results.get("extract") or {}
     sources = []
     for source in SOURCE_SYSTEMS:
@@ -138,17 +139,17 @@ def gather(
                 "extracted": bool(summary),
             }
         )
-    golden = _read_json(run / "golden" / "summary.json") if stage_results.get("golden") else None
+    golden = _read_json(run.golden.summary) if stage_results.get("golden") else None
     records_in = golden["source_records"] if golden else None
     golden_count = golden["golden_records"] if golden else None
-    review_file = run / "match" / "review_pairs.parquet"
+    review_file = run.match.review_pairs
     reasons = {}
     review_pairs = None
     if stage_results.get("match") and review_file.is_file():
         review = pd.read_parquet(review_file, columns=["reason"])
         review_pairs = len(review)
         reasons = {str(k): int(v) for k, v in review["reason"].value_counts().items()}
-    gates, dimensions = _gate_facts(run_key, root)
+    gates, dimensions = _gate_facts(run)
     stopped = [str(g["headline"]) for g in gates if g["status"] == "failed"]
     missing = [str(s["source"]) for s in sources if not s["extracted"]]
     if missing and not stopped:
@@ -163,7 +164,7 @@ def gather(
     if not published and not stopped:
         stopped.append("publish did not finish (see its log in Airflow)")
     return RunFacts(
-        run_key=run_key,
+        run_key=run.key,
         run_id=run_id,
         outcome="published" if published and not stopped else "stopped",
         stopped_because=stopped,
@@ -178,10 +179,8 @@ def gather(
         gates=gates,
         dimensions=dimensions,
         published=published or None,
-        trends=_trends(run_key, root),
-        model=_read_json(run / "match" / "model_source.json")
-        if (run / "match" / "model_source.json").is_file()
-        else None,
+        trends=_trends(run),
+        model=_read_json(run.match.model_source),
     )
 
 
@@ -189,14 +188,13 @@ def _weight(probability: float) -> float:
     return math.log2(probability / (1 - probability))
 
 
-def _charts(facts: RunFacts, root: Path | None, thresholds) -> dict:
-    run = paths.run_dir(facts.run_key, root)
+def _charts(facts: RunFacts, run: Run, thresholds: Thresholds) -> dict:
     drawn: dict[str, str | None] = {"cluster_sizes": None, "match_weights": None, "trends": None}
-    golden_file = run / "golden" / "golden_records.parquet"
+    golden_file = run.golden.golden_records
     if facts.golden_records is not None and golden_file.is_file():
         sizes = pd.read_parquet(golden_file, columns=["source_record_count"])
         drawn["cluster_sizes"] = charts.cluster_sizes(sizes["source_record_count"])
-    pairs_file = run / "match" / "scored_pairs.parquet"
+    pairs_file = run.match.scored_pairs
     if facts.review_pairs is not None and pairs_file.is_file():
         weights = pd.read_parquet(pairs_file, columns=["match_weight"])["match_weight"]
         drawn["match_weights"] = charts.match_weights(
@@ -210,7 +208,7 @@ def _charts(facts: RunFacts, root: Path | None, thresholds) -> dict:
     return drawn
 
 
-def write_report(facts: RunFacts, root: Path | None = None) -> dict:
+def write_report(facts: RunFacts, run: Run) -> dict:
     """Write ``runs/<run>/report.html`` and ``report.json``; return their paths."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
@@ -226,12 +224,9 @@ def write_report(facts: RunFacts, root: Path | None = None) -> dict:
     html = env.get_template("run_report.html").render(
         facts=facts,
         dimensions=DIMENSIONS,
-        charts=_charts(facts, root, thresholds),
+        charts=_charts(facts, run, thresholds),
         thresholds=thresholds,
     )
-    run = paths.run_dir(facts.run_key, root)
-    json_path = write_text(
-        json.dumps(asdict(facts), indent=2, default=str) + "\n", run / "report.json"
-    )
-    html_path = write_text(html, run / "report.html")
+    json_path = write_text(json.dumps(asdict(facts), indent=2, default=str) + "\n", run.report_json)
+    html_path = write_text(html, run.report_html)
     return {"report_html": str(html_path), "report_json": str(json_path)}

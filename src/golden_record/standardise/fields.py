@@ -16,6 +16,7 @@ import pandas as pd
 import phonenumbers
 from rapidfuzz.distance import DamerauLevenshtein
 
+from golden_record.extract.canonical import unique_ids
 from golden_record.standardise.nicknames import formal_names_of
 
 PLACEHOLDER_TEXT = frozenset(
@@ -443,7 +444,7 @@ def standardise(canonical: pd.DataFrame, as_of: date | None = None) -> pd.DataFr
     variants = name_variants(first)
     out = pd.DataFrame(
         {
-            "unique_id": canonical["source_system"] + ":" + canonical["source_record_id"],
+            "unique_id": unique_ids(canonical),
             "source_system": canonical["source_system"],
             "source_record_id": canonical["source_record_id"],
             "first_name": first,

@@ -11,6 +11,7 @@ import csv
 from collections import defaultdict
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -22,7 +23,7 @@ def _uk_pairs() -> tuple[tuple[str, str], ...]:
 
 
 @cache
-def _namer():
+def _namer() -> Any:
     from nicknames import NickNamer
 
     return NickNamer()

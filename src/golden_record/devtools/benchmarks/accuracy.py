@@ -31,7 +31,7 @@ from golden_record.devtools.benchmarks.ceilings import conflict_free_ceiling, sh
 from golden_record.devtools.benchmarks.plain_splink import plain_settings, plain_splink
 from golden_record.matching.blocking import blocking_recall, rules_of
 from golden_record.matching.evaluation import PairwiseScores, merged_hard_cases, pairwise_scores
-from golden_record.matching.inference import Thresholds, load_model
+from golden_record.matching.inference import MatchOptions, Thresholds, load_model
 from golden_record.matching.levels import LevelWeights
 from golden_record.matching.stage import match_standardised, standardise_records
 from golden_record.matching.training import train
@@ -99,14 +99,14 @@ def run(
         model_path = Path(tempfile.mkdtemp()) / "model.json"
         meta = train(standardised, model_path)
         training = {k: meta[k] for k in ("expectation_maximisation_passes", "prior_from")}
-    output = match_standardised(standardised, model_path=model_path, thresholds=thresholds)
+    output = match_standardised(standardised, model_path, MatchOptions(thresholds=thresholds))
     seconds = time.perf_counter() - started
     labelled = _labelled(output.result.clusters, data.truth)
     model = load_model(model_path)
     person_of = labelled.set_index("unique_id")["person_id"]
     unguarded = _labelled(
         match_standardised(
-            standardised, model_path=model_path, thresholds=thresholds, household_guard=False
+            standardised, model_path, MatchOptions(thresholds=thresholds, household_guard=False)
         ).result.clusters,
         data.truth,
     )
@@ -122,10 +122,11 @@ def run(
         plain_recall = blocking_recall(standardised, person_of, plain_rules)
     curve = []
     for threshold in sweep:
+        swept_thresholds = Thresholds(
+            auto_match=threshold, review=min(threshold, thresholds.review)
+        )
         swept = match_standardised(
-            standardised,
-            model_path=model_path,
-            thresholds=Thresholds(auto_match=threshold, review=min(threshold, thresholds.review)),
+            standardised, model_path, MatchOptions(thresholds=swept_thresholds)
         )
         swept_labelled = _labelled(swept.result.clusters, data.truth)
         point = pairwise_scores(swept_labelled, "cluster_id", "person_id")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 
 from golden_record.extract.sources.errors import SourceDataError
@@ -11,7 +13,7 @@ TITLES = frozenset(
 )
 
 
-def _blank_to_na(frame: pd.DataFrame | pd.Series):
+def _blank_to_na(frame: pd.DataFrame | pd.Series) -> Any:
     stripped = (
         frame.astype("string").apply(lambda s: s.str.strip())
         if isinstance(frame, pd.DataFrame)

@@ -1,0 +1,88 @@
+"""What each nightly stage returns: small frozen values, passed on as dicts (XCom).
+
+A stage of :mod:`golden_record.pipeline` returns one of these; the Airflow task returns
+its :meth:`~StageResult.to_dict` (what XCom carries and the run report reads), so a
+stage's result has one shape wherever it is read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from golden_record.publish.publishing import PublishSummary
+
+
+class StageResult:
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)  # type: ignore[call-overload]
+
+
+@dataclass(frozen=True)
+class Standardised(StageResult):
+    records: int
+    by_source: dict[str, int]
+    invalid_postcodes: int
+
+
+@dataclass(frozen=True)
+class Matched(StageResult):
+    records: int
+    clusters: int
+    scored_pairs: int
+    review_pairs: int
+    largest_cluster: int
+    model: str | None  # the model file pinned for the run
+    model_trained_this_night: bool
+    steward_decisions: int
+
+
+@dataclass(frozen=True)
+class GoldenBuilt(StageResult):
+    golden_records: int
+    previous_golden_records: int
+    source_records: int
+    events: dict[str, int]
+    store: str  # the store's URL without its password
+    reapplied_unchanged: bool
+    # Staged: the store takes this night as its state only once the gate passes.
+    store_status: str
+    input_fingerprint: str
+
+
+@dataclass(frozen=True)
+class GatePassed(StageResult):
+    gate: str
+    passed: bool
+    checks: int
+    warnings: int
+    data_docs: str | None
+    accepted_by_steward: bool
+
+
+@dataclass(frozen=True)
+class Published(StageResult):
+    summary: PublishSummary
+    export: str | None = None  # the export folder; None when a later run had published
+
+    @property
+    def outcome(self) -> str:
+        return self.summary.outcome
+
+    @property
+    def events(self) -> dict[str, int]:
+        return self.summary.events
+
+    def to_dict(self) -> dict[str, Any]:
+        flat = asdict(self.summary)
+        if self.export is not None:
+            flat["export"] = self.export
+        return flat
+
+
+@dataclass(frozen=True)
+class ReportWritten(StageResult):
+    report_html: str
+    report_json: str
+    outcome: str  # published | stopped
+    stopped: list[str] = field(default_factory=list)

@@ -1,0 +1,177 @@
+"""One nightly run: its key, its date, where its data lives, and every stage's files.
+
+A :class:`Run` is built once per task (from Airflow's ``ds``, or by a command or a
+test) and handed to the stages, so no stage rebuilds the file names of the stage before
+it. Run data is partitioned by the run's key (its logical date, ``YYYY-MM-DD``), as
+Airflow advises, so a rerun of a date reads and writes the same partition.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+RAW, CANONICAL, STANDARDISED, MATCH, GOLDEN, QUALITY = (
+    "raw",
+    "canonical",
+    "standardised",
+    "match",
+    "golden",
+    "quality",
+)
+
+
+@dataclass(frozen=True)
+class StandardisedFiles:
+    dir: Path
+
+    @property
+    def canonical(self) -> Path:
+        """The night's canonical records, in the order and with the ``unique_id`` of
+        :attr:`records`."""
+        return self.dir / "canonical.parquet"
+
+    @property
+    def records(self) -> Path:
+        return self.dir / "standardised.parquet"
+
+
+@dataclass(frozen=True)
+class MatchFiles:
+    dir: Path
+
+    @property
+    def xref(self) -> Path:
+        """``unique_id`` → ``cluster_id`` and the probability that put it there."""
+        return self.dir / "xref.parquet"
+
+    @property
+    def scored_pairs(self) -> Path:
+        return self.dir / "scored_pairs.parquet"
+
+    @property
+    def review_pairs(self) -> Path:
+        return self.dir / "review_pairs.parquet"
+
+    @property
+    def model(self) -> Path:
+        """The model pinned at the run's first match; a rerun matches with it."""
+        return self.dir / "model.json"
+
+    @property
+    def model_source(self) -> Path:
+        return self.dir / "model_source.json"
+
+
+@dataclass(frozen=True)
+class GoldenFiles:
+    dir: Path
+
+    @property
+    def golden_records(self) -> Path:
+        return self.dir / "golden_records.parquet"
+
+    @property
+    def xref(self) -> Path:
+        """Source system and record id → golden ID: the CRM contract's cross-reference."""
+        return self.dir / "xref.parquet"
+
+    @property
+    def events(self) -> Path:
+        return self.dir / "events.parquet"
+
+    @property
+    def lineage(self) -> Path:
+        return self.dir / "lineage.parquet"
+
+    @property
+    def summary(self) -> Path:
+        return self.dir / "summary.json"
+
+    @property
+    def published(self) -> tuple[Path, ...]:
+        """What publish reads: the golden gate fingerprints these, and publish checks
+        they are the files that passed."""
+        return (self.golden_records, self.xref, self.lineage)
+
+
+@dataclass(frozen=True)
+class Run:
+    """A run of the nightly pipeline: ``key`` names its partition, ``date`` is the day
+    its data is as of, ``root`` the data root holding ``runs/<key>/``."""
+
+    key: str
+    date: datetime.date
+    root: Path
+
+    @classmethod
+    def of(cls, key: str, run_date: datetime.date | None = None, root: Path | None = None) -> Run:
+        """The run keyed ``key`` (its date read from the key unless given), under
+        ``root`` or the configured data root."""
+        from golden_record import paths
+
+        if not key or "/" in key or key.startswith("."):
+            raise ValueError(f"a run key names a folder under runs/, not {key!r}")
+        if run_date is None:
+            try:
+                run_date = datetime.date.fromisoformat(key[:10])
+            except ValueError:
+                raise ValueError(
+                    f"run key {key!r} does not start with a date (YYYY-MM-DD); give the run's date"
+                ) from None
+        return cls(key, run_date, Path(root) if root is not None else paths.data_root())
+
+    @classmethod
+    def from_context(cls, ds: str | None, root: Path | None = None) -> Run:
+        """The run of an Airflow task, from its logical date (``ds``)."""
+        if not ds:
+            raise ValueError("this task needs the run's logical date (ds) to key its data")
+        return cls.of(ds, datetime.date.fromisoformat(ds), root)
+
+    def other(self, key: str) -> Run:
+        """Another run under the same data root (a baseline, an earlier night)."""
+        return Run.of(key, root=self.root)
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def dir(self) -> Path:
+        return self.runs_dir / self.key
+
+    def raw(self, source: str) -> Path:
+        return self.dir / RAW / f"{source}.parquet"
+
+    def canonical(self, source: str) -> Path:
+        return self.dir / CANONICAL / f"{source}.parquet"
+
+    @property
+    def standardised(self) -> StandardisedFiles:
+        return StandardisedFiles(self.dir / STANDARDISED)
+
+    @property
+    def match(self) -> MatchFiles:
+        return MatchFiles(self.dir / MATCH)
+
+    @property
+    def golden(self) -> GoldenFiles:
+        return GoldenFiles(self.dir / GOLDEN)
+
+    def quality(self, gate: str) -> Path:
+        """The folder of one gate's outcome and Data Docs."""
+        return self.dir / QUALITY / gate
+
+    @property
+    def report_html(self) -> Path:
+        return self.dir / "report.html"
+
+    @property
+    def report_json(self) -> Path:
+        return self.dir / "report.json"
+
+    @property
+    def accepted_mark(self) -> Path:
+        """Present once the night is accepted (see :mod:`golden_record.nights`)."""
+        return self.dir / "accepted.json"
