@@ -259,9 +259,10 @@ def test_the_next_night_takes_back_a_pending_one_and_accepting_makes_it_the_stat
     assert store.runs(accepted_only=True)["run_key"].tolist() == ["2026-01-01", "2026-01-03"]
 
 
-def test_a_store_of_the_previous_version_is_upgraded_in_place(tmp_path):
+def test_a_store_of_the_previous_versions_is_upgraded_in_place(tmp_path):
     """Stores written before staging had no run status and kept the scored detail of
-    nights later taken back; opening one adds the column and drops that detail."""
+    nights later taken back, and before v3 no content hash; opening one adds the columns
+    and drops that detail."""
     import sqlite3
 
     path = tmp_path / "store.db"
@@ -270,10 +271,62 @@ def test_a_store_of_the_previous_version_is_upgraded_in_place(tmp_path):
     store.engine.dispose()
     with sqlite3.connect(path) as connection:
         connection.execute("ALTER TABLE store_run DROP COLUMN status")
+        connection.execute("ALTER TABLE golden_version DROP COLUMN content_hash")
         connection.execute("INSERT INTO review_detail VALUES ('orphan', '{}')")
 
     upgraded = GoldenStore(f"sqlite:///{path}")
     assert upgraded.run_status("2026-01-01") == "accepted"
+    assert upgraded.read("SELECT content_hash FROM golden_version")["content_hash"].isna().all()
     with sqlite3.connect(path) as connection:
         hashes = [h for (h,) in connection.execute("SELECT detail_hash FROM review_detail")]
     assert "orphan" not in hashes and len(hashes) == 1
+
+
+def test_content_hashes_see_every_value_and_missing_but_not_column_order():
+    from golden_record.golden.content import content_hashes
+
+    frame = pd.DataFrame({"a": ["x", None, "None"], "b": [1, 2, 2]}, index=["g1", "g2", "g3"])
+    hashes = content_hashes(frame.astype(object).where(frame.notna(), None))
+    assert hashes.index.tolist() == ["g1", "g2", "g3"]
+    assert hashes.str.fullmatch("[0-9a-f]{16}").all()
+    assert hashes["g2"] != hashes["g3"]  # missing is not the text "None"
+    assert content_hashes(frame[["b", "a"]]).equals(content_hashes(frame))
+    changed = frame.copy()
+    changed.loc["g1", "a"] = "y"
+    assert (content_hashes(changed) != content_hashes(frame)).tolist() == [True, False, False]
+    assert (content_hashes(frame.rename(columns={"b": "c"})) != content_hashes(frame)).all()
+
+
+def test_a_store_from_before_content_hashes_is_compared_in_full_once(store):
+    """Rows written before v3 hold no hash: the next night compares their JSON, changes
+    nothing, and fills the hashes in, so the night after skips them."""
+    from sqlalchemy import update
+
+    from golden_record.golden import schema
+
+    people = {"a:1": person("a:1"), "b:1": person("b:1", first="Bob")}
+    night(store, "2026-01-01", [["a:1"], ["b:1"]], people)
+    with store.engine.begin() as connection:
+        connection.execute(update(schema.golden_version).values(content_hash=None))
+    versions_before = len(store.read("SELECT * FROM golden_version"))
+    night(store, "2026-01-02", [["a:1"], ["b:1"]], people)
+    assert events(store, "2026-01-02") == []
+    versions = store.read("SELECT * FROM golden_version")
+    assert len(versions) == versions_before
+    assert versions["content_hash"].str.fullmatch("[0-9a-f]{16}").all()
+    people["b:1"] = person("b:1", first="Robert")
+    night(store, "2026-01-03", [["a:1"], ["b:1"]], people)
+    assert [e[0] for e in events(store, "2026-01-03")] == ["updated"]
+
+
+def test_a_night_with_no_change_serialises_no_golden_record(store, monkeypatch):
+    from golden_record.golden import store as store_module
+
+    groups = [[f"a:{i}"] for i in range(50)]
+    night(store, "2026-01-01", groups)
+    written = []
+    real = store_module._json
+    monkeypatch.setattr(store_module, "_json", lambda value: written.append(1) or real(value))
+    night(store, "2026-01-02", groups)
+    assert events(store, "2026-01-02") == []
+    assert len(written) <= 2  # the run's summary, not one per golden record

@@ -14,6 +14,21 @@ from golden_record.golden import schema
 
 
 def upgrade(engine: Engine) -> None:
+    _add_run_status(engine)
+    _add_content_hash(engine)
+
+
+def _add_content_hash(engine: Engine) -> None:
+    """v3: golden versions keep a hash of their attributes. Older rows keep NULL; a night
+    that finds one unchanged fills it in."""
+    columns = {c["name"] for c in inspect(engine).get_columns("golden_version")}
+    if "content_hash" in columns:
+        return
+    with engine.begin() as connection:
+        connection.execute(text("ALTER TABLE golden_version ADD COLUMN content_hash VARCHAR(16)"))
+
+
+def _add_run_status(engine: Engine) -> None:
     columns = {c["name"] for c in inspect(engine).get_columns("store_run")}
     if "status" in columns:
         return

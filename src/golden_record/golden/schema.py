@@ -21,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 metadata = MetaData()
 
 # A night's store changes are staged ("pending") until its golden gate passes or a
@@ -58,6 +58,9 @@ golden_version = Table(
     Column("status", String(16), nullable=False),  # active | merged | retired
     Column("merged_into", String(32)),
     Column("attributes", Text, nullable=False),  # JSON: values, provenance, lists
+    # 64-bit hash of the attributes as written (golden_record.golden.content), so a night
+    # finds what changed without serialising every record; NULL in rows from before v3.
+    Column("content_hash", String(16)),
     Column("source_record_count", Integer, nullable=False),
     Column("valid_from_run", String(64), nullable=False),
     Column("valid_to_run", String(64)),

@@ -1,0 +1,30 @@
+"""A golden record's content hash: what a night compares instead of every record's JSON.
+
+Serialising and comparing every golden record's attributes in Python cost about half of
+a no-change night in the store (19 of 42 s at 150,000 records). A 64-bit hash per row,
+computed column by column by pandas, finds the few records that changed; only those are
+serialised and compared attribute by attribute. Two different contents share a hash
+with probability 2^-64 per changed record.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+
+def content_hashes(plain: pd.DataFrame) -> pd.Series:
+    """One 16-hex-digit hash per row of ``plain`` (values as they are written, None for
+    missing), by the same index. Column names are part of the content, so a column added
+    or removed changes every hash; column order is not. A missing value is written as a
+    NUL, which no value holds (control characters are removed at extract), so it never
+    shares a hash with the text "None"."""
+    columns = sorted(str(c) for c in plain.columns)
+    text = pd.DataFrame(
+        {
+            c: c + "=" + plain[c].astype(str).where(plain[c].notna(), "\x00").astype(object)
+            for c in columns
+        },
+        index=plain.index,
+    )
+    hashes = pd.util.hash_pandas_object(text, index=False, categorize=False)
+    return hashes.map("{:016x}".format).astype(object)
