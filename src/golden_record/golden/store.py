@@ -488,7 +488,16 @@ class GoldenStore:
         status_of = dict(zip(current.index, current["status"], strict=True))
         changed: dict[str, list[str]] = {}
         closing, rows, backfill = [], [], []
-        for golden_id, values in zip(candidates.index, candidates.to_dict("records"), strict=True):
+        # Aligned arrays, not a pandas lookup per record (6 s per 150,000 records).
+        candidate_hashes = hashes.reindex(candidates.index).to_numpy()
+        candidate_counts = counts.reindex(candidates.index).to_numpy()
+        for golden_id, values, content_hash, count in zip(
+            candidates.index,
+            candidates.to_dict("records"),
+            candidate_hashes,
+            candidate_counts,
+            strict=True,
+        ):
             attributes = _json(values)
             before_text = stored.get(golden_id)
             if before_text is not None:
@@ -496,7 +505,7 @@ class GoldenStore:
                 members_moved = golden_id in members_changed
                 if before_text == attributes and not members_moved and was_active:
                     # Written before content hashes (or hashed otherwise): fill it in.
-                    backfill.append({"row": version_of[golden_id], "hash": hashes[golden_id]})
+                    backfill.append({"row": version_of[golden_id], "hash": content_hash})
                     continue
                 before = json.loads(before_text)
                 differs = sorted(str(k) for k in values if before.get(k) != values[k])
@@ -512,8 +521,8 @@ class GoldenStore:
                     "status": "active",
                     "merged_into": None,
                     "attributes": attributes,
-                    "content_hash": hashes[golden_id],
-                    "source_record_count": int(counts[golden_id]),
+                    "content_hash": content_hash,
+                    "source_record_count": int(count),
                     "valid_from_run": run_key,
                 }
             )
