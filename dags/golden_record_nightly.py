@@ -52,10 +52,10 @@ def golden_record_nightly():
         return standardise_run(ds)
 
     @task
-    def match(ds: str | None = None) -> dict:
+    def match(ds: str | None = None, params: dict | None = None) -> dict:
         from golden_record_airflow.stages import match_run
 
-        return match_run(ds)
+        return match_run(ds, full_refresh=bool((params or {}).get("full_refresh")))
 
     @task
     def build_golden(ds: str | None = None) -> dict:

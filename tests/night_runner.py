@@ -107,7 +107,12 @@ class Council:
         stages = [
             ("gate_sources", lambda: pipeline.quality_gate("sources", run, self.store_url)),
             ("standardise", lambda: pipeline.standardise(run)),
-            ("match", lambda: pipeline.match(run, registry.packaged(), self.store_url)),
+            (
+                "match",
+                lambda: pipeline.match(
+                    run, registry.packaged(), self.store_url, full_refresh=full_refresh
+                ),
+            ),
             ("golden", lambda: pipeline.build_golden(run, self.store_url)),
             ("gate_golden", lambda: pipeline.quality_gate("golden", run, self.store_url)),
             ("publish", lambda: pipeline.publish(run, self.crm_url)),
@@ -135,6 +140,14 @@ class Council:
         with sqlite3.connect(db) as connection:
             for statement in statements:
                 connection.execute(statement)
+
+    def housing_person(self, person_ref: str) -> dict:
+        with sqlite3.connect(self.sources / "housing.db") as connection:
+            connection.row_factory = sqlite3.Row
+            row = connection.execute(
+                "SELECT * FROM tenancy_person WHERE person_ref = ?", (person_ref,)
+            ).fetchone()
+        return dict(row)
 
     def waste_lines(self) -> list[str]:
         newest = sorted((self.sources / "waste" / "drop").glob("*.csv"))[-1]

@@ -33,6 +33,7 @@ def test_generate_canonical_match_evaluate(tmp_path):
     assert result.exit_code == 0, result.output
     # No --model: the first run trains on the file itself and keeps the model.
     assert "a model trained on these" in result.output and "kept with the store" in result.output
+    assert "scored every record (no earlier accepted night to build on)" in result.output
     assert (tmp_path / "m" / "model.json").is_file()
     xref = pd.read_parquet(tmp_path / "m" / "xref.parquet")
     assert list(xref.columns) == [
@@ -61,6 +62,8 @@ def test_generate_canonical_match_evaluate(tmp_path):
     assert result.exit_code == 0, result.output
     # Tomorrow's run reuses the kept model: no retraining, no churn of golden IDs.
     assert "the model kept with the store" in result.output
+    # ... and scores only what changed since the last run: here nothing.
+    assert "scored 0 new or changed records against the rest" in result.output
     again = pd.read_parquet(tmp_path / "m" / "xref.parquet")
     assert again.set_index("source_record_id")["golden_id"].equals(
         xref.set_index("source_record_id")["golden_id"]

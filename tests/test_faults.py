@@ -215,6 +215,23 @@ def test_a_source_losing_half_its_records_is_stopped_naming_expected_and_observe
     assert dump(council.crm_url) == crm_before and council.store_state() == store_before
 
 
+def test_a_source_that_re_keyed_its_records_is_stopped_and_named(council):
+    """A migration gives every housing person a new reference: the same people, the
+    same count, so the volume band passes; the id check names the source."""
+    crm_before, store_before = dump(council.crm_url), council.store_state()
+    council.housing(
+        "UPDATE tenancy_person SET person_ref = 'HX' || substr(person_ref, 3), "
+        f"updated = '{_stamp(SECOND)}'"
+    )
+    night = council.night(SECOND)
+    assert night.outcome == "stopped"
+    message = night.failed["gate_sources"]
+    assert "housing record ids" in message and "re-keyed" in message, message
+    assert "new_id_share" in message and "observed 1" in message, message
+    assert "housing canonical records" not in message  # the volume is as before
+    assert dump(council.crm_url) == crm_before and council.store_state() == store_before
+
+
 # ----- 3. a refused night is never a baseline --------------------------------------------
 
 

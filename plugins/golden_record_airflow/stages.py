@@ -39,13 +39,16 @@ def standardise_run(ds: str | None) -> dict:
     return pipeline.standardise(Run.from_context(ds)).to_dict()
 
 
-def match_run(ds: str | None) -> dict:
+def match_run(ds: str | None, full_refresh: bool = False) -> dict:
     from golden_record import pipeline
     from golden_record.settings import runtime
 
     run = Run.from_context(ds)
     return pipeline.match(
-        run, model_path=runtime().model, store_url=connections.store_url()
+        run,
+        model_path=runtime().model,
+        store_url=connections.store_url(),
+        full_refresh=full_refresh,
     ).to_dict()
 
 

@@ -168,18 +168,25 @@ def match(
     run_key: Annotated[
         str | None, typer.Option(help="Name of this run in the store; today's date if omitted.")
     ] = None,
+    full_refresh: Annotated[
+        bool,
+        typer.Option(
+            help="Score every pair afresh, not only the records changed since the last run."
+        ),
+    ] = False,
 ) -> None:
     """Standardise, predict and cluster canonical records, then keep golden IDs in a store.
 
     The same stages as the nightly DAG, as a run under OUTPUT_DIR/runs/RUN_KEY/. With no
     --model, the first run trains on INPUT itself (sampled above 300,000 records) and
-    keeps that model with the store for every later run.
+    keeps that model with the store for every later run. A later run (a later RUN_KEY)
+    with the same model scores only the records changed since the last one.
     """
     import shutil
 
     import pandas as pd
 
-    from golden_record import pipeline
+    from golden_record import nights, pipeline
     from golden_record.atomic import write_parquet
     from golden_record.extract.canonical import CanonicalContractError, unique_ids
     from golden_record.golden import GoldenStore, StoreError, default_store_url
@@ -211,8 +218,18 @@ def match(
         )
     )
     try:
-        pipeline.match(run, model_path=model_path, store_url=store_url, options=options)
+        # The store takes a command-line run at once: like a night whose gate passed, it
+        # is what the next run builds on.
+        nights.withdraw(run)
+        matched = pipeline.match(
+            run,
+            model_path=model_path,
+            store_url=store_url,
+            options=options,
+            full_refresh=full_refresh,
+        )
         built = pipeline.build_golden(run, store_url=store_url, staged=False)
+        nights.mark_accepted(run, by="golden-record match")
     except (ModelError, StoreError) as exc:
         raise typer.BadParameter(str(exc)) from exc
     clusters = pd.read_parquet(run.match.xref)
@@ -227,6 +244,10 @@ def match(
     shutil.copyfile(run.match.scored_pairs, output_dir / "scored_pairs.parquet")
     write_parquet(golden.reset_index(drop=True), output_dir / "golden_records.parquet")
     typer.echo(f"matched with {model_source}")
+    if matched.scoring == "incremental":
+        typer.echo(f"scored {matched.records_rescored} new or changed records against the rest")
+    else:
+        typer.echo(f"scored every record ({matched.why_full})")
     typer.echo(
         f"{len(xref)} records → {xref['golden_id'].nunique()} golden records, "
         f"{len(review_people)} pairs for review; changes {built.events}; wrote {output_dir}"

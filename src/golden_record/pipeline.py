@@ -34,6 +34,7 @@ from golden_record.settings import SourceSettings
 
 if TYPE_CHECKING:
     from golden_record.golden import GoldenStore
+    from golden_record.matching.incremental import EarlierScoring
 
 
 def extract(
@@ -87,6 +88,7 @@ def match(
     model_path: Path | None = None,
     store_url: str | None = None,
     options: MatchOptions | None = None,
+    full_refresh: bool = False,
 ) -> Matched:
     """Predict and cluster the run's standardised records, honouring every steward
     decision in the golden store.
@@ -96,28 +98,47 @@ def match(
     model, else the promoted one, else (the first night of a council with no model) one
     trained on this night's records, which is then promoted for the nights after.
     ``options``' own steward decisions are replaced by the store's.
+
+    Pairs are scored only for what changed since the last accepted night
+    (:mod:`golden_record.matching.incremental`), unless ``full_refresh`` asks for all, the
+    model or blocking rules differ, or it is the month's first night (a full re-match
+    each month resets what incremental nights let drift).
     """
     from dataclasses import replace
 
     from golden_record.golden.stewardship import links
     from golden_record.matching.stage import match_standardised
 
+    # The night is being decided again: until its gate passes, no later night builds on
+    # it (nor on match files half rewritten by a crash).
+    nights.withdraw(run)
     standardised = pd.read_parquet(run.standardised.records)
     files = run.match
     model_file, source = pinned_model(run, standardised, model_path)
     decided = links(_store(store_url, run))
+    earlier, why_full = earlier_scoring(run, full_refresh)
     options = replace(
         options or MatchOptions(),
         cannot_link=frozenset(decided.cannot),
         must_link=frozenset(decided.must),
+        earlier=earlier,
+        why_full=why_full,
     )
     output = match_standardised(standardised, model_file, options)
+    scoring = output.result.scoring
     clusters = output.result.clusters.rename(
         columns={"cluster_match_probability": "match_probability"}
     )
     write_parquet(output.result.pairs, files.scored_pairs)
     write_parquet(clusters.sort_values("unique_id").reset_index(drop=True), files.xref)
     write_parquet(output.result.review_pairs, files.review_pairs)
+    if scoring is not None:
+        about = scoring.about()
+        about["last_full"] = about["last_full"] or run.key
+        write_parquet(scoring.records, files.scored_records)
+        write_text(json.dumps(about, indent=2) + "\n", files.scoring)
+    else:
+        files.scoring.unlink(missing_ok=True)
     sizes = clusters.groupby("cluster_id").size()
     return Matched(
         records=len(clusters),
@@ -128,7 +149,42 @@ def match(
         model=source["model"],
         model_trained_this_night=bool(source["trained_this_night"]),
         steward_decisions=len(decided.must) + len(decided.cannot),
+        scoring=scoring.mode if scoring else "full",
+        why_full=scoring.why_full if scoring else "fewer than two records to score",
+        records_rescored=(
+            (scoring.changed if scoring.mode == "incremental" else len(scoring.records))
+            if scoring
+            else 0
+        ),
     )
+
+
+def earlier_scoring(
+    run: Run, full_refresh: bool = False
+) -> tuple[EarlierScoring | None, str | None]:
+    """The last accepted night's scoring to build this night's on, or why there is none
+    (the pairs are then scored in full)."""
+    from golden_record.matching.incremental import EarlierScoring
+
+    if full_refresh:
+        return None, "a full re-match was asked for (full_refresh)"
+
+    def scored(night: Run) -> bool:
+        files = night.match
+        return all(p.is_file() for p in (files.scoring, files.scored_records, files.scored_pairs))
+
+    base = nights.last_accepted_before(run, having=scored)
+    if base is None:
+        return None, "no earlier accepted night to build on"
+    about = json.loads(base.match.scoring.read_text(encoding="utf-8"))
+    try:
+        last_full = Run.of(about.get("last_full") or base.key, root=run.root).date
+    except ValueError:  # a command-line run key that is not a date
+        last_full = base.date
+    if (last_full.year, last_full.month) != (run.date.year, run.date.month):
+        return None, f"the month's full re-match (the last was on {last_full.isoformat()})"
+    files = base.match
+    return EarlierScoring(base.key, about, files.scored_records, files.scored_pairs), None
 
 
 def pinned_model(

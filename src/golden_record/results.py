@@ -35,6 +35,10 @@ class Matched(StageResult):
     model: str | None  # the model file pinned for the run
     model_trained_this_night: bool
     steward_decisions: int
+    # "full", or "incremental" on an earlier night's pairs (see matching.incremental).
+    scoring: str = "full"
+    why_full: str | None = None
+    records_rescored: int = 0  # new or changed records scored tonight (all, if full)
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,18 @@ class MatchFiles:
         return self.dir / "review_pairs.parquet"
 
     @property
+    def scored_records(self) -> Path:
+        """The records the night scored (``unique_id``, ``content_hash``): what a later
+        night compares its records with to score only what changed."""
+        return self.dir / "scored_records.parquet"
+
+    @property
+    def scoring(self) -> Path:
+        """How the night's pairs were scored (in full or on an earlier night's), and
+        what they depend on (model, threshold, blocking rules)."""
+        return self.dir / "scoring.json"
+
+    @property
     def model(self) -> Path:
         """The model pinned at the run's first match; a rerun matches with it."""
         return self.dir / "model.json"
@@ -130,8 +142,13 @@ class Run:
         return cls.of(ds, datetime.date.fromisoformat(ds), root)
 
     def other(self, key: str) -> Run:
-        """Another run under the same data root (a baseline, an earlier night)."""
-        return Run.of(key, root=self.root)
+        """Another run under the same data root (a baseline, an earlier night). A run
+        named, not dated (``golden-record match --run-key``), is taken as of this run's
+        date."""
+        try:
+            return Run.of(key, root=self.root)
+        except ValueError:
+            return Run.of(key, self.date, self.root)
 
     @property
     def runs_dir(self) -> Path:

@@ -24,6 +24,7 @@ The thresholds and the precision/recall curve behind them are in ``docs/threshol
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,8 +43,14 @@ from golden_record.matching.guard import (
     household_evidence_only,
     namesakes_in_one_system,
 )
+from golden_record.matching.incremental import EarlierScoring, Scoring, score_records
 from golden_record.matching.levels import LevelWeights, ModelShapeError
-from golden_record.matching.model import DEFAULT_MODEL_PATH, loose_rules_within
+from golden_record.matching.model import (
+    DEFAULT_MODEL_PATH,
+    LOOSE_RULES,
+    LooseRule,
+    loose_rules_within,
+)
 from golden_record.standardise.fields import MATCH_COLUMNS
 
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
@@ -83,6 +90,10 @@ class MatchOptions:
     cannot_link: frozenset[frozenset[str]] = frozenset()
     must_link: frozenset[frozenset[str]] = frozenset()
     db_api: Any = field(default=None, compare=False)
+    # An earlier night's scoring to build tonight's pairs on (scored in full if None, or
+    # if it does not allow: see golden_record.matching.incremental).
+    earlier: EarlierScoring | None = field(default=None, compare=False)
+    why_full: str | None = None
 
 
 @dataclass
@@ -90,6 +101,7 @@ class MatchResult:
     pairs: pd.DataFrame  # every pair scored at or above the review threshold, with detail
     clusters: pd.DataFrame  # unique_id, cluster_id, cluster_match_probability
     review_pairs: pd.DataFrame  # REVIEW_COLUMNS
+    scoring: Scoring | None = None  # how the pairs were scored (None: nothing to score)
 
     @property
     def links(self) -> pd.DataFrame:
@@ -141,14 +153,22 @@ def _empty_result() -> MatchResult:
     )
 
 
-def with_loose_rules(model: dict, records: pd.DataFrame, dialect: str) -> dict:
-    """The model with the loose blocking rules these records' size allows added."""
+def loose_rule_sql(rule: LooseRule, dialect: str) -> str:
+    return str(rule.rule.get_blocking_rule(dialect).blocking_rule_sql)
+
+
+def with_loose_rules(
+    model: dict, records: pd.DataFrame, dialect: str, prefer: Sequence[str] | None = None
+) -> dict:
+    """The model with the loose blocking rules these records' size allows added
+    (``prefer``: an earlier night's rules, by their SQL, kept while they fit)."""
+    preferred = None
+    if prefer is not None:
+        by_sql = {loose_rule_sql(rule, dialect): rule for rule in LOOSE_RULES}
+        preferred = [by_sql[sql] for sql in prefer if sql in by_sql]
     loose = [
-        {
-            "blocking_rule": rule.rule.get_blocking_rule(dialect).blocking_rule_sql,
-            "sql_dialect": dialect,
-        }
-        for rule in loose_rules_within(records)
+        {"blocking_rule": loose_rule_sql(rule, dialect), "sql_dialect": dialect}
+        for rule in loose_rules_within(records, prefer=preferred)
     ]
     if not loose:
         return model
@@ -267,7 +287,9 @@ def predict_and_cluster(
             }
         )
         review = pd.concat([review, flagged], ignore_index=True)
-    return MatchResult(pairs=result.pairs, clusters=clusters, review_pairs=review)
+    return MatchResult(
+        pairs=result.pairs, clusters=clusters, review_pairs=review, scoring=result.scoring
+    )
 
 
 def _match_distinct(
@@ -291,7 +313,9 @@ def _match_distinct(
         )
     records = records.reset_index(drop=True)
     weights = LevelWeights.of(model)
-    pairs = score(records, model, thresholds.review, options.db_api)
+    pairs, scoring = score_records(
+        records, model, thresholds.review, options.db_api, options.earlier, options.why_full
+    )
     high = pairs["match_probability"] >= thresholds.auto_match
     evidence = PersonalEvidence.of(pairs)
     if options.household_guard:
@@ -354,4 +378,6 @@ def _match_distinct(
         "auto-match refused: one system holds both at a household and nothing personal agrees"
     )
     review = review.sort_values("match_probability", ascending=False).reset_index(drop=True)
-    return MatchResult(pairs=pairs, clusters=clustering.clusters, review_pairs=review)
+    return MatchResult(
+        pairs=pairs, clusters=clustering.clusters, review_pairs=review, scoring=scoring
+    )

@@ -11,7 +11,7 @@ and block nothing, and Splink refuses to train on it. The packaged model holds t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,8 +111,14 @@ LOOSE_BUDGET_FLOOR = 2_000_000
 LOOSE_BUDGET_PER_RECORD = 4
 
 
-def loose_rules_within(records: Any, budget: int | None = None) -> list[LooseRule]:
-    """The loose rules whose pairs, counted exactly rule by rule, fit the budget together."""
+def loose_rules_within(
+    records: Any, budget: int | None = None, prefer: Sequence[LooseRule] | None = None
+) -> list[LooseRule]:
+    """The loose rules whose pairs, counted exactly rule by rule, fit the budget together.
+
+    ``prefer``: an earlier night's choice, kept while it still fits, so a night a little
+    larger or smaller than the last blocks as it did and its pairs can be built on the
+    last night's (:mod:`golden_record.matching.incremental`)."""
     import duckdb
 
     budget = budget or max(LOOSE_BUDGET_FLOOR, LOOSE_BUDGET_PER_RECORD * len(records))
@@ -123,22 +129,31 @@ def loose_rules_within(records: Any, budget: int | None = None) -> list[LooseRul
     )
     frame = records[columns].astype(object).where(records[columns].notna(), None)
     connection.register("records", frame)
-    chosen, spent = [], 0
-    for loose in LOOSE_RULES:
-        if not set(_columns_in(loose.keys)) <= held:
-            continue
+
+    def pairs_of(loose: LooseRule) -> int:
         keys = ", ".join(loose.keys)
         present = " and ".join(f"({k}) is not null" for k in loose.keys)
         found = connection.execute(
             f"select coalesce(sum(n * (n - 1) / 2), 0) from "
             f"(select count(*) as n from records where {present} group by {keys})"
         ).fetchone()
-        pairs = found[0] if found else 0
-        if spent + pairs <= budget:
-            chosen.append(loose)
-            spent += int(pairs)
-    connection.close()
-    return chosen
+        return int(found[0]) if found else 0
+
+    try:
+        usable = prefer is not None and all(set(_columns_in(r.keys)) <= held for r in prefer)
+        if prefer is not None and usable and sum(pairs_of(r) for r in prefer) <= budget:
+            return list(prefer)
+        chosen, spent = [], 0
+        for loose in LOOSE_RULES:
+            if not set(_columns_in(loose.keys)) <= held:
+                continue
+            pairs = pairs_of(loose)
+            if spent + pairs <= budget:
+                chosen.append(loose)
+                spent += pairs
+        return chosen
+    finally:
+        connection.close()
 
 
 def _columns_in(keys: tuple[str, ...]) -> list[str]:

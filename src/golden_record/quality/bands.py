@@ -24,6 +24,9 @@ _CHANGE_KEYS = (
 )
 
 
+DEFAULT_KEY_BANDS = {"max_new_id_share": 0.5, "max_gone_id_share": 0.5}
+
+
 @dataclass(frozen=True)
 class Volume:
     max_drop: float
@@ -37,6 +40,8 @@ class Bands:
     max_age_days: int = 7
     changes: dict[str, float] = field(default_factory=dict)
     max_records_per_person: int = 25
+    # Shares of a source's record ids new tonight / gone since the last accepted night.
+    keys: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_KEY_BANDS))
 
     def volume_for(self, source: str) -> Volume:
         return self.volume_by_source.get(source, self.volume)
@@ -78,6 +83,11 @@ def load_bands(path: Path | None = None) -> Bands:
         changes = {
             key: _fraction(path, f"changes.{key}", raw["changes"][key]) for key in _CHANGE_KEYS
         }
+        # Optional, for a council's own gates.toml written before the check existed.
+        keys = {
+            key: _fraction(path, f"keys.{key}", value)
+            for key, value in (DEFAULT_KEY_BANDS | dict(raw.get("keys", {}))).items()
+        }
         max_age = raw["freshness"]["max_age_days"]
         largest = raw["golden"]["max_records_per_person"]
     except KeyError as exc:
@@ -88,4 +98,4 @@ def load_bands(path: Path | None = None) -> Bands:
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise QualityConfigError(f"{path}: {name} must be a whole number ≥ 1, not {value!r}")
-    return Bands(default, by_source, max_age, changes, largest)
+    return Bands(default, by_source, max_age, changes, largest, keys)

@@ -2,7 +2,8 @@
 
 Two gates guard a night. ``sources`` runs after the extracts: each source's raw extract
 against its own suite, and its canonical records against ``canonical_source`` with its
-volume band (against the source's previous run) and freshness. ``golden`` runs before
+volume band (against the source's previous run) and freshness, and its record ids
+against the last accepted night's (a re-keyed source). ``golden`` runs before
 publishing: the standardised records, the golden records, and the run's changes as
 shares of the golden records before it. Each batch carries only the columns its suite
 reads, except where the suite checks the whole shape (data minimisation).
@@ -42,6 +43,27 @@ def _previous_rows(run: Run, source: str) -> int | None:
     return pq.ParquetFile(baseline.canonical(source)).metadata.num_rows
 
 
+def _previous_ids(run: Run, source: str) -> pd.Series | None:
+    baseline = nights.last_accepted_before(
+        run, having=lambda night: night.canonical(source).is_file()
+    )
+    if baseline is None:
+        return None
+    return pd.read_parquet(baseline.canonical(source), columns=["source_record_id"])[
+        "source_record_id"
+    ]
+
+
+def id_shares(ids: pd.Series, previous: pd.Series | None) -> pd.DataFrame:
+    """One row: the share of tonight's ids not held before, and of the earlier ids gone
+    (0 on a source's first night)."""
+    if previous is None:
+        return pd.DataFrame([{"new_id_share": 0.0, "gone_id_share": 0.0}])
+    new = float((~ids.isin(previous)).mean()) if len(ids) else 0.0
+    gone = float((~previous.isin(ids)).mean()) if len(previous) else 0.0
+    return pd.DataFrame([{"new_id_share": new, "gone_id_share": gone}])
+
+
 def volume_parameters(previous: int | None, max_drop: float, max_growth: float) -> dict:
     """Row-count limits from the previous run's count; never fewer than one row."""
     if previous is None:
@@ -71,11 +93,21 @@ def source_batches(run: Run, bands: Bands) -> list[Batch]:
             )
         )
         volume = bands.volume_for(source)
+        canonical = pd.read_parquet(canonical_file)
+        batches.append(
+            Batch(
+                name=f"{source} record ids",
+                suite="source_keys",
+                frame=id_shares(canonical["source_record_id"], _previous_ids(run, source)),
+                source=source,
+                parameters=dict(bands.keys),
+            )
+        )
         batches.append(
             Batch(
                 name=f"{source} canonical records",
                 suite="canonical_source",
-                frame=pd.read_parquet(canonical_file),
+                frame=canonical,
                 source=source,
                 parameters={
                     **volume_parameters(

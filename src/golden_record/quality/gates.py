@@ -131,7 +131,9 @@ def _described(check: Check) -> str:
         found.append(f"observed {check.observed}")
     if check.expected:
         found.append(f"expected {check.expected}")
-    return said + (f" ({', '.join(found)})" if found else "")
+    # The suite's own words for what the check guards, so the message says what to look at.
+    why = f": {check.why}" if check.why else ""
+    return said + (f" ({', '.join(found)})" if found else "") + why
 
 
 def read_gate_result(run: Run, gate: str) -> GateResult | None:

@@ -48,6 +48,7 @@ class RunFacts:
     published: dict | None
     trends: list[dict] = field(default_factory=list)
     model: dict | None = None  # the model the run matched with, and whether trained tonight
+    scoring: dict | None = None  # match/scoring.json: in full, or on an earlier night's pairs
 
 
 def _read_json(path: Path) -> dict | None:
@@ -181,6 +182,7 @@ def gather(
         published=published or None,
         trends=_trends(run),
         model=_read_json(run.match.model_source),
+        scoring=_read_json(run.match.scoring) if stage_results.get("match") else None,
     )
 
 

@@ -1,0 +1,252 @@
+"""Score only what changed: tonight's pairs from an earlier night's and the changed records'.
+
+A pair's score depends on its two records, the model, the blocking rules and the name
+frequencies. So when a night's model, review threshold and blocking rules are the
+earlier night's, its scored pairs are exactly:
+
+* the earlier night's pairs between records scored that night whose content is the same
+  tonight (found by a content hash of every compared field), plus
+* the changed records (new, or whose content changed, or newly standing for identical
+  copies) scored against the unchanged ones (Splink's ``predict_between``, with the same
+  blocking rules) and among themselves (``predict_within``).
+
+Records deleted at source simply drop out with their pairs. Name frequencies are taken
+from tonight's whole population, as a full night's are, so the new pairs score as a full
+night would; the kept pairs keep the frequencies of the night they were scored, a drift
+of a fraction of a bit when a small share changes (measured in ``docs/benchmarks.md``),
+and a full re-match (a new model, ``full_refresh``, the first night of each month) resets
+it. Clustering then runs over all of tonight's pairs, as on a full night.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+from splink import Linker
+
+from golden_record.matching.backend import default_db_api, register
+from golden_record.standardise.fields import MATCH_COLUMNS
+
+# Every field a comparison, a blocking rule or the guard may read; unique_id is the key.
+HASHED = [c for c in MATCH_COLUMNS if c != "unique_id"]
+SCORED_RECORD_COLUMNS = ["unique_id", "content_hash"]
+
+
+def content_hashes(records: pd.DataFrame) -> np.ndarray:
+    """One 64-bit hash per record over :data:`HASHED`, by position (DuckDB's ``hash``:
+    2.6 s at a million records where pandas took 50 s). Positional, and a missing value
+    hashes unlike any text, so moving or blanking a value changes the hash."""
+    connection = duckdb.connect()
+    try:
+        connection.register("records", records[HASHED])
+        columns = ", ".join(f'"{c}"' for c in HASHED)
+        found = connection.execute(f"select hash({columns}) from records").fetchnumpy()
+        return np.asarray(next(iter(found.values())), dtype=np.uint64)
+    finally:
+        connection.close()
+
+
+def hash_scheme() -> str:
+    """What a content hash depends on besides the data: a night hashed otherwise (a
+    DuckDB upgrade, a field added) is compared with nothing and scored in full."""
+    return f"duckdb {duckdb.__version__}; " + ",".join(HASHED)
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How a night's pairs were scored, kept beside them so the next night can build on
+    them: the records scored (each with its content hash) and what the pairs depend on."""
+
+    records: pd.DataFrame  # SCORED_RECORD_COLUMNS
+    model_sha256: str
+    review_threshold: float
+    blocking_rules: tuple[str, ...]
+    hash_scheme: str
+    mode: str  # full | incremental
+    why_full: str | None = None
+    base_run: str | None = None
+    changed: int = 0
+    kept_pairs: int = 0
+    new_pairs: int = 0
+    last_full: str | None = None  # the run key of the last full scoring in the chain
+
+    def about(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "why_full": self.why_full,
+            "base_run": self.base_run,
+            "records_scored": len(self.records),
+            "changed": self.changed,
+            "kept_pairs": self.kept_pairs,
+            "new_pairs": self.new_pairs,
+            "model_sha256": self.model_sha256,
+            "review_threshold": self.review_threshold,
+            "blocking_rules": list(self.blocking_rules),
+            "hash_scheme": self.hash_scheme,
+            "last_full": self.last_full,
+        }
+
+
+@dataclass(frozen=True)
+class EarlierScoring:
+    """An earlier night's scoring, read from its match files, to build tonight's on."""
+
+    run_key: str
+    about: dict[str, Any]
+    records_file: Path
+    pairs_file: Path
+    records: pd.DataFrame = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "records", pd.read_parquet(self.records_file))
+
+    def pairs(self) -> pd.DataFrame:
+        return pd.read_parquet(self.pairs_file)
+
+
+def model_sha256(model: dict) -> str:
+    return hashlib.sha256(json.dumps(model, sort_keys=True).encode()).hexdigest()
+
+
+def _why_not_incremental(
+    earlier: EarlierScoring | None, model: dict, threshold: float, rules: tuple[str, ...]
+) -> str | None:
+    if earlier is None:
+        return "no earlier night to build on"
+    about = earlier.about
+    if about.get("model_sha256") != model_sha256(model):
+        return f"the model differs from night {earlier.run_key}'s"
+    if about.get("review_threshold") != threshold:
+        return f"the review threshold differs from night {earlier.run_key}'s"
+    if tuple(about.get("blocking_rules", ())) != rules:
+        return f"night {earlier.run_key}'s blocking rules no longer fit tonight's pair budget"
+    if about.get("hash_scheme") != hash_scheme():
+        return f"night {earlier.run_key}'s records were hashed otherwise"
+    return None
+
+
+def _blocking_rules(model: dict) -> tuple[str, ...]:
+    return tuple(
+        rule["blocking_rule"] if isinstance(rule, dict) else str(rule)
+        for rule in model["blocking_rules_to_generate_predictions"]
+    )
+
+
+def _tf_columns(model: dict) -> list[str]:
+    return sorted(
+        {
+            level["tf_adjustment_column"]
+            for comparison in model["comparisons"]
+            for level in comparison.get("comparison_levels", [])
+            if level.get("tf_adjustment_column")
+        }
+    )
+
+
+def score_records(
+    records: pd.DataFrame,
+    model: dict,
+    threshold: float,
+    db_api: Any = None,
+    earlier: EarlierScoring | None = None,
+    why_full: str | None = None,
+) -> tuple[pd.DataFrame, Scoring]:
+    """Every blocked pair of ``records`` at or above ``threshold`` with Splink's detail
+    columns, sorted by the pair's ids, and how they were scored: built on ``earlier``
+    where it allows (see the module's docstring), else in full (``why_full`` says why
+    when the caller decided)."""
+    from golden_record.matching.inference import with_loose_rules
+
+    db_api = db_api or default_db_api()
+    prefer = None
+    if earlier is not None and why_full is None:
+        model_rules = set(_blocking_rules(model))
+        prefer = [r for r in earlier.about.get("blocking_rules", ()) if r not in model_rules]
+    model = with_loose_rules(model, records, db_api.sql_dialect.sql_dialect_str, prefer)
+    rules = _blocking_rules(model)
+    scored = pd.DataFrame(
+        {"unique_id": records["unique_id"].to_numpy(), "content_hash": content_hashes(records)}
+    )
+    scoring = partial(Scoring, scored, model_sha256(model), threshold, rules, hash_scheme())
+    why_full = why_full or _why_not_incremental(earlier, model, threshold, rules)
+    linker = Linker(register(db_api, records), model, log_level=None)
+    if why_full is not None or earlier is None:
+        found = linker.inference.predict(
+            threshold_match_probability=threshold, warning_mode="never"
+        )
+        pairs = _sorted(found.as_pandas_dataframe())
+        return pairs, scoring(mode="full", why_full=why_full, new_pairs=len(pairs))
+
+    same = pd.MultiIndex.from_frame(scored).isin(pd.MultiIndex.from_frame(earlier.records))
+    unchanged_ids = scored.loc[same, "unique_id"]
+    kept = earlier.pairs()
+    kept = kept[kept["unique_id_l"].isin(unchanged_ids) & kept["unique_id_r"].isin(unchanged_ids)]
+    changed = ~same
+    fresh = _score_changed(linker, db_api, model, records, changed, threshold)
+    if fresh is not None and set(fresh.columns) == set(kept.columns):
+        fresh = fresh[list(kept.columns)]
+    pairs = kept if fresh is None else pd.concat([kept, fresh], ignore_index=True)
+    return _sorted(pairs), scoring(
+        mode="incremental",
+        base_run=earlier.run_key,
+        changed=int(changed.sum()),
+        kept_pairs=len(kept),
+        new_pairs=0 if fresh is None else len(fresh),
+        last_full=earlier.about.get("last_full") or earlier.run_key,
+    )
+
+
+def _score_changed(
+    linker: Linker,
+    db_api: Any,
+    model: dict,
+    records: pd.DataFrame,
+    changed: np.ndarray,
+    threshold: float,
+) -> pd.DataFrame | None:
+    """The changed records scored against the unchanged and among themselves, with name
+    frequencies from all ``records`` (the linker's input), as a full night takes them."""
+    if not changed.any():
+        return None
+    for column in _tf_columns(model):
+        linker.table_management.compute_tf_table(column)
+    options: dict[str, Any] = {"threshold_match_probability": threshold, "warning_mode": "never"}
+    changed_sdf = register(db_api, records[changed], "changed_records")
+    found = []
+    if not changed.all():
+        unchanged_sdf = register(db_api, records[~changed], "unchanged_records")
+        between = linker.inference.predict_between(changed_sdf, unchanged_sdf, **options)
+        found.append(_left_lower(between.as_pandas_dataframe()))
+    if changed.sum() > 1:
+        found.append(linker.inference.predict_within(changed_sdf, **options).as_pandas_dataframe())
+    return pd.concat(found, ignore_index=True)
+
+
+def _left_lower(pairs: pd.DataFrame) -> pd.DataFrame:
+    """``predict_between`` pairs with the lower id on the left, as a dedupe's are (every
+    ``_l`` column swapped with its ``_r`` twin where the new record's id is higher)."""
+    swap = (pairs["unique_id_l"] > pairs["unique_id_r"]).to_numpy()
+    if not swap.any():
+        return pairs
+    pairs = pairs.copy()
+    for left in [c for c in pairs.columns if c.endswith("_l")]:
+        right = left[:-2] + "_r"
+        if right in pairs:
+            values_l = pairs.loc[swap, left].to_numpy()
+            pairs.loc[swap, left] = pairs.loc[swap, right].to_numpy()
+            pairs.loc[swap, right] = values_l
+    return pairs
+
+
+def _sorted(pairs: pd.DataFrame) -> pd.DataFrame:
+    # DuckDB returns pairs in no fixed order; sorted, a night's pairs are one file
+    # whichever way they were scored.
+    return pairs.sort_values(["unique_id_l", "unique_id_r"], kind="stable").reset_index(drop=True)

@@ -1,0 +1,265 @@
+"""Incremental nights score only what changed, and give what a full re-match gives.
+
+One council's first night is published; two copies then run the same three nights with
+the same edits at source (new sign-ups, a move, corrections, deletions, a person joining
+another system), one scoring only the changed records, the other re-matching in full.
+Night by night their clusters, scored pairs and golden IDs must agree.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+
+import pandas as pd
+import pytest
+from night_runner import Council
+
+from golden_record import pipeline
+from golden_record.matching.incremental import EarlierScoring, content_hashes, score_records
+from golden_record.matching.inference import load_model
+from golden_record.run import Run
+
+pytestmark = pytest.mark.slow
+
+FIRST, SECOND, THIRD, FOURTH = (date(2026, 11, d) for d in (2, 3, 4, 5))
+
+
+@pytest.fixture(scope="module")
+def published(sample, tmp_path_factory):
+    council = Council.generated(sample, tmp_path_factory.mktemp("incremental"))
+    try:
+        assert council.night(FIRST).outcome == "published"
+    finally:
+        council.close()
+    return council.work
+
+
+def _copy(published, target) -> Council:
+    shutil.copytree(published, target)
+    return Council(target)
+
+
+def _stamp(day: date) -> tuple[str, str]:
+    before = date.fromordinal(day.toordinal() - 1)
+    return f"{before} 12:00:00", f"{before}T12:00:00Z"
+
+
+def _edit(council: Council, day: date) -> None:
+    """The same changes at source before each night, in both councils."""
+    sql_stamp, iso_stamp = _stamp(day)
+    customers = council.portal_customers()
+    if day == SECOND:
+        again = dict(customers[5], id="ffff000000000001", updatedAt=iso_stamp)
+        again["email"] = "second.account@example.org"
+        newcomer = dict(
+            customers[0],
+            id="ffff000000000002",
+            email="a.newcomer@example.org",
+            name={"given": "Ottoline", "family": "Quarrington"},
+            dateOfBirth="14/03/1979",
+            phone=None,
+            updatedAt=iso_stamp,
+        )
+        council.set_portal_customers([*customers, again, newcomer])
+        council.housing(
+            "UPDATE tenancy_person SET email_address = 'new.address@example.net', "
+            f"updated = '{sql_stamp}' WHERE person_ref = 'HP00000003'",
+            "UPDATE tenancy SET house_no = '7', street = 'Mill Lane', post_code = 'BS7 8AA', "
+            f"uprn = '100000999999', updated = '{sql_stamp}' WHERE tenancy_ref = 'T00000002'",
+        )
+        council.revenues(
+            "DELETE FROM ctax_liable_party WHERE party_id = "
+            "(SELECT MAX(party_id) FROM ctax_liable_party)"
+        )
+    elif day == THIRD:
+        customers[20] = dict(
+            customers[20],
+            name={**customers[20]["name"], "given": customers[20]["name"]["given"] + "e"},
+            updatedAt=iso_stamp,
+        )
+        council.set_portal_customers(customers[:10] + customers[11:])
+        council.housing(
+            f"UPDATE tenancy_person SET date_of_birth = '01/02/1961', updated = '{sql_stamp}' "
+            "WHERE person_ref = 'HP00000005'"
+        )
+    elif day == FOURTH:
+        council.housing(
+            "UPDATE tenancy_person SET email_address = lower(given_names) || '.moved@example.com', "
+            f"updated = '{sql_stamp}' WHERE rowid % 40 = 0"
+        )
+        tenant = council.housing_person("HP00000001")
+        joined = dict(
+            customers[0],
+            id="ffff000000000003",
+            email=tenant["email_address"],
+            name={"given": tenant["given_names"].split()[0], "family": tenant["family_name"]},
+            dateOfBirth=tenant["date_of_birth"],
+            phone=tenant["mobile"],
+            updatedAt=iso_stamp,
+        )
+        council.set_portal_customers([*council.portal_customers(), joined])
+
+
+def _xref(council: Council, day: date) -> pd.DataFrame:
+    run = council.run(day)
+    return pd.read_parquet(run.match.xref)[["unique_id", "cluster_id"]]
+
+
+def _pairs(council: Council, day: date) -> pd.DataFrame:
+    pairs = pd.read_parquet(council.run(day).match.scored_pairs)
+    return pairs.set_index(["unique_id_l", "unique_id_r"])["match_weight"].astype(float)
+
+
+def test_incremental_nights_give_the_clusters_and_golden_ids_of_a_full_rematch(published, tmp_path):
+    incremental = _copy(published, tmp_path / "incremental")
+    full = _copy(published, tmp_path / "full")
+    drift = []
+    try:
+        for day in (SECOND, THIRD, FOURTH):
+            _edit(incremental, day)
+            _edit(full, day)
+            quick = incremental.night(day)
+            whole = full.night(day, full_refresh=True)
+            assert quick.outcome == whole.outcome == "published", (quick.failed, whole.failed)
+            matched = quick.results["match"]
+            assert matched["scoring"] == "incremental", matched["why_full"]
+            assert whole.results["match"]["scoring"] == "full"
+            assert 0 < matched["records_rescored"] < 0.1 * matched["records"]
+            assert _xref(incremental, day).equals(_xref(full, day))
+            ours, theirs = _pairs(incremental, day), _pairs(full, day)
+            assert set(ours.index) == set(theirs.index)
+            drift.append(float((ours - theirs.reindex(ours.index)).abs().max()))
+        # Kept pairs keep the name frequencies of the night they were scored on.
+        assert max(drift) < 0.5, drift
+        assert incremental.store.current_xref().equals(full.store.current_xref())
+        columns = ["source_system", "source_record_id", "golden_id"]
+        crm_a = incremental.crm_sources()[columns].sort_values(columns[:2], ignore_index=True)
+        crm_b = full.crm_sources()[columns].sort_values(columns[:2], ignore_index=True)
+        assert crm_a.equals(crm_b)
+        assert "ffff000000000003" in set(crm_a["source_record_id"])
+    finally:
+        incremental.close()
+        full.close()
+
+
+def test_a_rerun_of_an_incremental_night_gives_the_same_files(published, tmp_path):
+    council = _copy(published, tmp_path / "council")
+    try:
+        _edit(council, SECOND)
+        assert council.night(SECOND).outcome == "published"
+        run = council.run(SECOND)
+        before = {p: p.read_bytes() for p in (run.match.xref, run.match.scored_pairs)}
+        about = json.loads(run.match.scoring.read_text())
+        assert about["mode"] == "incremental" and about["base_run"] == FIRST.isoformat()
+        assert "Scored only what changed: 4 new or changed records" in run.report_html.read_text()
+        pipeline.match(run, store_url=council.store_url)
+        assert {p: p.read_bytes() for p in before} == before
+    finally:
+        council.close()
+
+
+def test_a_crash_mid_way_through_an_incremental_match_changes_nothing_and_the_next_night_recovers(
+    published, tmp_path, monkeypatch
+):
+    from tests.crm_fixtures import dump
+
+    council = _copy(published, tmp_path / "council")
+    reference = _copy(published, tmp_path / "reference")
+    try:
+        _edit(council, SECOND)
+        crm_before, store_before = dump(council.crm_url), council.store_state()
+        real_write = pipeline.write_parquet
+
+        def crash_after_the_pairs(frame, path):
+            if path.name == "scored_records.parquet":
+                raise OSError("worker killed")
+            return real_write(frame, path)
+
+        monkeypatch.setattr(pipeline, "write_parquet", crash_after_the_pairs)
+        crashed = council.night(SECOND)
+        assert "match" in crashed.failed and crashed.outcome == "stopped"
+        assert dump(council.crm_url) == crm_before and council.store_state() == store_before
+        monkeypatch.setattr(pipeline, "write_parquet", real_write)
+
+        # The next night builds on the last accepted night (the first), not the crashed one.
+        _edit(council, THIRD)
+        recovered = council.night(THIRD)
+        assert recovered.outcome == "published", recovered.failed
+        about = json.loads(council.run(THIRD).match.scoring.read_text())
+        assert about["mode"] == "incremental" and about["base_run"] == FIRST.isoformat()
+        for day in (SECOND, THIRD):
+            _edit(reference, day)
+        assert reference.night(THIRD, full_refresh=True).outcome == "published"
+        assert _xref(council, THIRD).equals(_xref(reference, THIRD))
+    finally:
+        council.close()
+        reference.close()
+
+
+def test_a_new_month_a_new_model_or_full_refresh_scores_in_full(published, tmp_path):
+    council = _copy(published, tmp_path / "council")
+    try:
+        december = Run.of("2026-12-01", root=council.data)
+        earlier, why = pipeline.earlier_scoring(december)
+        assert earlier is None and "month's full re-match" in why
+        assert pipeline.earlier_scoring(council.run(SECOND), full_refresh=True)[1].startswith(
+            "a full re-match was asked for"
+        )
+        earlier, why = pipeline.earlier_scoring(council.run(SECOND))
+        assert why is None and earlier.run_key == FIRST.isoformat()
+        records = pd.read_parquet(council.run(FIRST).standardised.records)
+        model = load_model(council.run(FIRST).match.model)
+        other = dict(model, probability_two_random_records_match=0.0001)
+        _, scoring = score_records(records.iloc[:200], other, 0.8, earlier=earlier)
+        assert scoring.mode == "full" and "model differs" in scoring.why_full
+    finally:
+        council.close()
+
+
+def test_changed_records_scored_against_the_rest_give_the_full_pairs(published):
+    """Without the nights around it: drop some records, change others, add back; the
+    pairs built on the first scoring are the pairs of scoring everything."""
+    run = Run.of(FIRST.isoformat(), root=published / "data")
+    records = pd.read_parquet(run.standardised.records).reset_index(drop=True)
+    model = load_model(run.match.model)
+    first, scoring = score_records(records.iloc[40:], model, 0.8)
+    earlier = _earlier_from(scoring, first, published)
+    tonight = records.copy()
+    tonight.loc[100:110, "email"] = None
+    tonight.loc[200:205, "first_name"] = "zebedee"
+    tonight = tonight.drop(index=range(300, 320))
+    pairs, incremental = score_records(tonight, model, 0.8, earlier=earlier)
+    whole, _ = score_records(tonight, model, 0.8)
+    assert incremental.mode == "incremental"
+    # 40 new; of the 17 edited, those whose value was not already the new one.
+    assert 40 < incremental.changed <= 40 + 11 + 6
+    key = ["unique_id_l", "unique_id_r"]
+    assert pairs[key].astype(str).equals(whole[key].astype(str))
+    assert (pairs["unique_id_l"] < pairs["unique_id_r"]).all()
+
+
+def _earlier_from(scoring, pairs, folder) -> EarlierScoring:
+    records_file, pairs_file = folder / "scored_records.parquet", folder / "scored_pairs.parquet"
+    scoring.records.to_parquet(records_file)
+    pairs.to_parquet(pairs_file)
+    return EarlierScoring("earlier", scoring.about(), records_file, pairs_file)
+
+
+def test_the_content_hash_sees_a_value_moved_or_blanked():
+    from golden_record.standardise.fields import MATCH_COLUMNS
+
+    base = {c: None for c in MATCH_COLUMNS}
+    rows = pd.DataFrame(
+        [
+            base | {"unique_id": "a", "email": "x@y.org"},
+            base | {"unique_id": "b", "email": "x@y.org"},
+            base | {"unique_id": "c", "phone": "x@y.org"},
+            base | {"unique_id": "d"},
+            base | {"unique_id": "e", "email": "None"},
+        ]
+    ).astype("string")
+    hashes = content_hashes(rows)
+    assert hashes[0] == hashes[1]  # the key is not content
+    assert len(set(hashes[[0, 2, 3, 4]].tolist())) == 4
