@@ -343,6 +343,7 @@ def main(argv: list[str] | None = None) -> int:
     plain = _child("plain-splink", standardised, args.model)
     blocked = _child("blocking", standardised, None)
     stored = _child("store", persons, args.model)
+    changed = _child("incremental", standardised, args.model)
     published = {
         backend: _child("publish", persons.parent, None, "--backend", backend)
         for backend in ("sqlite", "postgresql")
@@ -379,6 +380,15 @@ def main(argv: list[str] | None = None) -> int:
         f"same records, {stored['second_night_seconds']} s {stored['second_night_events']}; "
         f"store file {stored['store_mb']:,} MB; peak {stored['peak_mb']:,} MB "
         "(including the match before it)"
+    )
+    print(
+        f"\nmatch of a night with 1% changed ({changed['changed']:,} records new or changed "
+        f"of {changed['records']:,}): on the earlier night's pairs "
+        f"{changed['incremental_seconds']} s, in full {changed['full_seconds']} s (plain "
+        f"Splink's predict + cluster of the whole night above: {plain['seconds']} s); pairs "
+        f"only in one: {changed['pairs_only_incremental']} / {changed['pairs_only_full']}, "
+        f"largest weight drift {changed['weight_drift_max_bits']} bits, records in another "
+        f"cluster {changed['records_in_another_cluster']}; peak {changed['peak_mb']:,} MB"
     )
     print("\nCRM publish (write-audit-publish, one transaction) and export:\n")
     print(
