@@ -298,9 +298,10 @@ def test_content_hashes_see_every_value_and_missing_but_not_column_order():
 
 
 def test_a_store_from_before_content_hashes_is_compared_in_full_once(store):
-    """Rows written before v3 hold no hash: the next night compares their JSON, changes
-    nothing, and fills the hashes in, so the night after skips them."""
-    from sqlalchemy import update
+    """Rows written before v3 hold no hash (and stores before v4 no record hashes): the
+    next night rebuilds and compares their JSON, changes nothing, and fills the hashes
+    in, so the night after skips them."""
+    from sqlalchemy import delete, update
 
     from golden_record.golden import schema
 
@@ -308,15 +309,18 @@ def test_a_store_from_before_content_hashes_is_compared_in_full_once(store):
     night(store, "2026-01-01", [["a:1"], ["b:1"]], people)
     with store.engine.begin() as connection:
         connection.execute(update(schema.golden_version).values(content_hash=None))
+        connection.execute(delete(schema.record_version))
     versions_before = len(store.read("SELECT * FROM golden_version"))
-    night(store, "2026-01-02", [["a:1"], ["b:1"]], people)
+    assert night(store, "2026-01-02", [["a:1"], ["b:1"]], people).records_rebuilt == 2
     assert events(store, "2026-01-02") == []
     versions = store.read("SELECT * FROM golden_version")
     assert len(versions) == versions_before
+    assert versions["content_hash"].notna().all()
     assert versions["content_hash"].str.fullmatch("[0-9a-f]{16}").all()
+    assert night(store, "2026-01-03", [["a:1"], ["b:1"]], people).records_rebuilt == 0
     people["b:1"] = person("b:1", first="Robert")
-    night(store, "2026-01-03", [["a:1"], ["b:1"]], people)
-    assert [e[0] for e in events(store, "2026-01-03")] == ["updated"]
+    night(store, "2026-01-04", [["a:1"], ["b:1"]], people)
+    assert [e[0] for e in events(store, "2026-01-04")] == ["updated"]
 
 
 def test_a_night_with_no_change_serialises_no_golden_record(store, monkeypatch):
@@ -330,3 +334,19 @@ def test_a_night_with_no_change_serialises_no_golden_record(store, monkeypatch):
     night(store, "2026-01-02", groups)
     assert events(store, "2026-01-02") == []
     assert len(written) <= 2  # the run's summary, not one per golden record
+
+
+def test_golden_attributes_are_read_back_exactly_as_written():
+    """Arrow's fast JSON parse must give what json.loads gives: text stays text (a date
+    is not turned into a timestamp), nulls, quotes, newlines, and rows of other shapes."""
+    from golden_record.golden.store import parse_attributes
+
+    rows = [
+        {"born": "1980-01-01", "seen": "2026-01-01T10:00:00", "name": 'é "Q"\nx', "n": None},
+        {"born": None, "seen": "007", "name": '["l1", "l2"]', "n": None},
+    ]
+    texts = pd.Series([json.dumps(r, sort_keys=True) for r in rows], index=[5, 9])
+    parsed = parse_attributes(texts)
+    assert parsed.index.tolist() == [5, 9] and parsed.to_dict("records") == rows
+    odd = pd.Series([json.dumps({"a": "1"})] * 1500 + [json.dumps({"a": 2, "z": "1990-02-03"})])
+    assert parse_attributes(odd).iloc[-1].to_dict() == {"a": 2, "z": "1990-02-03"}

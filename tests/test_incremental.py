@@ -127,6 +127,9 @@ def test_incremental_nights_give_the_clusters_and_golden_ids_of_a_full_rematch(p
             assert matched["scoring"] == "incremental", matched["why_full"]
             assert whole.results["match"]["scoring"] == "full"
             assert 0 < matched["records_rescored"] < 0.1 * matched["records"]
+            built, rebuilt_all = quick.results["golden"], whole.results["golden"]
+            assert not built["why_all"] and "full_refresh" in rebuilt_all["why_all"]
+            assert 0 < built["records_rebuilt"] < 0.1 * rebuilt_all["records_rebuilt"]
             assert _xref(incremental, day).equals(_xref(full, day))
             ours, theirs = _pairs(incremental, day), _pairs(full, day)
             assert set(ours.index) == set(theirs.index)
@@ -134,6 +137,7 @@ def test_incremental_nights_give_the_clusters_and_golden_ids_of_a_full_rematch(p
         # Kept pairs keep the name frequencies of the night they were scored on.
         assert max(drift) < 0.5, drift
         assert incremental.store.current_xref().equals(full.store.current_xref())
+        assert incremental.store.golden_records().equals(full.store.golden_records())
         columns = ["source_system", "source_record_id", "golden_id"]
         crm_a = incremental.crm_sources()[columns].sort_values(columns[:2], ignore_index=True)
         crm_b = full.crm_sources()[columns].sort_values(columns[:2], ignore_index=True)
@@ -153,7 +157,9 @@ def test_a_rerun_of_an_incremental_night_gives_the_same_files(published, tmp_pat
         before = {p: p.read_bytes() for p in (run.match.xref, run.match.scored_pairs)}
         about = json.loads(run.match.scoring.read_text())
         assert about["mode"] == "incremental" and about["base_run"] == FIRST.isoformat()
-        assert "Scored only what changed: 4 new or changed records" in run.report_html.read_text()
+        report = run.report_html.read_text()
+        assert "Scored only what changed: 4 new or changed records" in report
+        assert "Rebuilt only the golden records whose source records changed" in report
         pipeline.match(run, store_url=council.store_url)
         assert {p: p.read_bytes() for p in before} == before
     finally:

@@ -277,6 +277,7 @@ def build_golden(run: Run, store_url: str | None = None, staged: bool = True) ->
         review_pairs,
         pair_detail=pd.read_parquet(run.match.scored_pairs),
         staged=staged,
+        rebuild_all=_why_rebuild_all(run),
     )
     golden = store.golden_records().drop(columns=["status", "merged_into"])
     membership = store.current_xref().rename(
@@ -297,9 +298,23 @@ def build_golden(run: Run, store_url: str | None = None, staged: bool = True) ->
         reapplied_unchanged=summary.replayed,
         store_status=summary.status,
         input_fingerprint=summary.input_fingerprint,
+        records_rebuilt=summary.records_rebuilt,
+        why_all=summary.why_all,
     )
     write_text(json.dumps(result.to_dict(), indent=2) + "\n", files.summary)
     return result
+
+
+def _why_rebuild_all(run: Run) -> str | None:
+    """A night whose pairs were scored in full (the monthly check, ``full_refresh``, a new
+    model) rebuilds every golden record too, so both shortcuts are checked together;
+    other nights rebuild only the clusters their changes touch."""
+    if not run.match.scoring.is_file():
+        return None
+    about = json.loads(run.match.scoring.read_text(encoding="utf-8"))
+    if about.get("mode") != "full":
+        return None
+    return f"the pairs were scored in full ({about.get('why_full') or 'no reason given'})"
 
 
 def _golden_before(store: GoldenStore, run_key: str) -> int:

@@ -52,6 +52,10 @@ class GoldenBuilt(StageResult):
     # Staged: the store takes this night as its state only once the gate passes.
     store_status: str
     input_fingerprint: str
+    # Source records of the clusters rebuilt tonight (the rest were left as they were),
+    # and why every one was rebuilt when it was.
+    records_rebuilt: int = 0
+    why_all: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ with probability 2^-64 per changed record.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 
@@ -28,3 +29,18 @@ def content_hashes(plain: pd.DataFrame) -> pd.Series:
     )
     hashes = pd.util.hash_pandas_object(text, index=False, categorize=False)
     return hashes.map("{:016x}".format).astype(object)
+
+
+def row_hashes(frame: pd.DataFrame) -> np.ndarray:
+    """A 64-bit hash of each row's values as text, whatever the column order."""
+    ordered = frame.reindex(sorted(frame.columns), axis=1).astype("string")
+    return pd.util.hash_pandas_object(ordered, index=False).to_numpy()
+
+
+def record_hashes(records: pd.DataFrame, rows: np.ndarray | None = None) -> pd.Series:
+    """Each source record's content hash (16 hex digits), by ``unique_id``: what the store
+    keeps to know, next night, which records changed (``rows``: :func:`row_hashes` of
+    ``records``, when already computed)."""
+    hashes = row_hashes(records) if rows is None else rows
+    index = pd.Index(records["unique_id"].to_numpy(object), dtype=object)
+    return pd.Series([f"{h:016x}" for h in hashes.tolist()], index=index, dtype=object)

@@ -21,7 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 metadata = MetaData()
 
 # A night's store changes are staged ("pending") until its golden gate passes or a
@@ -79,6 +79,20 @@ xref_version = Table(
 )
 Index("ix_xref_version_current", xref_version.c.unique_id, xref_version.c.valid_to_run)
 Index("ix_xref_version_golden", xref_version.c.golden_id)
+
+# What each source record held when its golden record was last built (a hash of its
+# presentable values): a night rebuilds only the golden records whose records changed,
+# arrived, left or moved. Versioned like the rest, so a night taken back restores it.
+record_version = Table(
+    "record_version",
+    metadata,
+    Column("version_id", Integer, primary_key=True, autoincrement=True),
+    Column("unique_id", String(200), nullable=False),
+    Column("content_hash", String(16), nullable=False),
+    Column("valid_from_run", String(64), nullable=False),
+    Column("valid_to_run", String(64)),
+)
+Index("ix_record_version_current", record_version.c.unique_id, record_version.c.valid_to_run)
 
 change_event = Table(
     "change_event",

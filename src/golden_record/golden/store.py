@@ -28,16 +28,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import and_, bindparam, create_engine, delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from golden_record.digest import files_sha256
 from golden_record.golden import migrate, schema
-from golden_record.golden.content import content_hashes
+from golden_record.golden.content import content_hashes, record_hashes, row_hashes
 from golden_record.golden.identity import assign_persistent_ids
 from golden_record.golden.records import build_golden_records
 from golden_record.golden.survivorship import Survivorship
 from golden_record.golden.survivorship import load as load_survivorship
+from golden_record.golden.touched import split_settled
 
 if TYPE_CHECKING:
     from sqlalchemy import Column
@@ -58,6 +61,11 @@ class RunSummary:
     replayed: bool = False
     input_fingerprint: str = ""
     status: str = "accepted"
+    # Source records of the clusters this night rebuilt (the rest were left as they
+    # were), and why it rebuilt every one when it did.
+    records_rebuilt: int = 0
+    why_all: str = ""
+    survivorship: str = ""
 
 
 def default_store_url(root: Path) -> str:
@@ -71,14 +79,63 @@ def engine_for(url: str) -> Engine:
     return create_engine(url)
 
 
-def fingerprint(clusters: pd.DataFrame, records: pd.DataFrame) -> str:
-    """A content hash of a run's input, independent of row order."""
+def fingerprint(
+    clusters: pd.DataFrame, records: pd.DataFrame, record_rows: np.ndarray | None = None
+) -> str:
+    """A content hash of a run's input, independent of row order (``record_rows``: the
+    records' :func:`row_hashes`, when already computed)."""
     digest = hashlib.sha256()
-    for frame in (clusters, records):
-        frame = frame.reindex(sorted(frame.columns), axis=1).astype("string")
-        hashed = pd.util.hash_pandas_object(frame, index=False).sort_values()
-        digest.update(hashed.to_numpy().tobytes())
+    if record_rows is None:
+        record_rows = row_hashes(records)
+    for hashed in (row_hashes(clusters), record_rows):
+        digest.update(np.sort(hashed).tobytes())
     return digest.hexdigest()
+
+
+def parse_attributes(texts: pd.Series) -> pd.DataFrame:
+    """Golden attributes JSON, one object per row, as columns by the same index.
+
+    Arrow's JSON reader parses them in compiled code (a million objects in seconds;
+    ``json.loads`` row by row took most of a minute), every field read as text as it was
+    written (Arrow would otherwise turn a date into a timestamp). Rows holding anything
+    but text, null or a count are parsed row by row instead."""
+    import pyarrow as pa
+    from pyarrow import json as arrow_json
+
+    if texts.empty:
+        return pd.DataFrame(index=texts.index)
+    sample = texts.iloc[:: max(1, len(texts) // 1000)]
+    keys = sorted({key for text in sample for key in json.loads(text)})
+    schema = pa.schema(
+        [(key, pa.int64() if key == "source_record_count" else pa.string()) for key in keys]
+    )
+    # json.dumps escapes newlines, so one object per line is safe.
+    data = ("\n".join(texts.tolist()) + "\n").encode("utf-8")
+    try:
+        table = arrow_json.read_json(
+            pa.py_buffer(data),
+            read_options=arrow_json.ReadOptions(block_size=1 << 26),
+            parse_options=arrow_json.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="error"
+            ),
+        )
+        parsed = table.to_pandas()
+    except pa.ArrowInvalid:  # a key no sampled row had, or a value of another type
+        parsed = pd.DataFrame([json.loads(text) for text in texts])
+    if len(parsed) != len(texts):
+        raise StoreError("golden attributes did not parse one object per record")
+    parsed.index = texts.index
+    return parsed.astype(object).where(parsed.notna(), None)
+
+
+def survivorship_digest(survivorship: Survivorship) -> str:
+    """The rules and the code that turn records into golden records: when either changes,
+    a night rebuilds every golden record instead of only the changed ones."""
+    import golden_record.golden.records
+    import golden_record.golden.survivorship
+
+    code = [golden_record.golden.records.__file__, golden_record.golden.survivorship.__file__]
+    return files_sha256([survivorship.path, *code])[:16]
 
 
 def _now() -> str:
@@ -159,7 +216,7 @@ class GoldenStore:
         if not include_inactive:
             query = query.where(v.c.status == "active")
         rows = self.read(query.order_by(v.c.golden_id), connection)
-        attributes = pd.DataFrame([json.loads(a) for a in rows["attributes"]], index=rows.index)
+        attributes = parse_attributes(rows["attributes"])
         # The version's own count is authoritative (0 once merged or retired).
         attributes = attributes.drop(columns=["source_record_count"], errors="ignore")
         return pd.concat([rows.drop(columns="attributes"), attributes], axis=1)
@@ -220,6 +277,7 @@ class GoldenStore:
         review_pairs: pd.DataFrame | None = None,
         pair_detail: pd.DataFrame | None = None,
         staged: bool = False,
+        rebuild_all: str | None = None,
     ) -> RunSummary:
         """``clusters``: unique_id, cluster_id, cluster_match_probability (every record);
         ``records``: presentable records with ``unique_id``; ``review_pairs``:
@@ -227,13 +285,19 @@ class GoldenStore:
         Splink's scored pairs with their detail columns, kept with each review pair.
         ``staged``: write the run as pending, for its gate to accept or take back; any
         other pending run (a night stopped or crashed before its gate decided) is taken
-        back first."""
+        back first. ``rebuild_all``: rebuild every golden record, not only those whose
+        records changed, and say why (the monthly full re-match checks both ways agree)."""
         missing = set(clusters["unique_id"]) ^ set(records["unique_id"])
         if missing:
             raise StoreError(
                 f"run {run_key}: clusters and records disagree on record {sorted(missing)[0]}"
             )
-        input_fingerprint = fingerprint(clusters, records)
+        record_rows = row_hashes(records)
+        input_fingerprint = fingerprint(clusters, records, record_rows)
+        # Keys as Python strings: set operations on Arrow-backed strings take a Python
+        # step per value (9 s a night at a million records).
+        clusters = clusters.astype({"unique_id": object, "cluster_id": object})
+        records = records.astype({"unique_id": object})
         with self.engine.begin() as connection:
             self._take_back_pending(connection, keep=run_key)
             earlier = connection.execute(
@@ -258,8 +322,10 @@ class GoldenStore:
                 run_date,
                 clusters,
                 records,
+                record_hashes(records, record_rows),
                 input_fingerprint,
                 "pending" if staged else "accepted",
+                rebuild_all,
             )
             if review_pairs is not None and len(review_pairs):
                 self._write_review(connection, run_key, review_pairs, pair_detail)
@@ -297,7 +363,7 @@ class GoldenStore:
     def _take_back(self, connection: Connection, run_key: str) -> None:
         """Undo one run exactly: its versions, events, IDs, review items (with scored
         detail no other run's item refers to) and run row."""
-        for table in (schema.golden_version, schema.xref_version):
+        for table in (schema.golden_version, schema.xref_version, schema.record_version):
             connection.execute(delete(table).where(table.c.valid_from_run == run_key))
             connection.execute(
                 update(table).where(table.c.valid_to_run == run_key).values(valid_to_run=None)
@@ -334,12 +400,16 @@ class GoldenStore:
         run_date: str,
         clusters: pd.DataFrame,
         records: pd.DataFrame,
+        hashes: pd.Series,
         input_fingerprint: str,
         status: str,
+        rebuild_all: str | None,
     ) -> RunSummary:
         sequence = (
             connection.execute(select(func.max(schema.store_run.c.sequence))).scalar() or 0
         ) + 1
+        rules = survivorship_digest(self.survivorship)
+        why_all = rebuild_all or self._why_rebuild_all(connection, rules)
         connection.execute(
             insert(schema.store_run).values(
                 run_key=run_key,
@@ -352,18 +422,24 @@ class GoldenStore:
             )
         )
         previous = self.current_xref(connection)
-        registry = pd.read_sql(select(schema.golden_id_registry), connection)
-        created_order = registry.set_index("golden_id")["created_sequence"].map(
-            lambda s: f"{s:012d}"
+        stored_hash = self._current_record_hashes(connection)
+        changed = (
+            hashes.reindex(clusters["unique_id"]).to_numpy()
+            != stored_hash.reindex(clusters["unique_id"]).to_numpy()
         )
-        first_seen = previous.set_index("unique_id")["valid_from_run"]
+        if why_all:
+            changed[:] = True
+        touched = split_settled(clusters, previous, changed)
+        reached = touched.previous
+        created_order = self._created_order(connection, reached["golden_id"].unique().tolist())
+        first_seen = reached.set_index("unique_id")["valid_from_run"]
         outcome = assign_persistent_ids(
-            clusters, previous, created_order, run_key, first_seen=first_seen
+            touched.clusters, reached, created_order, run_key, first_seen=first_seen
         )
         new_ids = sorted({*outcome.created, *(new for _, new in outcome.split)})
-        clash = set(new_ids) & set(registry["golden_id"])
+        clash = self._registered(connection, new_ids)
         if clash:
-            raise StoreError(f"run {run_key}: minted golden ID {sorted(clash)[0]} already used")
+            raise StoreError(f"run {run_key}: minted golden ID {clash[0]} already used")
         for chunk in _chunks(
             [
                 {"golden_id": g, "created_run": run_key, "created_sequence": sequence}
@@ -373,12 +449,14 @@ class GoldenStore:
             connection.execute(insert(schema.golden_id_registry), chunk)
 
         membership = outcome.membership.merge(
-            clusters[["unique_id", "cluster_match_probability"]], on="unique_id"
+            touched.clusters[["unique_id", "cluster_match_probability"]], on="unique_id"
         )
-        members_changed = self._write_xref(connection, run_key, previous, membership)
-        golden = build_golden_records(records, outcome.membership, self.survivorship)
+        members_changed = self._write_xref(connection, run_key, reached, membership)
+        self._write_record_hashes(connection, run_key, stored_hash, hashes)
+        rebuilt = records[records["unique_id"].isin(membership["unique_id"])]
+        golden = build_golden_records(rebuilt, outcome.membership, self.survivorship)
         counts = membership.groupby("golden_id").size()
-        changed = self._write_golden(connection, run_key, golden, counts, members_changed)
+        changed_golden = self._write_golden(connection, run_key, golden, counts, members_changed)
 
         rows = (
             [{"event": "created", "golden_id": g, "other_golden_id": None} for g in outcome.created]
@@ -392,7 +470,7 @@ class GoldenStore:
             ]
             + [
                 {"event": "updated", "golden_id": g, "other_golden_id": None, "changed": _json(c)}
-                for g, c in sorted(changed.items())
+                for g, c in sorted(changed_golden.items())
             ]
             + [
                 {"event": "retired", "golden_id": g, "other_golden_id": None}
@@ -408,14 +486,17 @@ class GoldenStore:
 
         summary = RunSummary(
             run_key=run_key,
-            golden_records=int(counts.size),
-            source_records=len(membership),
+            golden_records=int(counts.size) + touched.settled_golden_ids,
+            source_records=len(membership) + len(touched.settled),
             events={
                 kind: sum(1 for r in rows if r["event"] == kind)
                 for kind in ("created", "updated", "merged", "split", "retired")
             },
             input_fingerprint=input_fingerprint,
             status=status,
+            records_rebuilt=len(membership),
+            why_all=why_all or "",
+            survivorship=rules,
         )
         connection.execute(
             update(schema.store_run)
@@ -423,6 +504,67 @@ class GoldenStore:
             .values(summary=_json(asdict(summary)))
         )
         return summary
+
+    @staticmethod
+    def _why_rebuild_all(connection: Connection, rules: str) -> str | None:
+        """Why tonight must rebuild every golden record (None: only the changed ones)."""
+        r = schema.store_run
+        last = connection.execute(
+            select(r.c.summary).order_by(r.c.sequence.desc()).limit(1)
+        ).scalar()
+        if last is None:
+            return None  # an empty store: every record is new anyway
+        if json.loads(last or "{}").get("survivorship") != rules:
+            return "the survivorship rules or the code applying them changed"
+        return None
+
+    @staticmethod
+    def _current_record_hashes(connection: Connection) -> pd.Series:
+        c = schema.record_version
+        rows = connection.execute(
+            select(c.c.unique_id, c.c.content_hash).where(c.c.valid_to_run.is_(None))
+        ).all()
+        index = pd.Index([u for u, _ in rows], dtype=object)
+        return pd.Series([h for _, h in rows], index=index, dtype=object)
+
+    def _write_record_hashes(
+        self, connection: Connection, run_key: str, stored: pd.Series, tonight: pd.Series
+    ) -> None:
+        """Version the records whose content hash is new, changed or gone."""
+        before = stored.reindex(tonight.index)
+        fresh = tonight[before.isna().to_numpy() | (before.to_numpy() != tonight.to_numpy())]
+        gone = stored.index.difference(tonight.index)
+        c = schema.record_version
+        closing = [*fresh.index[fresh.index.isin(stored.index)], *gone]
+        _close_versions(connection, c.c.unique_id, closing, run_key)
+        rows = [
+            {"unique_id": u, "content_hash": h, "valid_from_run": run_key}
+            for u, h in zip(fresh.index, fresh.to_numpy(), strict=True)
+        ]
+        for chunk in _chunks(rows):
+            connection.execute(insert(c), chunk)
+
+    @staticmethod
+    def _created_order(connection: Connection, golden_ids: list[str]) -> pd.Series:
+        """golden_id → sortable creation order, for the IDs given."""
+        g = schema.golden_id_registry
+        found: dict[str, str] = {}
+        for start in range(0, len(golden_ids), CHUNK):
+            query = select(g.c.golden_id, g.c.created_sequence).where(
+                g.c.golden_id.in_(golden_ids[start : start + CHUNK])
+            )
+            found.update({k: f"{s:012d}" for k, s in connection.execute(query).tuples()})
+        return pd.Series(found, dtype=object)
+
+    @staticmethod
+    def _registered(connection: Connection, golden_ids: list[str]) -> list[str]:
+        g = schema.golden_id_registry
+        used: list[str] = []
+        for start in range(0, len(golden_ids), CHUNK):
+            chunk = golden_ids[start : start + CHUNK]
+            query = select(g.c.golden_id).where(g.c.golden_id.in_(chunk))
+            used += connection.execute(query).scalars().all()
+        return sorted(used)
 
     def _write_xref(
         self, connection: Connection, run_key: str, previous: pd.DataFrame, membership: pd.DataFrame

@@ -49,6 +49,7 @@ class RunFacts:
     trends: list[dict] = field(default_factory=list)
     model: dict | None = None  # the model the run matched with, and whether trained tonight
     scoring: dict | None = None  # match/scoring.json: in full, or on an earlier night's pairs
+    rebuilt: dict | None = None  # golden records rebuilt: records_rebuilt, why_all
 
 
 def _read_json(path: Path) -> dict | None:
@@ -183,6 +184,11 @@ def gather(
         trends=_trends(run),
         model=_read_json(run.match.model_source),
         scoring=_read_json(run.match.scoring) if stage_results.get("match") else None,
+        rebuilt=(
+            {"records": golden.get("records_rebuilt", 0), "why_all": golden.get("why_all", "")}
+            if golden
+            else None
+        ),
     )
 
 
