@@ -22,7 +22,7 @@ def _query(url: str, sql: str) -> list[tuple]:
 def test_both_dialects_have_the_same_versions_and_build_the_same_columns(crm):
     assert [m.name for m in migrations("sqlite")] == [m.name for m in migrations("postgresql")]
     golden, sources = night({"GR1": {"surname": "Smith"}}, {"GR1": ["revenues:r1"]})
-    assert publish(golden, sources, "2026-11-02", crm).migrated_to == [1, 2, 3]
+    assert publish(golden, sources, "2026-11-02", crm).migrated_to == [1, 2, 3, 4]
     engine = create_engine(crm)
     inspector = inspect(engine)
     for table, columns in expected_columns().items():
@@ -32,8 +32,13 @@ def test_both_dialects_have_the_same_versions_and_build_the_same_columns(crm):
     )
     engine.dispose()
     versions = _query(crm, "SELECT version, name FROM crm_schema_version ORDER BY 1")
-    assert versions == [(1, "golden_customer"), (2, "provenance"), (3, "change_feed")]
-    assert LATEST_VERSION == 3
+    assert versions == [
+        (1, "golden_customer"),
+        (2, "provenance"),
+        (3, "change_feed"),
+        (4, "row_hash"),
+    ]
+    assert LATEST_VERSION == 4
 
 
 def test_a_v1_database_from_the_first_release_is_carried_to_the_latest_keeping_its_rows(
@@ -55,7 +60,7 @@ def test_a_v1_database_from_the_first_release_is_carried_to_the_latest_keeping_i
     with engine.begin() as connection:
         from golden_record.publish import migrate
 
-        assert migrate(connection) == [2, 3]
+        assert migrate(connection) == [2, 3, 4]
     engine.dispose()
     row = _query(
         crm,
@@ -67,7 +72,7 @@ def test_a_v1_database_from_the_first_release_is_carried_to_the_latest_keeping_i
     assert _query(crm, "SELECT publish_id, run_key, contract_version FROM crm_publish") == [
         (1, "2026-10-01", 2)
     ]
-    assert [r[0] for r in _query(crm, "SELECT version FROM crm_schema_version")] == [1, 2, 3]
+    assert [r[0] for r in _query(crm, "SELECT version FROM crm_schema_version")] == [1, 2, 3, 4]
 
     # The next publish continues the story: Ann Smith's record is updated, not re-created.
     golden, sources = night(
@@ -81,6 +86,6 @@ def test_a_v1_database_from_the_first_release_is_carried_to_the_latest_keeping_i
 def test_a_database_at_a_newer_contract_than_the_pipeline_is_refused(crm):
     golden, sources = night({"GR1": {"surname": "Smith"}}, {"GR1": ["revenues:r1"]})
     publish(golden, sources, "2026-11-02", crm)
-    execute(crm, "INSERT INTO crm_schema_version VALUES (4, 'future', '2027-01-01')")
-    with pytest.raises(PublishError, match="contract v4, newer than this pipeline's v3"):
+    execute(crm, "INSERT INTO crm_schema_version VALUES (5, 'future', '2027-01-01')")
+    with pytest.raises(PublishError, match="contract v5, newer than this pipeline's v4"):
         publish(golden, sources, "2026-11-03", crm)

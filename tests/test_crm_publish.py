@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 
+import pandas as pd
 import pytest
 from sqlalchemy import create_engine, text
 
@@ -160,7 +161,7 @@ def test_the_audit_refuses_staged_rows_that_break_the_contract(crm):
     before = dump(crm)
     orphan = sources.copy()
     orphan.loc[0, "golden_id"] = "GR9"
-    with pytest.raises(PublishError, match="every source record points at a staged golden"):
+    with pytest.raises(PublishError, match="every source record points at a published golden"):
         publish(golden, orphan, "2026-11-03", crm)
     doubled = golden.copy()
     doubled.loc[1, "golden_id"] = "GR1"
@@ -245,3 +246,69 @@ def test_a_column_renamed_by_a_crm_upgrade_stops_the_publish_until_it_is_put_bac
     assert dump(crm) == before
     execute(crm, "ALTER TABLE golden_customer RENAME COLUMN last_name TO surname")
     assert publish(golden, sources, "2026-11-03", crm).events == {"updated": 1}
+
+
+def test_a_night_stages_only_the_rows_that_changed(crm, monkeypatch):
+    """Row hashes (contract v4) and the source keys find the changed rows before staging:
+    a night with one changed customer and one moved record stages exactly those."""
+    from golden_record.publish import staging
+
+    golden, sources = first_night()
+    publish(golden, sources, "2026-11-02", crm)
+    staged: dict[str, int] = {}
+    real = staging.bulk_insert
+
+    def counting(connection, table, frame):
+        staged[table] = staged.get(table, 0) + len(frame)
+        return real(connection, table, frame)
+
+    monkeypatch.setattr(staging, "bulk_insert", counting)
+    changed = golden.copy()
+    changed.loc[changed["golden_id"] == "GR2", "surname"] = "Jones-Smith"
+    moved = sources.copy()
+    moved.loc[moved["source_record_id"] == "w3", "golden_id"] = "GR4"
+    changed.loc[changed["golden_id"] == "GR3", "source_record_count"] = 1
+    changed.loc[changed["golden_id"] == "GR4", "source_record_count"] = 2
+    summary = publish(changed, moved, "2026-11-03", crm)
+    assert summary.events == {"updated": 3}
+    assert staged[staging.STAGED_GOLDEN] == 3  # GR2's name, GR3's and GR4's counts
+    assert staged[staging.STAGED_SOURCES] == 1  # waste:w3 alone
+    rows = {r[2]: r[4] if isinstance(r[4], list) else json.loads(r[4]) for r in feed(crm, after=4)}
+    assert rows["GR2"] == ["surname"] and "source_records" in rows["GR4"]
+
+
+def test_rows_published_before_row_hashes_are_compared_in_full_once(crm):
+    """A CRM published to under contract v3 holds no row hashes: the next night compares
+    every row, publishes no spurious change, fills the hashes, and keeps each row's run."""
+    golden, sources = first_night()
+    publish(golden, sources, "2026-11-02", crm)
+    execute(crm, "UPDATE golden_customer SET row_hash = NULL")
+    changed = golden.copy()
+    changed.loc[changed["golden_id"] == "GR1", "surname"] = "Smythe"
+    summary = publish(changed, sources, "2026-11-03", crm)
+    assert summary.events == {"updated": 1}
+    rows = dump(crm)["golden_customer"]
+    engine = create_engine(crm)
+    with engine.connect() as connection:
+        kept = dict(
+            connection.execute(text("SELECT golden_id, changed_in_run FROM golden_customer")).all()
+        )
+        hashes = [h for (h,) in connection.execute(text("SELECT row_hash FROM golden_customer"))]
+    engine.dispose()
+    assert len(rows) == 4 and all(hashes)
+    assert kept == {
+        "GR1": "2026-11-03",
+        "GR2": "2026-11-02",
+        "GR3": "2026-11-02",
+        "GR4": "2026-11-02",
+    }
+
+
+def test_a_duplicate_of_an_unchanged_row_is_refused_before_anything_is_staged(crm):
+    golden, sources = first_night()
+    publish(golden, sources, "2026-11-02", crm)
+    before = dump(crm)
+    doubled = pd.concat([sources, sources.iloc[:1]], ignore_index=True)
+    with pytest.raises(PublishError, match="every source record is staged once.* revenues:r1"):
+        publish(golden, doubled, "2026-11-03", crm)
+    assert dump(crm) == before

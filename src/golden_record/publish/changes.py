@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from golden_record.publish.difference import Difference
 from golden_record.publish.staging import (
     SOURCE_COLUMNS,
     SOURCE_KEY,
@@ -100,21 +101,16 @@ def create_staging_keys(connection: Connection, golden_ids: list[str]) -> None:
 
 
 def compare(
-    connection: Connection, golden_columns: Sequence[str], lineage: pd.DataFrame | None
+    connection: Connection,
+    golden_columns: Sequence[str],
+    lineage: pd.DataFrame | None,
+    difference: Difference,
 ) -> tuple[ChangeSet, list[str], list[str]]:
-    """Events for the difference between published and staged rows; also the golden IDs
-    whose rows must be rewritten and removed."""
+    """Events for the difference between published and staged rows (the staged rows are
+    those ``difference`` found new or changed); also the golden IDs whose rows must be
+    rewritten and removed."""
     columns = ", ".join(golden_columns)
-    removed = _keys(
-        connection,
-        f"SELECT p.golden_id FROM golden_customer p LEFT JOIN {STAGED_GOLDEN} s"
-        " ON s.golden_id = p.golden_id WHERE s.golden_id IS NULL ORDER BY p.golden_id",
-    )
-    added = _keys(
-        connection,
-        f"SELECT s.golden_id FROM {STAGED_GOLDEN} s LEFT JOIN golden_customer p"
-        " ON p.golden_id = s.golden_id WHERE p.golden_id IS NULL ORDER BY s.golden_id",
-    )
+    removed, added = difference.removed_golden, difference.new_golden
     differing = set(
         _keys(
             connection,
@@ -124,17 +120,7 @@ def compare(
     )
     new_ids, gone_ids = set(added), set(removed)
     rewritten = sorted(differing - new_ids)
-    # Golden IDs whose source records changed (a record arrived, left or moved).
-    membership = ", ".join(("source_system", "source_record_id", "golden_id"))
-    moved = set(
-        _keys(
-            connection,
-            f"SELECT golden_id FROM (SELECT {membership} FROM {STAGED_SOURCES}"
-            f" EXCEPT SELECT {membership} FROM golden_customer_source) a"
-            f" UNION SELECT golden_id FROM (SELECT {membership} FROM golden_customer_source"
-            f" EXCEPT SELECT {membership} FROM {STAGED_SOURCES}) b",
-        )
-    )
+    moved = difference.moved
     attributes = _changed_attributes(connection, rewritten, golden_columns)
     updated = sorted((set(rewritten) | moved) - new_ids - gone_ids)
 
@@ -169,12 +155,31 @@ def apply(
     golden_columns: Sequence[str],
     write_ids: list[str],
     remove_ids: list[str],
+    difference: Difference,
 ) -> int:
-    """Rewrite only the golden rows that changed and the source rows that changed; return
-    how many source rows were rewritten."""
+    """Rewrite only the golden rows that changed and the source rows that changed; fill
+    in the hash of staged rows whose values were already published; return how many
+    source rows were rewritten."""
     create_staging_keys(connection, [*write_ids, *remove_ids])
     in_changed = f"golden_id IN (SELECT golden_id FROM {CHANGED_GOLDEN})"
-    _rewrite(connection, "golden_customer", STAGED_GOLDEN, golden_columns, in_changed, in_changed)
+    _rewrite(
+        connection,
+        "golden_customer",
+        STAGED_GOLDEN,
+        [*golden_columns, "row_hash"],
+        in_changed,
+        in_changed,
+    )
+    # Rows published before contract v4 (no hash) whose values are unchanged: the hash
+    # only, so the row keeps the run that last changed it.
+    connection.execute(
+        text(
+            "UPDATE golden_customer SET row_hash = (SELECT s.row_hash FROM"
+            f" {STAGED_GOLDEN} s WHERE s.golden_id = golden_customer.golden_id)"
+            f" WHERE golden_id IN (SELECT golden_id FROM {STAGED_GOLDEN})"
+            f" AND golden_id NOT IN (SELECT golden_id FROM {CHANGED_GOLDEN})"
+        )
+    )
 
     key = ", ".join(SOURCE_KEY)
     create_temp_table(
@@ -182,18 +187,11 @@ def apply(
         CHANGED_SOURCES,
         f"{', '.join(f'{k} TEXT' for k in SOURCE_KEY)}, PRIMARY KEY ({key})",
     )
-    compared = ", ".join(SOURCE_COLUMNS)
-    connection.execute(
-        text(
-            f"INSERT INTO {CHANGED_SOURCES} ({key})"
-            f" SELECT {key} FROM (SELECT {compared} FROM {STAGED_SOURCES}"
-            f" EXCEPT SELECT {compared} FROM golden_customer_source) a"
-            f" UNION SELECT p.source_system, p.source_record_id"
-            f" FROM golden_customer_source p LEFT JOIN {STAGED_SOURCES} s"
-            " ON s.source_system = p.source_system AND s.source_record_id = p.source_record_id"
-            " WHERE s.source_system IS NULL"
-        )
+    changed_keys = pd.concat(
+        [difference.sources[list(SOURCE_KEY)], difference.removed_sources[list(SOURCE_KEY)]],
+        ignore_index=True,
     )
+    bulk_insert(connection, CHANGED_SOURCES, changed_keys)
     published = "golden_customer_source"
     _rewrite(
         connection,
@@ -203,7 +201,7 @@ def apply(
         _in_changed_sources(published),
         _in_changed_sources("s"),
     )
-    return int(connection.execute(text(f"SELECT COUNT(*) FROM {CHANGED_SOURCES}")).scalar() or 0)
+    return len(changed_keys)
 
 
 def _rewrite(

@@ -2,12 +2,15 @@
 
 1. Bring the database to the latest contract (:mod:`golden_record.publish.contract`), in its own
    transaction; check the published tables still have the contract's columns.
-2. Write the night's golden records into temporary staging tables and audit them there
+2. Find the golden and source rows that differ from what is published
+   (:mod:`golden_record.publish.difference`: row hashes and source keys, in memory),
+   write only those into temporary staging tables and audit them there
    (:mod:`golden_record.publish.staging`).
-3. Compare with what is published, rewrite only the rows that changed and append the
-   change feed under the next sequence numbers (:mod:`golden_record.publish.changes`), all in the
-   same transaction as the staging, which holds the publish lock from its first
-   statement. Readers see last night's state until the commit, then tonight's.
+3. Compare them with what is published, rewrite only the rows that changed and append
+   the change feed under the next sequence numbers (:mod:`golden_record.publish.changes`),
+   then audit the CRM's tables as a whole as the night leaves them; all in the same
+   transaction as the staging, which holds the publish lock from its first statement.
+   Readers see last night's state until the commit, then tonight's.
 
 A rerun that would change nothing is rolled back, so the tables stay byte for byte as
 they were; a run older than the last one published is refused without writing, since
@@ -27,6 +30,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from golden_record.publish import changes, contract, staging
 from golden_record.publish.database import crm_engine, explain, lock_publish, safe_url
+from golden_record.publish.difference import check_keys, difference
 
 FEED_TABLE = "golden_change_feed"
 
@@ -58,7 +62,7 @@ class PublishSummary:
 
 def golden_columns() -> tuple[str, ...]:
     """The golden_customer columns a publish fills, golden_id first."""
-    columns = set(contract.expected_columns()["golden_customer"]) - {"changed_in_run"}
+    columns = set(contract.expected_columns()["golden_customer"]) - {"changed_in_run", "row_hash"}
     return ("golden_id", *sorted(columns - {"golden_id"}))
 
 
@@ -152,10 +156,13 @@ def _publish(
         return PublishSummary(**base, outcome="superseded", superseded_by=latest)
 
     columns = golden_columns()
-    staging.stage(connection, golden, sources, columns, run_key)
-    staging.audit(connection, len(golden), len(sources))
-    change_set, write_ids, remove_ids = changes.compare(connection, columns, lineage)
-    source_rows = changes.apply(connection, columns, write_ids, remove_ids)
+    check_keys(golden, sources)
+    found = difference(connection, golden, sources, columns)
+    staging.stage(connection, found.golden, found.sources, [*columns, "row_hash"], run_key)
+    staging.audit(connection, len(found.golden), len(found.sources))
+    change_set, write_ids, remove_ids = changes.compare(connection, columns, lineage, found)
+    source_rows = changes.apply(connection, columns, write_ids, remove_ids, found)
+    staging.audit_published(connection, len(golden), len(sources))
     published_before = connection.execute(
         text("SELECT 1 FROM crm_publish WHERE run_key = :run_key"), {"run_key": run_key}
     ).first()

@@ -128,6 +128,7 @@ def stage(
 
 
 # Each audit: what it guards, and a query returning an offending key (no row = passed).
+# The night's changed rows, as staged:
 AUDITS = (
     (
         "every golden record is staged once",
@@ -142,35 +143,58 @@ AUDITS = (
         f"SELECT source_system || ':' || source_record_id FROM {STAGED_SOURCES}"
         " GROUP BY source_system, source_record_id HAVING COUNT(*) > 1",
     ),
+)
+# The CRM's tables as a whole once the changes are applied, before the commit:
+PUBLISHED_AUDITS = (
     (
-        "every source record points at a staged golden record",
-        f"SELECT s.source_system || ':' || s.source_record_id FROM {STAGED_SOURCES} s"
-        f" LEFT JOIN {STAGED_GOLDEN} g ON g.golden_id = s.golden_id WHERE g.golden_id IS NULL",
+        "every source record points at a published golden record",
+        "SELECT s.source_system || ':' || s.source_record_id FROM golden_customer_source s"
+        " LEFT JOIN golden_customer g ON g.golden_id = s.golden_id WHERE g.golden_id IS NULL",
     ),
     (
         "every golden record has the source records it counts",
-        f"SELECT g.golden_id FROM {STAGED_GOLDEN} g LEFT JOIN"
-        f" (SELECT golden_id, COUNT(*) AS n FROM {STAGED_SOURCES} GROUP BY golden_id) c"
+        "SELECT g.golden_id FROM golden_customer g LEFT JOIN"
+        " (SELECT golden_id, COUNT(*) AS n FROM golden_customer_source GROUP BY golden_id) c"
         " ON c.golden_id = g.golden_id"
         " WHERE c.n IS NULL OR c.n <> g.source_record_count",
     ),
 )
 
 
-def audit(connection: Connection, golden_rows: int, source_rows: int) -> None:
-    """Check the staged rows; raise :class:`AuditFailed` naming the first offending key."""
-    counted = {
-        STAGED_GOLDEN: connection.execute(text(f"SELECT COUNT(*) FROM {STAGED_GOLDEN}")).scalar(),
-        STAGED_SOURCES: connection.execute(text(f"SELECT COUNT(*) FROM {STAGED_SOURCES}")).scalar(),
-    }
-    if counted != {STAGED_GOLDEN: golden_rows, STAGED_SOURCES: source_rows}:
-        raise AuditFailed(
-            f"staged {counted[STAGED_GOLDEN]} golden and {counted[STAGED_SOURCES]} source rows,"
-            f" expected {golden_rows} and {source_rows}"
-        )
-    for rule, query in AUDITS:
+def _first_offence(connection: Connection, audits: tuple[tuple[str, str], ...]) -> None:
+    for rule, query in audits:
         # No LIMIT 1: PostgreSQL then expects an early hit and plans nested loops, which
         # on a passing audit (no hit) cost hours at a million rows.
         offending = connection.execute(text(query)).first()
         if offending is not None:
             raise AuditFailed(f"audit '{rule}' failed at {offending[0]}")
+
+
+def _counts(connection: Connection, golden: str, sources: str) -> tuple[int, int]:
+    return (
+        int(connection.execute(text(f"SELECT COUNT(*) FROM {golden}")).scalar() or 0),
+        int(connection.execute(text(f"SELECT COUNT(*) FROM {sources}")).scalar() or 0),
+    )
+
+
+def audit(connection: Connection, golden_rows: int, source_rows: int) -> None:
+    """Check the staged rows; raise :class:`AuditFailed` naming the first offending key."""
+    counted = _counts(connection, STAGED_GOLDEN, STAGED_SOURCES)
+    if counted != (golden_rows, source_rows):
+        raise AuditFailed(
+            f"staged {counted[0]} golden and {counted[1]} source rows,"
+            f" expected {golden_rows} and {source_rows}"
+        )
+    _first_offence(connection, AUDITS)
+
+
+def audit_published(connection: Connection, golden_rows: int, source_rows: int) -> None:
+    """Check the CRM's tables as the night leaves them (uncommitted): the night's whole
+    population, each source record's golden record and each golden record's count."""
+    counted = _counts(connection, "golden_customer", "golden_customer_source")
+    if counted != (golden_rows, source_rows):
+        raise AuditFailed(
+            f"the CRM would hold {counted[0]} golden and {counted[1]} source rows,"
+            f" the night has {golden_rows} and {source_rows}"
+        )
+    _first_offence(connection, PUBLISHED_AUDITS)
