@@ -33,6 +33,7 @@ from golden_record.publish.staging import (
 EVENT_ORDER = ("created", "split", "updated", "merged", "retired")
 CHANGED_GOLDEN = "stage_changed_golden"
 CHANGED_SOURCES = "stage_changed_source"
+HASH_ONLY = "stage_hash_only_golden"
 
 
 @dataclass
@@ -171,15 +172,19 @@ def apply(
         in_changed,
     )
     # Rows published before contract v4 (no hash) whose values are unchanged: the hash
-    # only, so the row keeps the run that last changed it.
-    connection.execute(
-        text(
-            "UPDATE golden_customer SET row_hash = (SELECT s.row_hash FROM"
-            f" {STAGED_GOLDEN} s WHERE s.golden_id = golden_customer.golden_id)"
-            f" WHERE golden_id IN (SELECT golden_id FROM {STAGED_GOLDEN})"
-            f" AND golden_id NOT IN (SELECT golden_id FROM {CHANGED_GOLDEN})"
+    # only, so the row keeps the run that last changed it. (A NOT IN over the staged
+    # rows instead took minutes on PostgreSQL at 600,000 rows.)
+    hash_only = sorted(set(difference.golden["golden_id"]) - set(write_ids) - set(remove_ids))
+    if hash_only:
+        create_temp_table(connection, HASH_ONLY, "golden_id TEXT PRIMARY KEY")
+        bulk_insert(connection, HASH_ONLY, pd.DataFrame({"golden_id": hash_only}))
+        connection.execute(
+            text(
+                "UPDATE golden_customer SET row_hash = (SELECT s.row_hash FROM"
+                f" {STAGED_GOLDEN} s WHERE s.golden_id = golden_customer.golden_id)"
+                f" WHERE golden_id IN (SELECT golden_id FROM {HASH_ONLY})"
+            )
         )
-    )
 
     key = ", ".join(SOURCE_KEY)
     create_temp_table(
