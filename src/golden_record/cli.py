@@ -197,8 +197,15 @@ def match(
     if model is not None and retrain:
         raise typer.BadParameter("give --model or --retrain, not both")
     today = date.today()
+    key = run_key or today.isoformat()
     try:
-        run = Run.of(run_key or today.isoformat(), today, root=output_dir)
+        # A run keyed by a date is that date's run (its month decides the monthly full
+        # re-match, its date standardises ages), as a night is; any other key is today's.
+        run_date = date.fromisoformat(key[:10])
+    except ValueError:
+        run_date = today
+    try:
+        run = Run.of(key, run_date, root=output_dir)
     except ValueError as exc:
         raise typer.BadParameter(str(exc)) from exc
     store_url = store or default_store_url(output_dir)
