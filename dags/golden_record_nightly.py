@@ -46,10 +46,10 @@ def golden_record_nightly():
         return extract_source(source, ds, full_refresh=bool((params or {}).get("full_refresh")))
 
     @task
-    def standardise(ds: str | None = None) -> dict:
+    def standardise(ds: str | None = None, params: dict | None = None) -> dict:
         from golden_record_airflow.stages import standardise_run
 
-        return standardise_run(ds)
+        return standardise_run(ds, full_refresh=bool((params or {}).get("full_refresh")))
 
     @task
     def match(ds: str | None = None, params: dict | None = None) -> dict:

@@ -118,7 +118,8 @@ def pytest_collection_modifyitems(items):
     ``make test-fast`` can leave them out."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
-        if "postgres" in item.fixturenames or "postgresql" in params.values():
+        crm_on_postgresql = any(isinstance(v, str) and v == "postgresql" for v in params.values())
+        if "postgres" in item.fixturenames or crm_on_postgresql:
             item.add_marker(pytest.mark.postgres)
         if SLOW_FIXTURES & set(item.fixturenames):
             item.add_marker(pytest.mark.slow)

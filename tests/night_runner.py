@@ -106,7 +106,7 @@ class Council:
                 night.failed[f"extract_{source}"] = f"{type(exc).__name__}: {exc}"
         stages = [
             ("gate_sources", lambda: pipeline.quality_gate("sources", run, self.store_url)),
-            ("standardise", lambda: pipeline.standardise(run)),
+            ("standardise", lambda: pipeline.standardise(run, full_refresh=full_refresh)),
             (
                 "match",
                 lambda: pipeline.match(

@@ -127,6 +127,13 @@ def test_incremental_nights_give_the_clusters_and_golden_ids_of_a_full_rematch(p
             assert matched["scoring"] == "incremental", matched["why_full"]
             assert whole.results["match"]["scoring"] == "full"
             assert 0 < matched["records_rescored"] < 0.1 * matched["records"]
+            standardised = quick.results["standardise"]
+            assert standardised["mode"] == "incremental", standardised["why_full"]
+            assert whole.results["standardise"]["mode"] == "full"
+            assert 0 < standardised["records_standardised"] < 0.1 * standardised["records"]
+            assert pd.read_parquet(incremental.run(day).standardised.records).equals(
+                pd.read_parquet(full.run(day).standardised.records)
+            )
             built, rebuilt_all = quick.results["golden"], whole.results["golden"]
             assert not built["why_all"] and "full_refresh" in rebuilt_all["why_all"]
             assert 0 < built["records_rebuilt"] < 0.1 * rebuilt_all["records_rebuilt"]

@@ -33,10 +33,10 @@ def extract_source(source: str, ds: str | None, full_refresh: bool = False) -> d
     return asdict(summary)
 
 
-def standardise_run(ds: str | None) -> dict:
+def standardise_run(ds: str | None, full_refresh: bool = False) -> dict:
     from golden_record import pipeline
 
-    return pipeline.standardise(Run.from_context(ds)).to_dict()
+    return pipeline.standardise(Run.from_context(ds), full_refresh=full_refresh).to_dict()
 
 
 def match_run(ds: str | None, full_refresh: bool = False) -> dict:

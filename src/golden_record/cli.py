@@ -245,7 +245,9 @@ def match(
     xref["golden_id"] = golden_of.reindex(unique_ids(xref)).to_numpy()
     review_people = review_with_source_ids(pd.read_parquet(run.match.review_pairs))
     golden = pd.read_parquet(run.golden.golden_records)
-    golden = golden[golden["golden_id"].isin(set(xref["golden_id"]))]
+    from golden_record.keys import held_in
+
+    golden = golden[held_in(golden["golden_id"], xref["golden_id"].dropna())]
     write_parquet(xref, output_dir / "xref.parquet")
     write_parquet(review_people, output_dir / "review_pairs.parquet")
     shutil.copyfile(run.match.scored_pairs, output_dir / "scored_pairs.parquet")

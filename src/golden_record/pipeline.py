@@ -35,6 +35,7 @@ from golden_record.settings import SourceSettings
 if TYPE_CHECKING:
     from golden_record.golden import GoldenStore
     from golden_record.matching.incremental import EarlierScoring
+    from golden_record.standardise.incremental import EarlierStandardised
 
 
 def extract(
@@ -53,28 +54,60 @@ def load_canonical(run: Run) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).astype("string")
 
 
-def standardise(run: Run) -> Standardised:
+def standardise(run: Run, full_refresh: bool = False) -> Standardised:
     """Standardise the canonical records the run's extracts landed."""
-    return standardise_canonical(run, load_canonical(run))
+    return standardise_canonical(run, load_canonical(run), full_refresh=full_refresh)
 
 
-def standardise_canonical(run: Run, canonical: pd.DataFrame) -> Standardised:
+def standardise_canonical(
+    run: Run, canonical: pd.DataFrame, full_refresh: bool = False
+) -> Standardised:
     """Check the canonical contract, then standardise ``canonical`` records as the
-    run's (the night's extracts, or a command-line run's input)."""
+    run's (the night's extracts, or a command-line run's input): only those new or
+    changed since the last accepted night, unless ``full_refresh``
+    (:mod:`golden_record.standardise.incremental`)."""
     from golden_record.extract.canonical import conform_all
-    from golden_record.standardise.fields import standardise as standardise_fields
+    from golden_record.standardise.incremental import standardise_night
 
     canonical = conform_all(canonical)
-    standardised = standardise_fields(canonical, as_of=run.date)
-    files = run.standardised
     keyed = canonical.assign(unique_id=unique_ids(canonical))
+    earlier, why_full = earlier_standardised(run, full_refresh)
+    night = standardise_night(keyed, run.date, earlier, why_full)
+    standardised = night.records
+    files = run.standardised
     write_parquet(keyed, files.canonical)
     write_parquet(standardised, files.records)
+    write_parquet(night.hashes, files.hashes)
+    write_text(json.dumps(night.about, indent=2) + "\n", files.about)
     return Standardised(
         records=len(standardised),
         by_source={str(k): int(v) for k, v in canonical["source_system"].value_counts().items()},
-        invalid_postcodes=int((~standardised["postcode_valid"]).sum()),
+        invalid_postcodes=int((~standardised["postcode_valid"].astype(bool)).sum()),
+        mode=night.about["mode"],
+        records_standardised=int(night.about["standardised"]),
+        why_full=night.about.get("why_full"),
     )
+
+
+def earlier_standardised(
+    run: Run, full_refresh: bool = False
+) -> tuple[EarlierStandardised | None, str | None]:
+    """The last accepted night's standardised files to reuse unchanged records' rows
+    from, or why there is none."""
+    from golden_record.standardise.incremental import EarlierStandardised, read_about
+
+    if full_refresh:
+        return None, "a full run was asked for (full_refresh)"
+
+    def standardised(night: Run) -> bool:
+        files = night.standardised
+        return all(p.is_file() for p in (files.about, files.hashes, files.records))
+
+    base = nights.last_accepted_before(run, having=standardised)
+    if base is None:
+        return None, "no earlier accepted night to build on"
+    files = base.standardised
+    return EarlierStandardised(base.key, read_about(files.about), files.records, files.hashes), None
 
 
 def _store(store_url: str | None, run: Run) -> GoldenStore:

@@ -23,6 +23,9 @@ class Standardised(StageResult):
     records: int
     by_source: dict[str, int]
     invalid_postcodes: int
+    mode: str = "full"  # full | incremental (unchanged records' rows reused)
+    records_standardised: int = 0
+    why_full: str | None = None
 
 
 @dataclass(frozen=True)

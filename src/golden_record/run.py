@@ -36,6 +36,18 @@ class StandardisedFiles:
     def records(self) -> Path:
         return self.dir / "standardised.parquet"
 
+    @property
+    def hashes(self) -> Path:
+        """Each canonical record's content hash (``unique_id``, ``canonical_hash``): what a
+        later night compares its records with to standardise only what changed."""
+        return self.dir / "hashes.parquet"
+
+    @property
+    def about(self) -> Path:
+        """How the night was standardised: the code's digest, the date, full or on which
+        earlier night."""
+        return self.dir / "about.json"
+
 
 @dataclass(frozen=True)
 class MatchFiles:

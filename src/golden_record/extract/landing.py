@@ -29,6 +29,7 @@ from golden_record import nights
 from golden_record.atomic import write_parquet, write_text
 from golden_record.extract.canonical import CanonicalContractError, conform, empty_frame
 from golden_record.extract.sources import EXTRACTORS, SourceDataError
+from golden_record.keys import held_in
 from golden_record.run import Run
 from golden_record.settings import SourceSettings
 
@@ -160,12 +161,12 @@ def extract_source(
     deleted = 0
     if meta["mode"] == "incremental" and meta.get("previous_run"):
         before = pd.read_parquet(run.other(meta["previous_run"]).canonical(source))
-        kept = before[~before["source_record_id"].isin(changes["source_record_id"])]
+        kept = before[~held_in(before["source_record_id"], changes["source_record_id"])]
         snapshot = pd.concat([kept, changes], ignore_index=True)
     else:
         snapshot = changes
     if meta.get("key_list"):
-        present = snapshot["source_record_id"].isin(pd.read_parquet(keys_file)["key"])
+        present = held_in(snapshot["source_record_id"], pd.read_parquet(keys_file)["key"])
         deleted = int((~present).sum())
         snapshot = snapshot[present]
     baseline_key = meta.get("baseline_run", meta.get("previous_run"))

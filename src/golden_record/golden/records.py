@@ -11,6 +11,7 @@ import pandas as pd
 
 from golden_record.extract.canonical import split_unique_ids, unique_ids
 from golden_record.golden.survivorship import Survivorship, choose
+from golden_record.keys import held_in
 
 
 def presentable(canonical: pd.DataFrame, standardised: pd.DataFrame) -> pd.DataFrame:
@@ -22,7 +23,7 @@ def presentable(canonical: pd.DataFrame, standardised: pd.DataFrame) -> pd.DataF
     if standardised["unique_id"].duplicated().any():
         raise ValueError("standardised records hold a unique_id twice; standardise again")
     checked = standardised.set_index("unique_id")
-    missing = ~out["unique_id"].isin(checked.index)
+    missing = ~held_in(out["unique_id"], checked.index)
     if missing.any():
         raise ValueError(
             f"{int(missing.sum())} canonical record(s) were not standardised (first: "

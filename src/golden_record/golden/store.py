@@ -41,6 +41,7 @@ from golden_record.golden.records import build_golden_records
 from golden_record.golden.survivorship import Survivorship
 from golden_record.golden.survivorship import load as load_survivorship
 from golden_record.golden.touched import split_settled
+from golden_record.keys import held_in
 
 if TYPE_CHECKING:
     from sqlalchemy import Column
@@ -453,7 +454,7 @@ class GoldenStore:
         )
         members_changed = self._write_xref(connection, run_key, reached, membership)
         self._write_record_hashes(connection, run_key, stored_hash, hashes)
-        rebuilt = records[records["unique_id"].isin(membership["unique_id"])]
+        rebuilt = records[held_in(records["unique_id"], membership["unique_id"])]
         golden = build_golden_records(rebuilt, outcome.membership, self.survivorship)
         counts = membership.groupby("golden_id").size()
         changed_golden = self._write_golden(connection, run_key, golden, counts, members_changed)
@@ -535,7 +536,7 @@ class GoldenStore:
         fresh = tonight[before.isna().to_numpy() | (before.to_numpy() != tonight.to_numpy())]
         gone = stored.index.difference(tonight.index)
         c = schema.record_version
-        closing = [*fresh.index[fresh.index.isin(stored.index)], *gone]
+        closing = [*fresh.index[held_in(fresh.index, stored.index)], *gone]
         _close_versions(connection, c.c.unique_id, closing, run_key)
         rows = [
             {"unique_id": u, "content_hash": h, "valid_from_run": run_key}
@@ -620,7 +621,7 @@ class GoldenStore:
         hashes = content_hashes(plain)
         stored_hash = current["content_hash"].reindex(plain.index)
         active = current["status"].reindex(plain.index).eq("active")
-        moved = plain.index.isin(list(members_changed))
+        moved = held_in(plain.index, members_changed)
         unchanged = (stored_hash.to_numpy() == hashes.to_numpy()) & active.to_numpy() & ~moved
         candidates = plain[~unchanged]
         stored = self._attributes_of(

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from golden_record.keys import held_in
+
 
 @dataclass
 class Touched:
@@ -65,7 +67,7 @@ def split_settled(
     settled = (low == high) & (low >= 0) & ~any_changed & (size == size_was)
 
     reached = set(golden_ids[codes[~settled & known]])
-    gone = ~previous["unique_id"].isin(clusters["unique_id"].astype(object))
+    gone = ~held_in(previous["unique_id"], clusters["unique_id"])
     reached |= set(previous.loc[gone, "golden_id"])
     return Touched(
         settled=pd.DataFrame(
@@ -75,5 +77,5 @@ def split_settled(
             }
         ),
         clusters=clusters[~settled],
-        previous=previous[previous["golden_id"].isin(reached)],
+        previous=previous[held_in(previous["golden_id"], reached)],
     )

@@ -14,6 +14,7 @@ import pandas as pd
 from splink import Linker
 
 from golden_record.atomic import write_text
+from golden_record.keys import held_in
 from golden_record.matching.backend import default_db_api
 from golden_record.standardise.fields import MATCH_COLUMNS
 
@@ -37,7 +38,7 @@ def pairs_for(scored: pd.DataFrame, unique_id_a: str, unique_id_b: str) -> pd.Da
 
 
 def pairs_in_cluster(scored: pd.DataFrame, members: list[str]) -> pd.DataFrame:
-    inside = scored["unique_id_l"].isin(members) & scored["unique_id_r"].isin(members)
+    inside = held_in(scored["unique_id_l"], members) & held_in(scored["unique_id_r"], members)
     found = scored[inside].sort_values("match_probability", ascending=False)
     if found.empty:
         raise ExplainError(f"the cluster of {len(members)} record(s) has no scored pairs")

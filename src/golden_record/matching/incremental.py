@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 from splink import Linker
 
+from golden_record.keys import held_in
 from golden_record.matching.backend import default_db_api, register
 from golden_record.standardise.fields import MATCH_COLUMNS
 
@@ -185,10 +186,12 @@ def score_records(
         pairs = _sorted(found.as_pandas_dataframe())
         return pairs, scoring(mode="full", why_full=why_full, new_pairs=len(pairs))
 
-    same = pd.MultiIndex.from_frame(scored).isin(pd.MultiIndex.from_frame(earlier.records))
+    same = _same_content(scored, earlier.records)
     unchanged_ids = scored.loc[same, "unique_id"]
     kept = earlier.pairs()
-    kept = kept[kept["unique_id_l"].isin(unchanged_ids) & kept["unique_id_r"].isin(unchanged_ids)]
+    kept = kept[
+        held_in(kept["unique_id_l"], unchanged_ids) & held_in(kept["unique_id_r"], unchanged_ids)
+    ]
     changed = ~same
     fresh = _score_changed(linker, db_api, model, records, changed, threshold)
     if fresh is not None and set(fresh.columns) == set(kept.columns):
@@ -202,6 +205,18 @@ def score_records(
         new_pairs=0 if fresh is None else len(fresh),
         last_full=earlier.about.get("last_full") or earlier.run_key,
     )
+
+
+def _same_content(tonight: pd.DataFrame, before: pd.DataFrame) -> np.ndarray:
+    """For each of tonight's records, whether an earlier night scored it with the same
+    content hash (by position, never through a float: a 64-bit hash does not fit one)."""
+    before_ids = pd.Index(before["unique_id"].astype(object))
+    position = before_ids.get_indexer(pd.Index(tonight["unique_id"].astype(object)))
+    held = position >= 0
+    same = np.zeros(len(tonight), dtype=bool)
+    before_hash = before["content_hash"].to_numpy(dtype=np.uint64)
+    same[held] = before_hash[position[held]] == tonight["content_hash"].to_numpy(np.uint64)[held]
+    return same
 
 
 def _score_changed(

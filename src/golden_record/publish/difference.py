@@ -21,6 +21,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from golden_record.golden.content import row_hashes
+from golden_record.keys import held_in
 from golden_record.publish.staging import SOURCE_COLUMNS, SOURCE_KEY, AuditFailed
 
 
@@ -74,7 +75,7 @@ def difference(
     after = hashes.to_numpy(object)
     # A row published before v4 has no hash: staged and compared in full, once.
     write = pd.isna(before) | (before != after)
-    new = ~ids.isin(stored.index)
+    new = ~held_in(ids, stored.index)
     staged_golden = golden[write].assign(row_hash=after[write])
 
     keys = list(SOURCE_KEY)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from golden_record import nights
 from golden_record.extract.canonical import SOURCE_SYSTEMS
+from golden_record.keys import held_in
 from golden_record.quality.bands import Bands
 from golden_record.quality.gates import Batch
 from golden_record.quality.suites import columns_read, read_suite
@@ -59,8 +60,8 @@ def id_shares(ids: pd.Series, previous: pd.Series | None) -> pd.DataFrame:
     (0 on a source's first night)."""
     if previous is None:
         return pd.DataFrame([{"new_id_share": 0.0, "gone_id_share": 0.0}])
-    new = float((~ids.isin(previous)).mean()) if len(ids) else 0.0
-    gone = float((~previous.isin(ids)).mean()) if len(previous) else 0.0
+    new = float((~held_in(ids, previous)).mean()) if len(ids) else 0.0
+    gone = float((~held_in(previous, ids)).mean()) if len(previous) else 0.0
     return pd.DataFrame([{"new_id_share": new, "gone_id_share": gone}])
 
 

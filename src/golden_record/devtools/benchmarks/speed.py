@@ -264,31 +264,19 @@ def _generator_digest() -> str:
     return files_sha256(p for p in sorted(folder.glob("*.py")) if p.name != "typo_profile.py")[:12]
 
 
-def _standardiser_digest() -> str:
-    import golden_record.standardise.fields
-    import golden_record.standardise.nicknames
-
-    return files_sha256(
-        [
-            Path(golden_record.standardise.fields.__file__),
-            Path(golden_record.standardise.nicknames.__file__),
-            golden_record.standardise.nicknames.DATA_DIR / "uk_nicknames.csv",
-        ]
-    )[:12]
-
-
 def prepare(people: int, seed: int, workdir: Path) -> tuple[Path, Path, dict]:
     """Generated council → canonical records → standardised records (cached by seed)."""
     from golden_record.atomic import write_parquet
     from golden_record.devtools.generate import generate
     from golden_record.devtools.generate.canonical_sample import canonical_records
     from golden_record.matching.stage import standardise_records
+    from golden_record.standardise.incremental import standardiser_digest
 
     # Named after the generator's and the standardising code, so a change to either is
     # never measured on records the old code wrote.
     sample = workdir / f"council-{people}-{seed}-{_generator_digest()}"
     persons = sample / "persons.parquet"
-    standardised = sample / f"standardised-{_standardiser_digest()}.parquet"
+    standardised = sample / f"standardised-{standardiser_digest()}.parquet"
     timings: dict[str, object] = {}
     if not persons.is_file():
         started = time.perf_counter()
