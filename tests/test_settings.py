@@ -44,3 +44,32 @@ def test_the_runtime_reads_the_environment_nowhere_else():
         if "os.environ" in path.read_text(encoding="utf-8") and "devtools" not in path.parts
     )
     assert readers == ["settings.py"]
+
+
+def _duckdb_memory_limit(api) -> str:
+    return api._con.execute("select current_setting('memory_limit')").fetchone()[0]
+
+
+def test_splink_on_duckdb_is_held_to_the_memory_setting_and_spills_to_a_folder_of_its_own(
+    monkeypatch,
+):
+    import gc
+
+    from golden_record.matching.backend import default_db_api
+
+    monkeypatch.delenv("GOLDEN_RECORD_DUCKDB_MEMORY_GB", raising=False)
+    assert runtime({}).duckdb_memory_gb == 2.0
+    api = default_db_api()
+    assert _duckdb_memory_limit(api) in {"2.0 GiB", "2.0 GB", "1.9 GiB"}
+    spill = Path(api._con.execute("select current_setting('temp_directory')").fetchone()[0])
+    assert spill.name.startswith("golden-record-duckdb-") and spill.is_dir()
+    other = default_db_api()
+    assert other._con.execute("select current_setting('temp_directory')").fetchone()[0] != str(
+        spill
+    )
+    del api
+    gc.collect()
+    assert not spill.exists()
+
+    monkeypatch.setenv("GOLDEN_RECORD_DUCKDB_MEMORY_GB", "0.5")
+    assert _duckdb_memory_limit(default_db_api()) in {"512.0 MiB", "500.0 MiB", "488.2 MiB"}

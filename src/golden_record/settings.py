@@ -43,6 +43,9 @@ class RuntimeSettings:
     extract_retries: int = 2  # GOLDEN_RECORD_EXTRACT_RETRIES
     publish_retries: int = 2  # GOLDEN_RECORD_PUBLISH_RETRIES
     retry_delay_seconds: int = 300  # GOLDEN_RECORD_RETRY_DELAY
+    # DuckDB's memory for Splink; beyond it DuckDB spills to disk (0: DuckDB's own
+    # default, 80% of the machine's memory).
+    duckdb_memory_gb: float = 2.0  # GOLDEN_RECORD_DUCKDB_MEMORY_GB
 
 
 _PATHS = {
@@ -57,6 +60,7 @@ _NUMBERS = {
     "extract_retries": ("GOLDEN_RECORD_EXTRACT_RETRIES", int),
     "publish_retries": ("GOLDEN_RECORD_PUBLISH_RETRIES", int),
     "retry_delay_seconds": ("GOLDEN_RECORD_RETRY_DELAY", int),
+    "duckdb_memory_gb": ("GOLDEN_RECORD_DUCKDB_MEMORY_GB", float),
 }
 
 

@@ -33,7 +33,7 @@ import pandas as pd
 from splink import Linker
 
 from golden_record.keys import held_in
-from golden_record.matching.backend import default_db_api, register
+from golden_record.matching.backend import as_frame, default_db_api, register
 from golden_record.standardise.fields import MATCH_COLUMNS
 
 # Every field a comparison, a blocking rule or the guard may read; unique_id is the key.
@@ -183,7 +183,7 @@ def score_records(
         found = linker.inference.predict(
             threshold_match_probability=threshold, warning_mode="never"
         )
-        pairs = _sorted(found.as_pandas_dataframe())
+        pairs = _sorted(as_frame(found))
         return pairs, scoring(mode="full", why_full=why_full, new_pairs=len(pairs))
 
     same = _same_content(scored, earlier.records)
@@ -239,9 +239,9 @@ def _score_changed(
     if not changed.all():
         unchanged_sdf = register(db_api, records[~changed], "unchanged_records")
         between = linker.inference.predict_between(changed_sdf, unchanged_sdf, **options)
-        found.append(_left_lower(between.as_pandas_dataframe()))
+        found.append(_left_lower(as_frame(between)))
     if changed.sum() > 1:
-        found.append(linker.inference.predict_within(changed_sdf, **options).as_pandas_dataframe())
+        found.append(as_frame(linker.inference.predict_within(changed_sdf, **options)))
     return pd.concat(found, ignore_index=True)
 
 

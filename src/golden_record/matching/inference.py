@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 from splink import Linker
 
-from golden_record.matching.backend import default_db_api, register
+from golden_record.matching.backend import as_frame, default_db_api, register
 from golden_record.matching.clustering import cluster_without_conflicts, join_must_link
 from golden_record.matching.guard import (
     Conflicts,
@@ -190,7 +190,7 @@ def score(
     if linker_out is not None:
         linker_out.append(linker)
     scored = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
-    return scored.as_pandas_dataframe()
+    return as_frame(scored)
 
 
 # Columns computed from others (a forename's variants and sound, an email's user name
