@@ -136,6 +136,8 @@ def test_incremental_nights_give_the_clusters_and_golden_ids_of_a_full_rematch(p
             )
             built, rebuilt_all = quick.results["golden"], whole.results["golden"]
             assert not built["why_all"] and "full_refresh" in rebuilt_all["why_all"]
+            previous = {SECOND: FIRST, THIRD: SECOND, FOURTH: THIRD}[day].isoformat()
+            assert built["files_patched_from"] == previous
             assert 0 < built["records_rebuilt"] < 0.1 * rebuilt_all["records_rebuilt"]
             assert _xref(incremental, day).equals(_xref(full, day))
             ours, theirs = _pairs(incremental, day), _pairs(full, day)
@@ -144,6 +146,20 @@ def test_incremental_nights_give_the_clusters_and_golden_ids_of_a_full_rematch(p
         # Kept pairs keep the name frequencies of the night they were scored on.
         assert max(drift) < 0.5, drift
         assert incremental.store.current_xref().equals(full.store.current_xref())
+        # The night's files, patched from the night before, are the store read in full.
+        from golden_record.golden.snapshot import _full
+
+        files = incremental.run(FOURTH).golden
+        whole_read = _full(incremental.store)
+        patched = pd.read_parquet(files.golden_records)
+        expected = whole_read.golden
+        assert list(patched.columns) == list(expected.columns)
+        assert (
+            patched.astype(object)
+            .where(patched.notna(), None)
+            .equals(expected.astype(object).where(expected.notna(), None))
+        )
+        assert pd.read_parquet(files.xref).astype(object).equals(whole_read.xref.astype(object))
         assert incremental.store.golden_records().equals(full.store.golden_records())
         columns = ["source_system", "source_record_id", "golden_id"]
         crm_a = incremental.crm_sources()[columns].sort_values(columns[:2], ignore_index=True)
@@ -169,6 +185,21 @@ def test_a_rerun_of_an_incremental_night_gives_the_same_files(published, tmp_pat
         assert "Rebuilt only the golden records whose source records changed" in report
         pipeline.match(run, store_url=council.store_url)
         assert {p: p.read_bytes() for p in before} == before
+
+        # Without the night before's files, the golden files are read from the store in
+        # full, and are the same records.
+        patched = {p: pd.read_parquet(p) for p in (run.golden.golden_records, run.golden.xref)}
+        council.run(FIRST).golden.golden_records.unlink()
+        rebuilt = pipeline.build_golden(run, store_url=council.store_url)
+        assert rebuilt.files_patched_from is None and rebuilt.reapplied_unchanged
+        for path, frame in patched.items():
+            again = pd.read_parquet(path)
+            assert list(again.columns) == list(frame.columns)
+            assert (
+                again.astype(object)
+                .where(again.notna(), None)
+                .equals(frame.astype(object).where(frame.notna(), None))
+            )
     finally:
         council.close()
 

@@ -289,7 +289,8 @@ def build_golden(run: Run, store_url: str | None = None, staged: bool = True) ->
 
     ``staged``: the store takes the run as its state only when its golden gate passes
     (the night); a command-line run, which has no gate, is taken at once."""
-    from golden_record.golden.records import cross_reference, presentable
+    from golden_record.golden.records import presentable
+    from golden_record.golden.snapshot import golden_files
 
     canonical = pd.read_parquet(run.standardised.canonical)
     standardised = pd.read_parquet(run.standardised.records)
@@ -312,20 +313,18 @@ def build_golden(run: Run, store_url: str | None = None, staged: bool = True) ->
         staged=staged,
         rebuild_all=_why_rebuild_all(run),
     )
-    golden = store.golden_records().drop(columns=["status", "merged_into"])
-    membership = store.current_xref().rename(
-        columns={"match_probability": "cluster_match_probability"}
-    )
+    snapshot = golden_files(store, run)
+    golden = snapshot.golden
     events = store.events_of_run(run.key)
     files = run.golden
     write_parquet(golden, files.golden_records)
-    write_parquet(cross_reference(membership), files.xref)
+    write_parquet(snapshot.xref, files.xref)
     write_parquet(events, files.events)
     write_parquet(store.lineage(), files.lineage)
     result = GoldenBuilt(
         golden_records=len(golden),
         previous_golden_records=previous_golden,
-        source_records=len(membership),
+        source_records=len(snapshot.xref),
         events=dict(summary.events),
         store=store.safe_url,
         reapplied_unchanged=summary.replayed,
@@ -333,6 +332,7 @@ def build_golden(run: Run, store_url: str | None = None, staged: bool = True) ->
         input_fingerprint=summary.input_fingerprint,
         records_rebuilt=summary.records_rebuilt,
         why_all=summary.why_all,
+        files_patched_from=snapshot.patched_from,
     )
     write_text(json.dumps(result.to_dict(), indent=2) + "\n", files.summary)
     return result

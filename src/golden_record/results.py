@@ -59,6 +59,8 @@ class GoldenBuilt(StageResult):
     # and why every one was rebuilt when it was.
     records_rebuilt: int = 0
     why_all: str = ""
+    # The night whose golden files these were patched from (None: read in full).
+    files_patched_from: str | None = None
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,64 @@ class GoldenStore:
         attributes = attributes.drop(columns=["source_record_count"], errors="ignore")
         return pd.concat([rows.drop(columns="attributes"), attributes], axis=1)
 
+    def golden_changed_in(self, run_key: str) -> tuple[set[str], pd.DataFrame]:
+        """What ``run_key`` did to the golden records: the IDs whose version it ended,
+        and the current versions it wrote (every status), as :meth:`golden_records`."""
+        v = schema.golden_version
+        with self.engine.connect() as connection:
+            ended = set(
+                connection.execute(select(v.c.golden_id).where(v.c.valid_to_run == run_key))
+                .scalars()
+                .all()
+            )
+            rows = self.read(
+                select(
+                    v.c.golden_id,
+                    v.c.status,
+                    v.c.merged_into,
+                    v.c.attributes,
+                    v.c.source_record_count,
+                )  # fmt: skip
+                .where(and_(v.c.valid_from_run == run_key, v.c.valid_to_run.is_(None)))
+                .order_by(v.c.golden_id),
+                connection,
+            )
+        attributes = parse_attributes(rows["attributes"])
+        attributes = attributes.drop(columns=["source_record_count"], errors="ignore")
+        return ended, pd.concat([rows.drop(columns="attributes"), attributes], axis=1)
+
+    def xref_changed_in(self, run_key: str) -> tuple[set[str], pd.DataFrame]:
+        """The source records whose membership ``run_key`` ended, and the memberships it
+        wrote, as :meth:`current_xref`."""
+        x = schema.xref_version
+        with self.engine.connect() as connection:
+            ended = set(
+                connection.execute(select(x.c.unique_id).where(x.c.valid_to_run == run_key))
+                .scalars()
+                .all()
+            )
+            written = self.read(
+                select(
+                    x.c.unique_id, x.c.golden_id, x.c.match_probability, x.c.valid_from_run
+                ).where(and_(x.c.valid_from_run == run_key, x.c.valid_to_run.is_(None))),
+                connection,
+            )
+        return ended, written
+
+    def current_counts(self) -> tuple[int, int]:
+        """Active golden records and current memberships, counted in the database."""
+        v, x = schema.golden_version, schema.xref_version
+        with self.engine.connect() as connection:
+            golden = connection.execute(
+                select(func.count())
+                .select_from(v)
+                .where(and_(v.c.valid_to_run.is_(None), v.c.status == "active"))
+            ).scalar()
+            members = connection.execute(
+                select(func.count()).select_from(x).where(x.c.valid_to_run.is_(None))
+            ).scalar()
+        return int(golden or 0), int(members or 0)
+
     def events(self, after: int = 0, limit: int = 1000) -> pd.DataFrame:
         """The change feed in order, from just after sequence number ``after``."""
         e = schema.change_event

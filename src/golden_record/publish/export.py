@@ -57,8 +57,18 @@ def spreadsheet_safe(value: object) -> object:
 def _for_csv(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(spreadsheet_safe)
+        values = out[column]
+        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+            continue
+        try:
+            # Found by a vectorised test first: few values start like a formula, and a
+            # Python call per value cost seconds per column at a million rows.
+            risky = values.str.startswith(_FORMULA_START).fillna(False).astype(bool)
+        except AttributeError:  # not text throughout
+            out[column] = values.map(spreadsheet_safe)
+            continue
+        if risky.any():
+            out[column] = values.where(~risky, values[risky].map(spreadsheet_safe))
     return out
 
 
