@@ -16,7 +16,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def _arrow(values: pd.Series | pd.Index | np.ndarray | Iterable) -> pa.Array:
+def _arrow(
+    values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | np.ndarray | Iterable,
+) -> pa.Array:
     if isinstance(values, pa.Array):
         return values
     if isinstance(values, pa.ChunkedArray):
@@ -29,7 +31,9 @@ def _arrow(values: pd.Series | pd.Index | np.ndarray | Iterable) -> pa.Array:
     return pa.array(values, from_pandas=True)
 
 
-def held_in(values: pd.Series | pd.Index | np.ndarray, among: Iterable) -> np.ndarray:
+def held_in(
+    values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | np.ndarray, among: Iterable
+) -> np.ndarray:
     """For each of ``values``, whether it is one of ``among`` (a missing value never is)."""
     left = _arrow(values)
     right = _arrow(among)

@@ -289,11 +289,15 @@ def build_golden(run: Run, store_url: str | None = None, staged: bool = True) ->
 
     ``staged``: the store takes the run as its state only when its golden gate passes
     (the night); a command-line run, which has no gate, is taken at once."""
-    from golden_record.golden.records import presentable
+    from golden_record.golden.records import PRESENTED_FROM_STANDARDISED, presentable
     from golden_record.golden.snapshot import golden_files
 
-    canonical = pd.read_parquet(run.standardised.canonical)
-    standardised = pd.read_parquet(run.standardised.records)
+    # Only the columns shown, and the inputs let go once joined: a first night at a
+    # million records held every standardised column through the whole store update.
+    records = presentable(
+        pd.read_parquet(run.standardised.canonical),
+        pd.read_parquet(run.standardised.records, columns=list(PRESENTED_FROM_STANDARDISED)),
+    )
     clusters = pd.read_parquet(run.match.xref).rename(
         columns={"match_probability": "cluster_match_probability"}
     )
@@ -307,9 +311,9 @@ def build_golden(run: Run, store_url: str | None = None, staged: bool = True) ->
         run.key,
         run.date.isoformat(),
         clusters,
-        presentable(canonical, standardised),
+        records,
         review_pairs,
-        pair_detail=pd.read_parquet(run.match.scored_pairs),
+        pair_detail=_detail_of(run.match.scored_pairs, review_pairs),
         staged=staged,
         rebuild_all=_why_rebuild_all(run),
     )
@@ -336,6 +340,32 @@ def build_golden(run: Run, store_url: str | None = None, staged: bool = True) ->
     )
     write_text(json.dumps(result.to_dict(), indent=2) + "\n", files.summary)
     return result
+
+
+def _detail_of(scored_pairs: Path, review_pairs: pd.DataFrame) -> pd.DataFrame:
+    """The scored detail of the review pairs only (a twelfth of a million-record night's
+    pairs), picked out in Arrow before anything becomes pandas."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from golden_record.keys import held_in
+
+    scored = pq.read_table(scored_pairs)
+    if review_pairs.empty or scored.num_rows == 0:
+        return scored.slice(0, 0).to_pandas()
+
+    def pair_keys(left: object, right: object) -> pa.Array:
+        texts = [pa.array(side, type=pa.string()) for side in (left, right)]
+        return pc.binary_join_element_wise(*texts, "\x1f")
+
+    wanted = pair_keys(
+        review_pairs["unique_id_l"].astype("string"), review_pairs["unique_id_r"].astype("string")
+    )
+    keys = pair_keys(
+        scored["unique_id_l"].cast(pa.string()), scored["unique_id_r"].cast(pa.string())
+    )
+    return scored.filter(pa.array(held_in(keys, wanted))).to_pandas()
 
 
 def _why_rebuild_all(run: Run) -> str | None:

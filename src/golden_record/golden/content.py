@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+HASH_SLICE = 50_000
+
 
 def content_hashes(plain: pd.DataFrame) -> pd.Series:
     """One 16-hex-digit hash per row of ``plain`` (values as they are written, None for
@@ -20,14 +22,21 @@ def content_hashes(plain: pd.DataFrame) -> pd.Series:
     NUL, which no value holds (control characters are removed at extract), so it never
     shares a hash with the text "None"."""
     columns = sorted(str(c) for c in plain.columns)
-    text = pd.DataFrame(
-        {
-            c: c + "=" + plain[c].astype(str).where(plain[c].notna(), "\x00").astype(object)
-            for c in columns
-        },
-        index=plain.index,
-    )
-    hashes = pd.util.hash_pandas_object(text, index=False, categorize=False)
+
+    def hashed(part: pd.DataFrame) -> pd.Series:
+        text = pd.DataFrame(
+            {
+                c: c + "=" + part[c].astype(str).where(part[c].notna(), "\x00").astype(object)
+                for c in columns
+            },
+            index=part.index,
+        )
+        return pd.util.hash_pandas_object(text, index=False, categorize=False)
+
+    # A row's hash is its own: in slices, a first night's text copy of every golden
+    # record (1.5 GB at 590,000) is never held at once.
+    parts = [hashed(plain.iloc[i : i + HASH_SLICE]) for i in range(0, len(plain), HASH_SLICE)]
+    hashes = pd.concat(parts) if parts else hashed(plain)
     return hashes.map("{:016x}".format).astype(object)
 
 

@@ -13,6 +13,18 @@ from golden_record.extract.canonical import split_unique_ids, unique_ids
 from golden_record.golden.survivorship import Survivorship, choose
 from golden_record.keys import held_in
 
+# The standardised columns a golden record shows (validated forms) or is keyed by.
+PRESENTED_FROM_STANDARDISED = (
+    "unique_id",
+    "date_of_birth",
+    "email",
+    "phone",
+    "postcode",
+    "uprn",
+    "ni_number",
+    "postcode_valid",
+)
+
 
 def presentable(canonical: pd.DataFrame, standardised: pd.DataFrame) -> pd.DataFrame:
     """Values as the CRM should show them: validated forms where we have them. The two
@@ -32,7 +44,7 @@ def presentable(canonical: pd.DataFrame, standardised: pd.DataFrame) -> pd.DataF
     matched = checked.reindex(out["unique_id"])
     for column in ("title", "first_name", "middle_names", "surname", "town"):
         out[column] = canonical[column].str.strip().str.title()
-    for column in ("date_of_birth", "email", "phone", "postcode", "uprn", "ni_number"):
+    for column in PRESENTED_FROM_STANDARDISED[1:-1]:
         out[column] = matched[column].to_numpy()
     # An invalid postcode is kept (flagged), never silently dropped; survivorship prefers
     # a valid one.
