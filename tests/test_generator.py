@@ -107,3 +107,26 @@ def test_error_model_file_with_unknown_rate_is_refused(tmp_path):
     bad.write_text(json.dumps({"typo_forename": 0.1}))
     with pytest.raises(ValueError, match="unknown rates: typo_forename"):
         ErrorModel.from_json(bad)
+
+
+def test_the_benchmarks_source_edits_change_every_source_but_waste(sample, tmp_path):
+    import shutil
+    import sqlite3
+
+    from golden_record.devtools.benchmarks.source_edits import edit_sources
+
+    council = tmp_path / "council"
+    shutil.copytree(sample.out, council)
+    lines_before = (council / "portal" / "customers.jsonl").read_text().splitlines()
+    changed = edit_sources(council, "2026-11-02 12:00:00", offset=1, prefix="dddd")
+    assert changed["revenues"] > 0 and changed["housing"] > 0
+    assert changed["portal_signed_up"] > 0 and changed["portal_deleted"] >= 0
+    lines_after = (council / "portal" / "customers.jsonl").read_text().splitlines()
+    assert len(lines_after) == (
+        len(lines_before) - changed["portal_deleted"] + changed["portal_signed_up"]
+    )
+    with sqlite3.connect(council / "revenues.db") as revenues:
+        stamped = revenues.execute(
+            "SELECT count(*) FROM ctax_liable_party WHERE last_modified = '2026-11-02 12:00:00'"
+        ).fetchone()[0]
+    assert stamped > 0
