@@ -67,6 +67,60 @@ def test_a_run_is_exported_as_the_crm_shows_it_and_re_exports_byte_for_byte(crm,
     assert sorted(p.name for p in folder.parent.iterdir()) == ["2026-11-02"]
 
 
+def test_a_night_exported_from_the_one_before_is_byte_for_byte_a_full_export(crm, tmp_path):
+    people = {f"GR{i:04d}": {"first_name": f"Person{i}", "surname": "Smith"} for i in range(6)}
+    members = {f"GR{i:04d}": [f"revenues:r{i}", f"housing:h{i}"] for i in range(6)}
+    publish(*night(people, members), "2026-11-02", crm)
+    first = json.loads((export_run("2026-11-02", crm, tmp_path) / "manifest.json").read_text())
+    assert first["patched_from"] is None
+    # Tonight: one surname changed, one person gone, one new, a source record deleted at
+    # source, one moved to another person, and a value a spreadsheet would run.
+    people["GR0001"] = {"first_name": "Person1", "surname": "Smyth"}
+    people["GR0002"] = {"first_name": "=HYPERLINK()", "surname": "Smith"}
+    del people["GR0003"], members["GR0003"]
+    people["GR0100"] = {"first_name": "Newcomer", "surname": "Jones"}
+    members["GR0100"] = ["portal:p100"]
+    members["GR0004"] = ["revenues:r4"]
+    members["GR0005"] = ["revenues:r5", "housing:h5", "housing:h4"]
+    publish(*night(people, members), "2026-11-03", crm)
+
+    patched = export_run("2026-11-03", crm, tmp_path)
+    manifest = json.loads((patched / "manifest.json").read_text())
+    assert manifest["patched_from"] == "2026-11-02"
+    full = export_run("2026-11-03", crm, tmp_path / "full", patch=False)
+    assert json.loads((full / "manifest.json").read_text())["patched_from"] is None
+    assert {k: v for k, v in _digests(patched).items() if k != "manifest.json"} == {
+        k: v for k, v in _digests(full).items() if k != "manifest.json"
+    }
+    customers = pd.read_csv(patched / "golden_customer.csv", dtype="string")
+    assert customers["golden_id"].tolist() == sorted(people)
+    assert customers.set_index("golden_id").loc["GR0002", "first_name"] == "'=HYPERLINK()"
+    sources = pd.read_parquet(patched / "golden_customer_source.parquet")
+    assert len(sources) == sum(len(m) for m in members.values())
+
+
+def test_an_export_is_read_in_full_when_the_one_before_is_not_the_crm_s_state(tmp_path):
+    crm = f"sqlite:///{tmp_path / 'crm.db'}"
+    golden, sources = council(3)
+    publish(golden, sources, "2026-11-02", crm)
+    earlier = export_run("2026-11-02", crm, tmp_path)
+    publish(*council(3, surname="Smyth"), "2026-11-03", crm)
+    # Night 3's export finds night 2's missing (its export failed): night 2's rows
+    # are not in the 2026-11-02 files, so those cannot be patched.
+    publish(*council(3, surname="Smithe"), "2026-11-04", crm)
+    third = json.loads((export_run("2026-11-04", crm, tmp_path) / "manifest.json").read_text())
+    assert third["patched_from"] is None
+    # An export whose files no longer match their manifest is not built on either.
+    (earlier / "golden_customer.parquet").write_bytes(b"not the file")
+    fourth = export_run("2026-11-05", crm, tmp_path)
+    assert json.loads((fourth / "manifest.json").read_text())["patched_from"] == "2026-11-04"
+    shutil.rmtree(fourth)
+    (tmp_path / "crm_exports" / "2026-11-04" / "golden_customer.parquet").write_bytes(b"x")
+    fifth = export_run("2026-11-05", crm, tmp_path)
+    assert json.loads((fifth / "manifest.json").read_text())["patched_from"] is None
+    assert pd.read_csv(fifth / "golden_customer.csv")["surname"].tolist() == ["Smithe"] * 3
+
+
 @pytest.mark.slow
 def test_a_full_disk_mid_export_leaves_no_partial_export_and_the_next_one_completes(tmp_path):
     crm = f"sqlite:///{tmp_path / 'crm.db'}"

@@ -42,6 +42,7 @@ from golden_record.golden.survivorship import Survivorship
 from golden_record.golden.survivorship import load as load_survivorship
 from golden_record.golden.touched import split_settled
 from golden_record.keys import held_in
+from golden_record.sqlread import read_frame
 
 if TYPE_CHECKING:
     from sqlalchemy import Column
@@ -335,9 +336,9 @@ class GoldenStore:
 
     def read(self, query: Any, connection: Connection | None = None) -> pd.DataFrame:
         if connection is not None:
-            return pd.read_sql(query, connection)
+            return read_frame(connection, query)
         with self.engine.connect() as own:
-            return pd.read_sql(query, own)
+            return read_frame(own, query)
 
     # ----- writing -------------------------------------------------------------------------
 
@@ -682,11 +683,11 @@ class GoldenStore:
         Records whose content hash, status and members are as stored are skipped without
         being serialised; the rest are compared attribute by attribute."""
         v = schema.golden_version
-        current = pd.read_sql(
+        current = read_frame(
+            connection,
             select(v.c.version_id, v.c.golden_id, v.c.status, v.c.content_hash).where(
                 v.c.valid_to_run.is_(None)
             ),
-            connection,
         ).set_index("golden_id")
         golden = golden.set_index("golden_id")
         plain = golden.astype(object).where(golden.notna(), None)

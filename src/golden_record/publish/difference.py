@@ -17,12 +17,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from golden_record.golden.content import row_hashes
 from golden_record.keys import held_in
 from golden_record.publish.staging import SOURCE_COLUMNS, SOURCE_KEY, AuditFailed
+from golden_record.sqlread import read_frame
 
 
 @dataclass
@@ -64,7 +64,7 @@ def golden_row_hashes(golden: pd.DataFrame, columns: Sequence[str]) -> pd.Series
 def difference(
     connection: Connection, golden: pd.DataFrame, sources: pd.DataFrame, columns: Sequence[str]
 ) -> Difference:
-    published = pd.read_sql(text("SELECT golden_id, row_hash FROM golden_customer"), connection)
+    published = read_frame(connection, "SELECT golden_id, row_hash FROM golden_customer")
     stored = pd.Series(
         published["row_hash"].to_numpy(object),
         index=pd.Index(published["golden_id"].to_numpy(object), dtype=object),
@@ -80,7 +80,7 @@ def difference(
 
     keys = list(SOURCE_KEY)
     listed = ", ".join(SOURCE_COLUMNS)
-    was = pd.read_sql(text(f"SELECT {listed} FROM golden_customer_source"), connection)
+    was = read_frame(connection, f"SELECT {listed} FROM golden_customer_source")
     tonight = sources[list(SOURCE_COLUMNS)].astype({k: object for k in [*keys, "golden_id"]})
     was = was.astype({k: object for k in [*keys, "golden_id"]})
     joined = tonight.merge(was, on=keys, how="outer", suffixes=("", "_was"), indicator=True)

@@ -1,0 +1,49 @@
+"""Read a query into a DataFrame without SQLAlchemy's per-row work on the embedded database.
+
+``pd.read_sql`` through a SQLAlchemy connection builds a ``Row`` object per row: at a
+million source records that cost two thirds of the read (9.9 s of 15 s in a night's
+export). On SQLite the query goes to the driver's own connection instead, which pandas
+reads directly, inside the caller's transaction; the frame is the same, dtypes and all.
+Other databases are read through SQLAlchemy as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import text
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import Executable
+
+
+def read_frame(
+    connection: Connection, sql: str | Executable, params: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """``sql`` (text with named ``:params``, or a SQLAlchemy statement carrying its own
+    parameters) read on ``connection``. Only for columns SQLAlchemy would hand over as
+    the driver gives them (text and numbers, as the store's and the CRM's are)."""
+    if connection.dialect.name != "sqlite":
+        query = text(sql) if isinstance(sql, str) else sql
+        return pd.read_sql(query, connection, params=dict(params or {}))
+    driver = connection.connection.driver_connection
+    if isinstance(sql, str):
+        return pd.read_sql(sql, driver, params=dict(params or {}))
+    compiled = sql.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    positional = [compiled.params[name] for name in compiled.positiontup or ()]
+    return pd.read_sql(str(compiled), driver, params=positional)
+
+
+def column_values(
+    connection: Connection, sql: str, params: Mapping[str, Any] | None = None
+) -> list[tuple]:
+    """The rows of ``sql`` as plain tuples (keys to compare, not a frame to keep)."""
+    if connection.dialect.name == "sqlite":
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            cursor.execute(sql, dict(params or {}))
+            return cursor.fetchall()
+        finally:
+            cursor.close()
+    return [tuple(row) for row in connection.execute(text(sql), dict(params or {}))]
