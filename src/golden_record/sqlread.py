@@ -15,11 +15,14 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import Executable
+
+
+def _driver(connection: Connection) -> Any:
+    return connection.connection.driver_connection
 
 
 def read_frame(
-    connection: Connection, sql: str | Executable, params: Mapping[str, Any] | None = None
+    connection: Connection, sql: Any, params: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
     """``sql`` (text with named ``:params``, or a SQLAlchemy statement carrying its own
     parameters) read on ``connection``. Only for columns SQLAlchemy would hand over as
@@ -27,7 +30,7 @@ def read_frame(
     if connection.dialect.name != "sqlite":
         query = text(sql) if isinstance(sql, str) else sql
         return pd.read_sql(query, connection, params=dict(params or {}))
-    driver = connection.connection.driver_connection
+    driver = _driver(connection)
     if isinstance(sql, str):
         return pd.read_sql(sql, driver, params=dict(params or {}))
     compiled = sql.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
@@ -40,7 +43,7 @@ def column_values(
 ) -> list[tuple]:
     """The rows of ``sql`` as plain tuples (keys to compare, not a frame to keep)."""
     if connection.dialect.name == "sqlite":
-        cursor = connection.connection.driver_connection.cursor()
+        cursor = _driver(connection).cursor()
         try:
             cursor.execute(sql, dict(params or {}))
             return cursor.fetchall()

@@ -15,6 +15,7 @@ the CRM's keys) the export reads the views in full.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,7 +84,10 @@ def _keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
 
 
 def patched(
-    connection: Connection, earlier: EarlierExport, run_key: str, plain
+    connection: Connection,
+    earlier: EarlierExport,
+    run_key: str,
+    plain: Callable[[pd.DataFrame], pd.DataFrame],
 ) -> dict[str, pd.DataFrame] | None:
     """Each snapshot file's rows as the CRM holds them after ``run_key``, or None when the
     earlier export and the CRM do not add up (then read in full). ``plain`` turns a
