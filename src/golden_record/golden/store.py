@@ -163,8 +163,16 @@ def _chunks(rows: list[dict]) -> Iterator[list[dict]]:
         yield rows[start : start + CHUNK]
 
 
+def _plain_json(value: object) -> object:
+    # A list column of the scored detail (a forename's variants) arrives as a numpy
+    # array: written as the JSON list it is (printing it as text cost 4 s a night).
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    return str(value)
+
+
 def _json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+    return json.dumps(value, sort_keys=True, default=_plain_json)
 
 
 def _close_versions(
@@ -595,11 +603,11 @@ class GoldenStore:
     @staticmethod
     def _current_record_hashes(connection: Connection) -> pd.Series:
         c = schema.record_version
-        rows = connection.execute(
-            select(c.c.unique_id, c.c.content_hash).where(c.c.valid_to_run.is_(None))
-        ).all()
-        index = pd.Index([u for u, _ in rows], dtype=object)
-        return pd.Series([h for _, h in rows], index=index, dtype=object)
+        rows = read_frame(
+            connection, select(c.c.unique_id, c.c.content_hash).where(c.c.valid_to_run.is_(None))
+        )
+        index = pd.Index(rows["unique_id"].to_numpy(object), dtype=object)
+        return pd.Series(rows["content_hash"].to_numpy(object), index=index, dtype=object)
 
     def _write_record_hashes(
         self, connection: Connection, run_key: str, stored: pd.Series, tonight: pd.Series
