@@ -58,9 +58,9 @@ def test_splink_on_duckdb_is_held_to_the_memory_setting_and_spills_to_a_folder_o
     from golden_record.matching.backend import default_db_api
 
     monkeypatch.delenv("GOLDEN_RECORD_DUCKDB_MEMORY_GB", raising=False)
-    assert runtime({}).duckdb_memory_gb == 2.0
+    assert runtime({}).duckdb_memory_gb == 1.5
     api = default_db_api()
-    assert _duckdb_memory_limit(api) in {"2.0 GiB", "2.0 GB", "1.9 GiB"}
+    assert _duckdb_memory_limit(api) in {"1.5 GiB", "1.5 GB", "1.4 GiB"}
     spill = Path(api._con.execute("select current_setting('temp_directory')").fetchone()[0])
     assert spill.name.startswith("golden-record-duckdb-") and spill.is_dir()
     other = default_db_api()

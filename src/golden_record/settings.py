@@ -45,7 +45,7 @@ class RuntimeSettings:
     retry_delay_seconds: int = 300  # GOLDEN_RECORD_RETRY_DELAY
     # DuckDB's memory for Splink; beyond it DuckDB spills to disk (0: DuckDB's own
     # default, 80% of the machine's memory).
-    duckdb_memory_gb: float = 2.0  # GOLDEN_RECORD_DUCKDB_MEMORY_GB
+    duckdb_memory_gb: float = 1.5  # GOLDEN_RECORD_DUCKDB_MEMORY_GB
 
 
 _PATHS = {

@@ -1,9 +1,10 @@
 """The Splink database API is a parameter: DuckDB by default, Spark past one machine.
 
-DuckDB gets a memory limit (``GOLDEN_RECORD_DUCKDB_MEMORY_GB``, 2 GB unless set) and a
+DuckDB gets a memory limit (``GOLDEN_RECORD_DUCKDB_MEMORY_GB``, 1.5 GB unless set) and a
 folder of its own to spill to beyond it: left to itself it takes up to 80% of the
 machine's memory, and a million-record match peaked at 5.1 GB where with 2 GB it peaks at
-4.3 GB in the same time, with the same clusters (``docs/benchmarks.md``).
+4.3 GB and with 1.5 GB at 4.0 GB (the whole process, under issue 17's 4 GB a task) in
+about the same time, with the same clusters (``docs/benchmarks.md``).
 
 Records go to DuckDB and pairs come back as Arrow, not as pandas object columns: at a
 million records, an object column per field held some 22 million Python strings (about
