@@ -8,12 +8,32 @@ turns bad source data into a failure that is not retried.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
 
+from golden_record.memory import give_back
 from golden_record.run import Run
 from golden_record_airflow import connections
 
+Stage = TypeVar("Stage", bound=Callable[..., Any])
 
+
+def giving_back_memory(stage: Stage) -> Stage:
+    """The stage, then its freed memory handed back (one process runs every task under
+    ``dag.test()``: :mod:`golden_record.memory`)."""
+
+    @wraps(stage)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return stage(*args, **kwargs)
+        finally:
+            give_back()
+
+    return run  # type: ignore[return-value]
+
+
+@giving_back_memory
 def extract_source(source: str, ds: str | None, full_refresh: bool = False) -> dict:
     from airflow.sdk.exceptions import AirflowFailException
 
@@ -33,12 +53,14 @@ def extract_source(source: str, ds: str | None, full_refresh: bool = False) -> d
     return asdict(summary)
 
 
+@giving_back_memory
 def standardise_run(ds: str | None, full_refresh: bool = False) -> dict:
     from golden_record import pipeline
 
     return pipeline.standardise(Run.from_context(ds), full_refresh=full_refresh).to_dict()
 
 
+@giving_back_memory
 def match_run(ds: str | None, full_refresh: bool = False) -> dict:
     from golden_record import pipeline
     from golden_record.settings import runtime
@@ -68,12 +90,14 @@ def promote_model_run(trained: dict, promote: bool) -> dict:
     return {**trained, "promoted": True}
 
 
+@giving_back_memory
 def build_golden_run(ds: str | None) -> dict:
     from golden_record import pipeline
 
     return pipeline.build_golden(Run.from_context(ds), store_url=connections.store_url()).to_dict()
 
 
+@giving_back_memory
 def publish_run(ds: str | None) -> dict:
     """Publish the gated golden records; a held lock or an unreachable CRM is retried,
     anything else (refused by the gate, a broken contract, bad rows) fails at once."""
@@ -110,6 +134,7 @@ STAGE_TASKS = {
 }
 
 
+@giving_back_memory
 def quality_gate_run(gate: str, ds: str | None) -> dict:
     from airflow.sdk.exceptions import AirflowFailException
 
