@@ -9,10 +9,11 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install system-deps demo test test-fast lint format bench bench-accuracy clean model febrl-data
+.PHONY: help install system-deps demo airflow test test-fast lint format bench bench-accuracy clean model febrl-data
 
 help:
 	@echo "make demo   - generate sample council data and run the nightly DAG in-process"
+	@echo "make airflow - Airflow's UI with this project's DAGs on the demo's data (Ctrl-C stops)"
 	@echo "make test   - lint, then the whole test suite"
 	@echo "make test-fast - the tests needing no PostgreSQL, browser, Airflow run or training"
 	@echo "make lint   - ruff check, format check and mypy"
@@ -28,6 +29,12 @@ install: .venv/.installed
 
 demo: install
 	PYTHONPATH=plugins $(RUN) python -m golden_record_airflow.demo
+
+# Airflow's UI on http://localhost:8080 with this project's DAGs, their connections
+# pointing at the demo's data and a portal server; Ctrl-C stops it. PORT=8081 for another.
+PORT ?= 8080
+airflow: install
+	PYTHONPATH=plugins $(RUN) python -m golden_record_airflow.local_airflow --port $(PORT)
 
 lint: install
 	$(RUN) ruff check .

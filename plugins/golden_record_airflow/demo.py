@@ -50,7 +50,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     logical_date = datetime.combine(run_day, time(2, 0), tzinfo=timezone.utc)  # noqa: UP017
 
-    local_env.apply(local_env.airflow_env(local_env.PROJECT_ROOT / "airflow_home"))
+    airflow_home = local_env.PROJECT_ROOT / "airflow_home"
+    settings = local_env.airflow_env(airflow_home)
+    local_env.apply(settings)
+    # The same settings in airflow.cfg, so Airflow started from this home by hand (or by
+    # `make airflow`) shows this project's DAGs, not the examples.
+    local_env.write_config(airflow_home, settings)
     from golden_record.matching.registry import packaged
 
     local_env.apply(

@@ -70,3 +70,43 @@ def migrate_metadata_db() -> None:
     )
     if result.returncode != 0:
         raise RuntimeError(f"airflow db migrate failed:\n{result.stdout}\n{result.stderr}")
+
+
+def write_config(airflow_home: Path, settings: dict[str, str]) -> Path:
+    """Write ``settings``' ``AIRFLOW__SECTION__KEY`` values into ``airflow.cfg``, so that
+    Airflow started from this home without them (``airflow standalone`` by hand) still
+    finds this project's DAGs and plugins and no examples, with the secrets its components
+    share (made once). Other settings stay as they are; the file is replaced whole,
+    never left half written."""
+    import configparser
+    import secrets
+
+    from golden_record.atomic import write_text
+
+    path = airflow_home / "airflow.cfg"
+    config = configparser.ConfigParser(interpolation=None)
+    config.optionxform = str  # type: ignore[assignment,method-assign]  # keys as written
+    if path.is_file():
+        config.read(path, encoding="utf-8")
+    # Airflow writes these secrets into the airflow.cfg it generates; without them each
+    # component would sign its own tokens and the api-server would refuse the workers'.
+    for section, key in (("api_auth", "jwt_secret"), ("api", "secret_key")):
+        if not config.has_option(section, key):
+            if not config.has_section(section):
+                config.add_section(section)
+            config.set(section, key, secrets.token_urlsafe(32))
+    for name, value in settings.items():
+        parts = name.split("__")
+        if len(parts) != 3 or parts[0] != "AIRFLOW":
+            continue
+        section, key = parts[1].lower(), parts[2].lower()
+        if not config.has_section(section):
+            config.add_section(section)
+        config.set(section, key, value)
+    from io import StringIO
+
+    text = StringIO()
+    config.write(text)
+    airflow_home.mkdir(parents=True, exist_ok=True)
+    write_text(text.getvalue(), path)
+    return path

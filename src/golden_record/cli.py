@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from golden_record.cli_options import database_url, demo_crm_url, demo_store_url
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -336,7 +338,13 @@ def evaluate(
 review_app = typer.Typer(no_args_is_help=True, help="Clerical review of doubtful pairs.")
 app.add_typer(review_app, name="review")
 StoreOption = Annotated[
-    str, typer.Option(help="Golden store URL, e.g. sqlite:///out/golden_store.db")
+    str,
+    typer.Option(
+        help="Golden store URL, e.g. sqlite:///out/golden_store.db "
+        "[default: the demo's, data/golden_store.db]",
+        default_factory=demo_store_url,
+        show_default=False,
+    ),
 ]
 
 
@@ -344,6 +352,7 @@ def _golden_store(url: str) -> GoldenStore:
     """An existing golden store: review commands never create one."""
     from golden_record.golden import GoldenStore, StoreError
 
+    database_url(url, "--store", must_exist=False)  # the store names a missing file itself
     try:
         return GoldenStore(url, must_exist=True)
     except StoreError as exc:
@@ -359,7 +368,11 @@ def review_list(store: StoreOption, limit: int = 50) -> None:
     from golden_record.golden.stewardship import queue
 
     pending = queue(_golden_store(store), limit=None)
-    table = Table(title=f"{len(pending)} pairs awaiting review")
+    shown = min(limit, len(pending))
+    title = f"{len(pending)} pairs awaiting review"
+    if shown < len(pending):
+        title += f": the strongest {shown} (--limit for more)"
+    table = Table(title=title)
     for column in ("record A", "record B", "probability", "reason"):
         table.add_column(column)
     for row in pending.head(limit).itertuples(index=False):
@@ -470,7 +483,14 @@ def night_accept(
 crm_app = typer.Typer(no_args_is_help=True, help="The CRM database: contract, state, exports.")
 app.add_typer(crm_app, name="crm")
 CrmOption = Annotated[
-    str, typer.Option("--crm", help="CRM database URL, e.g. postgresql+psycopg2://…/crm")
+    str,
+    typer.Option(
+        "--crm",
+        help="CRM database URL, e.g. postgresql+psycopg2://…/crm [default: the demo's, "
+        "data/crm.db]",
+        default_factory=demo_crm_url,
+        show_default=False,
+    ),
 ]
 
 
@@ -481,7 +501,7 @@ def crm_migrate(crm: CrmOption) -> None:
     from golden_record.publish import LATEST_VERSION, migrate
     from golden_record.publish.database import crm_engine
 
-    engine = crm_engine(crm)
+    engine = crm_engine(database_url(crm, "--crm", must_exist=False))
     with engine.begin() as connection:
         applied = migrate(connection)
     engine.dispose()
@@ -497,7 +517,7 @@ def crm_status(crm: CrmOption) -> None:
     from golden_record.publish.contract import current_version
     from golden_record.publish.database import crm_engine
 
-    engine = crm_engine(crm)
+    engine = crm_engine(database_url(crm, "--crm"))
     with engine.connect() as connection:
         version = current_version(connection)
         typer.echo(f"contract v{version}")
@@ -523,7 +543,7 @@ def crm_export(
     """Write a run's publish as CSV and Parquet files (as the nightly publish does)."""
     from golden_record.publish import export_run
 
-    typer.echo(str(export_run(run, crm, out)))
+    typer.echo(str(export_run(run, database_url(crm, "--crm"), out)))
 
 
 @app.command("portal-server")

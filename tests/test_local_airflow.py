@@ -1,0 +1,158 @@
+"""``make airflow``: Airflow's UI on this machine with this project's DAGs only, whose
+connections reach the demo's data, and which stops whole on Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from golden_record_airflow import local_env
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_airflow_config_is_written_with_the_project_s_folders_and_keeps_the_rest(tmp_path):
+    home = tmp_path / "airflow_home"
+    home.mkdir()
+    (home / "airflow.cfg").write_text(
+        "[core]\n# Airflow's own comment\ndags_folder = /elsewhere/dags\nload_examples = True\n"
+        "parallelism = 7\n[webserver]\nsecret_key = 50%off\n"
+    )
+    settings = local_env.airflow_env(home)
+    local_env.write_config(home, {**settings, "GOLDEN_RECORD_DATA": "/not/airflow"})
+    import configparser
+
+    config = configparser.ConfigParser(interpolation=None)
+    config.read(home / "airflow.cfg")
+    assert config["core"]["dags_folder"] == str(ROOT / "dags")
+    assert config["core"]["plugins_folder"] == str(ROOT / "plugins")
+    assert config["core"]["load_examples"] == "False"
+    assert config["core"]["parallelism"] == "7"
+    assert config["webserver"]["secret_key"] == "50%off"
+    assert config["database"]["sql_alchemy_conn"] == f"sqlite:///{home / 'airflow.db'}"
+    # The secrets every component must share are made once and kept.
+    secret = config["api_auth"]["jwt_secret"]
+    assert len(secret) > 30
+    local_env.write_config(home, settings)
+    again = configparser.ConfigParser(interpolation=None)
+    again.read(home / "airflow.cfg")
+    assert again["api_auth"]["jwt_secret"] == secret
+    assert "golden_record_data" not in {k for s in config.sections() for k in config[s]}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _request(url: str, token: str | None = None, body: dict | None = None, method: str = "GET"):
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, headers=headers, method=method)
+    with urllib.request.urlopen(request, timeout=30) as response:
+        text = response.read().decode()
+        return response.status, (json.loads(text) if text.startswith(("{", "[")) else text)
+
+
+def _wait(what: str, check, timeout: float):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@pytest.mark.e2e
+def test_make_airflow_runs_the_project_s_dags_on_the_demo_s_data_and_stops_on_ctrl_c(
+    sample, tmp_path
+):
+    work, home, port = tmp_path / "data", tmp_path / "airflow_home", _free_port()
+    shutil.copytree(sample.out, work / "sample")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "plugins")}
+    for name in [k for k in env if k.startswith(("AIRFLOW", "GOLDEN_RECORD_"))]:
+        del env[name]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "golden_record_airflow.local_airflow", "--port", str(port)]
+        + ["--workdir", str(work), "--airflow-home", str(home)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    said: list[str] = []
+    threading.Thread(target=lambda: [lines.put(x) for x in process.stdout], daemon=True).start()
+
+    def heard(text: str) -> bool:
+        while not lines.empty():
+            said.append(lines.get())
+        return any(text in line for line in said)
+
+    url = f"http://localhost:{port}"
+    try:
+        _wait("Airflow to be ready", lambda: heard("Airflow is ready") or process.poll(), 300)
+        assert process.poll() is None, "".join(said)
+        assert f"Airflow is ready at {url}" in "".join(said)
+        passwords = json.loads((home / "simple_auth_manager_passwords.json.generated").read_text())
+        assert str(home / "simple_auth_manager_passwords.json.generated") in "".join(said)
+        _, answer = _request(
+            f"{url}/auth/token", body={"username": "admin", "password": passwords["admin"]},
+            method="POST",
+        )  # fmt: skip
+        token = answer["access_token"]
+
+        def dag_ids():
+            _, dags = _request(f"{url}/api/v2/dags?limit=100", token)
+            return {d["dag_id"] for d in dags["dags"]} or None
+
+        # Only this project's DAGs: no examples.
+        assert _wait("the DAGs to be parsed", dag_ids, 180) == {
+            "golden_record_nightly",
+            "golden_record_train",
+        }
+        status, page = _request(f"{url}/golden-record/", token)
+        assert status == 200 and "Golden record" in page
+
+        # Unpaused, the scheduler starts the latest night's run, which reaches every
+        # source through the connections and publishes to the demo's CRM.
+        dag = f"{url}/api/v2/dags/golden_record_nightly"
+        _request(dag, token, {"is_paused": False}, "PATCH")
+
+        def finished():
+            _, runs = _request(f"{dag}/dagRuns", token)
+            states = {r["state"] for r in runs["dag_runs"]}
+            return states if states and states <= {"success", "failed"} else None
+
+        assert _wait("the scheduled nightly run", finished, 420) == {"success"}
+        with sqlite3.connect(work / "crm.db") as crm:
+            assert crm.execute("SELECT COUNT(*) FROM golden_customer").fetchone()[0] > 0
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGINT)
+        code = process.wait(timeout=120)
+    assert code == 0, "".join(said)
+    _wait("the port to close", lambda: not _listening(port), 30)
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
