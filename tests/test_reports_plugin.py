@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import socket
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -61,7 +60,7 @@ def airflow_api(reported, airflow_home):
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.setenv("GOLDEN_RECORD_DATA", str(reported))
         # The API server signs its tokens; a throwaway secret for this server only.
-        monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "test-only-secret")
+        monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "test-only-secret-" + "x" * 64)
         app = create_app()
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
@@ -75,7 +74,14 @@ def airflow_api(reported, airflow_home):
         while not server.started and time.monotonic() < deadline:
             time.sleep(0.05)
         assert server.started, "the API server did not start"
-        yield {"base": f"http://127.0.0.1:{port}", "plugins": plugins_manager}
+        from airflow.api_fastapi.app import get_auth_manager
+        from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
+
+        # A token as Airflow's sign-in issues one, signed by this server's auth manager.
+        token = get_auth_manager().generate_jwt(
+            SimpleAuthManagerUser(username="steward", role="viewer")
+        )
+        yield {"base": f"http://127.0.0.1:{port}", "plugins": plugins_manager, "token": token}
         server.should_exit = True
         thread.join(timeout=10)
 
@@ -90,9 +96,40 @@ def test_airflow_loads_the_plugin_with_its_app_and_views(airflow_api):
     assert routes["golden-record-run-report"]["href"] == "/golden-record/dag-runs/{RUN_ID}"
 
 
+def test_every_route_of_the_plugin_asks_for_a_signed_in_airflow_user(airflow_api, reported):
+    base = airflow_api["base"] + "/golden-record"
+    docs = json.loads((Run.of(RUN_KEY, root=reported).report_json).read_text())["gates"][0]
+    routes = [
+        "/",
+        "/api/runs",
+        f"/runs/{RUN_KEY}/",
+        f"/runs/{RUN_KEY}/report.json",
+        f"/runs/{RUN_KEY}/{docs['data_docs']}",
+        "/dag-runs/scheduled__2026-11-02T02%3A00%3A00%2B00%3A00",
+    ]
+    with httpx.Client(base_url=base, timeout=10) as anonymous:
+        for route in routes:
+            assert anonymous.get(route).status_code == 401, route
+        forged = {"Authorization": "Bearer not-a-token-this-server-signed"}
+        assert anonymous.get("/api/runs", headers=forged).status_code in (401, 403)
+    # Signed in: the token as a header (API clients) or as the UI's cookie (the browser).
+    with httpx.Client(base_url=base, timeout=10) as signed_in:
+        bearer = {"Authorization": f"Bearer {airflow_api['token']}"}
+        for route in routes:
+            answer = signed_in.get(route, headers=bearer)
+            assert answer.status_code in (200, 307), (route, answer.status_code)
+    with httpx.Client(base_url=base, timeout=10, cookies={"_token": airflow_api["token"]}) as ui:
+        assert ui.get(f"/runs/{RUN_KEY}/").status_code == 200
+
+
 def test_the_plugin_serves_the_runs_their_reports_and_data_docs(airflow_api, reported):
     base = airflow_api["base"] + "/golden-record"
-    with httpx.Client(base_url=base, follow_redirects=True, timeout=10) as client:
+    with httpx.Client(
+        base_url=base,
+        follow_redirects=True,
+        timeout=10,
+        headers={"Authorization": f"Bearer {airflow_api['token']}"},
+    ) as client:
         runs = client.get("/api/runs").json()
         assert [r["run_key"] for r in runs] == [RUN_KEY]
         assert runs[0]["gates"] == {"sources": "passed", "golden": "passed"}
@@ -120,34 +157,23 @@ def test_the_plugin_serves_the_runs_their_reports_and_data_docs(airflow_api, rep
         assert client.get("/runs/1999-01-01/").status_code == 404
 
 
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    assert found, "Chromium is missing: `make test` installs Debian's chromium package"
-    return found
-
-
 @pytest.mark.browser
 def test_the_report_renders_its_figures_in_headless_chromium(airflow_api, reported, tmp_path):
+    from tests.browser import Browser
+
     facts = json.loads((Run.of(RUN_KEY, root=reported).report_json).read_text())
     url = f"{airflow_api['base']}/golden-record/runs/{RUN_KEY}/"
-    dom = subprocess.run(
-        [
-            _chromium(),
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-dev-shm-usage",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--virtual-time-budget=5000",
-            "--dump-dom",
-            url,
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    html = dom.stdout
+    with Browser(tmp_path / "profile") as browser:
+        # Not signed in: the page is refused.
+        browser.goto(url)
+        assert "Not authenticated" in browser.evaluate("document.body.innerText")
+        # Signed in, as the Airflow UI's cookie says.
+        browser.set_cookie("_token", airflow_api["token"], airflow_api["base"])
+        browser.goto(url)
+        browser.wait_for("document.querySelectorAll('svg').length >= 2")
+        html = browser.evaluate("document.documentElement.outerHTML")
+        browser.screenshot(tmp_path / "report.png")
+    assert (tmp_path / "report.png").stat().st_size > 10_000
     assert f'id="records-in">{facts["records_in"]:,}<' in html
     assert f'id="golden-records">{facts["golden_records"]:,}<' in html
     assert f'id="duplicate-rate">{facts["duplicate_rate"]:.1%}<' in html

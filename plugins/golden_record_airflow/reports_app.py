@@ -5,6 +5,11 @@
 relative links work the same from disk and from the Airflow UI. Only a run's report,
 its JSON and its Data Docs are served: never extracts or golden records, which hold
 residents' details.
+
+Every route asks for a signed-in Airflow user, through Airflow's own auth manager (its
+token in the ``Authorization`` header, or the cookie the Airflow UI sets on sign-in, which
+the browser sends with the UI's iframes): the reports name data-quality problems by
+record id, and the review and lookup pages will show residents' details.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import json
 import re
 from pathlib import Path
 
-from fastapi import FastAPI, HTTPException
+from fastapi import Depends, FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 _RUN_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -53,9 +58,12 @@ def _summary(run: Path) -> dict:
 
 
 def create_app() -> FastAPI:
+    from airflow.api_fastapi.core_api.security import get_user
+
     app = FastAPI(
         title="Golden record reports",
         description="Nightly run reports and Great Expectations Data Docs.",
+        dependencies=[Depends(get_user)],
     )
 
     @app.get("/api/runs")
