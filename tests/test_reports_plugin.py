@@ -179,3 +179,26 @@ def test_the_report_renders_its_figures_in_headless_chromium(airflow_api, report
     assert f'id="duplicate-rate">{facts["duplicate_rate"]:.1%}<' in html
     assert "Published to the CRM" in html
     assert html.count("<svg") >= 2  # the cluster-size and match-weight charts drew
+
+
+def test_the_portal_asks_the_plugin_whether_a_person_is_known(airflow_api, reported):
+    from golden_record import nights
+    from tests.test_lookup import _someone
+
+    base = airflow_api["base"] + "/golden-record"
+    run = Run.of(RUN_KEY, root=reported)
+    details, golden_id = _someone(run)
+    bearer = {"Authorization": f"Bearer {airflow_api['token']}"}
+    with httpx.Client(base_url=base, timeout=60) as client:
+        assert client.post("/api/lookup", json=details).status_code == 401
+        if not nights.is_accepted(run):
+            assert client.post("/api/lookup", json=details, headers=bearer).status_code == 503
+            nights.mark_accepted(run)
+        answer = client.post("/api/lookup", json=details, headers=bearer)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["run_key"] == RUN_KEY
+        assert body["candidates"][0]["golden_id"] == golden_id
+        assert body["candidates"][0]["reasons"]
+        refused = client.post("/api/lookup", json={"first_name": "Ann"}, headers=bearer)
+        assert refused.status_code == 422 and "surname" in refused.json()["detail"]

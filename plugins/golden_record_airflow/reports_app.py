@@ -17,9 +17,11 @@ from __future__ import annotations
 import html
 import json
 import re
+import threading
 from pathlib import Path
+from typing import Any
 
-from fastapi import Depends, FastAPI, HTTPException
+from fastapi import Body, Depends, FastAPI, HTTPException
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 
 _RUN_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -65,6 +67,27 @@ def create_app() -> FastAPI:
         description="Nightly run reports and Great Expectations Data Docs.",
         dependencies=[Depends(get_user)],
     )
+
+    lookups: dict[str, Any] = {}
+    asking = threading.Lock()
+
+    @app.post("/api/lookup")
+    def lookup(details: dict[str, Any] = Body(...), limit: int = 5) -> dict:  # noqa: B008
+        """The golden records the details may be, best first, scored with the current
+        model against the last accepted night (the details are never logged)."""
+        from golden_record.matching.lookup import Lookup, LookupError_, latest_accepted
+
+        night = latest_accepted(_runs_root())
+        if night is None:
+            raise HTTPException(status_code=503, detail="no accepted night to look up in yet")
+        with asking:  # one DuckDB connection answers every question
+            if lookups.get("run_key") != night.key:
+                lookups.update(run_key=night.key, lookup=Lookup(night))
+            try:
+                found = lookups["lookup"].candidates(details, limit=limit)
+            except LookupError_ as exc:
+                raise HTTPException(status_code=422, detail=str(exc)) from None
+        return {"run_key": night.key, "candidates": [c.to_dict() for c in found]}
 
     @app.get("/api/runs")
     def list_runs() -> list[dict]:

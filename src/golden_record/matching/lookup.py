@@ -1,0 +1,214 @@
+""" "Do we already know this person?": one person's details scored against the golden
+records of the last accepted night, as the portal's sign-up asks before it makes an
+account.
+
+The night's standardised records are registered with Splink once, with their name
+frequencies; a question is then one record, standardised as a source record would be,
+scored against them with Splink's ``predict_between`` and the night's own blocking rules
+and model, so it is judged as the night would judge a new record. The answers are the
+golden IDs of the records it matched, best first, each with its match probability and
+the comparisons that weighed most. The details asked about are never logged or kept.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from splink import Linker
+
+from golden_record.matching.backend import as_frame, default_db_api, register
+from golden_record.matching.inference import load_model
+from golden_record.run import Run
+
+# What a person may give about themselves (canonical fields, all optional but a name).
+ASKED_FIELDS = (
+    "title",
+    "first_name",
+    "middle_names",
+    "surname",
+    "date_of_birth",
+    "email",
+    "phone",
+    "address_line_1",
+    "address_line_2",
+    "town",
+    "postcode",
+    "ni_number",
+)
+LOWEST_PROBABILITY = 0.5
+QUESTION_SYSTEM = "portal"
+
+
+class LookupError_(ValueError):
+    """The question or the night to answer it from is unusable (said in one line)."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    golden_id: str
+    match_probability: float
+    match_weight: float
+    reasons: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "golden_id": self.golden_id,
+            "match_probability": round(self.match_probability, 6),
+            "match_weight": round(self.match_weight, 2),
+            "reasons": self.reasons,
+        }
+
+
+def latest_accepted(runs_root: Path) -> Run | None:
+    """The latest night a gate accepted, with golden records to answer from."""
+    if not runs_root.is_dir():
+        return None
+    for key in sorted((p.name for p in runs_root.iterdir() if p.is_dir()), reverse=True):
+        run = Run.of(key, root=runs_root.parent)
+        if run.accepted_mark.is_file() and run.golden.xref.is_file():
+            return run
+    return None
+
+
+class Lookup:
+    """The golden records of one accepted night, ready for questions."""
+
+    def __init__(self, run: Run, model_path: Path | None = None):
+        self.run_key = run.key
+        self.as_of: date = run.date
+        model_file = model_path or run.match.model
+        self.model = load_model(model_file if model_file.is_file() else None)
+        try:
+            about = json.loads(run.match.scoring.read_text(encoding="utf-8"))
+            rules = list(about.get("blocking_rules") or [])
+        except (OSError, ValueError):
+            rules = []
+        if rules:
+            self.model = {**self.model, "blocking_rules_to_generate_predictions": rules}
+        self.rules = [
+            rule["blocking_rule"] if isinstance(rule, dict) else str(rule)
+            for rule in self.model["blocking_rules_to_generate_predictions"]
+        ]
+        records = pd.read_parquet(run.standardised.records)
+        xref = pd.read_parquet(
+            run.golden.xref, columns=["source_system", "source_record_id", "golden_id"]
+        )
+        ids = (
+            xref["source_system"].astype("string") + ":" + xref["source_record_id"].astype("string")
+        )
+        self.golden_of = pd.Series(xref["golden_id"].to_numpy(), index=pd.Index(ids))
+        self.db_api = default_db_api()
+        self.population = register(self.db_api, records, "lookup_population")
+        self.linker = Linker(self.population, self.model, log_level=None)
+        for column in _tf_columns(self.model):
+            self.linker.table_management.compute_tf_table(column)
+        self.records = len(records)
+        self._asked = itertools.count(1)
+
+    def candidates(self, details: dict[str, Any], limit: int = 5) -> list[Candidate]:
+        """The golden records ``details`` may be, best first (at most ``limit``)."""
+        question = _question(details, next(self._asked), self.as_of)
+        n = int(question["n"].iloc[0])
+        asked = register(self.db_api, question.drop(columns="n"), f"lookup_question_{n}")
+        # The records any blocking rule pairs with the question, found in one scan (Splink
+        # would join the whole population with its name frequencies for each question),
+        # then scored by Splink with the population's frequencies.
+        rules = " OR ".join(f"({rule})" for rule in self.rules)
+        nearby = self.db_api._con.sql(
+            f"SELECT r.* FROM {asked.physical_name} AS l, "
+            f"{self.population.physical_name} AS r WHERE {rules}"
+        ).to_arrow_table()
+        if nearby.num_rows == 0:
+            asked.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+            return []
+        near = register(self.db_api, nearby.to_pandas(), f"lookup_nearby_{n}")
+        try:
+            found = as_frame(
+                self.linker.inference.predict_between(
+                    asked,
+                    near,
+                    threshold_match_probability=LOWEST_PROBABILITY,
+                    warning_mode="never",
+                )
+            )
+        finally:
+            for table in (asked, near):
+                table.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
+        if found.empty:
+            return []
+        other = found["unique_id_r"].where(
+            found["unique_id_l"] == question["unique_id"].iloc[0], found["unique_id_l"]
+        )
+        found = found.assign(golden_id=self.golden_of.reindex(other).to_numpy())
+        found = found.dropna(subset=["golden_id"]).sort_values(
+            "match_weight", ascending=False, kind="stable"
+        )
+        best = found.drop_duplicates("golden_id").head(limit)
+        return [
+            Candidate(
+                golden_id=str(row["golden_id"]),
+                match_probability=float(row["match_probability"]),
+                match_weight=float(row["match_weight"]),
+                reasons=_reasons(row),
+            )
+            for _, row in best.iterrows()
+        ]
+
+
+def _question(details: dict[str, Any], n: int, as_of: date) -> pd.DataFrame:
+    from golden_record.matching.stage import standardise_records
+
+    unknown = sorted(set(details) - set(ASKED_FIELDS))
+    if unknown:
+        raise LookupError_(
+            f"unknown field {', '.join(unknown)}: a lookup takes {', '.join(ASKED_FIELDS)}"
+        )
+    if not str(details.get("surname") or "").strip():
+        raise LookupError_("a lookup needs at least a surname")
+    row = {column: details.get(column) for column in ASKED_FIELDS}
+    canonical = pd.DataFrame(
+        [
+            {
+                **row,
+                "source_system": QUESTION_SYSTEM,
+                "source_record_id": f"lookup-question-{n}",
+                "address_line_3": None,
+                "uprn": None,
+                "source_updated_at": as_of.isoformat(),
+            }
+        ]
+    ).astype("string")
+    standardised = standardise_records(canonical, as_of=as_of)
+    return standardised.assign(n=n)
+
+
+def _tf_columns(model: dict) -> list[str]:
+    return sorted(
+        {
+            level["tf_adjustment_column"]
+            for comparison in model["comparisons"]
+            for level in comparison.get("comparison_levels", [])
+            if level.get("tf_adjustment_column")
+        }
+    )
+
+
+def _reasons(pair: pd.Series) -> list[str]:
+    """The three comparisons that weighed most, for or against, in words."""
+    weights = {
+        column[3:]: float(pair[column])
+        for column in pair.index
+        if column.startswith("mw_") and not column.startswith("mw_tf_adj")
+        and pd.notna(pair[column]) and float(pair[column]) != 0.0
+    }  # fmt: skip
+    strongest = sorted(weights.items(), key=lambda item: abs(item[1]), reverse=True)[:3]
+    return [
+        f"{name.replace('_', ' ')} {'agrees' if weight > 0 else 'disagrees'} ({weight:+.1f})"
+        for name, weight in strongest
+    ]
