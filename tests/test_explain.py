@@ -68,3 +68,23 @@ def test_unscored_pair_has_nothing_to_explain(match_dir):
     with pytest.raises(ExplainError, match="not scored"):
         pairs_for(output.result.pairs, "revenues:nobody", "portal:nobody")
     assert isinstance(output.result.pairs, pd.DataFrame)
+
+
+def test_a_mistyped_record_id_or_folder_is_named(match_dir, tmp_path):
+    work, output = match_dir
+    known = output.result.pairs.iloc[0].unique_id_l
+    result = runner.invoke(
+        app,
+        ["explain", "--match-dir", str(work), "--pair", known, "revenues:CTP9999999"]
+        + ["--out", str(tmp_path / "p.html")],
+    )
+    assert result.exit_code == 2
+    said = "".join(result.output.replace("│", "").split())
+    assert "norecordrevenues:CTP9999999inthismatch(amistypedid?" in said
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = runner.invoke(
+        app, ["explain", "--match-dir", str(empty), "--cluster", "x", "--out", str(tmp_path / "c")]
+    )
+    assert result.exit_code == 2
+    assert "noscored_pairs.parquetin" in "".join(result.output.replace("│", "").split())

@@ -301,8 +301,27 @@ def explain(
 
     if (pair is None) == (cluster is None):
         raise typer.BadParameter("give exactly one of --pair or --cluster")
+    for needed in ("scored_pairs.parquet", "xref.parquet"):
+        if not (match_dir / needed).is_file():
+            raise typer.BadParameter(
+                f"no {needed} in {match_dir}: give the output folder of `golden-record match` "
+                "or a nightly run's match/ folder",
+                param_hint="--match-dir",
+            )
     scored = pd.read_parquet(match_dir / "scored_pairs.parquet")
     if pair is not None:
+        xref = pd.read_parquet(match_dir / "xref.parquet")
+        if "unique_id" in xref:
+            known = set(xref["unique_id"])
+        else:
+            known = set(xref["source_system"] + ":" + xref["source_record_id"])
+        unknown = [record for record in pair if record not in known]
+        if unknown:
+            raise typer.BadParameter(
+                f"no record {' or '.join(unknown)} in this match (a mistyped id? ids are "
+                "source_system:source_record_id, e.g. revenues:CTP00012345)",
+                param_hint="--pair",
+            )
         pairs, title = pairs_for(scored, *pair), f"Why {pair[0]} and {pair[1]} match"
     else:
         xref = pd.read_parquet(match_dir / "xref.parquet")
