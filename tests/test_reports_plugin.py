@@ -202,3 +202,27 @@ def test_the_portal_asks_the_plugin_whether_a_person_is_known(airflow_api, repor
         assert body["candidates"][0]["reasons"]
         refused = client.post("/api/lookup", json={"first_name": "Ann"}, headers=bearer)
         assert refused.status_code == 422 and "surname" in refused.json()["detail"]
+
+
+def test_every_dag_run_of_a_date_finds_its_report_after_a_rerun(airflow_api, reported):
+    from urllib.parse import quote
+
+    # Another date's run, reported by its scheduled run and then by a manual rerun.
+    other = Run.of("2026-11-05", root=reported)
+    shutil.copytree(Run.of(RUN_KEY, root=reported).dir, other.dir)
+    first, rerun = "scheduled__2026-11-05T02:00:00+00:00", "manual__2026-11-05T09:15:00+00:00"
+    try:
+        other.report_json.unlink()
+        pipeline.report(other, {}, run_id=first)
+        pipeline.report(other, {}, run_id=rerun)
+        pipeline.report(other, {}, run_id=rerun)
+        assert json.loads(other.report_json.read_text())["dag_run_ids"] == [first, rerun]
+        bearer = {"Authorization": f"Bearer {airflow_api['token']}"}
+        base = airflow_api["base"] + "/golden-record"
+        with httpx.Client(base_url=base, headers=bearer, timeout=10) as client:
+            for dag_run in (first, rerun):
+                answer = client.get(f"/dag-runs/{quote(dag_run, safe='')}")
+                assert answer.status_code == 307, dag_run
+                assert answer.headers["location"].endswith("runs/2026-11-05/")
+    finally:
+        shutil.rmtree(other.dir)

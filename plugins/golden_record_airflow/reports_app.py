@@ -52,6 +52,7 @@ def _summary(run: Path) -> dict:
     return {
         "run_key": facts["run_key"],
         "run_id": facts.get("run_id"),
+        "dag_run_ids": facts.get("dag_run_ids") or [],
         "outcome": facts["outcome"],
         "golden_records": facts.get("golden_records"),
         "records_in": facts.get("records_in"),
@@ -129,7 +130,7 @@ def create_app() -> FastAPI:
     def report_of_dag_run(run_id: str) -> RedirectResponse:
         """The Airflow UI knows a run by its run id; find the report written for it."""
         for summary in list_runs():
-            if summary.get("run_id") == run_id:
+            if summary.get("run_id") == run_id or run_id in summary.get("dag_run_ids", []):
                 return RedirectResponse(url=f"../runs/{summary['run_key']}/")
         raise HTTPException(status_code=404, detail=f"no report for DAG run {run_id!r}")
 

@@ -235,6 +235,17 @@ def write_report(facts: RunFacts, run: Run) -> dict:
         charts=_charts(facts, run, thresholds),
         thresholds=thresholds,
     )
-    json_path = write_text(json.dumps(asdict(facts), indent=2, default=str) + "\n", run.report_json)
+    facts_json = asdict(facts)
+    # Every DAG run of this date that wrote the report (a rerun, a backfill): the Airflow
+    # UI's "Run report" tab of each of them finds it.
+    try:
+        earlier = _read_json(run.report_json) or {}
+    except ValueError:  # a report half written by an older version: start afresh
+        earlier = {}
+    seen = [str(i) for i in earlier.get("dag_run_ids") or [] if i]
+    if facts.run_id and facts.run_id not in seen:
+        seen.append(facts.run_id)
+    facts_json["dag_run_ids"] = seen
+    json_path = write_text(json.dumps(facts_json, indent=2, default=str) + "\n", run.report_json)
     html_path = write_text(html, run.report_html)
     return {"report_html": str(html_path), "report_json": str(json_path)}
