@@ -75,6 +75,21 @@ class Browser:
         self.send("Page.navigate", url=url)
         self.wait_for("document.readyState === 'complete'")
 
+    def press(self, key: str, code: str, key_code: int, alt: bool = False) -> None:
+        """A key pressed on the keyboard (``alt``: with Alt held)."""
+        for kind in ("keyDown", "keyUp"):
+            self.send(
+                "Input.dispatchKeyEvent",
+                type=kind,
+                key=key,
+                code=code,
+                windowsVirtualKeyCode=key_code,
+                modifiers=1 if alt else 0,
+            )
+
+    def type_text(self, text: str) -> None:
+        self.send("Input.insertText", text=text)
+
     def evaluate(self, expression: str) -> Any:
         result = self.send("Runtime.evaluate", expression=expression, returnByValue=True)
         if "exceptionDetails" in result:

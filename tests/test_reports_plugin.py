@@ -226,3 +226,103 @@ def test_every_dag_run_of_a_date_finds_its_report_after_a_rerun(airflow_api, rep
                 assert answer.headers["location"].endswith("runs/2026-11-05/")
     finally:
         shutil.rmtree(other.dir)
+
+
+def _pending(reported: Path):
+    from golden_record.golden import GoldenStore, default_store_url
+    from golden_record.golden.stewardship import queue
+
+    return queue(GoldenStore(default_store_url(reported)), limit=None)
+
+
+def _decisions(reported: Path):
+    from golden_record.golden import GoldenStore, default_store_url
+    from golden_record.golden.stewardship import decisions
+
+    return decisions(GoldenStore(default_store_url(reported)))
+
+
+def test_a_steward_works_through_the_review_queue_over_http(airflow_api, reported):
+    from urllib.parse import parse_qs, urlsplit
+
+    pending = _pending(reported)
+    assert len(pending) > 30, "the sample night should leave pairs to review"
+    base = airflow_api["base"] + "/golden-record"
+    bearer = {"Authorization": f"Bearer {airflow_api['token']}"}
+    with httpx.Client(base_url=base, headers=bearer, timeout=30) as client:
+        assert httpx.get(base + "/review", timeout=10).status_code == 401
+        page = client.get("/review")
+        assert page.status_code == 200
+        assert f"{len(pending)} pairs awaiting review" in page.text
+        assert "showing 1–25" in page.text and "page 1 of" in page.text
+        reason = pending["reason"].value_counts().index[0]
+        filtered = client.get("/review", params={"reason": reason})
+        assert f"{(pending['reason'] == reason).sum()} with these filters" in filtered.text
+        first = pending.iloc[0]
+        pair = client.get("/review/pair", params={"a": first.record_a, "b": first.record_b})
+        assert pair.status_code == 200
+        assert "total match weight" in pair.text and first.record_a in pair.text
+
+        form = {
+            "record_a": first.record_a,
+            "record_b": first.record_b,
+            "decision": "different",
+            "reason": "checked the tenancy file: father and son",
+        }
+        elsewhere = client.post(
+            "/review/decide", data=form, headers={"Origin": "https://evil.example"}
+        )
+        assert elsewhere.status_code == 403
+        assert _decisions(reported).empty
+        decided = client.post("/review/decide", data=form)
+        assert decided.status_code == 303
+        # On to the next pair of the queue.
+        following = parse_qs(urlsplit(decided.headers["location"]).query)
+        assert (following["a"][0], following["b"][0]) == (
+            pending.iloc[1].record_a,
+            pending.iloc[1].record_b,
+        )
+    made = _decisions(reported)
+    assert made[["record_a", "record_b", "decision", "decided_by"]].values.tolist() == [
+        [first.record_a, first.record_b, "different", "steward"]
+    ]
+    assert len(_pending(reported)) == len(pending) - 1
+
+
+@pytest.mark.browser
+def test_a_steward_decides_a_pair_from_the_keyboard_in_chromium(airflow_api, reported, tmp_path):
+    from tests.browser import Browser
+
+    before = _pending(reported)
+    queue_url = f"{airflow_api['base']}/golden-record/review"
+    with Browser(tmp_path / "profile") as browser:
+        browser.set_cookie("_token", airflow_api["token"], airflow_api["base"])
+        browser.goto(queue_url)
+        assert f"{len(before)} pairs awaiting review" in browser.evaluate(
+            "document.getElementById('summary').innerText"
+        )
+        # Fits the window (the Airflow UI shows it in an iframe): nothing off to the right.
+        assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert browser.screenshot(tmp_path / "queue.png").stat().st_size > 5_000
+        # Enter opens the first pair; type why, then Alt+D: "different people".
+        browser.press("Enter", "Enter", 13)
+        browser.wait_for("location.pathname.endsWith('/review/pair')")
+        browser.wait_for("document.readyState === 'complete'")
+        first = browser.evaluate(
+            "[...document.querySelectorAll('#decide input[type=hidden]')]"
+            ".slice(0, 2).map(i => i.value)"
+        )
+        assert browser.evaluate("document.activeElement.id") == "reason"
+        assert browser.screenshot(tmp_path / "pair.png").stat().st_size > 5_000
+        browser.type_text("different dates of birth on the council tax account")
+        browser.press("d", "KeyD", 68, alt=True)
+        browser.wait_for(
+            f"!document.body.innerText.includes({json.dumps(first[0])})"
+            f" || !document.body.innerText.includes({json.dumps(first[1])})"
+        )
+    made = _decisions(reported)
+    mine = made[(made["record_a"] == first[0]) & (made["record_b"] == first[1])]
+    assert mine[["decision", "decided_by"]].values.tolist() == [["different", "steward"]]
+    after = _pending(reported)
+    assert len(after) == len(before) - 1
+    assert not ((after["record_a"] == first[0]) & (after["record_b"] == first[1])).any()

@@ -69,6 +69,9 @@ def create_app() -> FastAPI:
         dependencies=[Depends(get_user)],
     )
 
+    from golden_record_airflow.review_pages import add_routes
+
+    add_routes(app)
     lookups: dict[str, Any] = {}
     asking = threading.Lock()
 
@@ -113,6 +116,7 @@ def create_app() -> FastAPI:
         return (
             '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">'
             "<title>Golden record runs</title></head><body><h1>Golden record runs</h1>"
+            '<p><a href="review">Pairs awaiting review</a></p>'
             "<table><thead><tr><th>run</th><th>outcome</th><th>golden records</th>"
             f"<th>gates</th></tr></thead><tbody>{rows}</tbody></table></body></html>"
         )
