@@ -326,3 +326,47 @@ def test_a_steward_decides_a_pair_from_the_keyboard_in_chromium(airflow_api, rep
     after = _pending(reported)
     assert len(after) == len(before) - 1
     assert not ((after["record_a"] == first[0]) & (after["record_b"] == first[1])).any()
+
+
+def test_data_docs_are_served_with_every_asset_from_the_plugin(airflow_api, reported):
+    import re
+
+    facts = json.loads((Run.of(RUN_KEY, root=reported).report_json).read_text())
+    base = airflow_api["base"] + "/golden-record"
+    bearer = {"Authorization": f"Bearer {airflow_api['token']}"}
+    with httpx.Client(base_url=base, headers=bearer, timeout=10) as client:
+        for gate in facts["gates"]:
+            page = client.get(f"/runs/{RUN_KEY}/{gate['data_docs']}").text
+            on_disk = (Run.of(RUN_KEY, root=reported).dir / gate["data_docs"]).read_text()
+            assert "cdn.jsdelivr.net" in on_disk  # GX's page as written
+            loaded = re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=\"([^\"]+)\"", page)
+            outside = [url for url in loaded if url.startswith("http")]
+            assert not outside, outside
+            local = [url for url in loaded if "/static/data-docs/" in url]
+            assert len(local) >= 10
+            for url in local:
+                assert client.get(url.removeprefix("/golden-record")).status_code == 200, url
+        assert client.get("/static/data-docs/../reports_app.py").status_code == 404
+    assert httpx.get(base + "/static/data-docs/jquery/jquery.min.js").status_code == 401
+
+
+@pytest.mark.browser
+def test_data_docs_render_styled_with_no_way_out_in_chromium(airflow_api, reported, tmp_path):
+    from tests.browser import Browser
+
+    facts = json.loads((Run.of(RUN_KEY, root=reported).report_json).read_text())
+    url = f"{airflow_api['base']}/golden-record/runs/{RUN_KEY}/{facts['gates'][0]['data_docs']}"
+    with Browser(tmp_path / "profile") as browser:
+        # The CDNs GX points at are unreachable, as on a council's closed network.
+        browser.send("Network.enable")
+        blocked = ["*cdn*", "*unpkg.com*", "*code.jquery.com*", "*amazonaws.com*"]
+        browser.send("Network.setBlockedURLs", urls=blocked)
+        browser.set_cookie("_token", airflow_api["token"], airflow_api["base"])
+        browser.goto(url)
+        assert browser.wait_for("typeof window.jQuery === 'function'")
+        assert browser.wait_for("typeof window.vegaEmbed === 'function'")
+        # Bootstrap's stylesheet applied: its navbar is laid out as a flex row.
+        assert browser.evaluate(
+            "getComputedStyle(document.querySelector('nav, .navbar') || document.body).display"
+        ) in ("flex", "-webkit-box")
+        assert browser.screenshot(tmp_path / "docs.png").stat().st_size > 10_000

@@ -21,8 +21,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from fastapi import Body, Depends, FastAPI, HTTPException
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi import Body, Depends, FastAPI, HTTPException, Request
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
+
+from golden_record_airflow import data_docs_assets
 
 _RUN_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # What may be served from a run's folder: the report, its JSON, and Data Docs.
@@ -42,6 +44,11 @@ def _run_dir(run_key: str) -> Path:
     if not (run / "report.html").is_file():
         raise HTTPException(status_code=404, detail=f"run {run_key} has no report yet")
     return run
+
+
+def _prefix(request: Request) -> str:
+    """The app's own prefix as the browser sees it (``/golden-record/``)."""
+    return request.scope.get("root_path", "").rstrip("/") + "/"
 
 
 def _summary(run: Path) -> dict:
@@ -139,13 +146,23 @@ def create_app() -> FastAPI:
         raise HTTPException(status_code=404, detail=f"no report for DAG run {run_id!r}")
 
     @app.get("/runs/{run_key}/{file_path:path}")
-    def run_file(run_key: str, file_path: str) -> FileResponse:
+    def run_file(request: Request, run_key: str, file_path: str) -> Response:
         run = _run_dir(run_key)
         if not _SERVABLE.match(file_path):
             raise HTTPException(status_code=404, detail="not a report or Data Docs file")
         target = (run / file_path).resolve()
         if run.resolve() not in target.parents or not target.is_file():
             raise HTTPException(status_code=404, detail="no such file")
+        if target.suffix == ".html" and file_path.startswith("quality/"):
+            page = target.read_text(encoding="utf-8")
+            return HTMLResponse(data_docs_assets.offline(page, _prefix(request)))
         return FileResponse(target)
+
+    @app.get("/static/data-docs/{asset_path:path}")
+    def data_docs_asset(asset_path: str) -> FileResponse:
+        found = data_docs_assets.asset(asset_path)
+        if found is None:
+            raise HTTPException(status_code=404, detail="no such asset")
+        return FileResponse(found)
 
     return app
