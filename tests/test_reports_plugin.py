@@ -45,6 +45,8 @@ def reported(landed_run, tmp_path_factory) -> Path:
         for s in ("revenues", "housing", "waste", "portal")
     }
     pipeline.report(run, results, run_id=RUN_ID)
+    # What the stages handed the report, for tests that report the run again.
+    (root / "stage_results.json").write_text(json.dumps(results))
     return root
 
 
@@ -130,6 +132,9 @@ def test_the_plugin_serves_the_runs_their_reports_and_data_docs(airflow_api, rep
         timeout=10,
         headers={"Authorization": f"Bearer {airflow_api['token']}"},
     ) as client:
+        index = client.get("/").text
+        assert f'href="runs/{RUN_KEY}/"' in index and 'class="badge published"' in index
+        assert 'href="review/style.css"' in index and 'href="review"' in index
         runs = client.get("/api/runs").json()
         assert [r["run_key"] for r in runs] == [RUN_KEY]
         assert runs[0]["gates"] == {"sources": "passed", "golden": "passed"}
@@ -370,3 +375,23 @@ def test_data_docs_render_styled_with_no_way_out_in_chromium(airflow_api, report
             "getComputedStyle(document.querySelector('nav, .navbar') || document.body).display"
         ) in ("flex", "-webkit-box")
         assert browser.screenshot(tmp_path / "docs.png").stat().st_size > 10_000
+
+
+def test_a_superseded_backfill_is_reported_as_not_written(reported, tmp_path):
+    other = Run.of("2026-11-06", root=reported)
+    shutil.copytree(Run.of(RUN_KEY, root=reported).dir, other.dir)
+    try:
+        results = json.loads((reported / "stage_results.json").read_text())
+        results["publish"] = {
+            **results["publish"],
+            "outcome": "superseded",
+            "superseded_by": "2026-11-09",
+        }
+        pipeline.report(other, results, run_id="backfill__2026-11-06T02:00:00+00:00")
+        page = other.report_html.read_text()
+        badge = page.split('id="outcome">', 1)[1].split("<", 1)[0]
+        assert badge == "Not written to the CRM: a later run is already published"
+        assert "Published to the CRM" not in page
+        assert "not written: run 2026-11-09, a later one, is already published" in page
+    finally:
+        shutil.rmtree(other.dir)

@@ -51,6 +51,10 @@ def _prefix(request: Request) -> str:
     return request.scope.get("root_path", "").rstrip("/") + "/"
 
 
+def _count(value: object) -> str:
+    return f"{value:,}" if isinstance(value, int) else "–"
+
+
 def _summary(run: Path) -> dict:
     try:
         facts = json.loads((run / "report.json").read_text(encoding="utf-8"))
@@ -114,18 +118,26 @@ def create_app() -> FastAPI:
     def index() -> str:
         rows = "".join(
             f'<tr><td><a href="runs/{html.escape(r["run_key"])}/">{html.escape(r["run_key"])}</a>'
-            f"</td><td>{html.escape(str(r['outcome']))}</td>"
-            f"<td>{r.get('golden_records') if r.get('golden_records') is not None else '–'}</td>"
+            f'</td><td><span class="badge {html.escape(str(r["outcome"]))}">'
+            f"{html.escape(str(r['outcome']))}</span></td>"
+            f'<td class="num">{_count(r.get("records_in"))}</td>'
+            f'<td class="num">{_count(r.get("golden_records"))}</td>'
             f"<td>{html.escape(', '.join(f'{k}: {v}' for k, v in r.get('gates', {}).items()))}"
             "</td></tr>"
             for r in list_runs()
         )
+        body = (
+            "<table><thead><tr><th>run</th><th>outcome</th><th>source records</th>"
+            f"<th>golden records</th><th>gates</th></tr></thead><tbody>{rows}</tbody></table>"
+            if rows
+            else "<p>No run has written its report yet.</p>"
+        )
         return (
             '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">'
-            "<title>Golden record runs</title></head><body><h1>Golden record runs</h1>"
-            '<p><a href="review">Pairs awaiting review</a></p>'
-            "<table><thead><tr><th>run</th><th>outcome</th><th>golden records</th>"
-            f"<th>gates</th></tr></thead><tbody>{rows}</tbody></table></body></html>"
+            '<title>Golden record runs</title><link rel="stylesheet" href="review/style.css">'
+            "</head><body><main><h1>Golden record runs</h1>"
+            '<p>Each night\'s report and its Data Docs; <a href="review">pairs awaiting '
+            f"review</a>.</p>{body}</main></body></html>"
         )
 
     @app.get("/runs/{run_key}")
