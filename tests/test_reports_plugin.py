@@ -178,6 +178,24 @@ def test_the_report_renders_its_figures_in_headless_chromium(airflow_api, report
         browser.wait_for("document.querySelectorAll('svg').length >= 2")
         html = browser.evaluate("document.documentElement.outerHTML")
         browser.screenshot(tmp_path / "report.png")
+        # As narrow as the Airflow UI's iframe beside its navigation: nothing is cut off
+        # on the right, the charts shrink and wide tables scroll within themselves.
+        browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=640,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        browser.goto(url)
+        browser.wait_for("document.querySelectorAll('svg').length >= 2")
+        assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        widest = browser.evaluate(
+            "Math.max(...[...document.querySelectorAll('figure svg')]"
+            ".map(s => s.getBoundingClientRect().right))"
+        )
+        assert widest <= 640
+        browser.screenshot(tmp_path / "report-narrow.png")
     assert (tmp_path / "report.png").stat().st_size > 10_000
     assert f'id="records-in">{facts["records_in"]:,}<' in html
     assert f'id="golden-records">{facts["golden_records"]:,}<' in html

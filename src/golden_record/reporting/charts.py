@@ -19,19 +19,54 @@ def _svg(chart: alt.TopLevelMixin) -> str:
     return vl_convert.vegalite_to_svg(chart.to_dict())
 
 
+# Sizes up to this many records get a bar each; larger ones share two bars, so the axis
+# stays legible whatever a night holds (a bulk load of hundreds of identical records).
+ONE_BAR_EACH = 10
+MAX_RECORDS_PER_PERSON_BAND = 25
+
+
+def _size_label(size: int) -> str:
+    if size <= ONE_BAR_EACH:
+        return str(size)
+    if size <= MAX_RECORDS_PER_PERSON_BAND:
+        return f"{ONE_BAR_EACH + 1}–{MAX_RECORDS_PER_PERSON_BAND}"
+    return f"over {MAX_RECORDS_PER_PERSON_BAND}"
+
+
 def cluster_sizes(sizes: pd.Series) -> str | None:
-    """How many golden records rest on 1, 2, 3… source records."""
+    """How many golden records rest on 1, 2, 3… source records (log scale: a council's
+    singles outnumber its pairs a hundredfold)."""
     if sizes.empty:
         return None
-    counts = sizes.value_counts().sort_index()
-    frame = pd.DataFrame({"records per person": counts.index.astype(int), "people": counts.values})
+    counts = sizes.astype(int).value_counts().sort_index()
+    labels = [_size_label(int(size)) for size in counts.index]
+    frame = (
+        pd.DataFrame({"records per person": labels, "people": counts.to_numpy()})
+        .groupby("records per person", sort=False, as_index=False)["people"]
+        .sum()
+    )
+    order = list(dict.fromkeys(labels))
+    most = int(frame["people"].max())
+    ticks = [10**k for k in range(len(str(most)) + 1)]
     chart = (
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("records per person:O", title="source records per golden record"),
-            y=alt.Y("people:Q", title="golden records", scale=alt.Scale(type="symlog")),
-            tooltip=["records per person", "people"],
+            x=alt.X(
+                "records per person:O",
+                title="source records per golden record",
+                sort=order,
+                axis=alt.Axis(labelAngle=0),
+            ),
+            y=alt.Y(
+                "people:Q",
+                title="golden records",
+                scale=alt.Scale(type="log", domainMin=1),
+                axis=alt.Axis(values=ticks, format=",d"),
+            ),
+            # A log scale has no zero: each bar stands on 1.
+            y2=alt.datum(1),
+            tooltip=["records per person", alt.Tooltip("people:Q", format=",d")],
         )
         .properties(width=_WIDTH, height=_HEIGHT)
     )
@@ -59,7 +94,12 @@ def match_weights(weights: pd.Series, auto_weight: float, review_weight: float) 
         alt.Chart(frame)
         .mark_bar()
         .encode(
-            x=alt.X("from:Q", bin="binned", title="match weight (bits)"),
+            x=alt.X(
+                "from:Q",
+                bin="binned",
+                title="match weight (bits)",
+                axis=alt.Axis(tickCount=8, labelOverlap="greedy", format="~d"),
+            ),
             x2="to:Q",
             y=alt.Y("pairs:Q", title="scored pairs"),
             tooltip=["from", "to", "pairs"],
@@ -71,7 +111,15 @@ def match_weights(weights: pd.Series, auto_weight: float, review_weight: float) 
     lines = (
         alt.Chart(rules)
         .mark_rule(strokeDash=[4, 3])
-        .encode(x="match weight:Q", color=alt.Color("band:N", title="threshold"))
+        .encode(
+            x="match weight:Q",
+            color=alt.Color(
+                "band:N",
+                title="threshold",
+                # Below the chart, whole: beside it a narrow page cut the labels short.
+                legend=alt.Legend(orient="bottom", labelLimit=0, direction="horizontal"),
+            ),
+        )
     )
     return _svg((bars + lines).properties(width=_WIDTH, height=_HEIGHT))
 
