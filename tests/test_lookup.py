@@ -72,6 +72,8 @@ def test_golden_record_lookup_on_the_command_line(accepted):
             args += [f"--{name.replace('_', '-')}", value]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert golden_id in result.output.splitlines()[1]
+    candidates = [line for line in result.output.splitlines() if line.startswith("  GR")]
+    assert golden_id in candidates[0]
+    assert "loading night" in result.output  # what it was doing, while it did it
     refused = CliRunner().invoke(app, ["lookup", "--surname", "Smith", "--data", "/nowhere"])
     assert refused.exit_code == 2 and "no accepted night" in refused.output

@@ -75,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
     manifest = sample_dir / "manifest.json"
     if not manifest.is_file() or json.loads(manifest.read_text()).get("seed") != args.seed:
         print(f"generating {args.people} people of sample council data (seed {args.seed})")
-        generate(args.people, args.seed, sample_dir, show_progress=True)
+        # Dated the run's day, so the sources look as fresh as a council's would on the
+        # night (the freshness check passes on demo day).
+        generate(args.people, args.seed, sample_dir, as_of=run_day, show_progress=True)
     print("preparing Airflow metadata database (airflow db migrate)")
     local_env.migrate_metadata_db()
 

@@ -106,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
         from golden_record.devtools.generate import generate
 
         print(f"generating {args.people} people of sample council data into {sample}")
-        generate(args.people, args.seed, sample, show_progress=True)
+        from datetime import UTC, datetime
+
+        # Dated today, so the sources look as fresh as a council's on the night.
+        generate(args.people, args.seed, sample, as_of=datetime.now(UTC).date(), show_progress=True)
     print("preparing Airflow metadata database (airflow db migrate)")
     local_env.migrate_metadata_db()
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from golden_record.cli_options import database_url, demo_crm_url, demo_store_url
+from golden_record.cli_progress import step
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -212,12 +213,16 @@ def match(
         raise typer.BadParameter(str(exc)) from exc
     store_url = store or default_store_url(output_dir)
     try:
-        pipeline.standardise_canonical(run, _read_records(input))
+        with step(f"reading and standardising {input.name}"):
+            pipeline.standardise_canonical(run, _read_records(input))
     except CanonicalContractError as exc:
         raise typer.BadParameter(str(exc)) from exc
     golden_store = GoldenStore(store_url)
     standardised = pd.read_parquet(run.standardised.records)
-    model_path, model_source = _model_for(standardised, output_dir, model, golden_store, retrain)
+    with step("choosing the model"):
+        model_path, model_source = _model_for(
+            standardised, output_dir, model, golden_store, retrain
+        )
     # A command-line run chooses its model each time it is run: unpin the last one.
     shutil.rmtree(run.match.dir, ignore_errors=True)
     defaults = Thresholds()
@@ -230,14 +235,16 @@ def match(
         # The store takes a command-line run at once: like a night whose gate passed, it
         # is what the next run builds on.
         nights.withdraw(run)
-        matched = pipeline.match(
-            run,
-            model_path=model_path,
-            store_url=store_url,
-            options=options,
-            full_refresh=full_refresh,
-        )
-        built = pipeline.build_golden(run, store_url=store_url, staged=False)
+        with step(f"scoring and clustering {len(standardised):,} records"):
+            matched = pipeline.match(
+                run,
+                model_path=model_path,
+                store_url=store_url,
+                options=options,
+                full_refresh=full_refresh,
+            )
+        with step("keeping golden IDs in the store"):
+            built = pipeline.build_golden(run, store_url=store_url, staged=False)
         nights.mark_accepted(run, by="golden-record match")
     except (ModelError, StoreError) as exc:
         raise typer.BadParameter(str(exc)) from exc
@@ -417,7 +424,8 @@ def review_show(
     from golden_record.golden.stewardship import item, side_by_side
 
     try:
-        found = item(_golden_store(store), record_a, record_b)
+        with step("reading the pair from the store"):
+            found = item(_golden_store(store), record_a, record_b)
     except StoreError as exc:
         raise typer.BadParameter(str(exc)) from exc
     frame = side_by_side(found)
@@ -502,7 +510,9 @@ def lookup(
         "address_line_1": address_line_1,
     }
     try:
-        found = Lookup(night).candidates(asked, limit=limit)
+        with step(f"loading night {night.key}"):
+            lookup_in = Lookup(night)
+        found = lookup_in.candidates(asked, limit=limit)
     except LookupError_ as exc:
         raise typer.BadParameter(str(exc)) from None
     if not found:
