@@ -58,6 +58,15 @@ def nightly_run(metadata_db, sample, portal, tmp_path_factory):
 def test_nightly_run_succeeds_and_publishes_every_record(nightly_run, sample):
     state, data, crm = nightly_run
     assert state == "success"
+    # The run is recorded as started when its first task did, not at its logical date
+    # (the grid would show a run of a minute or two as lasting since 02:00).
+    from airflow.models.dagrun import DagRun
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        run = session.query(DagRun).filter(DagRun.logical_date == LOGICAL_DATE).one()
+        assert (run.end_date - run.start_date).total_seconds() < 1800
+        assert run.start_date > LOGICAL_DATE
     rows = _crm_rows(crm)
     assert len(rows["golden_customer_source"]) == sample.total_records
     golden = pd.read_parquet(data / "runs" / RUN_KEY / "golden" / "golden_records.parquet")
