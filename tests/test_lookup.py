@@ -77,3 +77,30 @@ def test_golden_record_lookup_on_the_command_line(accepted):
     assert "loading night" in result.output  # what it was doing, while it did it
     refused = CliRunner().invoke(app, ["lookup", "--surname", "Smith", "--data", "/nowhere"])
     assert refused.exit_code == 2 and "no accepted night" in refused.output
+
+
+def test_the_indexed_blocking_keys_find_exactly_what_the_rules_pair(accepted):
+    from golden_record.matching.lookup import _equalities, _question
+
+    assert _equalities('(l."postcode" = r."postcode") AND (SUBSTRING(l.first_name, 1, 1) = '
+                       "SUBSTRING(r.first_name, 1, 1))") == [
+        ('l."postcode"', 'r."postcode"'),
+        ("SUBSTRING(l.first_name, 1, 1)", "SUBSTRING(r.first_name, 1, 1)"),
+    ]  # fmt: skip
+    assert _equalities("r.surname = l.first_name") == [("l.first_name", "r.surname")]
+    assert _equalities("levenshtein(l.surname, r.surname) <= 1") is None
+    lookup = Lookup(accepted)
+    assert lookup.blocking.keys and not lookup.blocking.scanned
+    canonical = pd.read_parquet(accepted.canonical("revenues")).head(25)
+    rules = " OR ".join(f"({rule})" for rule in lookup.rules)
+    for n, (_, person) in enumerate(canonical.iterrows()):
+        details = {f: (None if pd.isna(person[f]) else str(person[f])) for f in FIELDS}
+        question = _question(details, 500 + n, lookup.as_of).drop(columns="n")
+        asked = lookup.db_api.register(question, dataset_display_name=f"check_{n}")
+        by_keys = set(lookup.blocking.nearby(asked.physical_name).column("unique_id").to_pylist())
+        scanned = lookup.db_api._con.execute(
+            f"SELECT r.unique_id FROM {asked.physical_name} AS l, "
+            f"{lookup.population.physical_name} AS r WHERE {rules}"
+        ).fetchall()
+        assert by_keys == {row[0] for row in scanned}
+        assert by_keys  # the record itself is always found
