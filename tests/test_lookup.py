@@ -43,7 +43,7 @@ def _someone(run: Run, row: int = 11) -> tuple[dict, str]:
 
 def test_a_known_resident_is_found_with_the_reasons_and_a_stranger_is_not(accepted):
     assert latest_accepted(accepted.runs_dir) == accepted
-    lookup = Lookup(accepted)
+    lookup = Lookup.of_night(accepted)
     details, golden_id = _someone(accepted)
     found = lookup.candidates(details)
     assert found[0].golden_id == golden_id
@@ -57,7 +57,7 @@ def test_a_known_resident_is_found_with_the_reasons_and_a_stranger_is_not(accept
 
 
 def test_a_question_without_a_surname_or_with_unknown_fields_is_refused(accepted):
-    lookup = Lookup(accepted)
+    lookup = Lookup.of_night(accepted)
     with pytest.raises(LookupError_, match="at least a surname"):
         lookup.candidates({"first_name": "Ann"})
     with pytest.raises(LookupError_, match="unknown field shoe_size"):
@@ -89,7 +89,7 @@ def test_the_indexed_blocking_keys_find_exactly_what_the_rules_pair(accepted):
     ]  # fmt: skip
     assert _equalities("r.surname = l.first_name") == [("l.first_name", "r.surname")]
     assert _equalities("levenshtein(l.surname, r.surname) <= 1") is None
-    lookup = Lookup(accepted)
+    lookup = Lookup.of_night(accepted)
     assert lookup.blocking.keys and not lookup.blocking.scanned
     canonical = pd.read_parquet(accepted.canonical("revenues")).head(25)
     rules = " OR ".join(f"({rule})" for rule in lookup.rules)

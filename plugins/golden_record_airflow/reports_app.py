@@ -97,7 +97,7 @@ def create_app() -> FastAPI:
             raise HTTPException(status_code=503, detail="no accepted night to look up in yet")
         with asking:  # one DuckDB connection answers every question
             if lookups.get("run_key") != night.key:
-                lookups.update(run_key=night.key, lookup=Lookup(night))
+                lookups.update(run_key=night.key, lookup=Lookup.of_night(night))
             try:
                 found = lookups["lookup"].candidates(details, limit=limit)
             except LookupError_ as exc:

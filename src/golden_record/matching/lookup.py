@@ -167,41 +167,58 @@ class _BlockingKeys:
 class Lookup:
     """The golden records of one accepted night, ready for questions."""
 
-    def __init__(self, run: Run, model_path: Path | None = None):
-        self.run_key = run.key
-        self.as_of: date = run.date
+    def __init__(
+        self,
+        records: Any,
+        golden_of: pd.Series,
+        model: dict,
+        as_of: date,
+        run_key: str | None = None,
+    ):
+        """``records``: the night's standardised records (an Arrow table); ``golden_of``:
+        each record's golden ID by ``unique_id``; ``model``: with the night's blocking
+        rules; ``as_of``: the date a question's date of birth is judged against."""
+        self.run_key = run_key
+        self.as_of = as_of
+        self.model = model
+        self.rules = [
+            rule["blocking_rule"] if isinstance(rule, dict) else str(rule)
+            for rule in model["blocking_rules_to_generate_predictions"]
+        ]
+        self.golden_of = golden_of
+        self.db_api = default_db_api()
+        # Arrow straight from the file: no pandas copy of a million records to keep.
+        self.population = self.db_api.register(records, dataset_display_name="lookup_population")
+        self.linker = Linker(self.population, self.model, log_level=None)
+        for column in _tf_columns(self.model):
+            self.linker.table_management.compute_tf_table(column)
+        self.records = records.num_rows
+        self.blocking = _BlockingKeys(self.db_api._con, records, self.rules)
+        self._asked = itertools.count(1)
+
+    @classmethod
+    def of_night(cls, run: Run, model_path: Path | None = None) -> Lookup:
+        """The night's records, golden IDs, model and blocking rules (those its scoring
+        used, loose rules included)."""
+        import pyarrow.parquet as pq
+
         model_file = model_path or run.match.model
-        self.model = load_model(model_file if model_file.is_file() else None)
+        model = load_model(model_file if model_file.is_file() else None)
         try:
             about = json.loads(run.match.scoring.read_text(encoding="utf-8"))
             rules = list(about.get("blocking_rules") or [])
         except (OSError, ValueError):
             rules = []
         if rules:
-            self.model = {**self.model, "blocking_rules_to_generate_predictions": rules}
-        self.rules = [
-            rule["blocking_rule"] if isinstance(rule, dict) else str(rule)
-            for rule in self.model["blocking_rules_to_generate_predictions"]
-        ]
-        import pyarrow.parquet as pq
-
-        table = pq.read_table(run.standardised.records)
+            model = {**model, "blocking_rules_to_generate_predictions": rules}
         xref = pd.read_parquet(
             run.golden.xref, columns=["source_system", "source_record_id", "golden_id"]
         )
         ids = (
             xref["source_system"].astype("string") + ":" + xref["source_record_id"].astype("string")
         )
-        self.golden_of = pd.Series(xref["golden_id"].to_numpy(), index=pd.Index(ids))
-        self.db_api = default_db_api()
-        # Arrow straight from the file: no pandas copy of a million records to keep.
-        self.population = self.db_api.register(table, dataset_display_name="lookup_population")
-        self.linker = Linker(self.population, self.model, log_level=None)
-        for column in _tf_columns(self.model):
-            self.linker.table_management.compute_tf_table(column)
-        self.records = table.num_rows
-        self.blocking = _BlockingKeys(self.db_api._con, table, self.rules)
-        self._asked = itertools.count(1)
+        golden_of = pd.Series(xref["golden_id"].to_numpy(), index=pd.Index(ids))
+        return cls(pq.read_table(run.standardised.records), golden_of, model, run.date, run.key)
 
     def candidates(self, details: dict[str, Any], limit: int = 5) -> list[Candidate]:
         """The golden records ``details`` may be, best first (at most ``limit``)."""

@@ -290,6 +290,52 @@ def prepare(people: int, seed: int, workdir: Path) -> tuple[Path, Path, dict]:
     return persons, standardised, timings
 
 
+def measure_lookup(standardised: Path, persons: Path, model: Path | None) -> dict:
+    """The portal's "do we know this person?" against a million records: 40 residents'
+    details sampled from the canonical records, asked one after another. Each record is
+    its own golden record here (the bench times the look-up, not the clustering)."""
+    import statistics
+    from datetime import date
+
+    import pyarrow.parquet as pq
+
+    from golden_record.matching.inference import load_model, with_loose_rules
+    from golden_record.matching.lookup import Lookup
+
+    table = pq.read_table(standardised)
+    ids = table.column("unique_id").to_pandas()
+    # The night's rules, loose ones included, as its scoring chose them (not timed: the
+    # nightly lookup reads them from the night's scoring.json).
+    rules_model = with_loose_rules(load_model(model), table.to_pandas(), "duckdb")
+    started = time.perf_counter()
+    lookup = Lookup(
+        table, pd.Series(ids.to_numpy(), index=pd.Index(ids)), rules_model, date.today()
+    )
+    load_seconds = time.perf_counter() - started
+    asked = ["first_name", "surname", "date_of_birth", "postcode", "email", "phone"]
+    sample = pd.read_parquet(persons, columns=["source_system", "source_record_id", *asked])
+    sample = sample.dropna(subset=["surname"]).sample(41, random_state=3)
+    times, found = [], 0
+    for _, person in sample.iterrows():
+        details = {f: (None if pd.isna(person[f]) else str(person[f])) for f in asked}
+        tick = time.perf_counter()
+        answer = lookup.candidates(details)
+        times.append(time.perf_counter() - tick)
+        own = f"{person['source_system']}:{person['source_record_id']}"
+        found += any(c.golden_id == own for c in answer)
+    timed = sorted(times[1:])  # the first question warms DuckDB's caches
+    return {
+        "records": lookup.records,
+        "load_seconds": round(load_seconds, 1),
+        "questions": len(timed),
+        "median_ms": round(statistics.median(timed) * 1000),
+        "p90_ms": round(timed[int(0.9 * len(timed))] * 1000),
+        "max_ms": round(timed[-1] * 1000),
+        "found_itself": found,
+        "peak_mb": round(_peak_mb()),
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=650_000, help="about 1.5 records each")
@@ -300,11 +346,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument(
         "--step",
-        choices=["ours", "plain-splink", "blocking", "store", "publish", "incremental"],
+        choices=["ours", "plain-splink", "blocking", "store", "publish", "incremental", "lookup"],
         default=None,
     )
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--input", type=Path, default=None)
+    parser.add_argument("--persons", type=Path, default=None, help="for --step lookup")
     args = parser.parse_args(argv)
 
     if args.step == "ours":
@@ -325,6 +372,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.step == "publish":
         print(json.dumps(measure_publish(args.input, args.backend)))
         return 0
+    if args.step == "lookup":
+        print(json.dumps(measure_lookup(args.input, args.persons, args.model)))
+        return 0
 
     persons, standardised, timings = prepare(args.people, args.seed, args.workdir)
     ours = _child("ours", persons, args.model)
@@ -336,6 +386,7 @@ def main(argv: list[str] | None = None) -> int:
         backend: _child("publish", persons.parent, None, "--backend", backend)
         for backend in ("sqlite", "postgresql")
     }
+    looked_up = _child("lookup", standardised, args.model, "--persons", str(persons))
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
     print(
         f"machine: {os.cpu_count()} cores, {memory_gb:.0f} GB RAM, "
@@ -390,6 +441,14 @@ def main(argv: list[str] | None = None) -> int:
             f"| {p['night_2_seconds']} | {p['night_3_seconds']} ({p['night_3']}) "
             f"| {p['export_seconds']} | {p['peak_mb']:,} |"
         )
+    print(
+        f"\nportal lookup against {looked_up['records']:,} records: loaded in "
+        f"{looked_up['load_seconds']} s; {looked_up['questions']} questions, median "
+        f"{looked_up['median_ms']} ms, 90th percentile {looked_up['p90_ms']} ms, slowest "
+        f"{looked_up['max_ms']} ms; the record asked about among its candidates "
+        f"{looked_up['found_itself']} times of {looked_up['questions'] + 1}; peak "
+        f"{looked_up['peak_mb']:,} MB"
+    )
     print(f"\nPairs per prediction blocking rule (counted in {blocked['seconds']} s):\n")
     print(blocked["table"])
     return 0
