@@ -526,6 +526,44 @@ def lookup(
         )
 
 
+@app.command()
+def sar(
+    golden_id: Annotated[str, typer.Option(help="The person's golden ID.")],
+    out: Annotated[Path, typer.Option(help="Folder to write subject-access-ID/ into.")],
+    store: StoreOption,
+    crm: Annotated[
+        str | None, typer.Option(help="CRM database URL, to list what was published.")
+    ] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="Pipeline data folder (default GOLDEN_RECORD_DATA).")
+    ] = None,
+) -> None:
+    """A subject access request: everything held about one person, as JSON and HTML."""
+    from golden_record import paths
+    from golden_record.golden import StoreError
+    from golden_record.publish import exports_root
+    from golden_record.rights.subject_access import gather, write
+
+    root = data or paths.data_root()
+    try:
+        with step(f"gathering what is held about {golden_id}"):
+            found = gather(
+                _golden_store(store),
+                golden_id,
+                root,
+                database_url(crm, "--crm") if crm else None,
+                exports_root(root),
+            )
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--golden-id") from None
+    folder = write(found, out)
+    typer.echo(
+        f"{len(found['source_records'])} source record(s) in "
+        f"{len({r['source_system'] for r in found['source_records']})} system(s), "
+        f"{len(found['history'])} version(s), {len(found['change_events'])} change(s) → {folder}"
+    )
+
+
 night_app = typer.Typer(no_args_is_help=True, help="Nightly runs a gate refused.")
 app.add_typer(night_app, name="night")
 
