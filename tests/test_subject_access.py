@@ -48,9 +48,14 @@ def test_a_subject_access_request_holds_the_person_and_no_one_else(council, tmp_
     result = CliRunner().invoke(
         app,
         ["sar", "--golden-id", golden_id, "--out", str(tmp_path), "--store", store_url]
-        + ["--data", str(council)],
+        + ["--data", str(council), "--by", "ig.officer", "--basis", "UK GDPR Art. 15"],
     )
     assert result.exit_code == 0, result.output
+    # The request is audited: who, on what basis, what was produced; no personal data.
+    listed = CliRunner().invoke(app, ["requests", "--store", store_url])
+    assert listed.exit_code == 0, listed.output
+    assert "1 request(s)" in listed.output
+    assert f"access {golden_id} by ig.officer (UK GDPR Art. 15)" in listed.output
     folder = tmp_path / f"subject-access-{golden_id}"
     found = json.loads((folder / "subject_access.json").read_text())
     page = (folder / "subject_access.html").read_text()
@@ -75,13 +80,20 @@ def test_a_subject_access_request_for_an_unknown_golden_id_is_refused(council, t
     result = CliRunner().invoke(
         app,
         ["sar", "--golden-id", "GR-NOBODY", "--out", str(tmp_path)]
-        + ["--store", default_store_url(council), "--data", str(council)],
+        + ["--store", default_store_url(council), "--data", str(council)]
+        + ["--by", "ig.officer", "--basis", "UK GDPR Art. 15"],
     )
     assert result.exit_code == 2
     assert "no golden record GR-NOBODY" in "".join(result.output.replace("│", "").split()) or (
         "nogoldenrecordGR-NOBODY" in "".join(result.output.replace("│", "").split())
     )
     assert not list(tmp_path.iterdir())
+    missing_basis = CliRunner().invoke(
+        app,
+        ["sar", "--golden-id", "GR-NOBODY", "--out", str(tmp_path)]
+        + ["--store", default_store_url(council), "--by", "ig.officer", "--basis", " "],
+    )
+    assert missing_basis.exit_code == 2 and "legal basis" in missing_basis.output
 
 
 def test_what_the_crm_was_sent_about_the_person_and_only_them(tmp_path):

@@ -531,6 +531,10 @@ def sar(
     golden_id: Annotated[str, typer.Option(help="The person's golden ID.")],
     out: Annotated[Path, typer.Option(help="Folder to write subject-access-ID/ into.")],
     store: StoreOption,
+    by: Annotated[str, typer.Option(help="Who handles the request (name or staff id).")],
+    basis: Annotated[
+        str, typer.Option(help="The legal basis, e.g. 'UK GDPR Art. 15, request of 2 Dec'.")
+    ],
     crm: Annotated[
         str | None, typer.Option(help="CRM database URL, to list what was published.")
     ] = None,
@@ -538,17 +542,22 @@ def sar(
         Path | None, typer.Option(help="Pipeline data folder (default GOLDEN_RECORD_DATA).")
     ] = None,
 ) -> None:
-    """A subject access request: everything held about one person, as JSON and HTML."""
+    """A subject access request: everything held about one person, as JSON and HTML,
+    recorded with who handled it and its legal basis (`golden-record requests`)."""
     from golden_record import paths
     from golden_record.golden import StoreError
     from golden_record.publish import exports_root
+    from golden_record.rights import requests
     from golden_record.rights.subject_access import gather, write
 
+    if not by.strip() or not basis.strip():
+        raise typer.BadParameter("a request needs who handles it and its legal basis")
     root = data or paths.data_root()
+    golden_store = _golden_store(store)
     try:
         with step(f"gathering what is held about {golden_id}"):
             found = gather(
-                _golden_store(store),
+                golden_store,
                 golden_id,
                 root,
                 database_url(crm, "--crm") if crm else None,
@@ -557,11 +566,33 @@ def sar(
     except StoreError as exc:
         raise typer.BadParameter(str(exc), param_hint="--golden-id") from None
     folder = write(found, out)
+    produced = {
+        "folder": str(folder),
+        "source_records": len(found["source_records"]),
+        "versions": len(found["history"]),
+        "change_events": len(found["change_events"]),
+    }
+    requests.record(golden_store, "access", golden_id, by, basis, produced)
     typer.echo(
         f"{len(found['source_records'])} source record(s) in "
         f"{len({r['source_system'] for r in found['source_records']})} system(s), "
         f"{len(found['history'])} version(s), {len(found['change_events'])} change(s) → {folder}"
     )
+
+
+@app.command("requests")
+def rights_requests(store: StoreOption) -> None:
+    """Every residents' rights request answered from the store: who, when, on what legal
+    basis, what was produced."""
+    from golden_record.rights.requests import listed
+
+    made = listed(_golden_store(store))
+    typer.echo(f"{len(made)} request(s)")
+    for row in made.itertuples(index=False):
+        typer.echo(
+            f"  #{row.request_id} {row.made_at} {row.kind} {row.golden_id} by "
+            f"{row.requested_by} ({row.legal_basis}): {row.produced}"
+        )
 
 
 night_app = typer.Typer(no_args_is_help=True, help="Nightly runs a gate refused.")

@@ -164,3 +164,18 @@ night_acceptance = Table(
     Column("accepted_at", String(32), nullable=False),
     Column("reason", Text, nullable=False),
 )
+
+# Residents' rights requests (UK GDPR Articles 15–18) answered from this store: who asked
+# for what, on what legal basis, when, and what was produced. Names no personal data
+# beyond the golden ID the request was about.
+rights_request = Table(
+    "rights_request",
+    metadata,
+    Column("request_id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # access (rectify | erase | restrict later)
+    Column("golden_id", String(32), nullable=False),
+    Column("requested_by", String(200), nullable=False),
+    Column("legal_basis", Text, nullable=False),
+    Column("made_at", String(32), nullable=False),
+    Column("produced", Text, nullable=False),  # JSON: what was written, and counts
+)
