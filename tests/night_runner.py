@@ -100,7 +100,13 @@ class Council:
         for source in SOURCE_SYSTEMS:
             try:
                 results["extract"][source] = asdict(
-                    pipeline.extract(source, run, self.settings, full_refresh=full_refresh)
+                    pipeline.extract(
+                        source,
+                        run,
+                        self.settings,
+                        full_refresh=full_refresh,
+                        store_url=self.store_url,
+                    )
                 )
             except Exception as exc:  # noqa: BLE001
                 night.failed[f"extract_{source}"] = f"{type(exc).__name__}: {exc}"
@@ -115,7 +121,7 @@ class Council:
             ),
             ("golden", lambda: pipeline.build_golden(run, self.store_url)),
             ("gate_golden", lambda: pipeline.quality_gate("golden", run, self.store_url)),
-            ("publish", lambda: pipeline.publish(run, self.crm_url)),
+            ("publish", lambda: pipeline.publish(run, self.crm_url, store_url=self.store_url)),
         ]
         if not night.failed:
             for task, call in stages:

@@ -43,7 +43,11 @@ def extract_source(source: str, ds: str | None, full_refresh: bool = False) -> d
     run = Run.from_context(ds)
     try:
         summary = pipeline.extract(
-            source, run, connections.source_settings(), full_refresh=full_refresh
+            source,
+            run,
+            connections.source_settings(),
+            full_refresh=full_refresh,
+            store_url=connections.store_url(),
         )
     except SourceDataError as exc:
         # Retrying cannot fix bad data: fail now, naming the source and the row or page.
@@ -108,7 +112,9 @@ def publish_run(ds: str | None) -> dict:
 
     run = Run.from_context(ds)
     try:
-        return pipeline.publish(run, connections.crm_url()).to_dict()
+        return pipeline.publish(
+            run, connections.crm_url(), store_url=connections.store_url()
+        ).to_dict()
     except PublishError as exc:
         if exc.transient:
             raise

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from golden_record.cli_options import database_url, demo_crm_url, demo_store_url
+from golden_record.cli_options import CrmOption, StoreOption, database_url, existing_store
 from golden_record.cli_progress import step
 
 if TYPE_CHECKING:
@@ -363,26 +363,6 @@ def evaluate(
 
 review_app = typer.Typer(no_args_is_help=True, help="Clerical review of doubtful pairs.")
 app.add_typer(review_app, name="review")
-StoreOption = Annotated[
-    str,
-    typer.Option(
-        help="Golden store URL, e.g. sqlite:///out/golden_store.db "
-        "[default: the demo's, data/golden_store.db]",
-        default_factory=demo_store_url,
-        show_default=False,
-    ),
-]
-
-
-def _golden_store(url: str) -> GoldenStore:
-    """An existing golden store: review commands never create one."""
-    from golden_record.golden import GoldenStore, StoreError
-
-    database_url(url, "--store", must_exist=False)  # the store names a missing file itself
-    try:
-        return GoldenStore(url, must_exist=True)
-    except StoreError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--store") from None
 
 
 @review_app.command("list")
@@ -393,7 +373,7 @@ def review_list(store: StoreOption, limit: int = 50) -> None:
 
     from golden_record.golden.stewardship import queue
 
-    pending = queue(_golden_store(store), limit=None)
+    pending = queue(existing_store(store), limit=None)
     shown = min(limit, len(pending))
     title = f"{len(pending)} pairs awaiting review"
     if shown < len(pending):
@@ -425,7 +405,7 @@ def review_show(
 
     try:
         with step("reading the pair from the store"):
-            found = item(_golden_store(store), record_a, record_b)
+            found = item(existing_store(store), record_a, record_b)
     except StoreError as exc:
         raise typer.BadParameter(str(exc)) from exc
     frame = side_by_side(found)
@@ -465,7 +445,7 @@ def review_decide(
     from golden_record.golden.stewardship import decide
 
     try:
-        row = decide(_golden_store(store), record_a, record_b, decision, by, reason)
+        row = decide(existing_store(store), record_a, record_b, decision, by, reason)
     except StoreError as exc:
         raise typer.BadParameter(str(exc)) from exc
     typer.echo(
@@ -526,75 +506,6 @@ def lookup(
         )
 
 
-@app.command()
-def sar(
-    golden_id: Annotated[str, typer.Option(help="The person's golden ID.")],
-    out: Annotated[Path, typer.Option(help="Folder to write subject-access-ID/ into.")],
-    store: StoreOption,
-    by: Annotated[str, typer.Option(help="Who handles the request (name or staff id).")],
-    basis: Annotated[
-        str, typer.Option(help="The legal basis, e.g. 'UK GDPR Art. 15, request of 2 Dec'.")
-    ],
-    crm: Annotated[
-        str | None, typer.Option(help="CRM database URL, to list what was published.")
-    ] = None,
-    data: Annotated[
-        Path | None, typer.Option(help="Pipeline data folder (default GOLDEN_RECORD_DATA).")
-    ] = None,
-) -> None:
-    """A subject access request: everything held about one person, as JSON and HTML,
-    recorded with who handled it and its legal basis (`golden-record requests`)."""
-    from golden_record import paths
-    from golden_record.golden import StoreError
-    from golden_record.publish import exports_root
-    from golden_record.rights import requests
-    from golden_record.rights.subject_access import gather, write
-
-    if not by.strip() or not basis.strip():
-        raise typer.BadParameter("a request needs who handles it and its legal basis")
-    root = data or paths.data_root()
-    golden_store = _golden_store(store)
-    try:
-        with step(f"gathering what is held about {golden_id}"):
-            found = gather(
-                golden_store,
-                golden_id,
-                root,
-                database_url(crm, "--crm") if crm else None,
-                exports_root(root),
-            )
-    except StoreError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--golden-id") from None
-    folder = write(found, out)
-    produced = {
-        "folder": str(folder),
-        "source_records": len(found["source_records"]),
-        "versions": len(found["history"]),
-        "change_events": len(found["change_events"]),
-    }
-    requests.record(golden_store, "access", golden_id, by, basis, produced)
-    typer.echo(
-        f"{len(found['source_records'])} source record(s) in "
-        f"{len({r['source_system'] for r in found['source_records']})} system(s), "
-        f"{len(found['history'])} version(s), {len(found['change_events'])} change(s) → {folder}"
-    )
-
-
-@app.command("requests")
-def rights_requests(store: StoreOption) -> None:
-    """Every residents' rights request answered from the store: who, when, on what legal
-    basis, what was produced."""
-    from golden_record.rights.requests import listed
-
-    made = listed(_golden_store(store))
-    typer.echo(f"{len(made)} request(s)")
-    for row in made.itertuples(index=False):
-        typer.echo(
-            f"  #{row.request_id} {row.made_at} {row.kind} {row.golden_id} by "
-            f"{row.requested_by} ({row.legal_basis}): {row.produced}"
-        )
-
-
 night_app = typer.Typer(no_args_is_help=True, help="Nightly runs a gate refused.")
 app.add_typer(night_app, name="night")
 
@@ -629,16 +540,6 @@ def night_accept(
 
 crm_app = typer.Typer(no_args_is_help=True, help="The CRM database: contract, state, exports.")
 app.add_typer(crm_app, name="crm")
-CrmOption = Annotated[
-    str,
-    typer.Option(
-        "--crm",
-        help="CRM database URL, e.g. postgresql+psycopg2://…/crm [default: the demo's, "
-        "data/crm.db]",
-        default_factory=demo_crm_url,
-        show_default=False,
-    ),
-]
 
 
 @crm_app.command("migrate")
@@ -715,3 +616,9 @@ def portal_server(
 
 if __name__ == "__main__":
     app()
+
+
+# Residents' rights (UK GDPR Articles 15–18): golden_record.cli_rights.
+from golden_record import cli_rights  # noqa: E402
+
+cli_rights.register(app)

@@ -9,10 +9,14 @@ review") or a CRM at "contract v0", as if that were the truth.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
+
+if TYPE_CHECKING:
+    from golden_record.golden import GoldenStore
 
 
 def demo_store_url() -> str:
@@ -58,3 +62,37 @@ def database_url(value: str, option: str, must_exist: bool = True) -> str:
                 param_hint=option,
             )
     return value
+
+
+StoreOption = Annotated[
+    str,
+    typer.Option(
+        help="Golden store URL, e.g. sqlite:///out/golden_store.db "
+        "[default: the demo's, data/golden_store.db]",
+        default_factory=demo_store_url,
+        show_default=False,
+    ),
+]
+
+
+def existing_store(url: str) -> GoldenStore:
+    """An existing golden store: review commands never create one."""
+    from golden_record.golden import GoldenStore, StoreError
+
+    database_url(url, "--store", must_exist=False)  # the store names a missing file itself
+    try:
+        return GoldenStore(url, must_exist=True)
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--store") from None
+
+
+CrmOption = Annotated[
+    str,
+    typer.Option(
+        "--crm",
+        help="CRM database URL, e.g. postgresql+psycopg2://…/crm [default: the demo's, "
+        "data/crm.db]",
+        default_factory=demo_crm_url,
+        show_default=False,
+    ),
+]

@@ -39,9 +39,15 @@ if TYPE_CHECKING:
 
 
 def extract(
-    source: str, run: Run, settings: SourceSettings, full_refresh: bool = False
+    source: str,
+    run: Run,
+    settings: SourceSettings,
+    full_refresh: bool = False,
+    store_url: str | None = None,
 ) -> ExtractSummary:
-    return extract_source(source, run, settings, full_refresh=full_refresh)
+    """Land one source for the run, leaving out erased residents' records (the golden
+    store's suppression list)."""
+    return extract_source(source, run, settings, full_refresh=full_refresh, store_url=store_url)
 
 
 def load_canonical(run: Run) -> pd.DataFrame:
@@ -501,19 +507,30 @@ def _check_gate_passed(run: Run) -> None:
             )
 
 
-def publish(run: Run, crm_url: str, export_root: Path | None = None) -> Published:
-    """Publish the run's gated golden records to the CRM, then export them as files."""
+def publish(
+    run: Run, crm_url: str, export_root: Path | None = None, store_url: str | None = None
+) -> Published:
+    """Publish the run's gated golden records to the CRM, then export them as files.
+    Residents whose processing is restricted (the golden store's restrictions) are left
+    out."""
     from golden_record.publish import export_run
     from golden_record.publish import publish as publish_to_crm
+    from golden_record.rights.crm import without_restricted
+    from golden_record.rights.restriction import restricted_ids, rights_events
 
     _check_gate_passed(run)
     files = run.golden
+    store = _store(store_url, run)
+    golden, xref = without_restricted(
+        pd.read_parquet(files.golden_records), pd.read_parquet(files.xref), restricted_ids(store)
+    )
     summary = publish_to_crm(
-        pd.read_parquet(files.golden_records),
-        pd.read_parquet(files.xref),
+        golden,
+        xref,
         run.key,
         crm_url,
         lineage=pd.read_parquet(files.lineage),
+        rights_events=rights_events(store),
     )
     if summary.outcome == "superseded":
         return Published(summary)
@@ -529,14 +546,23 @@ def report(
     """Write the run's report (``report.html`` for people, ``report.json`` for machines
     and later runs' trends); ``stage_results`` holds None for stages that did not finish.
     Returns the paths and whether the run was stopped, and why."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from golden_record.reporting import gather, write_report
+    from golden_record.rights.requests import standing
 
     queue = None
-    if stage_results.get("golden"):
+    rights = None
+    try:
+        store = _store(store_url, run)
+        rights = standing(store)
+    except (SQLAlchemyError, OSError):
+        store = None  # the report still says what the stages did (the store is down)
+    if stage_results.get("golden") and store is not None:
         from golden_record.golden.stewardship import queue as review_queue
 
-        queue = len(review_queue(_store(store_url, run)))
-    facts = gather(run, stage_results, run_id=run_id, review_queue=queue)
+        queue = len(review_queue(store))
+    facts = gather(run, stage_results, run_id=run_id, review_queue=queue, rights=rights)
     written = write_report(facts, run)
     return ReportWritten(
         report_html=written["report_html"],

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -46,6 +46,10 @@ class RuntimeSettings:
     # DuckDB's memory for Splink; beyond it DuckDB spills to disk (0: DuckDB's own
     # default, 80% of the machine's memory).
     duckdb_memory_gb: float = 1.5  # GOLDEN_RECORD_DUCKDB_MEMORY_GB
+    # The key of the erasure suppression list, hex (golden_record.rights.suppression);
+    # kept out of repr so it is never printed.
+    # GOLDEN_RECORD_SUPPRESSION_KEY
+    suppression_key: str | None = field(default=None, repr=False)
 
 
 _PATHS = {
@@ -68,11 +72,11 @@ def runtime(environ: Mapping[str, str] | None = None) -> RuntimeSettings:
     """The runtime settings from the environment (``environ`` for tests)."""
     environ = os.environ if environ is None else environ
     values: dict[str, object] = {}
-    for field, name in _PATHS.items():
+    for setting, name in _PATHS.items():
         given = environ.get(name, "").strip()
         if given:
-            values[field] = Path(given)
-    for field, (name, kind) in _NUMBERS.items():
+            values[setting] = Path(given)
+    for setting, (name, kind) in _NUMBERS.items():
         given = environ.get(name, "").strip()
         if not given:
             continue
@@ -84,7 +88,10 @@ def runtime(environ: Mapping[str, str] | None = None) -> RuntimeSettings:
             ) from None
         if number < 0:
             raise SettingsError(f"environment variable {name} must be ≥ 0, not {given!r}")
-        values[field] = number
+        values[setting] = number
+    key = environ.get("GOLDEN_RECORD_SUPPRESSION_KEY", "").strip()
+    if key:
+        values["suppression_key"] = key
     return RuntimeSettings(**values)  # type: ignore[arg-type]
 
 

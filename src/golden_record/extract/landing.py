@@ -49,6 +49,8 @@ class ExtractSummary:
     raw_path: str
     canonical_path: str
     deleted_rows: int = 0  # records of the previous snapshot no longer at source
+    # Rows left out as records of residents erased at their request (ids never listed).
+    suppressed_rows: int = 0
     # Records whose date of birth is after the run's date (ids, the first MAX_LISTED).
     future_birth_dates: list[str] = field(default_factory=list)
     future_birth_date_count: int = 0
@@ -115,9 +117,33 @@ def _birth_dates_not_in_the_future(
     return snapshot, ids.tolist()
 
 
+def _without_suppressed(
+    raw: pd.DataFrame, module: ModuleType, source: str, run: Run, store_url: str | None
+) -> tuple[pd.DataFrame, int]:
+    """The raw rows less those of residents erased at their request (which the source
+    still holds until its owner deletes them): never landed, so no later stage sees them."""
+    from golden_record.golden import default_store_url
+    from golden_record.rights.suppression import suppressed_rows
+
+    if not len(raw):
+        return raw, 0
+    flagged = suppressed_rows(
+        source, raw[module.KEY_COLUMN], store_url or default_store_url(run.root), run.root
+    )
+    if flagged is None or not flagged.any():
+        return raw, 0
+    return raw[~flagged.to_numpy()].reset_index(drop=True), int(flagged.sum())
+
+
 def extract_source(
-    source: str, run: Run, settings: SourceSettings, full_refresh: bool = False
+    source: str,
+    run: Run,
+    settings: SourceSettings,
+    full_refresh: bool = False,
+    store_url: str | None = None,
 ) -> ExtractSummary:
+    """Land ``source`` for ``run`` and write its canonical snapshot; ``store_url``: the
+    golden store whose suppression list (erased residents) the extract honours."""
     module = EXTRACTORS[source]
     incremental = module.WATERMARK_COLUMN is not None and not full_refresh
     raw_file = run.raw(source)
@@ -132,14 +158,17 @@ def extract_source(
     if replayed:
         meta = json.loads(meta_file.read_text())
         raw = pd.read_parquet(raw_file).astype("string")
+        raw, suppressed = _without_suppressed(raw, module, source, run, store_url)
     else:
         watermark = previous_meta["watermark_after"] if previous_meta else None
         raw = module.extract(settings, watermark, run.date)
-        _canonical_changes(module, raw, source)  # refuse bad data before landing it
         reached = watermark
+        # The watermark reached counts rows left out as suppressed: they were read.
         if module.WATERMARK_COLUMN and len(raw):
             newest = raw[module.WATERMARK_COLUMN].dropna().max()
             reached = max(filter(None, [watermark, newest]))
+        raw, suppressed = _without_suppressed(raw, module, source, run, store_url)
+        _canonical_changes(module, raw, source)  # refuse bad data before landing it
         meta = {
             "source": source,
             "run_key": run.key,
@@ -154,7 +183,11 @@ def extract_source(
         # Raw and keys first, then the metadata: a run is only "landed" once it exists.
         write_parquet(raw, raw_file)
         if incremental:
-            write_parquet(module.keys(settings).astype("string").to_frame("key"), keys_file)
+            keys = module.keys(settings).astype("string").to_frame("key")
+            keys, _ = _without_suppressed(
+                keys.rename(columns={"key": module.KEY_COLUMN}), module, source, run, store_url
+            )
+            write_parquet(keys.rename(columns={module.KEY_COLUMN: "key"}), keys_file)
         write_text(json.dumps(meta, indent=2) + "\n", meta_file)
 
     changes = _canonical_changes(module, raw, source)
@@ -191,6 +224,7 @@ def extract_source(
         raw_path=str(raw_file),
         canonical_path=str(canonical_file),
         deleted_rows=deleted,
+        suppressed_rows=suppressed,
         future_birth_dates=future[:MAX_LISTED],
         future_birth_date_count=len(future),
     )

@@ -172,10 +172,57 @@ rights_request = Table(
     "rights_request",
     metadata,
     Column("request_id", Integer, primary_key=True, autoincrement=True),
-    Column("kind", String(16), nullable=False),  # access (rectify | erase | restrict later)
+    # access | rectify | withdraw (a correction) | erase | restrict | lift (a restriction)
+    Column("kind", String(16), nullable=False),
     Column("golden_id", String(32), nullable=False),
     Column("requested_by", String(200), nullable=False),
     Column("legal_basis", Text, nullable=False),
     Column("made_at", String(32), nullable=False),
     Column("produced", Text, nullable=False),  # JSON: what was written, and counts
+)
+
+# Source records erased at a resident's request, as a keyed hash of their key
+# (golden_record.rights.suppression): the extracts drop a record whose hash is here, so a
+# night never re-creates the person from records the sources still hold. No personal data.
+suppression = Table(
+    "suppression",
+    metadata,
+    Column("record_hash", String(64), primary_key=True),
+    Column("request_id", Integer, nullable=False),
+    Column("suppressed_at", String(32), nullable=False),
+)
+
+# Restrictions of processing (Art. 18): a restricted golden record is kept here but not
+# published; lifting it ends the row (lifted_*), which is kept for the record.
+restriction = Table(
+    "restriction",
+    metadata,
+    Column("restriction_id", Integer, primary_key=True, autoincrement=True),
+    Column("golden_id", String(32), nullable=False, index=True),
+    Column("restricted_by", String(200), nullable=False),
+    Column("restricted_at", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("lifted_by", String(200)),
+    Column("lifted_at", String(32)),
+    Column("lift_reason", Text),
+)
+
+# Stewards' corrections of a golden attribute (Art. 16). One in force overrides
+# survivorship for its golden record until the chosen source value agrees with it
+# ("source agrees") or the steward withdraws it ("withdrawn").
+correction = Table(
+    "correction",
+    metadata,
+    Column("correction_id", Integer, primary_key=True, autoincrement=True),
+    Column("golden_id", String(32), nullable=False, index=True),
+    Column("field", String(64), nullable=False),
+    Column("value", Text, nullable=False),
+    Column("previous_value", Text),
+    Column("reason", Text, nullable=False),
+    Column("corrected_by", String(200), nullable=False),
+    Column("corrected_at", String(32), nullable=False),
+    Column("ended_at", String(32)),
+    Column("ended_how", String(32)),  # withdrawn | source agrees
+    Column("ended_by", String(200)),
+    Column("ended_run", String(64)),
 )

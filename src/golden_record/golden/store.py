@@ -34,6 +34,7 @@ from sqlalchemy import and_, bindparam, create_engine, delete, func, insert, sel
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from golden_record.digest import files_sha256
+from golden_record.golden import corrections as correction
 from golden_record.golden import migrate, schema
 from golden_record.golden.content import content_hashes, record_hashes, row_hashes
 from golden_record.golden.identity import assign_persistent_ids
@@ -453,6 +454,7 @@ class GoldenStore:
         connection.execute(
             delete(schema.change_event).where(schema.change_event.c.run_key == run_key)
         )
+        correction.take_back(connection, run_key)
         r, d = schema.review_item, schema.review_detail
         hashes = set(
             connection.execute(
@@ -511,6 +513,14 @@ class GoldenStore:
         )
         if why_all:
             changed[:] = True
+        # Golden records under a steward's correction (or just out of one) are rebuilt
+        # every night, so the correction holds, or ends when the source agrees.
+        corrections = correction.pending(connection)
+        if len(corrections):
+            corrected = previous["unique_id"][
+                held_in(previous["golden_id"], corrections["golden_id"])
+            ]
+            changed |= held_in(clusters["unique_id"], corrected)
         touched = split_settled(clusters, previous, changed)
         reached = touched.previous
         created_order = self._created_order(connection, reached["golden_id"].unique().tolist())
@@ -537,6 +547,7 @@ class GoldenStore:
         self._write_record_hashes(connection, run_key, stored_hash, hashes)
         rebuilt = records[held_in(records["unique_id"], membership["unique_id"])]
         golden = build_golden_records(rebuilt, outcome.membership, self.survivorship)
+        golden = correction.apply(connection, golden, corrections, run_key, self.survivorship)
         counts = membership.groupby("golden_id").size()
         changed_golden = self._write_golden(connection, run_key, golden, counts, members_changed)
 

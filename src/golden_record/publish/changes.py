@@ -30,7 +30,19 @@ from golden_record.publish.staging import (
 
 # The order a consumer can apply a publish's events in: new IDs before updates that may
 # refer to them, removals last.
-EVENT_ORDER = ("created", "split", "updated", "merged", "retired")
+EVENT_ORDER = (
+    "created",
+    "restriction_lifted",
+    "split",
+    "updated",
+    "merged",
+    "retired",
+    "restricted",
+    "erased",
+)
+# What a rights request makes of a golden ID leaving or returning to the CRM, in place of
+# the night's "retired" or "created" (contract v5).
+RIGHTS_EVENTS = ("restricted", "restriction_lifted", "erased")
 CHANGED_GOLDEN = "stage_changed_golden"
 CHANGED_SOURCES = "stage_changed_source"
 HASH_ONLY = "stage_hash_only_golden"
@@ -106,10 +118,13 @@ def compare(
     golden_columns: Sequence[str],
     lineage: pd.DataFrame | None,
     difference: Difference,
+    rights_events: dict[str, str] | None = None,
 ) -> tuple[ChangeSet, list[str], list[str]]:
     """Events for the difference between published and staged rows (the staged rows are
     those ``difference`` found new or changed); also the golden IDs whose rows must be
-    rewritten and removed."""
+    rewritten and removed. ``rights_events``: golden ID → the rights event its leaving
+    or returning is (restricted, restriction_lifted, erased)."""
+    rights = rights_events or {}
     columns = ", ".join(golden_columns)
     removed, added = difference.removed_golden, difference.new_golden
     differing = set(
@@ -130,6 +145,9 @@ def compare(
     rows: list[tuple[str, str, str | None, str | None]] = []
     for golden_id in added:
         origin = split_from.get(golden_id)
+        if rights.get(golden_id) == "restriction_lifted":
+            rows.append(("restriction_lifted", golden_id, None, None))
+            continue
         rows.append(("split" if origin else "created", golden_id, origin, None))
     for golden_id in updated:
         changed = list(attributes.get(golden_id, []))
@@ -137,8 +155,24 @@ def compare(
             changed.append("source_records")
         rows.append(("updated", golden_id, None, json.dumps(changed)))
     for golden_id in removed:
+        if rights.get(golden_id) in ("restricted", "erased"):
+            rows.append((rights[golden_id], golden_id, None, None))
+            continue
         into = merged_into.get(golden_id)
         rows.append(("merged" if into else "retired", golden_id, into, None))
+    # Erased while already out of the views (restricted): the CRM still hears of it, if
+    # it ever had the ID.
+    unheard = sorted(g for g, e in rights.items() if e == "erased" and g not in {*added, *removed})
+    for golden_id in unheard:
+        last = connection.execute(
+            text(
+                "SELECT event FROM golden_change_feed WHERE golden_id = :g"
+                " ORDER BY sequence DESC LIMIT 1"
+            ),
+            {"g": golden_id},
+        ).scalar()
+        if last is not None and last != "erased":
+            rows.append(("erased", golden_id, None, None))
     events = pd.DataFrame(
         rows, columns=["event", "golden_id", "related_golden_id", "changed_attributes"]
     )

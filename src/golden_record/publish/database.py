@@ -32,14 +32,19 @@ def safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _is_uri(database: str) -> bool:
+    return database.startswith("file:")
+
+
 def crm_engine(url: str, lock_timeout: float | None = None) -> Engine:
     wait = lock_timeout_seconds() if lock_timeout is None else lock_timeout
     parsed = make_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
+        if parsed.database and parsed.database != ":memory:" and not _is_uri(parsed.database):
             # The embedded default creates its folder; a missing or unwritable folder then
-            # surfaces as "unable to open database file" on connecting.
+            # surfaces as "unable to open database file" on connecting. A "file:" URI
+            # (read-only opening) names an existing file and is not a path to create.
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(url, connect_args={"timeout": wait})
 

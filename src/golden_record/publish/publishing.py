@@ -91,10 +91,16 @@ def publish(
     crm_url: str,
     lineage: pd.DataFrame | None = None,
     lock_timeout: float | None = None,
+    rights_events: dict[str, str] | None = None,
+    rights_request: int | None = None,
 ) -> PublishSummary:
     """Publish one run's golden records (``golden``: one row per active golden ID) and
     their source records (``sources``); ``lineage`` (golden_id, merged_into, split_from)
-    from the golden store names merges and splits in the change feed."""
+    from the golden store names merges and splits in the change feed.
+
+    A rights request (:mod:`golden_record.rights`) publishes the CRM's own last run again
+    with a resident taken out or put back: ``rights_events`` names what each such golden
+    ID's leaving or return is in the feed, ``rights_request`` the request it answers."""
     where = safe_url(crm_url)
     engine = None
     try:
@@ -105,7 +111,16 @@ def publish(
                 migrated = contract.migrate(connection)
             transaction = connection.begin()
             try:
-                summary = _publish(connection, golden, sources, run_key, lineage, where)
+                summary = _publish(
+                    connection,
+                    golden,
+                    sources,
+                    run_key,
+                    lineage,
+                    where,
+                    rights_events or {},
+                    rights_request,
+                )
             except BaseException:
                 transaction.rollback()
                 raise
@@ -142,6 +157,8 @@ def _publish(
     run_key: str,
     lineage: pd.DataFrame | None,
     where: str,
+    rights_events: dict[str, str],
+    rights_request: int | None,
 ) -> PublishSummary:
     lock_publish(connection)
     contract.check_tables(connection)
@@ -160,7 +177,9 @@ def _publish(
     found = difference(connection, golden, sources, columns)
     staging.stage(connection, found.golden, found.sources, [*columns, "row_hash"], run_key)
     staging.audit(connection, len(found.golden), len(found.sources))
-    change_set, write_ids, remove_ids = changes.compare(connection, columns, lineage, found)
+    change_set, write_ids, remove_ids = changes.compare(
+        connection, columns, lineage, found, rights_events
+    )
     source_rows = changes.apply(connection, columns, write_ids, remove_ids, found)
     staging.audit_published(connection, len(golden), len(sources))
     published_before = connection.execute(
@@ -176,9 +195,10 @@ def _publish(
     connection.execute(
         text(
             "INSERT INTO crm_publish (publish_id, run_key, published_at, contract_version,"
-            " golden_records, source_records, events, first_sequence, last_sequence)"
+            " golden_records, source_records, events, first_sequence, last_sequence,"
+            " rights_request)"
             " VALUES (:publish_id, :run_key, :published_at, :version, :golden, :sources,"
-            " :events, :first, :last)"
+            " :events, :first, :last, :rights_request)"
         ),
         {
             "publish_id": publish_id,
@@ -190,6 +210,7 @@ def _publish(
             "events": len(events),
             "first": first if len(events) else None,
             "last": last,
+            "rights_request": rights_request,
         },
     )
     if len(events):

@@ -50,6 +50,8 @@ class RunFacts:
     model: dict | None = None  # the model the run matched with, and whether trained tonight
     scoring: dict | None = None  # match/scoring.json: in full, or on an earlier night's pairs
     rebuilt: dict | None = None  # golden records rebuilt: records_rebuilt, why_all
+    # Residents' rights: requests by kind, restricted, corrections in force, suppressed.
+    rights: dict | None = None
 
 
 def _read_json(path: Path) -> dict | None:
@@ -122,6 +124,7 @@ def gather(
     stage_results: dict,
     run_id: str | None = None,
     review_queue: int | None = None,
+    rights: dict | None = None,
 ) -> RunFacts:
     """Facts of a run from its files and the stages' results (None for a stage that did
     not finish)."""
@@ -187,6 +190,16 @@ def gather(
         rebuilt=(
             {"records": golden.get("records_rebuilt", 0), "why_all": golden.get("why_all", "")}
             if golden
+            else None
+        ),
+        rights=(
+            {
+                **rights,
+                "suppressed_tonight": sum(
+                    int((e or {}).get("suppressed_rows") or 0) for e in extracts.values()
+                ),
+            }
+            if rights is not None
             else None
         ),
     )

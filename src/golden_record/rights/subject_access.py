@@ -33,7 +33,21 @@ from golden_record.keys import held_in
 OTHER_RECORD = "another record (not this person's)"
 
 
-def _person_golden_ids(store: GoldenStore, golden_id: str) -> list[str]:
+def person_records(store: GoldenStore, ids: list[str]) -> list[str]:
+    """Every source record that ever belonged to the person's golden IDs, less those
+    that now belong to someone else (a wrong merge since split apart)."""
+    x = schema.xref_version
+    ever = set(store.read(select(x.c.unique_id).where(x.c.golden_id.in_(ids)))["unique_id"])
+    now = store.read(
+        select(x.c.unique_id, x.c.golden_id).where(
+            x.c.unique_id.in_(sorted(ever)), x.c.valid_to_run.is_(None)
+        )
+    )
+    elsewhere = set(now.loc[~now["golden_id"].isin(ids), "unique_id"])
+    return sorted(ever - elsewhere)
+
+
+def person_golden_ids(store: GoldenStore, golden_id: str) -> list[str]:
     """The golden ID and every ID merged into it, directly or through a chain."""
     v = schema.golden_version
     found = [golden_id]
@@ -53,7 +67,7 @@ def _person_golden_ids(store: GoldenStore, golden_id: str) -> list[str]:
     return found
 
 
-def _latest_canonical(data_root: Path, unique_ids: list[str]) -> pd.DataFrame:
+def latest_canonical(data_root: Path, unique_ids: list[str]) -> pd.DataFrame:
     """The person's source records as the latest night with canonical records read them."""
     runs = data_root / "runs"
     nights = (
@@ -80,12 +94,14 @@ def gather(
     exports: Path | None = None,
 ) -> dict[str, Any]:
     """Everything held about the person of ``golden_id`` (see the module's docstring)."""
-    ids = _person_golden_ids(store, golden_id)
+    ids = person_golden_ids(store, golden_id)
     v, x, e = schema.golden_version, schema.xref_version, schema.change_event
     d, r = schema.steward_decision, schema.review_item
     versions = store.read(select(v).where(v.c.golden_id.in_(ids)).order_by(v.c.version_id))
-    xref = store.read(select(x).where(x.c.golden_id.in_(ids)).order_by(x.c.version_id))
-    records = sorted(set(xref["unique_id"]))
+    records = person_records(store, ids)
+    xref = store.read(
+        select(x).where(x.c.golden_id.in_(ids), x.c.unique_id.in_(records)).order_by(x.c.version_id)
+    )
     events = store.read(
         select(e)
         .where(or_(e.c.golden_id.in_(ids), e.c.other_golden_id.in_(ids)))
@@ -121,7 +137,7 @@ def gather(
             {**row, "attributes": json.loads(row["attributes"])}
             for row in _plain(versions.drop(columns=["content_hash"], errors="ignore"))
         ],
-        "source_records": _plain(_latest_canonical(data_root, records)),
+        "source_records": _plain(latest_canonical(data_root, records)),
         "cross_reference": _plain(xref),
         "change_events": _plain(events),
         "steward_decisions": _plain(decisions),

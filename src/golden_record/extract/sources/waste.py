@@ -20,6 +20,7 @@ from golden_record.extract.sources.text import iso_timestamp, split_contact_name
 from golden_record.settings import SourceSettings
 
 SOURCE = "waste"
+KEY_COLUMN = "CONTACT_ID"
 WATERMARK_COLUMN = None
 REQUIRED_COLUMNS = (
     "CONTACT_ID",

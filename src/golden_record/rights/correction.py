@@ -1,0 +1,191 @@
+"""Rectification (UK GDPR Art. 16): a steward's correction of one golden attribute.
+
+A correction in force overrides survivorship for its golden record: each night the
+store rebuilds that record, and where the value survivorship chose differs from the
+correction, the correction's value is shown, its provenance ``correction:<id>`` from
+``steward`` on the day it was made, and the corrected value first in the attribute's
+list in place of the one it corrects. When the chosen source value comes to agree (the
+source system was put right), the correction has done its work and ends ("source
+agrees"); a steward may withdraw it ("withdrawn"). The next night's publish sends the
+change to the CRM as an ``updated`` event.
+
+The value is checked and written in the form the pipeline standardises that attribute
+to (an email lower-cased, a phone in E.164, a postcode spaced), so that "the source
+agrees" compares like with like.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, insert, select, update
+
+from golden_record.golden import GoldenStore, schema
+from golden_record.golden.corrections import UnknownAttribute, group_of
+from golden_record.golden.store import StoreError
+from golden_record.rights import requests
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def standard_form(field: str, value: str) -> str:
+    """``value`` as the pipeline standardises ``field``; refused if not a valid one."""
+    from golden_record.standardise import fields
+
+    text = value.strip()
+    if not text:
+        raise StoreError(f"a correction of {field} needs a value (--value)")
+    one = pd.Series([text], dtype="string")
+    checked: Any
+    if field == "email":
+        checked = fields.email(one).iloc[0]
+        expected = "an email address such as name@example.com"
+    elif field == "phone":
+        checked = fields.phone(one).iloc[0]
+        expected = "a UK or international phone number"
+    elif field == "date_of_birth":
+        checked = fields.date_of_birth(one).iloc[0]
+        expected = "a date such as 1980-02-03 or 03/02/1980, not in the future"
+    elif field == "postcode":
+        spaced, valid = fields.postcode(one)
+        checked = spaced.iloc[0] if bool(valid.iloc[0]) else None
+        expected = "a UK postcode such as AB1 2CD"
+    elif field == "ni_number":
+        checked = fields.ni_number(one).iloc[0]
+        expected = "a National Insurance number such as QQ123456C"
+    elif field == "uprn":
+        checked = fields.uprn(one).iloc[0]
+        expected = "a UPRN of up to 12 digits"
+    elif field in ("title", "first_name", "middle_names", "surname", "town"):
+        return text.title()
+    else:
+        return text
+    if checked is None or pd.isna(checked):
+        raise StoreError(f"{value!r} is not a valid {field}: expected {expected}")
+    return str(checked)
+
+
+def correct(
+    store: GoldenStore,
+    golden_id: str,
+    field: str,
+    value: str,
+    by: str,
+    basis: str,
+    reason: str,
+    data_root: Path,
+) -> dict:
+    """Record a correction; returns it with the source records that still hold the value
+    it corrects (their owners should put them right too)."""
+    requests.check(by, basis)
+    if not reason.strip():
+        raise StoreError("a correction needs a reason (--reason)")
+    try:
+        group_of(field, store.survivorship)
+    except UnknownAttribute as exc:
+        raise StoreError(str(exc)) from None
+    corrected = standard_form(field, value)
+    golden = store.golden_records()
+    found = golden[golden["golden_id"] == golden_id]
+    if found.empty:
+        raise StoreError(f"no active golden record {golden_id} in the golden store")
+    previous = found.iloc[0].get(field)
+    previous = None if previous is None or pd.isna(previous) else str(previous)
+    if previous == corrected:
+        raise StoreError(
+            f"golden record {golden_id} already shows that {field}: nothing to correct"
+        )
+    holding = _records_holding(store, golden_id, field, previous, data_root)
+    c = schema.correction
+    with store.engine.begin() as connection:
+        in_force = and_(c.c.golden_id == golden_id, c.c.field == field, c.c.ended_at.is_(None))
+        # A new correction of the same attribute replaces the one in force.
+        connection.execute(
+            update(c).where(in_force).values(ended_at=_now(), ended_how="replaced", ended_by=by)
+        )
+        made = connection.execute(
+            insert(c).values(
+                golden_id=golden_id,
+                field=field,
+                value=corrected,
+                previous_value=previous,
+                reason=reason,
+                corrected_by=by,
+                corrected_at=_now(),
+            )
+        )
+        key = made.inserted_primary_key
+        assert key is not None
+        correction_id = int(key[0])
+        produced = {
+            "correction_id": correction_id,
+            "field": field,
+            "still_held_by": holding,
+            "takes_effect": "with the next night's build and publish",
+        }
+        request = requests.insert_request(connection, "rectify", golden_id, by, basis, produced)
+    return {"request_id": request["request_id"], "golden_id": golden_id, **produced}
+
+
+def withdraw(store: GoldenStore, correction_id: int, by: str, basis: str, reason: str) -> dict:
+    """End a correction in force; survivorship chooses the attribute again from the next
+    night."""
+    requests.check(by, basis)
+    if not reason.strip():
+        raise StoreError("withdrawing a correction needs a reason (--reason)")
+    c = schema.correction
+    with store.engine.begin() as connection:
+        row = connection.execute(select(c).where(c.c.correction_id == correction_id)).first()
+        if row is None:
+            raise StoreError(f"no correction {correction_id}")
+        if row.ended_at is not None:
+            raise StoreError(f"correction {correction_id} already ended ({row.ended_how})")
+        connection.execute(
+            update(c)
+            .where(c.c.correction_id == correction_id)
+            .values(ended_at=_now(), ended_how="withdrawn", ended_by=by)
+        )
+        produced = {"correction_id": correction_id, "field": row.field}
+        request = requests.insert_request(
+            connection, "withdraw", row.golden_id, by, basis, produced
+        )
+    return {"request_id": request["request_id"], "golden_id": row.golden_id, **produced}
+
+
+def _records_holding(
+    store: GoldenStore, golden_id: str, field: str, value: str | None, data_root: Path
+) -> list[str]:
+    """The golden record's source records (ids) that hold the value being corrected, as
+    the latest night read them."""
+    if value is None:
+        return []
+    from golden_record.rights.subject_access import latest_canonical
+
+    members = store.current_xref()
+    mine = members.loc[members["golden_id"] == golden_id, "unique_id"].tolist()
+    records = latest_canonical(data_root, mine)
+    if records.empty or field not in records:
+        return []
+
+    def same(held: Any) -> bool:
+        if held is None or pd.isna(held):
+            return False
+        try:
+            return standard_form(field, str(held)) == value
+        except StoreError:
+            return False
+
+    return sorted(records.loc[records[field].map(same).astype(bool), "unique_id"].tolist())
+
+
+def listed(store: GoldenStore, golden_id: str | None = None) -> pd.DataFrame:
+    c = schema.correction
+    query = select(c).order_by(c.c.correction_id)
+    if golden_id:
+        query = query.where(c.c.golden_id == golden_id)
+    return store.read(query)

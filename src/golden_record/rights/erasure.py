@@ -1,0 +1,280 @@
+"""Erasure (UK GDPR Art. 17): a resident removed from the golden store, the CRM and the
+pipeline's own files, and kept out of every later night.
+
+In order, each step safe to repeat:
+
+1. **Files**: every night's files and every CRM export lose the person's rows
+   (:mod:`golden_record.rights.files`), so no later night builds on them.
+2. **Store**, in one transaction: every version of the person's golden records (theirs
+   and those merged into them), their cross-reference and record history, review items
+   and their scored detail, steward decisions about their records, corrections and
+   restrictions are deleted; each of their source records goes on the suppression list
+   (:mod:`golden_record.rights.suppression`); the request is recorded. Change events
+   (which hold golden IDs and attribute names, no values) and the golden ID's
+   registration (so it is never issued again) are kept.
+3. **CRM**: its last run published again without them, an ``erased`` event in the feed
+   (:mod:`golden_record.rights.crm`). Should the CRM be unreachable, erasing again
+   finishes the job (steps 1 and 2 find nothing left to do).
+4. **For the source systems' owners**: ``erasure-<golden ID>/source_records_to_delete.csv``
+   lists each system's record ids to delete (the sources are theirs; until they delete
+   them, the suppression list keeps the nights from reading them).
+
+Erasure cannot be undone.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, or_, select
+from sqlalchemy.engine import Connection
+
+from golden_record.atomic import replace_folder
+from golden_record.extract.canonical import split_unique_ids
+from golden_record.golden import GoldenStore, schema
+from golden_record.golden.store import CHUNK, StoreError
+from golden_record.rights import files, requests, suppression
+from golden_record.rights.subject_access import (
+    latest_canonical,
+    person_golden_ids,
+    person_records,
+)
+
+# The values of a person distinctive enough to search the pipeline's text files for.
+DISTINCTIVE = ("email", "phone", "ni_number")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _earlier_erasure(store: GoldenStore, golden_id: str) -> dict | None:
+    q = schema.rights_request
+    with store.engine.connect() as connection:
+        row = connection.execute(
+            select(q.c.request_id, q.c.made_at)
+            .where(and_(q.c.kind == "erase", q.c.golden_id == golden_id))
+            .order_by(q.c.request_id)
+            .limit(1)
+        ).first()
+    return None if row is None else {"request_id": int(row.request_id), "made_at": row.made_at}
+
+
+def _check_erasable(store: GoldenStore, golden_id: str) -> None:
+    v = schema.golden_version
+    with store.engine.connect() as connection:
+        current = connection.execute(
+            select(v.c.status, v.c.merged_into).where(
+                and_(v.c.golden_id == golden_id, v.c.valid_to_run.is_(None))
+            )
+        ).first()
+    if current is None:
+        raise StoreError(f"no golden record {golden_id} in the golden store")
+    if current.status == "merged":
+        raise StoreError(
+            f"golden record {golden_id} was merged into {current.merged_into}: the resident "
+            f"lives on as {current.merged_into}; erase that one (it takes {golden_id} with it)"
+        )
+
+
+def erase(
+    store: GoldenStore,
+    golden_id: str,
+    by: str,
+    basis: str,
+    reason: str,
+    data_root: Path,
+    crm_url: str | None,
+    out: Path,
+) -> dict[str, Any]:
+    """Erase the person of ``golden_id`` (see the module's docstring); returns what was
+    done, with no personal data."""
+    requests.check(by, basis)
+    if not reason.strip():
+        raise StoreError("an erasure needs a reason (--reason)")
+    earlier = _earlier_erasure(store, golden_id)
+    if earlier is not None:
+        return _finish_crm(
+            store, golden_id, earlier["request_id"], crm_url, data_root, resumed=True
+        )
+    _check_erasable(store, golden_id)
+    ids = person_golden_ids(store, golden_id)
+    records = person_records(store, ids)
+    key = suppression.read_key(data_root, create=True)
+    assert key is not None
+    mentions = _distinctive_values(data_root, records)
+    # A night staged but not yet decided may hold the person: it is taken back (its gate
+    # then finds nothing staged and says so; the night is run again).
+    taken_back = store.take_back_pending()
+    purged = files.purge(data_root, set(records), set(ids), mentions=mentions)
+    deletion_list = _write_deletion_list(out, golden_id, records)
+    with store.engine.begin() as connection:
+        request = requests.insert_request(connection, "erase", golden_id, by, basis, {})
+        request_id = request["request_id"]
+        removed = _purge_store(connection, ids, records)
+        hashes = suppression.record_hashes(key, records)
+        _suppress(connection, hashes, request_id)
+        produced = {
+            "golden_ids_erased": len(ids),
+            "source_records_suppressed": len(records),
+            "store_rows_removed": removed,
+            "file_rows_removed": purged.rows_removed,
+            "files_rewritten": len(purged.files_rewritten),
+            "text_files_still_naming_them": purged.still_named_in,
+            "runs_taken_back": taken_back,
+            "deletion_list": str(deletion_list),
+        }
+        requests.set_produced(connection, request_id, produced)
+    finished = _finish_crm(store, golden_id, request_id, crm_url, data_root, resumed=False)
+    return {**finished, **produced}
+
+
+def _distinctive_values(data_root: Path, records: list[str]) -> set[str]:
+    held = latest_canonical(data_root, records)
+    values: set[str] = set()
+    for column in DISTINCTIVE:
+        if column in held:
+            values |= {str(v) for v in held[column].dropna()}
+    return values
+
+
+def _finish_crm(
+    store: GoldenStore,
+    golden_id: str,
+    request_id: int,
+    crm_url: str | None,
+    data_root: Path,
+    resumed: bool,
+) -> dict[str, Any]:
+    from golden_record.publish import ExportError, PublishError
+    from golden_record.rights.crm import republish
+
+    if crm_url is None:
+        crm: dict[str, Any] = {"published": False, "why": "no CRM was given (--crm)"}
+    else:
+        try:
+            crm = republish(store, crm_url, data_root, {golden_id: "erased"}, request_id)
+        except (PublishError, ExportError, StoreError) as exc:
+            crm = {
+                "published": False,
+                "why": f"{exc}. Erase {golden_id} again once the CRM is reachable",
+            }
+    q = schema.rights_request
+    with store.engine.begin() as connection:
+        stored = connection.execute(
+            select(q.c.produced).where(q.c.request_id == request_id)
+        ).scalar()
+        produced = {**json.loads(stored or "{}"), "crm": crm}
+        requests.set_produced(connection, request_id, produced)
+    return {"request_id": request_id, "golden_id": golden_id, "resumed": resumed, "crm": crm}
+
+
+def _in_chunks(connection: Connection, make: Any, values: list[str]) -> int:
+    removed = 0
+    for start in range(0, len(values), CHUNK):
+        removed += connection.execute(make(values[start : start + CHUNK])).rowcount or 0
+    return removed
+
+
+def _purge_store(connection: Connection, ids: list[str], records: list[str]) -> dict[str, int]:
+    v, x, c = schema.golden_version, schema.xref_version, schema.record_version
+    r, d, s = schema.review_item, schema.review_detail, schema.steward_decision
+    removed: dict[str, int] = {}
+    # Earlier versions of other golden records that named one of the person's records
+    # as a value's source (a wrong merge since split apart) carry the person's values.
+    named = (
+        [
+            version_id
+            for version_id, attributes in connection.execute(
+                select(v.c.version_id, v.c.attributes).where(
+                    and_(v.c.golden_id.not_in(ids), v.c.valid_to_run.is_not(None))
+                )
+            ).tuples()
+            if any(f'"{record}"' in attributes for record in records)
+        ]
+        if records
+        else []
+    )
+    removed["golden_version"] = _in_chunks(
+        connection, lambda part: delete(v).where(v.c.golden_id.in_(part)), ids
+    ) + _in_chunks(connection, lambda part: delete(v).where(v.c.version_id.in_(part)), named)
+    removed["xref_version"] = _in_chunks(
+        connection, lambda part: delete(x).where(x.c.unique_id.in_(part)), records
+    ) + _in_chunks(connection, lambda part: delete(x).where(x.c.golden_id.in_(part)), ids)
+    removed["record_version"] = _in_chunks(
+        connection, lambda part: delete(c).where(c.c.unique_id.in_(part)), records
+    )
+    details = set()
+    for start in range(0, len(records), CHUNK):
+        part = records[start : start + CHUNK]
+        details |= set(
+            connection.execute(
+                select(r.c.detail_hash).where(
+                    and_(
+                        or_(r.c.record_a.in_(part), r.c.record_b.in_(part)),
+                        r.c.detail_hash.is_not(None),
+                    )
+                )
+            ).scalars()
+        )
+    removed["review_item"] = _in_chunks(
+        connection,
+        lambda part: delete(r).where(or_(r.c.record_a.in_(part), r.c.record_b.in_(part))),
+        records,
+    )
+    removed["review_detail"] = _in_chunks(
+        connection, lambda part: delete(d).where(d.c.detail_hash.in_(part)), sorted(details)
+    )
+    removed["steward_decision"] = _in_chunks(
+        connection,
+        lambda part: delete(s).where(or_(s.c.record_a.in_(part), s.c.record_b.in_(part))),
+        records,
+    )
+    removed["correction"] = _in_chunks(
+        connection,
+        lambda part: delete(schema.correction).where(schema.correction.c.golden_id.in_(part)),
+        ids,
+    )
+    removed["restriction"] = _in_chunks(
+        connection,
+        lambda part: delete(schema.restriction).where(schema.restriction.c.golden_id.in_(part)),
+        ids,
+    )
+    return removed
+
+
+def _suppress(connection: Connection, hashes: list[str], request_id: int) -> None:
+    t = schema.suppression
+    known = set(
+        connection.execute(select(t.c.record_hash).where(t.c.record_hash.in_(hashes))).scalars()
+    )
+    fresh = [
+        {"record_hash": h, "request_id": request_id, "suppressed_at": _now()}
+        for h in sorted(set(hashes) - known)
+    ]
+    if fresh:
+        connection.execute(insert(t), fresh)
+
+
+def _write_deletion_list(out: Path, golden_id: str, records: list[str]) -> Path:
+    """``erasure-<golden ID>/source_records_to_delete.csv``: system, record id; built
+    beside its place and swapped in whole."""
+    import pandas as pd
+
+    final = Path(out) / f"erasure-{golden_id}"
+    building = final.with_name(f".{final.name}.building")
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    systems, ids = split_unique_ids(pd.Series(records, dtype="string"))
+    with (building / "source_records_to_delete.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["source_system", "source_record_id"])
+        for system, record_id in sorted(zip(systems, ids, strict=True)):
+            writer.writerow([system, record_id])
+    replace_folder(building, final)
+    return final / "source_records_to_delete.csv"

@@ -1,0 +1,162 @@
+"""The pipeline's own files, purged of an erased resident: every night's landed,
+canonical, standardised, match and golden files, and the CRM exports.
+
+Each Parquet file is read, its rows of the person dropped (by record key, pair, golden ID
+or, in a raw landing, the source's own key column) and, if anything was dropped, written
+back beside itself and renamed over, so a crash leaves each file whole, before or after.
+An export's manifest is rewritten with its files' new counts and hashes, so the next
+night still patches its export from it. Text files (gate results, Data Docs, reports)
+that still name one of the person's records are listed, for the officer to delete or
+keep as the retention schedule says.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from golden_record.atomic import write_text
+from golden_record.digest import file_sha256
+from golden_record.extract.sources import EXTRACTORS
+from golden_record.keys import held_in
+
+TEXT_SUFFIXES = (".json", ".html", ".csv", ".txt")
+
+
+@dataclass
+class Purged:
+    files_rewritten: list[str] = field(default_factory=list)
+    rows_removed: int = 0
+    still_named_in: list[str] = field(default_factory=list)
+
+
+def _column(table: pa.Table, name: str) -> pa.Array:
+    return table.column(name).cast(pa.string()).combine_chunks()
+
+
+def _rows_of(table: pa.Table, path: Path, records: set[str], golden_ids: set[str]) -> np.ndarray:
+    """Which rows of ``table`` are the person's."""
+    names = set(table.column_names)
+    hit = np.zeros(table.num_rows, dtype=bool)
+    for column in ("unique_id", "unique_id_l", "unique_id_r"):
+        if column in names:
+            hit |= held_in(_column(table, column), records)
+    for column in ("golden_id", "related_golden_id"):
+        if column in names:
+            hit |= held_in(_column(table, column), golden_ids)
+    if {"source_system", "source_record_id"} <= names:
+        keys = [
+            f"{s}:{r}"
+            for s, r in zip(
+                _column(table, "source_system").to_pylist(),
+                _column(table, "source_record_id").to_pylist(),
+                strict=True,
+            )
+        ]
+        hit |= held_in(np.array(keys, dtype=object), records)
+    if path.parent.name == "raw":
+        source = path.name.split(".")[0]
+        module = EXTRACTORS.get(source)
+        key = "key" if path.name.endswith(".keys.parquet") else getattr(module, "KEY_COLUMN", "")
+        if module is not None and key and key in names:
+            ids = {r.split(":", 1)[1] for r in records if r.startswith(f"{source}:")}
+            values = [
+                None if v is None else str(v).strip() for v in _column(table, key).to_pylist()
+            ]
+            hit |= held_in(np.array(values, dtype=object), ids)
+    return hit
+
+
+def _purge_parquet(path: Path, records: set[str], golden_ids: set[str]) -> int:
+    table = pq.read_table(path)
+    hit = _rows_of(table, path, records, golden_ids)
+    if not hit.any():
+        return 0
+    kept = table.filter(pa.array(~hit))
+    temporary = path.with_name(f".{path.name}.erasing")
+    pq.write_table(kept, temporary)
+    temporary.replace(path)
+    return int(hit.sum())
+
+
+def _rewrite_manifest(folder: Path) -> None:
+    manifest_file = folder / "manifest.json"
+    if not manifest_file.is_file():
+        return
+    manifest = json.loads(manifest_file.read_text(encoding="utf-8"))
+    for name, entry in manifest.get("files", {}).items():
+        path = folder / name
+        if path.is_file():
+            entry["sha256"] = file_sha256(path)
+            if path.suffix == ".parquet":
+                entry["rows"] = pq.read_metadata(path).num_rows
+            else:
+                entry["rows"] = max(0, len(path.read_text(encoding="utf-8").splitlines()) - 1)
+    write_text(json.dumps(manifest, indent=2) + "\n", manifest_file)
+
+
+def _purge_export(folder: Path, records: set[str], golden_ids: set[str], purged: Purged) -> None:
+    """An export folder: its Parquet files purged, each CSV rewritten from its Parquet
+    file (the same rows, as the export writes them), the manifest brought up to date."""
+    from golden_record.publish.export import write_csv
+
+    changed = False
+    for path in sorted(folder.glob("*.parquet")):
+        removed = _purge_parquet(path, records, golden_ids)
+        if removed:
+            changed = True
+            purged.rows_removed += removed
+            purged.files_rewritten.append(str(path))
+            csv = path.with_suffix(".csv")
+            if csv.is_file():
+                temporary = csv.with_name(f".{csv.name}.erasing")
+                write_csv(pq.read_table(path).to_pandas(), temporary)
+                temporary.replace(csv)
+                purged.files_rewritten.append(str(csv))
+    if changed:
+        _rewrite_manifest(folder)
+
+
+def purge(
+    data_root: Path,
+    records: set[str],
+    golden_ids: set[str],
+    exports_root: Path | None = None,
+    mentions: set[str] | None = None,
+) -> Purged:
+    """Remove the person's rows from every run's files and every export under
+    ``data_root``; list text files still holding any of ``mentions`` (their record ids and
+    distinctive values)."""
+    from golden_record.publish.export import exports_root as default_exports
+
+    purged = Purged()
+    runs = Path(data_root) / "runs"
+    if runs.is_dir():
+        for path in sorted(runs.rglob("*.parquet")):
+            if path.name.startswith("."):
+                continue
+            removed = _purge_parquet(path, records, golden_ids)
+            if removed:
+                purged.rows_removed += removed
+                purged.files_rewritten.append(str(path))
+    exports = exports_root or default_exports(Path(data_root))
+    if exports.is_dir():
+        for folder in sorted(p for p in exports.iterdir() if p.is_dir()):
+            _purge_export(folder, records, golden_ids, purged)
+    wanted = sorted(m for m in (mentions or set()) | records if m and len(m) >= 5)
+    if wanted:
+        for base in (runs, exports):
+            if not base.is_dir():
+                continue
+            for path in sorted(base.rglob("*")):
+                if path.suffix not in TEXT_SUFFIXES or not path.is_file():
+                    continue
+                text = path.read_text(encoding="utf-8", errors="replace")
+                if any(m in text for m in wanted):
+                    purged.still_named_in.append(str(path))
+    return purged
