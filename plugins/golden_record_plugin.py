@@ -1,10 +1,10 @@
 """The Airflow 3 plugin: run reports and Data Docs inside the Airflow UI.
 
 Airflow's API server mounts the FastAPI app at ``/golden-record``; the external views put
-"Golden record reports" and "Review queue" in the navigation and a "Run report" tab on
-each run of the nightly DAG. Airflow imports every ``.py`` file in ``plugins/`` as a module, so the
-``golden_record_airflow`` package is listed in ``.airflowignore`` and only this file is
-loaded as a plugin.
+"Golden record reports", "Review queue" and "Residents' rights" in the navigation and a
+"Run report" tab on each run of the nightly DAG. Airflow imports every ``.py`` file in
+``plugins/`` as a module, so the ``golden_record_airflow`` package is listed in
+``.airflowignore`` and only this file is loaded as a plugin.
 """
 
 from __future__ import annotations
@@ -39,6 +39,13 @@ class GoldenRecordPlugin(AirflowPlugin):
             "destination": "nav",
             "category": "browse",
             "url_route": "golden-record-review",
+        },
+        {
+            "name": "Residents' rights",
+            "href": f"{URL_PREFIX}/rights",
+            "destination": "nav",
+            "category": "browse",
+            "url_route": "golden-record-rights",
         },
         {
             "name": "Run report",

@@ -96,6 +96,7 @@ def test_airflow_loads_the_plugin_with_its_app_and_views(airflow_api):
     routes = {view["url_route"]: view for view in views}
     assert routes["golden-record-reports"]["destination"] == "nav"
     assert routes["golden-record-run-report"]["href"] == "/golden-record/dag-runs/{RUN_ID}"
+    assert routes["golden-record-rights"]["href"] == "/golden-record/rights"
 
 
 def test_every_route_of_the_plugin_asks_for_a_signed_in_airflow_user(airflow_api, reported):
@@ -108,6 +109,7 @@ def test_every_route_of_the_plugin_asks_for_a_signed_in_airflow_user(airflow_api
         f"/runs/{RUN_KEY}/report.json",
         f"/runs/{RUN_KEY}/{docs['data_docs']}",
         "/dag-runs/scheduled__2026-11-02T02%3A00%3A00%2B00%3A00",
+        "/rights",
     ]
     with httpx.Client(base_url=base, timeout=10) as anonymous:
         for route in routes:
@@ -413,3 +415,37 @@ def test_a_superseded_backfill_is_reported_as_not_written(reported, tmp_path):
         assert "not written: run 2026-11-09, a later one, is already published" in page
     finally:
         shutil.rmtree(other.dir)
+
+
+def test_an_officer_makes_a_subject_access_request_from_the_plugin(airflow_api, reported):
+    from golden_record.golden import GoldenStore, default_store_url
+    from golden_record.rights.requests import listed
+
+    store = GoldenStore(default_store_url(reported))
+    golden_id = store.golden_records()["golden_id"].iloc[0]
+    before = len(listed(store))
+    base = airflow_api["base"] + "/golden-record"
+    bearer = {"Authorization": f"Bearer {airflow_api['token']}"}
+    form = {"golden_id": golden_id, "basis": "UK GDPR Art. 15, request of 2 Dec"}
+    assert httpx.post(base + "/rights/access", data=form, timeout=10).status_code == 401
+    with httpx.Client(base_url=base, headers=bearer, timeout=60) as client:
+        page = client.get("/rights")
+        assert page.status_code == 200 and f"{before} request(s)" in page.text
+        elsewhere = client.post(
+            "/rights/access", data=form, headers={"Origin": "https://evil.example"}
+        )
+        assert elsewhere.status_code == 403
+        unknown = client.post("/rights/access", data={**form, "golden_id": "GR0000"})
+        assert unknown.status_code == 400 and "no golden record GR0000" in unknown.text
+        assert len(listed(store)) == before
+        answered = client.post("/rights/access", data=form)
+        assert answered.status_code == 200 and golden_id in answered.text
+        made = listed(store).iloc[-1]
+        assert (made["kind"], made["golden_id"], made["requested_by"]) == (
+            "access",
+            golden_id,
+            "steward",
+        )
+        page = client.get("/rights")
+        assert f"{before + 1} request(s)" in page.text and golden_id in page.text
+    assert (reported / "rights" / f"subject-access-{golden_id}" / "subject_access.json").is_file()

@@ -71,6 +71,15 @@ def crm_url() -> str:
     return _extra(CRM, "url")
 
 
+def crm_url_or_none() -> str | None:
+    """The CRM's URL, or None where no CRM connection is defined (a page can still answer
+    from the golden store alone)."""
+    try:
+        return crm_url()
+    except SettingsError:
+        return None
+
+
 def store_url() -> str | None:
     """The golden store's URL, or None for the embedded default (a SQLite file in data/)."""
     try:

@@ -80,9 +80,10 @@ def create_app() -> FastAPI:
         dependencies=[Depends(get_user)],
     )
 
-    from golden_record_airflow.review_pages import add_routes
+    from golden_record_airflow import review_pages, rights_pages
 
-    add_routes(app)
+    review_pages.add_routes(app)
+    rights_pages.add_routes(app)
     lookups: dict[str, Any] = {}
     asking = threading.Lock()
 
