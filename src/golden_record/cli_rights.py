@@ -120,15 +120,14 @@ def _list_candidates(store: Any, details: str, root: Path, limit: int) -> None:
     if not found:
         typer.echo(f"no golden record matches those details (night {night.key})")
         return
-    golden = store.golden_records().set_index("golden_id")
     typer.echo(f"{len(found)} candidate(s); run sar again with --golden-id of the right one:")
     for candidate in found:
-        shown = golden.loc[candidate.golden_id] if candidate.golden_id in golden.index else None
+        shown = store.golden_record(candidate.golden_id) or {}
         who = (
             " ".join(
                 str(shown[c])
                 for c in ("first_name", "surname", "date_of_birth", "postcode")
-                if shown is not None and shown.get(c) is not None and str(shown[c]) != "nan"
+                if shown.get(c) is not None
             )
             or "(not an active golden record)"
         )

@@ -246,6 +246,24 @@ class GoldenStore:
         attributes = attributes.drop(columns=["source_record_count"], errors="ignore")
         return pd.concat([rows.drop(columns="attributes"), attributes], axis=1)
 
+    def golden_record(self, golden_id: str) -> dict[str, Any] | None:
+        """One golden ID's current version (attributes, status, merged_into), or None."""
+        v = schema.golden_version
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(v.c.status, v.c.merged_into, v.c.attributes).where(
+                    and_(v.c.golden_id == golden_id, v.c.valid_to_run.is_(None))
+                )
+            ).first()
+        if row is None:
+            return None
+        return {
+            **json.loads(row.attributes),
+            "golden_id": golden_id,
+            "status": row.status,
+            "merged_into": row.merged_into,
+        }
+
     def golden_changed_in(self, run_key: str) -> tuple[set[str], pd.DataFrame]:
         """What ``run_key`` did to the golden records: the IDs whose version it ended,
         and the current versions it wrote (every status), as :meth:`golden_records`."""

@@ -90,12 +90,10 @@ def correct(
     except UnknownAttribute as exc:
         raise StoreError(str(exc)) from None
     corrected = standard_form(field, value)
-    golden = store.golden_records()
-    found = golden[golden["golden_id"] == golden_id]
-    if found.empty:
+    found = store.golden_record(golden_id)
+    if found is None or found["status"] != "active":
         raise StoreError(f"no active golden record {golden_id} in the golden store")
-    previous = found.iloc[0].get(field)
-    previous = None if previous is None or pd.isna(previous) else str(previous)
+    previous = None if found.get(field) is None else str(found[field])
     if previous == corrected:
         raise StoreError(
             f"golden record {golden_id} already shows that {field}: nothing to correct"

@@ -2,12 +2,13 @@
 canonical, standardised, match and golden files, and the CRM exports.
 
 Each Parquet file is read, its rows of the person dropped (by record key, pair, golden ID
-or, in a raw landing, the source's own key column) and, if anything was dropped, written
-back beside itself and renamed over, so a crash leaves each file whole, before or after.
-An export's manifest is rewritten with its files' new counts and hashes, so the next
-night still patches its export from it. Text files (gate results, Data Docs, reports)
-that still name one of the person's records are listed, for the officer to delete or
-keep as the retention schedule says.
+or, in a raw landing, the source's own key column; change feeds and lineage, which hold
+IDs and attribute names only, are kept like the CRM's feed) and, if anything was
+dropped, written back beside itself and renamed over, so a crash leaves each file whole,
+before or after. An export's manifest is rewritten with its files' new counts and
+hashes, so the next night still patches its export from it. The runs' text files (gate
+results, Data Docs, reports) that still name one of the person's records or values are
+listed, for the officer to delete or keep as the retention schedule says.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from golden_record.atomic import write_text
@@ -39,10 +41,32 @@ def _column(table: pa.Table, name: str) -> pa.Array:
     return table.column(name).cast(pa.string()).combine_chunks()
 
 
+# Columns of files that hold identifiers and events only (change feeds, lineage): such a
+# file keeps its rows, as the CRM's feed does (an ID and attribute names are no values).
+IDENTIFIERS_ONLY = frozenset(
+    {
+        "sequence",
+        "publish_id",
+        "run_key",
+        "published_at",
+        "event",
+        "golden_id",
+        "other_golden_id",
+        "related_golden_id",
+        "merged_into",
+        "split_from",
+        "changed",
+        "changed_attributes",
+    }
+)
+
+
 def _rows_of(table: pa.Table, path: Path, records: set[str], golden_ids: set[str]) -> np.ndarray:
     """Which rows of ``table`` are the person's."""
     names = set(table.column_names)
     hit = np.zeros(table.num_rows, dtype=bool)
+    if names <= IDENTIFIERS_ONLY:
+        return hit
     for column in ("unique_id", "unique_id_l", "unique_id_r"):
         if column in names:
             hit |= held_in(_column(table, column), records)
@@ -50,25 +74,17 @@ def _rows_of(table: pa.Table, path: Path, records: set[str], golden_ids: set[str
         if column in names:
             hit |= held_in(_column(table, column), golden_ids)
     if {"source_system", "source_record_id"} <= names:
-        keys = [
-            f"{s}:{r}"
-            for s, r in zip(
-                _column(table, "source_system").to_pylist(),
-                _column(table, "source_record_id").to_pylist(),
-                strict=True,
-            )
-        ]
-        hit |= held_in(np.array(keys, dtype=object), records)
+        keys = pc.binary_join_element_wise(
+            _column(table, "source_system"), _column(table, "source_record_id"), ":"
+        )
+        hit |= held_in(keys, records)
     if path.parent.name == "raw":
         source = path.name.split(".")[0]
         module = EXTRACTORS.get(source)
         key = "key" if path.name.endswith(".keys.parquet") else getattr(module, "KEY_COLUMN", "")
         if module is not None and key and key in names:
             ids = {r.split(":", 1)[1] for r in records if r.startswith(f"{source}:")}
-            values = [
-                None if v is None else str(v).strip() for v in _column(table, key).to_pylist()
-            ]
-            hit |= held_in(np.array(values, dtype=object), ids)
+            hit |= held_in(pc.utf8_trim_whitespace(_column(table, key)), ids)
     return hit
 
 
@@ -149,14 +165,13 @@ def purge(
         for folder in sorted(p for p in exports.iterdir() if p.is_dir()):
             _purge_export(folder, records, golden_ids, purged)
     wanted = sorted(m for m in (mentions or set()) | records if m and len(m) >= 5)
-    if wanted:
-        for base in (runs, exports):
-            if not base.is_dir():
+    # The exports were rewritten from their purged Parquet files: only the runs' reports
+    # and gate results are searched.
+    if wanted and runs.is_dir():
+        for path in sorted(runs.rglob("*")):
+            if path.suffix not in TEXT_SUFFIXES or not path.is_file():
                 continue
-            for path in sorted(base.rglob("*")):
-                if path.suffix not in TEXT_SUFFIXES or not path.is_file():
-                    continue
-                text = path.read_text(encoding="utf-8", errors="replace")
-                if any(m in text for m in wanted):
-                    purged.still_named_in.append(str(path))
+            text = path.read_text(encoding="utf-8", errors="replace")
+            if any(m in text for m in wanted):
+                purged.still_named_in.append(str(path))
     return purged
