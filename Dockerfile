@@ -11,9 +11,9 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
 WORKDIR /opt/golden-record
 # Dependencies first, so code changes do not reinstall them.
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --no-install-project
+RUN uv sync --frozen --no-dev --extra spark --no-install-project
 COPY src ./src
-RUN uv sync --frozen --no-dev
+RUN uv sync --frozen --no-dev --extra spark
 
 RUN useradd --create-home --uid 50000 airflow && mkdir -p /opt/airflow /data \
     && chown -R airflow /opt/airflow /data

@@ -6,7 +6,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
-RUN := $(UV) run --frozen
+RUN := $(UV) run --frozen --extra spark
 export GX_ANALYTICS_ENABLED := false
 
 .PHONY: help install system-deps demo airflow test test-fast lint format bench bench-accuracy clean model febrl-data
@@ -22,7 +22,7 @@ help:
 .venv/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
 		|| $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --quiet --extra spark
 	@touch $@
 
 install: .venv/.installed

@@ -177,6 +177,13 @@ def match(
             help="Score every pair afresh, not only the records changed since the last run."
         ),
     ] = False,
+    backend: Annotated[
+        str | None,
+        typer.Option(
+            help="Where the pairs are scored: duckdb or spark [default: GOLDEN_RECORD_BACKEND, "
+            "else duckdb]. Spark takes its session from GOLDEN_RECORD_SPARK_*."
+        ),
+    ] = None,
 ) -> None:
     """Standardise, predict and cluster canonical records, then keep golden IDs in a store.
 
@@ -199,6 +206,12 @@ def match(
 
     if model is not None and retrain:
         raise typer.BadParameter("give --model or --retrain, not both")
+    from golden_record.settings import BACKENDS
+
+    if backend is not None and backend not in BACKENDS:
+        raise typer.BadParameter(
+            f"{backend!r}: one of {', '.join(BACKENDS)}", param_hint="--backend"
+        )
     today = date.today()
     key = run_key or today.isoformat()
     try:
@@ -226,10 +239,13 @@ def match(
     # A command-line run chooses its model each time it is run: unpin the last one.
     shutil.rmtree(run.match.dir, ignore_errors=True)
     defaults = Thresholds()
+    from golden_record.matching.backend import matching_db_api
+
     options = MatchOptions(
         thresholds=Thresholds(
             auto_match=auto_match or defaults.auto_match, review=review or defaults.review
-        )
+        ),
+        db_api=matching_db_api(backend) if backend else None,
     )
     try:
         # The store takes a command-line run at once: like a night whose gate passed, it

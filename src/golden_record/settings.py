@@ -50,6 +50,13 @@ class RuntimeSettings:
     # kept out of repr so it is never printed.
     # GOLDEN_RECORD_SUPPRESSION_KEY
     suppression_key: str | None = field(default=None, repr=False)
+    # Where Splink scores the night's pairs: "duckdb" (in process) or "spark".
+    backend: str = "duckdb"  # GOLDEN_RECORD_BACKEND
+    spark_master: str = "local[2]"  # GOLDEN_RECORD_SPARK_MASTER
+    spark_driver_memory: str = "4g"  # GOLDEN_RECORD_SPARK_DRIVER_MEMORY
+    spark_shuffle_partitions: int = 8  # GOLDEN_RECORD_SPARK_SHUFFLE_PARTITIONS
+    # Any other Spark settings, "key=value;key=value" (executor memory and cores, say).
+    spark_conf: str = ""  # GOLDEN_RECORD_SPARK_CONF
 
 
 _PATHS = {
@@ -65,7 +72,14 @@ _NUMBERS = {
     "publish_retries": ("GOLDEN_RECORD_PUBLISH_RETRIES", int),
     "retry_delay_seconds": ("GOLDEN_RECORD_RETRY_DELAY", int),
     "duckdb_memory_gb": ("GOLDEN_RECORD_DUCKDB_MEMORY_GB", float),
+    "spark_shuffle_partitions": ("GOLDEN_RECORD_SPARK_SHUFFLE_PARTITIONS", int),
 }
+_TEXTS = {
+    "spark_master": "GOLDEN_RECORD_SPARK_MASTER",
+    "spark_driver_memory": "GOLDEN_RECORD_SPARK_DRIVER_MEMORY",
+    "spark_conf": "GOLDEN_RECORD_SPARK_CONF",
+}
+BACKENDS = ("duckdb", "spark")
 
 
 def runtime(environ: Mapping[str, str] | None = None) -> RuntimeSettings:
@@ -92,6 +106,18 @@ def runtime(environ: Mapping[str, str] | None = None) -> RuntimeSettings:
     key = environ.get("GOLDEN_RECORD_SUPPRESSION_KEY", "").strip()
     if key:
         values["suppression_key"] = key
+    for setting, name in _TEXTS.items():
+        given = environ.get(name, "").strip()
+        if given:
+            values[setting] = given
+    backend = environ.get("GOLDEN_RECORD_BACKEND", "").strip().lower()
+    if backend:
+        if backend not in BACKENDS:
+            raise SettingsError(
+                f"environment variable GOLDEN_RECORD_BACKEND must be one of "
+                f"{', '.join(BACKENDS)}, not {backend!r}"
+            )
+        values["backend"] = backend
     return RuntimeSettings(**values)  # type: ignore[arg-type]
 
 

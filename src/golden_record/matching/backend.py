@@ -1,5 +1,13 @@
 """The Splink database API is a parameter: DuckDB by default, Spark past one machine.
 
+:func:`matching_db_api` is the one a night scores its pairs on: DuckDB, or Spark when
+``GOLDEN_RECORD_BACKEND=spark`` (a plain ``SparkSession`` built from the
+``GOLDEN_RECORD_SPARK_*`` settings, so a cluster is its master URL away: ``local[2]`` by
+default, ``spark://host:7077`` for a standalone cluster). Splink's similarity functions
+(Jaro-Winkler, Damerau-Levenshtein) come from the jar Splink ships, put on the session's
+classpath. Everything else (training, the lookup, explanations) stays on DuckDB, which
+answers one question or a training sample faster than a cluster starts.
+
 DuckDB gets a memory limit (``GOLDEN_RECORD_DUCKDB_MEMORY_GB``, 1.5 GB unless set) and a
 folder of its own to spill to beyond it: left to itself it takes up to 80% of the
 machine's memory, and a million-record match peaked at 5.1 GB where with 2 GB it peaks at
@@ -39,6 +47,49 @@ def default_db_api() -> Any:
     api = DuckDBAPI(connection=connection)
     weakref.finalize(api, shutil.rmtree, spill, True)
     return api
+
+
+def matching_db_api(backend: str | None = None) -> Any:
+    """The database the night's pairs are scored on (``backend``: the setting if None)."""
+    from golden_record.settings import runtime
+
+    chosen = backend or runtime().backend
+    return spark_db_api() if chosen == "spark" else default_db_api()
+
+
+def spark_session() -> Any:
+    """The Spark session the settings describe (the running one, if there is one)."""
+    import tempfile
+
+    from pyspark.sql import SparkSession
+    from splink.backends.spark import similarity_jar_location
+
+    from golden_record.settings import SettingsError, runtime
+
+    settings = runtime()
+    builder = (
+        SparkSession.builder.appName("golden-record")
+        .master(settings.spark_master)
+        .config("spark.jars", similarity_jar_location())
+        .config("spark.driver.memory", settings.spark_driver_memory)
+        .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
+    )
+    for pair in filter(None, (p.strip() for p in settings.spark_conf.split(";"))):
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise SettingsError(
+                f"GOLDEN_RECORD_SPARK_CONF holds {pair!r}: write key=value;key=value"
+            )
+        builder = builder.config(key.strip(), value.strip())
+    session = builder.getOrCreate()
+    session.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="golden-record-spark-"))
+    return session
+
+
+def spark_db_api() -> Any:
+    from splink.backends.spark import SparkAPI
+
+    return SparkAPI(spark_session=spark_session())
 
 
 def _speaks_arrow(db_api: Any) -> bool:

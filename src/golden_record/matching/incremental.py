@@ -33,7 +33,8 @@ import pandas as pd
 from splink import Linker
 
 from golden_record.keys import held_in
-from golden_record.matching.backend import as_frame, default_db_api, register
+from golden_record.matching.backend import as_frame, matching_db_api, register
+from golden_record.matching.dialect import for_dialect
 from golden_record.standardise.fields import MATCH_COLUMNS
 
 # Every field a comparison, a blocking rule or the guard may read; unique_id is the key.
@@ -166,12 +167,13 @@ def score_records(
     when the caller decided)."""
     from golden_record.matching.inference import with_loose_rules
 
-    db_api = db_api or default_db_api()
+    db_api = db_api or matching_db_api()
     prefer = None
     if earlier is not None and why_full is None:
         model_rules = set(_blocking_rules(model))
         prefer = [r for r in earlier.about.get("blocking_rules", ()) if r not in model_rules]
-    model = with_loose_rules(model, records, db_api.sql_dialect.sql_dialect_str, prefer)
+    dialect = db_api.sql_dialect.sql_dialect_str
+    model = with_loose_rules(for_dialect(model, dialect), records, dialect, prefer)
     rules = _blocking_rules(model)
     scored = pd.DataFrame(
         {"unique_id": records["unique_id"].to_numpy(), "content_hash": content_hashes(records)}

@@ -33,8 +33,9 @@ import numpy as np
 import pandas as pd
 from splink import Linker
 
-from golden_record.matching.backend import as_frame, default_db_api, register
+from golden_record.matching.backend import as_frame, matching_db_api, register
 from golden_record.matching.clustering import cluster_without_conflicts, join_must_link
+from golden_record.matching.dialect import for_dialect
 from golden_record.matching.guard import (
     Conflicts,
     Households,
@@ -184,8 +185,9 @@ def score(
     linker_out: list[Linker] | None = None,
 ) -> pd.DataFrame:
     """Every blocked pair at or above ``threshold``, with Splink's detail columns."""
-    db_api = db_api or default_db_api()
-    model = with_loose_rules(model, records, db_api.sql_dialect.sql_dialect_str)
+    db_api = db_api or matching_db_api()
+    dialect = db_api.sql_dialect.sql_dialect_str
+    model = with_loose_rules(for_dialect(model, dialect), records, dialect)
     linker = Linker(register(db_api, records), model, log_level=None)
     if linker_out is not None:
         linker_out.append(linker)
