@@ -1,6 +1,9 @@
 # One image for every Airflow service and the sample sources, built from the lock file.
 FROM python:3.11-slim-bookworm
 
+# Java for PySpark: a task is the Spark driver when GOLDEN_RECORD_BACKEND=spark.
+RUN apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless \
+    && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir "uv==0.13.8"
 ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
     UV_COMPILE_BYTECODE=1 \

@@ -58,3 +58,24 @@ def test_airflow_services_mount_the_project_and_run_the_image_built_from_the_loc
     assert "COPY pyproject.toml uv.lock" in dockerfile
     assert "uv sync --frozen" in dockerfile  # the lock file, never a fresh resolution
     assert (ROOT / ".env").exists() is False or ".env" in (ROOT / ".gitignore").read_text()
+
+
+def test_the_spark_profile_runs_the_official_image_of_the_locks_pyspark_wired_to_the_tasks():
+    import tomllib
+
+    compose = yaml.safe_load(COMPOSE.read_text())
+    services = compose["services"]
+    lock = tomllib.loads((ROOT / "uv.lock").read_text())
+    pyspark = next(p["version"] for p in lock["package"] if p["name"] == "pyspark")
+    for name in ("spark-master", "spark-worker"):
+        assert services[name]["profiles"] == ["spark"]
+        # The driver (the task) and the cluster must run the same Spark.
+        assert services[name]["image"] == f"apache/spark:{pyspark}"
+    assert "spark://spark-master:7077" in services["spark-worker"]["command"]
+    environment = services["airflow-scheduler"]["environment"]
+    assert environment["GOLDEN_RECORD_BACKEND"] == "${GOLDEN_RECORD_BACKEND:-duckdb}"
+    assert "spark://spark-master:7077" in environment["GOLDEN_RECORD_SPARK_MASTER"]
+    assert "spark.driver.host=airflow-scheduler" in environment["GOLDEN_RECORD_SPARK_CONF"]
+    # The golden store on PostgreSQL, its own server.
+    assert "@store-db:5432/golden_store" in environment["AIRFLOW_CONN_GOLDEN_STORE"]
+    assert "openjdk-17-jre-headless" in (ROOT / "Dockerfile").read_text()
