@@ -104,9 +104,13 @@ def register(db_api: Any, records: pd.DataFrame, name: str = "person_records") -
 
         table = pa.Table.from_pandas(records, preserve_index=False)
         return db_api.register(table, dataset_display_name=name)
-    # Other backends take pandas; plain objects with None keep nulls as SQL NULL.
+    # Other backends take pandas; plain objects with None keep nulls as SQL NULL. A Spark
+    # session outlives one match (every task of dag.test() in one process) and its
+    # views are the session's: each registration gets a name of its own.
+    import uuid
+
     frame = records.astype(object).where(records.notna(), None)
-    return db_api.register(frame, dataset_display_name=name)
+    return db_api.register(frame, dataset_display_name=f"{name}_{uuid.uuid4().hex[:8]}")
 
 
 def as_frame(splink_frame: Any) -> pd.DataFrame:

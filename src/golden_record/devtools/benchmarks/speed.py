@@ -75,6 +75,63 @@ def measure_plain_splink(standardised: Path, model: Path | None) -> dict:
     }
 
 
+# Shares of the council matched on each backend, to measure how Spark's time grows.
+BACKEND_SHARES = (0.25, 0.5, 1.0)
+
+
+def council_share(records: pd.DataFrame, share: float) -> pd.DataFrame:
+    """The records of ``share`` of the postcodes (a smaller council: the same people per
+    postcode, so blocking finds as many pairs per record)."""
+    if share >= 1:
+        return records
+    postcodes = records["postcode"].astype("string").fillna("")
+    bucket = pd.util.hash_pandas_object(postcodes, index=False).to_numpy() % 1000
+    return records[bucket < int(share * 1000)].reset_index(drop=True)
+
+
+def measure_backend(standardised: Path, model: Path | None, backend: str, share: float) -> dict:
+    """The night's predict + cluster (ours, with the guards) on ``backend``."""
+    from golden_record.matching.backend import matching_db_api
+    from golden_record.matching.inference import MatchOptions, load_model, predict_and_cluster
+
+    records = council_share(pd.read_parquet(standardised), share)
+    started = time.perf_counter()
+    db_api = matching_db_api(backend)
+    result = predict_and_cluster(records, load_model(model), MatchOptions(db_api=db_api))
+    seconds = time.perf_counter() - started
+    clusters = result.clusters.sort_values("unique_id")
+    folder = standardised.parent / f"clusters_{backend}_{share}.parquet"
+    clusters[["unique_id", "cluster_id"]].to_parquet(folder, index=False)
+    if backend == "spark":
+        db_api.spark.stop()
+    return {
+        "backend": backend,
+        "share": share,
+        "records": len(records),
+        "seconds": round(seconds, 1),
+        "peak_mb": round(_peak_mb()),
+        "pairs": len(result.pairs),
+        "clusters": int(clusters["cluster_id"].nunique()),
+        "clusters_file": str(folder),
+    }
+
+
+def cluster_pair_agreement(a: Path, b: Path) -> float:
+    """Share of the record pairs put together by either clustering that both put together."""
+    import itertools
+
+    def together(path: Path) -> set[tuple[str, str]]:
+        frame = pd.read_parquet(path)
+        sizes = frame.groupby("cluster_id")["unique_id"].transform("size")
+        found: set[tuple[str, str]] = set()
+        for _, members in frame[sizes > 1].groupby("cluster_id")["unique_id"]:
+            found |= set(itertools.combinations(sorted(members), 2))
+        return found
+
+    left, right = together(a), together(b)
+    return len(left & right) / max(1, len(left | right))
+
+
 def changed_night(records: pd.DataFrame, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Two nights of standardised records, 1% changed between them: 0.5% new tonight
     (held back from the first), 0.3% with a new email or a moved address, 0.2% deleted."""
@@ -346,10 +403,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=None)
     parser.add_argument(
         "--step",
-        choices=["ours", "plain-splink", "blocking", "store", "publish", "incremental", "lookup"],
+        choices=[
+            "ours",
+            "plain-splink",
+            "blocking",
+            "store",
+            "publish",
+            "incremental",
+            "lookup",
+            "backend",
+        ],
         default=None,
     )
-    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument(
+        "--backend", choices=["sqlite", "postgresql", "duckdb", "spark"], default="sqlite"
+    )
+    parser.add_argument("--share", type=float, default=1.0, help="for --step backend")
     parser.add_argument("--input", type=Path, default=None)
     parser.add_argument("--persons", type=Path, default=None, help="for --step lookup")
     args = parser.parse_args(argv)
@@ -375,6 +444,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.step == "lookup":
         print(json.dumps(measure_lookup(args.input, args.persons, args.model)))
         return 0
+    if args.step == "backend":
+        print(json.dumps(measure_backend(args.input, args.model, args.backend, args.share)))
+        return 0
 
     persons, standardised, timings = prepare(args.people, args.seed, args.workdir)
     ours = _child("ours", persons, args.model)
@@ -387,6 +459,13 @@ def main(argv: list[str] | None = None) -> int:
         for backend in ("sqlite", "postgresql")
     }
     looked_up = _child("lookup", standardised, args.model, "--persons", str(persons))
+    on_backends = {
+        (backend, share): _child(
+            "backend", standardised, args.model, "--backend", backend, "--share", str(share)
+        )
+        for share in BACKEND_SHARES
+        for backend in ("duckdb", "spark")
+    }
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
     print(
         f"machine: {os.cpu_count()} cores, {memory_gb:.0f} GB RAM, "
@@ -449,6 +528,25 @@ def main(argv: list[str] | None = None) -> int:
         f"{looked_up['found_itself']} times of {looked_up['questions'] + 1}; peak "
         f"{looked_up['peak_mb']:,} MB"
     )
+    print(
+        "\nThe night's predict + cluster (ours) on DuckDB and on Spark local[2], on shares of "
+        "the council's postcodes:\n"
+    )
+    print(
+        "| records | DuckDB (s) | Spark local[2] (s) | Spark / DuckDB | pairs | "
+        "cluster pair agreement |"
+    )
+    print("|---|---|---|---|---|---|")
+    for share in BACKEND_SHARES:
+        duck, spark = on_backends[("duckdb", share)], on_backends[("spark", share)]
+        agreement = cluster_pair_agreement(
+            Path(duck["clusters_file"]), Path(spark["clusters_file"])
+        )
+        print(
+            f"| {duck['records']:,} | {duck['seconds']} | {spark['seconds']} "
+            f"| {spark['seconds'] / duck['seconds']:.1f} | {duck['pairs']:,} / {spark['pairs']:,} "
+            f"| {agreement:.5f} |"
+        )
     print(f"\nPairs per prediction blocking rule (counted in {blocked['seconds']} s):\n")
     print(blocked["table"])
     return 0
