@@ -110,3 +110,15 @@ def test_a_night_on_spark_gives_the_same_golden_records_as_on_duckdb(
             engine.dispose()
 
     assert crm_rows(councils["duckdb"]) == crm_rows(councils["spark"])
+
+
+def test_standardising_on_spark_gives_what_pandas_gives(landed_run, spark_api):
+    from golden_record.standardise.fields import standardise
+    from golden_record.standardise.on_spark import standardise_on_spark
+
+    run = Run.of(RUN_DATE.isoformat(), root=landed_run)
+    canonical = pd.read_parquet(run.standardised.canonical).drop(columns=["unique_id"])
+    in_pandas = standardise(canonical, as_of=RUN_DATE)
+    on_spark = standardise_on_spark(canonical, RUN_DATE, spark_api.spark)
+    assert len(on_spark) == len(canonical) > 1000
+    pd.testing.assert_frame_equal(on_spark, in_pandas)

@@ -27,7 +27,8 @@ import numpy as np
 import pandas as pd
 
 from golden_record.digest import files_sha256
-from golden_record.standardise.fields import date_of_birth, standardise
+from golden_record.standardise.fields import date_of_birth
+from golden_record.standardise.on_spark import standardise_records
 
 HASHES_COLUMNS = ["unique_id", "canonical_hash"]
 
@@ -102,7 +103,7 @@ def standardise_night(
     hash_frame = pd.DataFrame({"unique_id": keyed["unique_id"], "canonical_hash": hashes})
     why_full = why_full or why_not_reuse(earlier, list(keyed.columns))
     if why_full is not None or earlier is None:
-        records = standardise(keyed.drop(columns=["unique_id"]), as_of=as_of)
+        records = standardise_records(keyed.drop(columns=["unique_id"]), as_of)
         about |= {"mode": "full", "why_full": why_full, "standardised": len(records)}
         return StandardisedNight(records, hash_frame, about)
 
@@ -123,7 +124,7 @@ def standardise_night(
     if same.all():
         records = kept
     else:
-        fresh = standardise(keyed.loc[~same].drop(columns=["unique_id"]), as_of=as_of)
+        fresh = standardise_records(keyed.loc[~same].drop(columns=["unique_id"]), as_of)
         order = np.concatenate([np.flatnonzero(same), np.flatnonzero(~same)])
         combined = pd.concat([kept, fresh], ignore_index=True) if same.any() else fresh
         records = combined.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
