@@ -60,7 +60,7 @@ def test_airflow_services_mount_the_project_and_run_the_image_built_from_the_loc
     assert (ROOT / ".env").exists() is False or ".env" in (ROOT / ".gitignore").read_text()
 
 
-def test_the_spark_profile_runs_the_official_image_of_the_locks_pyspark_wired_to_the_tasks():
+def test_the_spark_profile_runs_the_locks_spark_wired_to_the_tasks():
     import tomllib
 
     compose = yaml.safe_load(COMPOSE.read_text())
@@ -69,9 +69,15 @@ def test_the_spark_profile_runs_the_official_image_of_the_locks_pyspark_wired_to
     pyspark = next(p["version"] for p in lock["package"] if p["name"] == "pyspark")
     for name in ("spark-master", "spark-worker"):
         assert services[name]["profiles"] == ["spark"]
-        # The driver (the task) and the cluster must run the same Spark.
-        assert services[name]["image"] == f"apache/spark:{pyspark}"
-    assert "spark://spark-master:7077" in services["spark-worker"]["command"]
+    # The driver (the task) and the cluster must run the same Spark: the official image of
+    # the lock's version for the master; the worker from this project's image (the lock's
+    # pyspark, with this package for the executors' pandas steps), its code the tasks'.
+    assert services["spark-master"]["image"] == f"apache/spark:{pyspark}"
+    worker = services["spark-worker"]
+    assert worker["image"] == services["airflow-scheduler"]["image"]
+    assert "spark://spark-master:7077" in worker["command"]
+    assert worker["environment"]["PYSPARK_PYTHON"] == "/opt/venv/bin/python"
+    assert "./src:/opt/golden-record/src:ro" in worker["volumes"]
     environment = services["airflow-scheduler"]["environment"]
     assert environment["GOLDEN_RECORD_BACKEND"] == "${GOLDEN_RECORD_BACKEND:-duckdb}"
     assert "spark://spark-master:7077" in environment["GOLDEN_RECORD_SPARK_MASTER"]

@@ -122,3 +122,119 @@ def test_standardising_on_spark_gives_what_pandas_gives(landed_run, spark_api):
     on_spark = standardise_on_spark(canonical, RUN_DATE, spark_api.spark)
     assert len(on_spark) == len(canonical) > 1000
     pd.testing.assert_frame_equal(on_spark, in_pandas)
+
+
+def _clustering_inputs(records: pd.DataFrame, model: dict, options, monkeypatch) -> list:
+    """What the night hands the clustering (records, links, kept-apart pairs), taken from
+    a match on DuckDB."""
+    from golden_record.matching import inference
+
+    seen: list = []
+    real = inference.cluster_without_conflicts
+
+    def spy(*args, **kwargs):
+        seen.append((args, kwargs))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(inference, "cluster_without_conflicts", spy)
+    predict_and_cluster(records, model, options)
+    monkeypatch.setattr(inference, "cluster_without_conflicts", real)
+    return seen
+
+
+@pytest.mark.parametrize("household_guard", [True, False])
+def test_clustering_on_spark_gives_the_clusters_the_task_gives(
+    landed_run, spark_api, monkeypatch, household_guard
+):
+    """The same links clustered in the task and on Spark: the same cluster for every
+    record, the same probability, the same links refused for the same reasons. A
+    steward's cannot-link pair inside a cluster is kept apart on both."""
+    from golden_record.matching.clustering import cluster_without_conflicts
+    from golden_record.matching.clustering_on_spark import cluster_on_spark
+
+    records = pd.read_parquet(Run.of(RUN_DATE.isoformat(), root=landed_run).standardised.records)
+    model = load_model(registry.packaged())
+    first = predict_and_cluster(records, model, MatchOptions())
+    largest = first.clusters.groupby("cluster_id")["unique_id"].agg(sorted)
+    members = largest[largest.map(len) >= 3].iloc[0]
+    options = MatchOptions(
+        household_guard=household_guard, cannot_link=frozenset({frozenset(members[:2])})
+    )
+    [(args, kwargs)] = _clustering_inputs(records, model, options, monkeypatch)
+
+    in_task = cluster_without_conflicts(*args, **kwargs)
+    on_spark = cluster_on_spark(*args, **kwargs, db_api=spark_api)
+
+    pd.testing.assert_frame_equal(on_spark.clusters, in_task.clusters)
+    cluster_of = on_spark.clusters.set_index("unique_id")["cluster_id"]
+    assert cluster_of[members[0]] != cluster_of[members[1]]
+
+    def refused(clustering) -> set[tuple]:
+        return set(
+            clustering.refused[["unique_id_l", "unique_id_r", "reason"]].itertuples(
+                index=False, name=None
+            )
+        )
+
+    assert refused(on_spark) == refused(in_task)
+    reasons = set(in_task.refused["reason"])
+    # The test council's households make the guard refuse links, so the guarded path ran.
+    assert reasons == ({"conflict", "ambiguous"} if household_guard else {"conflict"}), reasons
+
+
+def test_a_large_night_on_spark_clusters_on_spark(landed_run, spark_api, monkeypatch):
+    """Past CLUSTER_ON_SPARK_FROM records a Spark night clusters on Spark (the threshold
+    lowered to the test council's size), and its clusters are the task's for its pairs."""
+    from golden_record.matching import clustering_on_spark, inference
+
+    records = pd.read_parquet(Run.of(RUN_DATE.isoformat(), root=landed_run).standardised.records)
+    model = load_model(registry.packaged())
+    calls: list[int] = []
+    real = clustering_on_spark.cluster_on_spark
+
+    def counted(records, *args, **kwargs):
+        calls.append(len(records))
+        return real(records, *args, **kwargs)
+
+    monkeypatch.setattr(inference, "cluster_on_spark", counted)
+    options = MatchOptions(db_api=spark_api)
+    small = predict_and_cluster(records, model, options)
+    assert calls == []
+    monkeypatch.setattr(clustering_on_spark, "CLUSTER_ON_SPARK_FROM", 1000)
+    large = predict_and_cluster(records, model, options)
+    assert len(calls) == 1 and calls[0] > 1000
+    pd.testing.assert_frame_equal(large.clusters, small.clusters)
+    pd.testing.assert_frame_equal(large.review_pairs, small.review_pairs)
+
+
+def test_on_a_standalone_cluster_standardising_and_clustering_give_what_the_task_gives(
+    landed_run,
+):
+    """Against ``spark://`` (a master and a worker in JVMs of their own, the compose
+    profile's arrangement): executors start this package's Python for standardising and
+    the guarded clustering, and both give what the task gives."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from golden_record.devtools.spark_standalone import standalone_cluster
+
+    script = Path(__file__).with_name("spark_cluster_check.py")
+    with standalone_cluster(workers=1, cores=2, memory="3g") as master:
+        env = {**os.environ, "GOLDEN_RECORD_SPARK_MASTER": master}
+        env.pop("PYSPARK_PYTHON", None)
+        done = subprocess.run(
+            [sys.executable, str(script), str(landed_run), RUN_DATE.isoformat()],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=900,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["master"] == master and result["executors"] == 1, result
+    assert result["records"] > 1000
+    assert result["standardised_equal"] and result["clusters_equal"] and result["refused_equal"]

@@ -59,6 +59,8 @@ def matching_db_api(backend: str | None = None) -> Any:
 
 def spark_session() -> Any:
     """The Spark session the settings describe (the running one, if there is one)."""
+    import os
+    import sys
     import tempfile
 
     from pyspark.sql import SparkSession
@@ -74,6 +76,12 @@ def spark_session() -> Any:
         .config("spark.driver.memory", settings.spark_driver_memory)
         .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
     )
+    if not os.environ.get("PYSPARK_PYTHON"):
+        # Executors start Python workers for the steps that run this package's pandas code
+        # (standardising, the guarded clustering); unless told otherwise they would start
+        # the machine's "python3", which lacks it. Ours, at the same path on every machine
+        # of one image (the compose profile's worker); set spark.pyspark.python otherwise.
+        builder = builder.config("spark.pyspark.python", sys.executable)
     for pair in filter(None, (p.strip() for p in settings.spark_conf.split(";"))):
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():

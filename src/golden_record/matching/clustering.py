@@ -184,6 +184,7 @@ def cluster_without_conflicts(
     *,
     weights: LevelWeights,
     household_guard: bool = True,
+    namesakes: bool = True,
 ) -> Clustering:
     """``records``: standardised records; ``links``: auto-match pairs with probabilities.
 
@@ -191,6 +192,9 @@ def cluster_without_conflicts(
     conflict (mostly households) are clustered link by link. ``household_guard=False``
     turns conflicts and namesake ambiguity off (plain connected components, as Splink
     clusters): only for measuring what the guard costs and saves, never for publishing.
+    ``namesakes=False`` skips looking for undated namesakes (the one step that looks
+    across components), for a caller that has dropped their links already
+    (:mod:`golden_record.matching.clustering_on_spark`).
     """
     records = records.reset_index(drop=True)
     ids = records["unique_id"].to_numpy()
@@ -210,8 +214,9 @@ def cluster_without_conflicts(
     )
 
     # Records that cannot be told from a namesake at their address take no link at all.
-    ambiguous = namesakes_without_birth_date(records, weights).to_numpy(dtype=bool, copy=True)
-    ambiguous &= household_guard
+    ambiguous = np.zeros(len(ids), dtype=bool)
+    if namesakes and household_guard:
+        ambiguous |= namesakes_without_birth_date(records, weights).to_numpy(dtype=bool)
     refused: list[tuple] = []
 
     def drop_ambiguous() -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from splink import Linker
 
 from golden_record.matching.backend import as_frame, matching_db_api, register
 from golden_record.matching.clustering import cluster_without_conflicts, join_must_link
+from golden_record.matching.clustering_on_spark import cluster_on_spark, should_cluster_on_spark
 from golden_record.matching.dialect import for_dialect
 from golden_record.matching.guard import (
     Conflicts,
@@ -315,8 +317,9 @@ def _match_distinct(
         )
     records = records.reset_index(drop=True)
     weights = LevelWeights.of(model)
+    db_api = options.db_api or matching_db_api()
     pairs, scoring = score_records(
-        records, model, thresholds.review, options.db_api, options.earlier, options.why_full
+        records, model, thresholds.review, db_api, options.earlier, options.why_full
     )
     high = pairs["match_probability"] >= thresholds.auto_match
     evidence = PersonalEvidence.of(pairs)
@@ -343,7 +346,10 @@ def _match_distinct(
         ].itertuples(index=False, name=None)
     }
     links = pairs.loc[auto, PAIR_COLUMNS].assign(agrees=evidence.agree[auto])
-    clustering = cluster_without_conflicts(
+    cluster = cluster_without_conflicts
+    if should_cluster_on_spark(db_api, len(records)):
+        cluster = partial(cluster_on_spark, db_api=db_api)
+    clustering = cluster(
         records,
         links,
         set(options.cannot_link) | refused_pairs,

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -89,16 +90,75 @@ def council_share(records: pd.DataFrame, share: float) -> pd.DataFrame:
     return records[bucket < int(share * 1000)].reset_index(drop=True)
 
 
+class _TimedClustering:
+    """Times the night's clustering call (in the task or on Spark) and keeps its inputs,
+    so the same links can be clustered in the task beside it."""
+
+    def __init__(self) -> None:
+        from golden_record.matching import inference
+
+        self.inference = inference
+        self.seconds = 0.0
+        self.on = "task"
+        self.calls: list[tuple[tuple, dict]] = []
+        self.results: list[Any] = []
+        self.originals = {
+            name: getattr(inference, name)
+            for name in ("cluster_without_conflicts", "cluster_on_spark")
+        }
+
+    def __enter__(self) -> _TimedClustering:
+        for name, real in self.originals.items():
+            setattr(self.inference, name, self._timed(name, real))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for name, real in self.originals.items():
+            setattr(self.inference, name, real)
+
+    def _timed(self, name: str, real: Any) -> Any:
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            result = real(*args, **kwargs)
+            self.seconds += time.perf_counter() - started
+            self.on = "spark" if name == "cluster_on_spark" else "task"
+            self.calls.append((args, {k: v for k, v in kwargs.items() if k != "db_api"}))
+            self.results.append(result)
+            return result
+
+        return timed
+
+
 def measure_backend(standardised: Path, model: Path | None, backend: str, share: float) -> dict:
-    """The night's predict + cluster (ours, with the guards) on ``backend``."""
+    """The night's predict + cluster (ours, with the guards) on ``backend``; on Spark, the
+    same links clustered in the task as well, timed and compared."""
     from golden_record.matching.backend import matching_db_api
+    from golden_record.matching.clustering import cluster_without_conflicts
     from golden_record.matching.inference import MatchOptions, load_model, predict_and_cluster
 
     records = council_share(pd.read_parquet(standardised), share)
     started = time.perf_counter()
     db_api = matching_db_api(backend)
-    result = predict_and_cluster(records, load_model(model), MatchOptions(db_api=db_api))
+    with _TimedClustering() as clustering:
+        result = predict_and_cluster(records, load_model(model), MatchOptions(db_api=db_api))
     seconds = time.perf_counter() - started
+    in_task: dict[str, object] = {}
+    if clustering.on == "spark":
+        [(args, kwargs)], [on_spark] = clustering.calls, clustering.results
+        began = time.perf_counter()
+        task = cluster_without_conflicts(*args, **kwargs)
+        task_seconds = time.perf_counter() - began
+
+        def refused(found: Any) -> set:
+            columns = ["unique_id_l", "unique_id_r", "reason"]
+            return set(found.refused[columns].itertuples(index=False, name=None))
+
+        in_task = {
+            "task_cluster_seconds": round(task_seconds, 1),
+            "clusters_equal_to_task": bool(
+                task.clusters.equals(on_spark.clusters) and refused(task) == refused(on_spark)
+            ),
+        }
     clusters = result.clusters.sort_values("unique_id")
     folder = standardised.parent / f"clusters_{backend}_{share}.parquet"
     clusters[["unique_id", "cluster_id"]].to_parquet(folder, index=False)
@@ -113,6 +173,9 @@ def measure_backend(standardised: Path, model: Path | None, backend: str, share:
         "pairs": len(result.pairs),
         "clusters": int(clusters["cluster_id"].nunique()),
         "clusters_file": str(folder),
+        "clustered_on": clustering.on,
+        "cluster_seconds": round(clustering.seconds, 1),
+        **in_task,
     }
 
 
@@ -534,9 +597,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         "| records | DuckDB (s) | Spark local[2] (s) | Spark / DuckDB | pairs | "
-        "cluster pair agreement |"
+        "cluster pair agreement | clustering: on Spark / in the task (s), same links | "
+        "clusters equal |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|")
     for share in BACKEND_SHARES:
         duck, spark = on_backends[("duckdb", share)], on_backends[("spark", share)]
         agreement = cluster_pair_agreement(
@@ -545,7 +609,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"| {duck['records']:,} | {duck['seconds']} | {spark['seconds']} "
             f"| {spark['seconds'] / duck['seconds']:.1f} | {duck['pairs']:,} / {spark['pairs']:,} "
-            f"| {agreement:.5f} |"
+            f"| {agreement:.5f} | {spark['cluster_seconds']} ({spark['clustered_on']}) / "
+            f"{spark.get('task_cluster_seconds', '-')} "
+            f"| {spark.get('clusters_equal_to_task', '-')} |"
         )
     print(f"\nPairs per prediction blocking rule (counted in {blocked['seconds']} s):\n")
     print(blocked["table"])
