@@ -42,7 +42,6 @@ def main(root: Path, run_date: str) -> dict:
         return found
 
     inference.cluster_on_spark = kept  # type: ignore[assignment]
-    clustering_on_spark.CLUSTER_ON_SPARK_FROM = 1000
     predict_and_cluster(records, load_model(registry.packaged()), MatchOptions(db_api=api))
     [(args, kwargs, on_spark)] = seen
     in_task = cluster_without_conflicts(*args, **kwargs)

@@ -69,6 +69,10 @@ def test_the_backend_is_a_setting_and_a_mistyped_one_is_refused():
     assert runtime({"GOLDEN_RECORD_BACKEND": "Spark"}).backend == "spark"
     settings = runtime({"GOLDEN_RECORD_SPARK_MASTER": "spark://spark-master:7077"})
     assert settings.spark_master == "spark://spark-master:7077"
+    assert settings.spark_from == 200_000
+    assert runtime({"GOLDEN_RECORD_SPARK_FROM": "5000000"}).spark_from == 5_000_000
+    with pytest.raises(SettingsError, match="GOLDEN_RECORD_SPARK_FROM must be a number"):
+        runtime({"GOLDEN_RECORD_SPARK_FROM": "lots"})
     with pytest.raises(SettingsError, match="GOLDEN_RECORD_BACKEND must be one of duckdb, spark"):
         runtime({"GOLDEN_RECORD_BACKEND": "oracle"})
 
@@ -183,7 +187,7 @@ def test_clustering_on_spark_gives_the_clusters_the_task_gives(
 
 
 def test_a_large_night_on_spark_clusters_on_spark(landed_run, spark_api, monkeypatch):
-    """Past CLUSTER_ON_SPARK_FROM records a Spark night clusters on Spark (the threshold
+    """From GOLDEN_RECORD_SPARK_FROM records a Spark night clusters on Spark (the setting
     lowered to the test council's size), and its clusters are the task's for its pairs."""
     from golden_record.matching import clustering_on_spark, inference
 
@@ -200,7 +204,7 @@ def test_a_large_night_on_spark_clusters_on_spark(landed_run, spark_api, monkeyp
     options = MatchOptions(db_api=spark_api)
     small = predict_and_cluster(records, model, options)
     assert calls == []
-    monkeypatch.setattr(clustering_on_spark, "CLUSTER_ON_SPARK_FROM", 1000)
+    monkeypatch.setenv("GOLDEN_RECORD_SPARK_FROM", "1000")
     large = predict_and_cluster(records, model, options)
     assert len(calls) == 1 and calls[0] > 1000
     pd.testing.assert_frame_equal(large.clusters, small.clusters)
@@ -224,6 +228,7 @@ def test_on_a_standalone_cluster_standardising_and_clustering_give_what_the_task
     script = Path(__file__).with_name("spark_cluster_check.py")
     with standalone_cluster(workers=1, cores=2, memory="3g") as master:
         env = {**os.environ, "GOLDEN_RECORD_SPARK_MASTER": master}
+        env["GOLDEN_RECORD_SPARK_FROM"] = "1000"
         env.pop("PYSPARK_PYTHON", None)
         done = subprocess.run(
             [sys.executable, str(script), str(landed_run), RUN_DATE.isoformat()],
@@ -238,3 +243,33 @@ def test_on_a_standalone_cluster_standardising_and_clustering_give_what_the_task
     assert result["master"] == master and result["executors"] == 1, result
     assert result["records"] > 1000
     assert result["standardised_equal"] and result["clusters_equal"] and result["refused_equal"]
+
+
+def test_clustering_on_spark_with_no_links_and_nothing_kept_apart(landed_run, spark_api):
+    """A night whose records link to nothing (each its own person) and one with links
+    but no pair kept apart: the same clusters as in the task."""
+    from golden_record.matching.clustering import cluster_without_conflicts
+    from golden_record.matching.clustering_on_spark import cluster_on_spark
+    from golden_record.matching.levels import LevelWeights
+
+    records = pd.read_parquet(Run.of(RUN_DATE.isoformat(), root=landed_run).standardised.records)
+    model = load_model(registry.packaged())
+    weights = LevelWeights.of(model)
+    first = predict_and_cluster(records, model, MatchOptions())
+    sizes = first.clusters.groupby("cluster_id")["unique_id"].transform("size")
+    together = first.clusters.loc[sizes > 1, "cluster_id"].drop_duplicates().head(100)
+    chosen_ids = first.clusters.loc[first.clusters["cluster_id"].isin(together), "unique_id"]
+    alone = first.clusters.loc[sizes == 1, "unique_id"].head(50)
+    some = records[records["unique_id"].isin(pd.concat([chosen_ids, alone]))]
+    links = first.links
+    ends = (
+        links["unique_id_l"].isin(some["unique_id"]),
+        links["unique_id_r"].isin(some["unique_id"]),
+    )
+    within = links[ends[0] & ends[1]].assign(agrees=False)
+    assert len(within) > 0
+    for chosen in (within.head(0), within):
+        in_task = cluster_without_conflicts(some, chosen, set(), weights=weights)
+        on_spark = cluster_on_spark(some, chosen, set(), weights=weights, db_api=spark_api)
+        pd.testing.assert_frame_equal(on_spark.clusters, in_task.clusters)
+        assert len(on_spark.refused) == len(in_task.refused)

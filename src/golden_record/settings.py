@@ -55,6 +55,9 @@ class RuntimeSettings:
     spark_master: str = "local[2]"  # GOLDEN_RECORD_SPARK_MASTER
     spark_driver_memory: str = "4g"  # GOLDEN_RECORD_SPARK_DRIVER_MEMORY
     spark_shuffle_partitions: int = 8  # GOLDEN_RECORD_SPARK_SHUFFLE_PARTITIONS
+    # From how many records a Spark night standardises and clusters on Spark too (fewer,
+    # a quiet night's changes, are quicker in the task than Spark's jobs start).
+    spark_from: int = 200_000  # GOLDEN_RECORD_SPARK_FROM
     # Any other Spark settings, "key=value;key=value" (executor memory and cores, say).
     spark_conf: str = ""  # GOLDEN_RECORD_SPARK_CONF
 
@@ -73,6 +76,7 @@ _NUMBERS = {
     "retry_delay_seconds": ("GOLDEN_RECORD_RETRY_DELAY", int),
     "duckdb_memory_gb": ("GOLDEN_RECORD_DUCKDB_MEMORY_GB", float),
     "spark_shuffle_partitions": ("GOLDEN_RECORD_SPARK_SHUFFLE_PARTITIONS", int),
+    "spark_from": ("GOLDEN_RECORD_SPARK_FROM", int),
 }
 _TEXTS = {
     "spark_master": "GOLDEN_RECORD_SPARK_MASTER",

@@ -16,9 +16,10 @@ That clustering works component by component, and so does this:
    naming a cluster) looks only inside a component, so slices give what the whole would.
 
 With ``GOLDEN_RECORD_BACKEND=spark`` a night clusters here when it has at least
-:data:`CLUSTER_ON_SPARK_FROM` records to match; fewer are quicker in the task than
-Spark's jobs start. As with standardising on Spark, step 4's Python workers must have
-this package (local mode has; workers from this project's image have).
+``GOLDEN_RECORD_SPARK_FROM`` records to match (200,000 unless set), as it standardises;
+fewer are quicker in the task than Spark's jobs start. As with standardising on Spark,
+step 4's Python workers must have this package (local mode has; workers from this
+project's image, as in the compose profile, have).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ from golden_record.matching.clustering import Clustering, cluster_without_confli
 from golden_record.matching.guard import namesakes_without_birth_date
 from golden_record.matching.levels import LevelWeights
 
-CLUSTER_ON_SPARK_FROM = 200_000
 IDENTITY = ["first_name", "surname", "date_of_birth", "ni_number"]
 RECORD_COLUMNS = ["unique_id", *IDENTITY, "first_name_variants"]
 LINK_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "agrees"]
@@ -271,4 +271,6 @@ def _assembled(
 
 
 def should_cluster_on_spark(db_api: Any, records: int) -> bool:
-    return spark_api_of(db_api) is not None and records >= CLUSTER_ON_SPARK_FROM
+    from golden_record.settings import runtime
+
+    return spark_api_of(db_api) is not None and records >= runtime().spark_from

@@ -4,7 +4,8 @@ standardise`), run by Spark's Python workers over slices of the records.
 Standardising is row by row (a record's standard form depends on nothing but itself and
 the run's date), so slices give exactly what the whole would. With
 ``GOLDEN_RECORD_BACKEND=spark`` a night standardises on Spark when it has at least
-:data:`SPARK_FROM` records to standardise (a first night, a monthly full run); fewer
+``GOLDEN_RECORD_SPARK_FROM`` records (200,000 unless set) to standardise (a first night,
+a monthly full run); fewer
 (a quiet night's changes) are quicker in the task than a Spark job's start. The Python
 that runs the slices must have this package: Spark's local mode does, and so do workers
 started from this project's image.
@@ -17,7 +18,6 @@ from typing import Any
 
 import pandas as pd
 
-SPARK_FROM = 200_000
 # Columns that hold a list of texts (a forename's variants, a surname's parts).
 LIST_COLUMNS = ("first_name_variants", "surname_parts")
 
@@ -76,6 +76,7 @@ def standardise_records(canonical: pd.DataFrame, as_of: date) -> pd.DataFrame:
     from golden_record.settings import runtime
     from golden_record.standardise.fields import standardise
 
-    if runtime().backend == "spark" and len(canonical) >= SPARK_FROM:
+    settings = runtime()
+    if settings.backend == "spark" and len(canonical) >= settings.spark_from:
         return standardise_on_spark(canonical, as_of)
     return standardise(canonical, as_of=as_of)
