@@ -60,6 +60,8 @@ class RuntimeSettings:
     spark_from: int = 200_000  # GOLDEN_RECORD_SPARK_FROM
     # Any other Spark settings, "key=value;key=value" (executor memory and cores, say).
     spark_conf: str = ""  # GOLDEN_RECORD_SPARK_CONF
+    # Spark's own: the Python executors start (when unset, the driver's own).
+    pyspark_python: str | None = None  # PYSPARK_PYTHON
 
 
 _PATHS = {
@@ -82,6 +84,7 @@ _TEXTS = {
     "spark_master": "GOLDEN_RECORD_SPARK_MASTER",
     "spark_driver_memory": "GOLDEN_RECORD_SPARK_DRIVER_MEMORY",
     "spark_conf": "GOLDEN_RECORD_SPARK_CONF",
+    "pyspark_python": "PYSPARK_PYTHON",
 }
 BACKENDS = ("duckdb", "spark")
 

@@ -59,7 +59,6 @@ def matching_db_api(backend: str | None = None) -> Any:
 
 def spark_session() -> Any:
     """The Spark session the settings describe (the running one, if there is one)."""
-    import os
     import sys
     import tempfile
 
@@ -76,7 +75,7 @@ def spark_session() -> Any:
         .config("spark.driver.memory", settings.spark_driver_memory)
         .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
     )
-    if not os.environ.get("PYSPARK_PYTHON"):
+    if not settings.pyspark_python:
         # Executors start Python workers for the steps that run this package's pandas code
         # (standardising, the guarded clustering); unless told otherwise they would start
         # the machine's "python3", which lacks it. Ours, at the same path on every machine
