@@ -107,6 +107,9 @@ def landed_run(tmp_path_factory, sample, portal):
     return root
 
 
+# The plugin on Airflow's API server (module-scoped: one server per module using it).
+from plugin_server import airflow_api, reported  # noqa: E402, F401
+
 # Fixtures that cost seconds to tens of seconds: a pipeline run to its golden records, a
 # matched council, Airflow's API and DagBag.
 SLOW_FIXTURES = {"landed_run", "airflow_api", "nightly_run", "matched", "dagbag"}

@@ -9,83 +9,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
-import threading
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import RUN_DATE
+from plugin_server import RUN_ID, RUN_KEY
 
 from golden_record import pipeline
 from golden_record.run import Run
-
-RUN_KEY = RUN_DATE.isoformat()
-RUN_ID = "scheduled__2026-11-02T02:00:00+00:00"
-
-
-@pytest.fixture(scope="module")
-def reported(landed_run, tmp_path_factory) -> Path:
-    """A run that passed both gates and has its report, as the nightly DAG leaves it."""
-    root = tmp_path_factory.mktemp("reported") / "data"
-    shutil.copytree(landed_run, root)
-    run = Run.of(RUN_KEY, root=root)
-    results = {
-        "gate_sources": pipeline.quality_gate("sources", run).to_dict(),
-        "standardise": {"records": 1},
-        "match": {"records": 1},
-        "golden": json.loads(run.golden.summary.read_text()),
-        "gate_golden": pipeline.quality_gate("golden", run).to_dict(),
-        "publish": {"run_key": RUN_KEY, "golden_records": 1, "source_records": 1, "crm": "x"},
-    }
-    results["extract"] = {
-        s: json.loads(run.raw(s).with_suffix(".json").read_text())
-        | {"raw_rows": 1, "canonical_rows": 1}
-        for s in ("revenues", "housing", "waste", "portal")
-    }
-    pipeline.report(run, results, run_id=RUN_ID)
-    # What the stages handed the report, for tests that report the run again.
-    (root / "stage_results.json").write_text(json.dumps(results))
-    return root
-
-
-@pytest.fixture(scope="module")
-def airflow_api(reported, airflow_home):
-    """Airflow's own API server app, with the project's plugins folder, over real HTTP."""
-    import uvicorn
-    from airflow import plugins_manager
-    from airflow.api_fastapi.app import create_app
-    from golden_record_airflow import local_env
-
-    local_env.migrate_metadata_db()
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.setenv("GOLDEN_RECORD_DATA", str(reported))
-        # The API server signs its tokens; a throwaway secret for this server only.
-        monkeypatch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", "test-only-secret-" + "x" * 64)
-        app = create_app()
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert server.started, "the API server did not start"
-        from airflow.api_fastapi.app import get_auth_manager
-        from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
-
-        # A token as Airflow's sign-in issues one, signed by this server's auth manager.
-        token = get_auth_manager().generate_jwt(
-            SimpleAuthManagerUser(username="steward", role="viewer")
-        )
-        yield {"base": f"http://127.0.0.1:{port}", "plugins": plugins_manager, "token": token}
-        server.should_exit = True
-        thread.join(timeout=10)
 
 
 def test_airflow_loads_the_plugin_with_its_app_and_views(airflow_api):
@@ -109,7 +40,6 @@ def test_every_route_of_the_plugin_asks_for_a_signed_in_airflow_user(airflow_api
         f"/runs/{RUN_KEY}/report.json",
         f"/runs/{RUN_KEY}/{docs['data_docs']}",
         "/dag-runs/scheduled__2026-11-02T02%3A00%3A00%2B00%3A00",
-        "/rights",
     ]
     with httpx.Client(base_url=base, timeout=10) as anonymous:
         for route in routes:
@@ -213,7 +143,8 @@ def test_the_portal_asks_the_plugin_whether_a_person_is_known(airflow_api, repor
     base = airflow_api["base"] + "/golden-record"
     run = Run.of(RUN_KEY, root=reported)
     details, golden_id = _someone(run)
-    bearer = {"Authorization": f"Bearer {airflow_api['token']}"}
+    # The lookup service's account: an op under the default role map.
+    bearer = {"Authorization": f"Bearer {airflow_api['tokens']['officer']}"}
     with httpx.Client(base_url=base, timeout=60) as client:
         assert client.post("/api/lookup", json=details).status_code == 401
         if not nights.is_accepted(run):
@@ -425,7 +356,7 @@ def test_an_officer_makes_a_subject_access_request_from_the_plugin(airflow_api, 
     golden_id = store.golden_records()["golden_id"].iloc[0]
     before = len(listed(store))
     base = airflow_api["base"] + "/golden-record"
-    bearer = {"Authorization": f"Bearer {airflow_api['token']}"}
+    bearer = {"Authorization": f"Bearer {airflow_api['tokens']['officer']}"}
     form = {"golden_id": golden_id, "basis": "UK GDPR Art. 15, request of 2 Dec"}
     assert httpx.post(base + "/rights/access", data=form, timeout=10).status_code == 401
     with httpx.Client(base_url=base, headers=bearer, timeout=60) as client:
@@ -444,7 +375,7 @@ def test_an_officer_makes_a_subject_access_request_from_the_plugin(airflow_api, 
         assert (made["kind"], made["golden_id"], made["requested_by"]) == (
             "access",
             golden_id,
-            "steward",
+            "officer",
         )
         page = client.get("/rights")
         assert f"{before + 1} request(s)" in page.text and golden_id in page.text

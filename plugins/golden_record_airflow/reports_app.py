@@ -3,13 +3,14 @@
 ``/`` lists the runs, ``/runs/{run}/`` serves the run's report, and the run's files
 (Data Docs under ``quality/``, ``report.json``) are served beneath it so the report's
 relative links work the same from disk and from the Airflow UI. Only a run's report,
-its JSON and its Data Docs are served: never extracts or golden records, which hold
-residents' details.
+its JSON and the files under its gates' Data Docs folders are served (:func:`servable`):
+never extracts or golden records, which hold residents' details, whatever the path says.
 
 Every route asks for a signed-in Airflow user, through Airflow's own auth manager (its
 token in the ``Authorization`` header, or the cookie the Airflow UI sets on sign-in, which
-the browser sends with the UI's iframes): the reports name data-quality problems by
-record id, and the review and lookup pages will show residents' details.
+the browser sends with the UI's iframes), and for the permission its kind of page needs
+(:mod:`golden_record_airflow.permissions`): the reports name data-quality problems by
+record id, and the review, rights and lookup routes show residents' details.
 """
 
 from __future__ import annotations
@@ -25,10 +26,17 @@ from fastapi import Body, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from golden_record_airflow import data_docs_assets
+from golden_record_airflow.permissions import LOOKUP, READ_REPORTS, requires
+from golden_record_airflow.web import base
 
 _RUN_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-# What may be served from a run's folder: the report, its JSON, and Data Docs.
-_SERVABLE = re.compile(r"^(report\.html|report\.json|quality/[a-z_]+/gx/uncommitted/data_docs/.+)$")
+# What may be served from a run's folder: the report, its JSON, and each gate's Data Docs.
+_REPORT_FILES = ("report.html", "report.json")
+_DATA_DOCS = re.compile(r"^quality/(?P<gate>[a-z_]+)/gx/uncommitted/data_docs/(?P<rest>.+)$")
+# Data Docs are pages, styles, scripts and pictures; nothing else is served from them.
+_DATA_DOCS_SUFFIXES = frozenset(
+    {".html", ".css", ".js", ".json", ".png", ".svg", ".ico", ".gif", ".jpg", ".woff", ".woff2"}
+)
 
 
 def _runs_root() -> Path:
@@ -46,9 +54,34 @@ def _run_dir(run_key: str) -> Path:
     return run
 
 
-def _prefix(request: Request) -> str:
-    """The app's own prefix as the browser sees it (``/golden-record/``)."""
-    return request.scope.get("root_path", "").rstrip("/") + "/"
+def servable(run: Path, file_path: str) -> Path | None:
+    """The file ``file_path`` names in the run's folder, if it is the report, its JSON or a
+    file inside one of the run's gates' Data Docs folders once every link is followed;
+    None for anything else. A path with a ``..`` or ``.`` segment, a backslash, a percent
+    sign (encoding left over after the server decoded it once), a NUL or an empty
+    segment is refused before the filesystem is asked."""
+    from golden_record.quality.batches import BATCHES_OF_GATE
+
+    segments = file_path.split("/")
+    if (
+        any(segment in ("", ".", "..") for segment in segments)
+        or any(mark in file_path for mark in ("\\", "%", "\x00"))
+        or file_path.startswith("~")
+    ):
+        return None
+    if file_path in _REPORT_FILES:
+        allowed_root, target = run.resolve(), (run / file_path).resolve()
+        if target.parent != allowed_root:
+            return None
+    else:
+        docs = _DATA_DOCS.match(file_path)
+        if docs is None or docs["gate"] not in BATCHES_OF_GATE:
+            return None
+        allowed_root = (run / "quality" / docs["gate"] / "gx/uncommitted/data_docs").resolve()
+        target = (run / file_path).resolve()
+        if not target.is_relative_to(allowed_root) or target.suffix not in _DATA_DOCS_SUFFIXES:
+            return None
+    return target if target.is_file() else None
 
 
 def _count(value: object) -> str:
@@ -87,7 +120,9 @@ def create_app() -> FastAPI:
     lookups: dict[str, Any] = {}
     asking = threading.Lock()
 
-    @app.post("/api/lookup")
+    reader = [Depends(requires(READ_REPORTS))]
+
+    @app.post("/api/lookup", dependencies=[Depends(requires(LOOKUP))])
     def lookup(details: dict[str, Any] = Body(...), limit: int = 5) -> dict:  # noqa: B008
         """The golden records the details may be, best first, scored with the current
         model against the last accepted night (the details are never logged)."""
@@ -105,7 +140,7 @@ def create_app() -> FastAPI:
                 raise HTTPException(status_code=422, detail=str(exc)) from None
         return {"run_key": night.key, "candidates": [c.to_dict() for c in found]}
 
-    @app.get("/api/runs")
+    @app.get("/api/runs", dependencies=reader)
     def list_runs() -> list[dict]:
         root = _runs_root()
         runs = sorted(
@@ -115,7 +150,7 @@ def create_app() -> FastAPI:
         )
         return [_summary(run) for run in runs]
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/", response_class=HTMLResponse, dependencies=reader)
     def index() -> str:
         rows = "".join(
             f'<tr><td><a href="runs/{html.escape(r["run_key"])}/">{html.escape(r["run_key"])}</a>'
@@ -141,16 +176,16 @@ def create_app() -> FastAPI:
             f"review</a>.</p>{body}</main></body></html>"
         )
 
-    @app.get("/runs/{run_key}")
+    @app.get("/runs/{run_key}", dependencies=reader)
     def run_without_slash(run_key: str) -> RedirectResponse:
         _run_dir(run_key)
         return RedirectResponse(url=f"{run_key}/")
 
-    @app.get("/runs/{run_key}/")
+    @app.get("/runs/{run_key}/", dependencies=reader)
     def report(run_key: str) -> FileResponse:
         return FileResponse(_run_dir(run_key) / "report.html", media_type="text/html")
 
-    @app.get("/dag-runs/{run_id:path}")
+    @app.get("/dag-runs/{run_id:path}", dependencies=reader)
     def report_of_dag_run(run_id: str) -> RedirectResponse:
         """The Airflow UI knows a run by its run id; find the report written for it."""
         for summary in list_runs():
@@ -158,17 +193,14 @@ def create_app() -> FastAPI:
                 return RedirectResponse(url=f"../runs/{summary['run_key']}/")
         raise HTTPException(status_code=404, detail=f"no report for DAG run {run_id!r}")
 
-    @app.get("/runs/{run_key}/{file_path:path}")
+    @app.get("/runs/{run_key}/{file_path:path}", dependencies=reader)
     def run_file(request: Request, run_key: str, file_path: str) -> Response:
-        run = _run_dir(run_key)
-        if not _SERVABLE.match(file_path):
+        target = servable(_run_dir(run_key), file_path)
+        if target is None:
             raise HTTPException(status_code=404, detail="not a report or Data Docs file")
-        target = (run / file_path).resolve()
-        if run.resolve() not in target.parents or not target.is_file():
-            raise HTTPException(status_code=404, detail="no such file")
         if target.suffix == ".html" and file_path.startswith("quality/"):
             page = target.read_text(encoding="utf-8")
-            return HTMLResponse(data_docs_assets.offline(page, _prefix(request)))
+            return HTMLResponse(data_docs_assets.offline(page, base(request)))
         return FileResponse(target)
 
     @app.get("/static/data-docs/{asset_path:path}")

@@ -4,23 +4,26 @@ side with the model's weights, and the decision.
 The same store and the same functions as ``golden-record review``
 (:mod:`golden_record.golden.stewardship`), so a decision made here is honoured by the next
 night exactly as one made on the command line; it is recorded under the signed-in
-Airflow user's name (Airflow's auth manager, no login of our own). A decision is a form
-posted from these pages only: a post whose ``Origin`` is another site is refused, since
-the browser would send the Airflow cookie with it.
+Airflow user's name (Airflow's auth manager, no login of our own). Reading the queue and
+its pairs needs the review permission's GET, deciding its POST
+(:mod:`golden_record_airflow.permissions`); a decision is a form posted from these pages
+only, carrying its form token (:mod:`golden_record_airflow.web`).
 """
 
 from __future__ import annotations
 
 from math import ceil
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from golden_record_airflow.permissions import DECIDE_REVIEW, READ_REVIEW, requires
+from golden_record_airflow.web import FORM_TOKEN_FIELD, base, check_form, form_token, render, store
+
 PAGE_SIZE = 25
-TEMPLATES = Path(__file__).with_name("templates")
+DECIDE = "review/decide"
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
 main { max-width: 72rem; margin: 0 auto; padding: 1rem 1.5rem; }
@@ -42,26 +45,6 @@ td.num { text-align: right; font-variant-numeric: tabular-nums; }
 """
 
 
-def _store() -> Any:
-    from golden_record import paths
-    from golden_record.golden import GoldenStore, default_store_url
-    from golden_record.golden.store import StoreError
-    from golden_record_airflow import connections
-
-    url = connections.store_url() or default_store_url(paths.data_root())
-    try:
-        return GoldenStore(url, must_exist=True)
-    except StoreError as exc:
-        raise HTTPException(status_code=503, detail=str(exc)) from None
-
-
-def _render(name: str, **values: Any) -> str:
-    from jinja2 import Environment, FileSystemLoader, select_autoescape
-
-    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]))
-    return env.get_template(name).render(**values)
-
-
 def _filtered(pending: Any, reason: str, source: str) -> Any:
     if reason:
         pending = pending[pending["reason"] == reason]
@@ -72,31 +55,22 @@ def _filtered(pending: Any, reason: str, source: str) -> Any:
     return pending.reset_index(drop=True)
 
 
-def _base(request: Request) -> str:
-    """The app's own prefix as the browser sees it (``/golden-record/``)."""
-    root = request.scope.get("root_path", "").rstrip("/")
-    return f"{root}/"
-
-
-def _same_site(request: Request) -> bool:
-    origin = request.headers.get("origin") or request.headers.get("referer")
-    if not origin:
-        return True  # not a browser's cross-site form post (those carry an Origin)
-    return urlsplit(origin).netloc == request.headers.get("host")
-
-
 def add_routes(app: FastAPI) -> None:
-    from airflow.api_fastapi.core_api.security import get_user
-
     @app.get("/review/style.css")
     def style() -> Response:
         return Response(STYLE, media_type="text/css")
 
     @app.get("/review", response_class=HTMLResponse)
-    def review_queue(request: Request, page: int = 1, reason: str = "", source: str = "") -> str:
+    def review_queue(
+        request: Request,
+        page: int = 1,
+        reason: str = "",
+        source: str = "",
+        user: Any = Depends(requires(READ_REVIEW)),  # noqa: B008
+    ) -> str:
         from golden_record.golden.stewardship import queue
 
-        pending = queue(_store(), limit=None)
+        pending = queue(store(), limit=None)
         reasons = sorted(pending["reason"].value_counts().items(), key=lambda kv: -kv[1])
         sources = sorted(
             set(pending["record_a"].str.split(":").str[0])
@@ -106,9 +80,9 @@ def add_routes(app: FastAPI) -> None:
         pages = max(1, ceil(len(shown) / PAGE_SIZE))
         page = min(max(page, 1), pages)
         rows = shown.iloc[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-        return _render(
+        return render(
             "review_queue.html",
-            base=_base(request),
+            base=base(request),
             total=len(pending),
             shown_total=len(shown),
             reasons=reasons,
@@ -123,13 +97,20 @@ def add_routes(app: FastAPI) -> None:
         )
 
     @app.get("/review/pair", response_class=HTMLResponse)
-    def review_pair(request: Request, a: str, b: str, reason: str = "", source: str = "") -> str:
+    def review_pair(
+        request: Request,
+        a: str,
+        b: str,
+        reason: str = "",
+        source: str = "",
+        user: Any = Depends(requires(READ_REVIEW)),  # noqa: B008
+    ) -> str:
         from golden_record.golden import StoreError
         from golden_record.golden.stewardship import item, queue, side_by_side
 
-        store = _store()
+        held = store()
         try:
-            found = item(store, a, b)
+            found = item(held, a, b)
         except StoreError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
         table = side_by_side(found)
@@ -150,21 +131,22 @@ def add_routes(app: FastAPI) -> None:
                     "kind": "total" if total else "field",
                 }
             )
-        pending = _filtered(queue(store, limit=None), reason, source)
+        pending = _filtered(queue(held, limit=None), reason, source)
         pairs = list(zip(pending["record_a"], pending["record_b"], strict=True))
         here = (found["record_a"], found["record_b"])
         after = [p for p in pairs if p != here]
         position = pairs.index(here) if here in pairs else -1
         following = pairs[position + 1] if 0 <= position < len(pairs) - 1 else None
-        return _render(
+        return render(
             "review_pair.html",
-            base=_base(request),
+            base=base(request),
             item=found,
             rows=rows,
             reason=reason,
             source=source,
             remaining=len(pending),
             next_pair=following or (after[0] if after else None),
+            form_token=form_token(user, DECIDE),
         )
 
     @app.post("/review/decide")
@@ -176,26 +158,26 @@ def add_routes(app: FastAPI) -> None:
         reason: str = Form(...),
         reason_filter: str = Form(""),
         source_filter: str = Form(""),
-        user: Any = Depends(get_user),  # noqa: B008
+        token: str = Form("", alias=FORM_TOKEN_FIELD),
+        user: Any = Depends(requires(DECIDE_REVIEW)),  # noqa: B008
     ) -> Response:
         from golden_record.golden import StoreError
         from golden_record.golden.stewardship import decide, queue
 
-        if not _same_site(request):
-            raise HTTPException(status_code=403, detail="a decision is posted from these pages")
-        store = _store()
+        check_form(request, user, DECIDE, token)
+        held = store()
         try:
-            decide(store, record_a, record_b, decision, user.get_name(), reason)
+            decide(held, record_a, record_b, decision, user.get_name(), reason)
         except StoreError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
-        pending = _filtered(queue(store, limit=None), reason_filter, source_filter)
+        pending = _filtered(queue(held, limit=None), reason_filter, source_filter)
         filters = f"reason={quote(reason_filter)}&source={quote(source_filter)}"
         if pending.empty:
-            target = f"{_base(request)}review?{filters}"
+            target = f"{base(request)}review?{filters}"
         else:
             first = pending.iloc[0]
             target = (
-                f"{_base(request)}review/pair?a={quote(first['record_a'])}"
+                f"{base(request)}review/pair?a={quote(first['record_a'])}"
                 f"&b={quote(first['record_b'])}&{filters}"
             )
         return RedirectResponse(url=target, status_code=303)

@@ -3,8 +3,10 @@ answered, what stands now (restrictions, corrections, suppressed records), and a
 access request made from the page.
 
 The same functions as the ``golden-record`` commands (:mod:`golden_record.rights`); a
-request made here is recorded under the signed-in Airflow user's name. A request is a
-form posted from this page only: a post whose ``Origin`` is another site is refused.
+request made here is recorded under the signed-in Airflow user's name. The page needs
+the rights permission's GET and a request its POST
+(:mod:`golden_record_airflow.permissions`); a request is a form posted from this page
+only, carrying its form token (:mod:`golden_record_airflow.web`).
 Correcting, restricting and erasing stay on the command line, where the officer gives
 the CRM and data folder they act on and sees each step's outcome.
 """
@@ -17,27 +19,38 @@ from typing import Any
 from fastapi import Depends, FastAPI, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
+from golden_record_airflow.permissions import ANSWER_RIGHTS, READ_RIGHTS, requires
+from golden_record_airflow.web import FORM_TOKEN_FIELD, base, check_form, form_token, render, store
+
+ACCESS = "rights/access"
+
 
 def add_routes(app: FastAPI) -> None:
-    from airflow.api_fastapi.core_api.security import get_user
-
-    from golden_record_airflow.review_pages import _base, _render, _same_site, _store
-
     @app.get("/rights", response_class=HTMLResponse)
-    def rights(request: Request) -> str:
+    def rights(
+        request: Request,
+        user: Any = Depends(requires(READ_RIGHTS)),  # noqa: B008
+    ) -> str:
         from golden_record.rights.requests import listed, standing
 
-        store = _store()
-        made = listed(store).sort_values("request_id", ascending=False)
+        held = store()
+        made = listed(held).sort_values("request_id", ascending=False)
         rows = [{**row, "produced": _summary(row["produced"])} for row in made.to_dict("records")]
-        return _render("rights.html", base=_base(request), standing=standing(store), requests=rows)
+        return render(
+            "rights.html",
+            base=base(request),
+            standing=standing(held),
+            requests=rows,
+            form_token=form_token(user, ACCESS),
+        )
 
     @app.post("/rights/access", response_class=HTMLResponse)
     def access(
         request: Request,
         golden_id: str = Form(...),
         basis: str = Form(...),
-        user: Any = Depends(get_user),  # noqa: B008
+        token: str = Form("", alias=FORM_TOKEN_FIELD),
+        user: Any = Depends(requires(ANSWER_RIGHTS)),  # noqa: B008
     ) -> str:
         from golden_record import paths
         from golden_record.golden import StoreError
@@ -46,14 +59,13 @@ def add_routes(app: FastAPI) -> None:
         from golden_record.rights.subject_access import gather, write
         from golden_record_airflow import connections
 
-        if not _same_site(request):
-            raise HTTPException(status_code=403, detail="a request is posted from this page")
-        store = _store()
+        check_form(request, user, ACCESS, token)
+        held = store()
         root = paths.data_root()
         try:
             requests.check(user.get_name(), basis)
             found = gather(
-                store, golden_id.strip(), root, connections.crm_url_or_none(), exports_root(root)
+                held, golden_id.strip(), root, connections.crm_url_or_none(), exports_root(root)
             )
         except StoreError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
@@ -65,7 +77,7 @@ def add_routes(app: FastAPI) -> None:
             "change_events": len(found["change_events"]),
             "made_from": "the Airflow plugin",
         }
-        requests.record(store, "access", found["golden_id"], user.get_name(), basis, produced)
+        requests.record(held, "access", found["golden_id"], user.get_name(), basis, produced)
         return (folder / "subject_access.html").read_text(encoding="utf-8")
 
 

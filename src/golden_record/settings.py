@@ -62,6 +62,10 @@ class RuntimeSettings:
     spark_conf: str = ""  # GOLDEN_RECORD_SPARK_CONF
     # Spark's own: the Python executors start (when unset, the driver's own).
     pyspark_python: str | None = None  # PYSPARK_PYTHON
+    # The Airflow plugin's permissions for the simple auth manager's roles, replacing the
+    # defaults role by role: "viewer=reports;user=reports,review" (golden_record_airflow.
+    # permissions).
+    role_permissions: str = ""  # GOLDEN_RECORD_ROLE_PERMISSIONS
 
 
 _PATHS = {
@@ -85,6 +89,7 @@ _TEXTS = {
     "spark_driver_memory": "GOLDEN_RECORD_SPARK_DRIVER_MEMORY",
     "spark_conf": "GOLDEN_RECORD_SPARK_CONF",
     "pyspark_python": "PYSPARK_PYTHON",
+    "role_permissions": "GOLDEN_RECORD_ROLE_PERMISSIONS",
 }
 BACKENDS = ("duckdb", "spark")
 
