@@ -14,6 +14,14 @@ from pathlib import Path
 import pytest
 from golden_record_airflow import local_env
 
+# Under pytest-xdist a worker's __main__ (execnet's) has neither __spec__ nor __file__,
+# which PySpark's Connect module (imported by Great Expectations) takes for a doctest run
+# and answers with sys.exit(0) when grpc is missing: every gate then errors in a worker.
+import __main__  # noqa: E402
+
+if getattr(__main__, "__spec__", None) is None and not hasattr(__main__, "__file__"):
+    __main__.__file__ = "pytest-xdist-worker"
+
 _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="golden-airflow-"))
 local_env.apply(local_env.airflow_env(_AIRFLOW_HOME))
 os.environ.setdefault("GOLDEN_RECORD_EXTRACT_RETRIES", "0")
@@ -56,6 +64,8 @@ def _settings_for(sample, portal):
         portal_token=PORTAL_TOKEN,
         portal_page_size=250,
         portal_timeout_seconds=5,
+        # Drops the tests write have no marker; whole once a moment has passed.
+        waste_stable_seconds=0.2,
     )
 
 
@@ -108,6 +118,8 @@ def landed_run(tmp_path_factory, sample, portal):
 
 
 # The plugin on Airflow's API server (module-scoped: one server per module using it).
+# A council published on its first night, and a copy of it per test.
+from night_runner import council, published  # noqa: E402, F401
 from plugin_server import airflow_api, reported  # noqa: E402, F401
 
 # Fixtures that cost seconds to tens of seconds: a pipeline run to its golden records, a

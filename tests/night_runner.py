@@ -17,6 +17,7 @@ from datetime import date
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from golden_record import pipeline
 from golden_record.extract.canonical import SOURCE_SYSTEMS
@@ -26,6 +27,12 @@ from golden_record.run import Run
 from golden_record.settings import SourceSettings
 
 TOKEN = "fault-token"
+FIRST, SECOND, THIRD, FOURTH = (date(2026, 11, d) for d in (2, 3, 4, 5))
+
+
+def stamp_before(day: date) -> str:
+    """A change made at source the day before the night of ``day`` runs."""
+    return f"{date.fromordinal(day.toordinal() - 1)} 12:00:00"
 
 
 @dataclass
@@ -59,6 +66,8 @@ class Council:
             portal_token=TOKEN,
             portal_page_size=250,
             portal_timeout_seconds=5,
+            # Drops the tests write have no marker; whole once a moment has passed.
+            waste_stable_seconds=0.2,
         )
 
     @classmethod
@@ -198,3 +207,25 @@ class Council:
             return pd.read_sql("SELECT * FROM golden_customer_source", engine)
         finally:
             engine.dispose()
+
+
+# ----- fixtures (registered by conftest: each module using them builds its own) ------------
+
+
+@pytest.fixture(scope="module")
+def published(sample, tmp_path_factory):
+    """A council after its first night (``FIRST``), published; each test works on a copy."""
+    council = Council.generated(sample, tmp_path_factory.mktemp("published"))
+    try:
+        assert council.night(FIRST).outcome == "published"
+    finally:
+        council.close()
+    return council.work
+
+
+@pytest.fixture
+def council(published, tmp_path):
+    shutil.copytree(published, tmp_path / "council")
+    copy = Council(tmp_path / "council")
+    yield copy
+    copy.close()

@@ -122,7 +122,7 @@ def test_crm_migrate_status_and_export(tmp_path):
 
     crm = f"sqlite:///{tmp_path / 'crm.db'}"
     result = runner.invoke(app, ["crm", "migrate", "--crm", crm])
-    assert result.exit_code == 0 and "v5 (v1, v2, v3, v4, v5)" in result.output, result.output
+    assert result.exit_code == 0 and "v6 (v1, v2, v3, v4, v5, v6)" in result.output, result.output
     golden, sources = night({"GR1": {"surname": "Smith"}}, {"GR1": ["revenues:r1"]})
     publish(golden, sources, "2026-11-02", crm)
     result = runner.invoke(app, ["crm", "status", "--crm", crm])

@@ -22,7 +22,7 @@ def _query(url: str, sql: str) -> list[tuple]:
 def test_both_dialects_have_the_same_versions_and_build_the_same_columns(crm):
     assert [m.name for m in migrations("sqlite")] == [m.name for m in migrations("postgresql")]
     golden, sources = night({"GR1": {"surname": "Smith"}}, {"GR1": ["revenues:r1"]})
-    assert publish(golden, sources, "2026-11-02", crm).migrated_to == [1, 2, 3, 4, 5]
+    assert publish(golden, sources, "2026-11-02", crm).migrated_to == [1, 2, 3, 4, 5, 6]
     engine = create_engine(crm)
     inspector = inspect(engine)
     for table, columns in expected_columns().items():
@@ -38,8 +38,9 @@ def test_both_dialects_have_the_same_versions_and_build_the_same_columns(crm):
         (3, "change_feed"),
         (4, "row_hash"),
         (5, "rights"),
+        (6, "withdrawn_publish"),
     ]
-    assert LATEST_VERSION == 5
+    assert LATEST_VERSION == 6
 
 
 def test_a_v1_database_from_the_first_release_is_carried_to_the_latest_keeping_its_rows(
@@ -61,7 +62,7 @@ def test_a_v1_database_from_the_first_release_is_carried_to_the_latest_keeping_i
     with engine.begin() as connection:
         from golden_record.publish import migrate
 
-        assert migrate(connection) == [2, 3, 4, 5]
+        assert migrate(connection) == [2, 3, 4, 5, 6]
     engine.dispose()
     row = _query(
         crm,
@@ -73,7 +74,14 @@ def test_a_v1_database_from_the_first_release_is_carried_to_the_latest_keeping_i
     assert _query(crm, "SELECT publish_id, run_key, contract_version FROM crm_publish") == [
         (1, "2026-10-01", 2)
     ]
-    assert [r[0] for r in _query(crm, "SELECT version FROM crm_schema_version")] == [1, 2, 3, 4, 5]
+    assert [r[0] for r in _query(crm, "SELECT version FROM crm_schema_version")] == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+    ]
 
     # The next publish continues the story: Ann Smith's record is updated, not re-created.
     golden, sources = night(
@@ -87,6 +95,6 @@ def test_a_v1_database_from_the_first_release_is_carried_to_the_latest_keeping_i
 def test_a_database_at_a_newer_contract_than_the_pipeline_is_refused(crm):
     golden, sources = night({"GR1": {"surname": "Smith"}}, {"GR1": ["revenues:r1"]})
     publish(golden, sources, "2026-11-02", crm)
-    execute(crm, "INSERT INTO crm_schema_version VALUES (6, 'future', '2027-01-01')")
-    with pytest.raises(PublishError, match="contract v6, newer than this pipeline's v5"):
+    execute(crm, "INSERT INTO crm_schema_version VALUES (7, 'future', '2027-01-01')")
+    with pytest.raises(PublishError, match="contract v7, newer than this pipeline's v6"):
         publish(golden, sources, "2026-11-03", crm)

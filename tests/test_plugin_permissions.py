@@ -103,9 +103,7 @@ def test_every_route_answers_each_kind_of_user_as_its_permission_says(airflow_ap
     assert seen[("viewer", "POST", "/review/decide")] == 403
 
 
-def test_a_viewer_cannot_decide_a_pair_nor_answer_a_subject_access_request(
-    airflow_api, reported
-):
+def test_a_viewer_cannot_decide_a_pair_nor_answer_a_subject_access_request(airflow_api, reported):
     from golden_record.golden import GoldenStore, default_store_url
     from golden_record.golden.stewardship import decisions, queue
     from golden_record.rights.requests import listed

@@ -107,7 +107,8 @@ def test_portal_unreachable_names_the_source(source_settings):
 
 
 class _FakePortal:
-    """A misbehaving portal: serves page 1 properly, then page 2 as given."""
+    """A misbehaving portal: serves page 1 properly (its cursor pointing on), then every
+    later page as given."""
 
     def __init__(self, page_two: bytes, delay: float = 0.0):
         page_one = json.dumps(
@@ -115,8 +116,7 @@ class _FakePortal:
                 "data": [
                     {"id": "a1", "email": "a@example.org", "updatedAt": "2026-01-01T00:00:00Z"}
                 ],
-                "page": 1,
-                "total_pages": 2,
+                "next_cursor": "after-a1",
             }
         ).encode()
 
@@ -125,8 +125,9 @@ class _FakePortal:
                 pass
 
             def do_GET(self):  # noqa: N802
-                body = page_one if "page=1" in self.path else page_two
-                if "page=2" in self.path and delay:
+                first = "cursor=" not in self.path
+                body = page_one if first else page_two
+                if not first and delay:
                     time.sleep(delay)
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
@@ -154,10 +155,29 @@ def test_portal_malformed_json_names_the_page(source_settings):
 
 
 def test_portal_record_without_id_names_the_page(source_settings):
-    with _FakePortal(b'{"data": [{"email": "x@example.org"}], "total_pages": 2}') as url:
+    with _FakePortal(b'{"data": [{"email": "x@example.org"}], "next_cursor": null}') as url:
         settings = replace(source_settings, portal_base_url=url)
         with pytest.raises(SourceDataError, match=r"portal \(page 2\): record 0 has no id"):
             portal_source.extract(settings, None, RUN_DATE)
+
+
+@pytest.mark.parametrize(
+    ("page_two", "named"),
+    [
+        (b'{"data": [], "total_pages": "two"}', "no 'next_cursor'"),
+        (b'{"data": []}', "no 'next_cursor'"),
+        (b'{"data": [], "next_cursor": 3}', "'next_cursor' is 3; expected a non-empty string"),
+        (b'{"data": [], "next_cursor": ""}', "'next_cursor' is \"\"; expected"),
+        (b'{"data": [], "next_cursor": "after-a1"}', "'next_cursor' repeats"),
+        (b'{"data": "nope", "next_cursor": null}', "no 'data' list"),
+    ],
+)
+def test_a_malformed_paging_envelope_names_the_field(source_settings, page_two, named):
+    with _FakePortal(page_two) as url:
+        settings = replace(source_settings, portal_base_url=url)
+        with pytest.raises(SourceDataError, match=r"^portal \(page 2\): ") as raised:
+            portal_source.extract(settings, None, RUN_DATE)
+    assert named in str(raised.value)
 
 
 def test_portal_timeout_names_the_page(source_settings):
@@ -185,6 +205,9 @@ def test_database_without_the_expected_table_is_a_data_error(source_settings, tm
 def waste_drop(sample, tmp_path):
     drop = tmp_path / "drop"
     shutil.copytree(sample.paths["waste"], drop)
+    # These tests edit the file: its completion marker (with the row count) would be stale.
+    for marker in drop.glob("*.done"):
+        marker.unlink()
     return drop, next(drop.glob("waste_contacts_*.csv"))
 
 

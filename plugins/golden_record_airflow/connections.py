@@ -5,7 +5,9 @@ Connection ids and what each holds:
 * ``golden_revenues``, ``golden_housing``, ``golden_crm``: ``extra.url`` is a SQLAlchemy URL.
 * ``golden_store`` (optional): ``extra.url``, the golden store; a SQLite file under the
   data root when it is not defined.
-* ``golden_waste``: ``extra.path`` is the CSV drop folder.
+* ``golden_waste``: ``extra.path`` is the CSV drop folder; ``extra.complete_when``
+  (``stable``, the default, or ``marker``) and ``extra.stable_seconds`` (30) say when a
+  drop file is whole.
 * ``golden_portal``: ``host``, ``port``, ``schema`` (http or https), ``password`` is the
   bearer token, ``extra.base_path`` the API prefix (default ``/api/v1``).
 """
@@ -56,10 +58,13 @@ def source_settings() -> SourceSettings:
     extra = portal.extra_dejson or {}
     if not portal.password:
         raise SettingsError(f"Airflow connection {PORTAL!r} has no password (the bearer token)")
+    waste = _connection(WASTE).extra_dejson or {}
     return SourceSettings(
         revenues_url=_extra(REVENUES, "url"),
         housing_url=_extra(HOUSING, "url"),
         waste_drop_dir=Path(_extra(WASTE, "path")),
+        waste_complete_when=str(waste.get("complete_when", "stable")),
+        waste_stable_seconds=float(waste.get("stable_seconds", 30)),
         portal_base_url=portal_base_url(),
         portal_token=portal.password,
         portal_page_size=int(extra.get("page_size", 500)),

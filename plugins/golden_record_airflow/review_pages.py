@@ -41,7 +41,7 @@ kbd { border: 1px solid #aaa; border-radius: 3px; padding: 0 0.25rem; font-size:
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 .badge { display: inline-block; padding: 0.1rem 0.5rem; color: #fff; font-weight: 600; }
 .badge.published { background: #00703c; } .badge.stopped { background: #d4351c; }
-.badge.unknown { background: #505a5f; }
+.badge.unknown, .badge.superseded { background: #505a5f; }
 """
 
 

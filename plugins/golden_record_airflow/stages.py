@@ -33,6 +33,18 @@ def giving_back_memory(stage: Stage) -> Stage:
     return run  # type: ignore[return-value]
 
 
+def _run(ds: str | None) -> Run:
+    """The task's run; a date later than tomorrow fails the task at once, unretried."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from golden_record.run import RunDateAhead
+
+    try:
+        return Run.from_context(ds)
+    except RunDateAhead as exc:
+        raise AirflowFailException(str(exc)) from None
+
+
 @giving_back_memory
 def extract_source(source: str, ds: str | None, full_refresh: bool = False) -> dict:
     from airflow.sdk.exceptions import AirflowFailException
@@ -40,7 +52,7 @@ def extract_source(source: str, ds: str | None, full_refresh: bool = False) -> d
     from golden_record import pipeline
     from golden_record.extract.sources import SourceDataError
 
-    run = Run.from_context(ds)
+    run = _run(ds)
     try:
         summary = pipeline.extract(
             source,
@@ -61,7 +73,7 @@ def extract_source(source: str, ds: str | None, full_refresh: bool = False) -> d
 def standardise_run(ds: str | None, full_refresh: bool = False) -> dict:
     from golden_record import pipeline
 
-    return pipeline.standardise(Run.from_context(ds), full_refresh=full_refresh).to_dict()
+    return pipeline.standardise(_run(ds), full_refresh=full_refresh).to_dict()
 
 
 @giving_back_memory
@@ -69,7 +81,7 @@ def match_run(ds: str | None, full_refresh: bool = False) -> dict:
     from golden_record import pipeline
     from golden_record.settings import runtime
 
-    run = Run.from_context(ds)
+    run = _run(ds)
     return pipeline.match(
         run,
         model_path=runtime().model,
@@ -81,7 +93,7 @@ def match_run(ds: str | None, full_refresh: bool = False) -> dict:
 def train_model_run(ds: str | None, run_key: str | None) -> dict:
     from golden_record import pipeline
 
-    training = Run.from_context(ds)
+    training = _run(ds)
     return pipeline.train_model(training, pipeline.training_run(training, run_key))
 
 
@@ -98,7 +110,7 @@ def promote_model_run(trained: dict, promote: bool) -> dict:
 def build_golden_run(ds: str | None) -> dict:
     from golden_record import pipeline
 
-    return pipeline.build_golden(Run.from_context(ds), store_url=connections.store_url()).to_dict()
+    return pipeline.build_golden(_run(ds), store_url=connections.store_url()).to_dict()
 
 
 @giving_back_memory
@@ -110,7 +122,7 @@ def publish_run(ds: str | None) -> dict:
     from golden_record import pipeline
     from golden_record.publish import ExportError, PublishError
 
-    run = Run.from_context(ds)
+    run = _run(ds)
     try:
         return pipeline.publish(
             run, connections.crm_url(), store_url=connections.store_url()
@@ -148,9 +160,7 @@ def quality_gate_run(gate: str, ds: str | None) -> dict:
     from golden_record.quality import GateFailed
 
     try:
-        return pipeline.quality_gate(
-            gate, Run.from_context(ds), store_url=connections.store_url()
-        ).to_dict()
+        return pipeline.quality_gate(gate, _run(ds), store_url=connections.store_url()).to_dict()
     except GateFailed as exc:
         # Not retried: the same data fails the same way. Nothing downstream publishes.
         raise AirflowFailException(f"{exc}. Nothing was published; see the run report.") from exc
@@ -162,7 +172,7 @@ def report_run(ds: str | None, run_id: str | None, ti: Any) -> dict:
     from golden_record import pipeline
     from golden_record.extract.canonical import SOURCE_SYSTEMS
 
-    run = Run.from_context(ds)
+    run = _run(ds)
     results = {stage: ti.xcom_pull(task_ids=task_id) for stage, task_id in STAGE_TASKS.items()}
     results["extract"] = {
         source: ti.xcom_pull(task_ids=f"extract_{source}") for source in SOURCE_SYSTEMS
@@ -177,9 +187,11 @@ def outcome_run(ti: Any) -> str:
     if not written:
         raise AirflowFailException("the run report was not written; see the report task's log")
     if written["outcome"] != "published":
+        # A superseded night was checked but not written: as much a failure to publish.
+        lead = {"superseded": "night not written to the CRM"}.get(
+            written["outcome"], "night stopped, nothing published"
+        )
         raise AirflowFailException(
-            "night stopped, nothing published: "
-            + "; ".join(written["stopped"])
-            + f". Report: {written['report_html']}"
+            f"{lead}: " + "; ".join(written["stopped"]) + f". Report: {written['report_html']}"
         )
     return f"published; report: {written['report_html']}"

@@ -202,7 +202,7 @@ def match(
     from golden_record.golden import GoldenStore, StoreError, default_store_url
     from golden_record.matching.inference import MatchOptions, ModelError, Thresholds
     from golden_record.matching.stage import review_with_source_ids, xref_with_source_ids
-    from golden_record.run import Run
+    from golden_record.run import Run, check_not_ahead
 
     if model is not None and retrain:
         raise typer.BadParameter("give --model or --retrain, not both")
@@ -221,9 +221,10 @@ def match(
     except ValueError:
         run_date = today
     try:
+        check_not_ahead(run_date)
         run = Run.of(key, run_date, root=output_dir)
     except ValueError as exc:
-        raise typer.BadParameter(str(exc)) from exc
+        raise typer.BadParameter(str(exc), param_hint="--run-key") from exc
     store_url = store or default_store_url(output_dir)
     try:
         with step(f"reading and standardising {input.name}"):
@@ -522,7 +523,9 @@ def lookup(
         )
 
 
-night_app = typer.Typer(no_args_is_help=True, help="Nightly runs a gate refused.")
+night_app = typer.Typer(
+    no_args_is_help=True, help="Nightly runs a gate refused, or a run published by mistake."
+)
 app.add_typer(night_app, name="night")
 
 
@@ -536,8 +539,9 @@ def night_accept(
         Path | None, typer.Option(help="Pipeline data folder (default GOLDEN_RECORD_DATA).")
     ] = None,
 ) -> None:
-    """Accept a night its golden gate refused only for the size of its changes (a
-    genuine mass merge); rebuilding the night then publishes it."""
+    """Accept a night a gate refused only for what a person can judge: a column emptied or
+    many records changed at source (a system's clean-up), or the size of its changes (a
+    genuine mass merge); running the night again from that gate then publishes it."""
     from golden_record import pipeline
     from golden_record.golden import StoreError
     from golden_record.run import Run
@@ -546,12 +550,75 @@ def night_accept(
         row = pipeline.accept_refused_night(Run.of(run_key, root=data), by, reason, store)
     except (StoreError, FileNotFoundError, ValueError) as exc:
         raise typer.BadParameter(str(exc)) from exc
+    after = "build_golden|gate_golden|publish|report|outcome"
+    tasks = {"gate_sources": f"gate_sources|standardise|match|{after}", "build_golden": after}[
+        row["rerun_from"]
+    ]
     typer.echo(
-        f"accepted run {run_key} ({', '.join(row['refused'])} beyond their bands) by "
-        f"{row['accepted_by']} at {row['accepted_at']}. Rerun the night from build_golden: "
-        f"airflow tasks clear golden_record_nightly -s {run_key} -e {run_key} "
-        "-t 'build_golden|gate_golden|publish|report|outcome' -y"
+        f"accepted run {run_key}'s {row['gate']} gate ({', '.join(row['refused'])} beyond their "
+        f"bands) by {row['accepted_by']} at {row['accepted_at']}. Rerun the night from "
+        f"{row['rerun_from']}: airflow tasks clear golden_record_nightly -s {run_key} "
+        f"-e {run_key} -t '{tasks}' -y"
     )
+
+
+@night_app.command("undo")
+def night_undo(
+    run_key: Annotated[str, typer.Argument(help="The run published by mistake, e.g. 2099-01-01")],
+    store: StoreOption,
+    crm: CrmOption,
+    by: Annotated[str, typer.Option(help="Who undoes the run (name or staff id).")],
+    reason: Annotated[str, typer.Option(help="Why, e.g. 'run dated 2099 by mistake'.")],
+    data: Annotated[
+        Path | None, typer.Option(help="Pipeline data folder (default GOLDEN_RECORD_DATA).")
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Undo a run published by mistake: the golden store and the CRM back to the last good
+    night (the runs applied after it are taken back too, to be run again), its publish
+    withdrawn. Pause the nightly DAG first."""
+    from golden_record import paths
+    from golden_record.golden import StoreError
+    from golden_record.publish import PublishError
+    from golden_record.run import Run
+    from golden_record.undo import undo_run
+
+    root = data or paths.data_root()
+    try:
+        run = Run.of(run_key, root=root)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="RUN_KEY") from None
+    held = existing_store(store)
+    later = held.runs_since(run_key)[1:]
+    if not yes:
+        also = f" and the runs applied after it ({', '.join(later)})" if later else ""
+        typer.confirm(
+            f"Take run {run_key}{also} back from the golden store and put the CRM back to the "
+            "last good night?",
+            abort=True,
+        )
+    try:
+        done = undo_run(run, by, reason, database_url(crm, "--crm"), held, root)
+    except (StoreError, PublishError) as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if done.get("already_done"):
+        typer.echo(f"run {run_key} was undone on {done['undone_at']} by {done['undone_by']}")
+        return
+    typer.echo(
+        f"undone run {run_key}: the golden store and the CRM are back at run {done['back_to']} "
+        f"(publish #{done['crm']['publish_id']}, events {done['crm']['events'] or 'none'}); "
+        f"record in {run.dir / 'undone.json'}"
+    )
+    rerun = [key for key in done["taken_back"] if key != run_key]
+    if rerun:
+        typer.echo(
+            "taken back too, as they were built on it; run them again in order, e.g. "
+            + "; ".join(
+                f"airflow tasks clear golden_record_nightly -s {key} -e {key} "
+                "-t 'build_golden|gate_golden|publish|report|outcome' -y"
+                for key in rerun
+            )
+        )
 
 
 crm_app = typer.Typer(no_args_is_help=True, help="The CRM database: contract, state, exports.")

@@ -421,12 +421,14 @@ def quality_gate(gate: str, run: Run, store_url: str | None = None) -> GatePasse
         gate,
         run,
         lambda: read(run, load_bands()),
-        inputs=run.golden.published if gate == "golden" else (),
-        accepted=_steward_acceptance(store, run) if gate == "golden" else None,
+        inputs=_gate_inputs(gate, run),
+        accepted=_steward_acceptance(store, run, gate),
     )
     if not result.passed:
         nights.withdraw(run)
-        store.take_back_pending(run.key)
+        # This night's staged changes, and any a crashed earlier night left staged: a
+        # refused night leaves the store at its last accepted state, whichever gate refused.
+        store.take_back_pending()
         raise GateFailed(result)
     if gate == "golden":
         store.accept_run(run.key)
@@ -443,46 +445,82 @@ def quality_gate(gate: str, run: Run, store_url: str | None = None) -> GatePasse
 
 
 def accept_refused_night(run: Run, by: str, reason: str, store_url: str | None = None) -> dict:
-    """Record a steward's acceptance of a night its golden gate refused only for the size
-    of its changes; the night's golden records must then be rebuilt, and its gate passes
-    for exactly that input. Raises ``StoreError`` saying why a night cannot be accepted."""
+    """Record a steward's acceptance of a night a gate refused only for judgements a person
+    can make: the sources gate for a column emptied or many records changed at source, the
+    golden gate for the size of its changes. The gate then passes for exactly that input
+    when the night is run again from it. Raises ``StoreError`` saying why a night cannot be
+    accepted."""
     from golden_record.golden import StoreError
     from golden_record.golden.acceptance import accept_night
     from golden_record.quality import read_gate_result
-    from golden_record.quality.batches import CHANGES_BATCH
+    from golden_record.quality.batches import acceptable_batches
 
-    result = read_gate_result(run, "golden")
-    if result is None:
-        raise StoreError(f"run {run.key}: its golden gate has not run; nothing to accept")
-    if result.passed:
-        raise StoreError(f"run {run.key}: its golden gate passed; nothing to accept")
-    others = [c for c in result.refused if c.batch != CHANGES_BATCH]
+    results = {gate: read_gate_result(run, gate) for gate in ("sources", "golden")}
+    refused = [gate for gate, result in results.items() if result and not result.passed]
+    if not refused:
+        ran = [gate for gate, result in results.items() if result]
+        raise StoreError(
+            f"run {run.key}: its {' and '.join(ran)} gate passed; nothing to accept"
+            if ran
+            else f"run {run.key}: no gate has run; nothing to accept"
+        )
+    gate = refused[0]  # the sources gate runs first: a night it refused went no further
+    result = results[gate]
+    assert result is not None
+    others = [c for c in result.refused if c.batch not in acceptable_batches(gate)]
     if result.error or others:
         what = result.error or "; ".join(f"{c.batch}: {c.expectation}" for c in others[:3])
         raise StoreError(
-            f"run {run.key} failed checks a steward cannot accept ({what}); only the size of "
-            f"its changes ({CHANGES_BATCH}) can be accepted. Fix the data and rerun the night"
+            f"run {run.key} failed checks a steward cannot accept ({what}); only a column "
+            "emptied or many records changed at source, or the size of the night's changes, "
+            "can be accepted. Fix the data and rerun the night"
         )
-    summary = json.loads(run.golden.summary.read_text())
-    row = accept_night(_store(store_url, run), run.key, summary["input_fingerprint"], by, reason)
-    return {**row, "refused": [c.column for c in result.refused]}
+    fingerprint = _gate_fingerprint(gate, run)
+    if fingerprint is None:
+        raise StoreError(f"run {run.key}: the {gate} gate's input is gone; rerun the night")
+    row = accept_night(_store(store_url, run), run.key, fingerprint, by, reason, gate=gate)
+    return {
+        **row,
+        "refused": [c.column for c in result.refused],
+        "rerun_from": "gate_sources" if gate == "sources" else "build_golden",
+    }
+
+
+def _gate_inputs(gate: str, run: Run) -> tuple[Path, ...]:
+    """The files a gate's verdict is about: publish proves it uses the golden gate's, and
+    a steward's acceptance of the sources gate holds for exactly these."""
+    if gate == "golden":
+        return run.golden.published
+    return tuple(run.canonical(source) for source in SOURCE_SYSTEMS)
+
+
+def _gate_fingerprint(gate: str, run: Run) -> str | None:
+    """What a steward's acceptance of ``gate`` holds for: the golden store's input
+    fingerprint for the golden gate, the canonical files' digest for the sources gate."""
+    from golden_record.digest import files_sha256
+
+    if gate == "golden":
+        summary_file = run.golden.summary
+        if not summary_file.is_file():
+            return None
+        return json.loads(summary_file.read_text(encoding="utf-8")).get("input_fingerprint")
+    inputs = _gate_inputs(gate, run)
+    return files_sha256(inputs) if all(path.is_file() for path in inputs) else None
 
 
 class NightNotStaged(RuntimeError):
     """The golden gate was asked to pass a night the store no longer holds."""
 
 
-def _steward_acceptance(store: GoldenStore, run: Run) -> dict | None:
-    """A steward's acceptance of this night's changes, for exactly the input now staged."""
+def _steward_acceptance(store: GoldenStore, run: Run, gate: str) -> dict | None:
+    """A steward's acceptance of this night's gate, for exactly the input now there; it
+    covers the batches a steward may accept in that gate."""
     from golden_record.golden.acceptance import acceptance_of
-    from golden_record.quality.batches import CHANGES_BATCH
+    from golden_record.quality.batches import acceptable_batches
 
-    summary_file = run.golden.summary
-    if not summary_file.is_file():
-        return None
-    fingerprint = json.loads(summary_file.read_text(encoding="utf-8")).get("input_fingerprint")
-    found = acceptance_of(store, run.key, fingerprint) if fingerprint else None
-    return {**found, "batches": [CHANGES_BATCH]} if found else None
+    fingerprint = _gate_fingerprint(gate, run)
+    found = acceptance_of(store, run.key, fingerprint, gate) if fingerprint else None
+    return {**found, "batches": acceptable_batches(gate)} if found else None
 
 
 class PublishRefused(RuntimeError):

@@ -22,6 +22,25 @@ RAW, CANONICAL, STANDARDISED, MATCH, GOLDEN, QUALITY = (
 )
 
 
+class RunDateAhead(ValueError):
+    """A night asked for a date later than tomorrow."""
+
+
+def check_not_ahead(run_date: datetime.date, today: datetime.date | None = None) -> None:
+    """Refuse a night dated later than tomorrow on this machine's calendar (its local
+    time zone: a night run just after midnight UTC may be dated tomorrow in another
+    zone). A night dated ahead would be the CRM's latest for years: every real night
+    after it would be "superseded", and its source watermarks would pass every change."""
+    today = today or datetime.date.today()
+    tomorrow = today + datetime.timedelta(days=1)
+    if run_date > tomorrow:
+        raise RunDateAhead(
+            f"run date {run_date.isoformat()} is later than tomorrow ({tomorrow.isoformat()} "
+            "on this machine's calendar); a night is run for today or an earlier date. Nothing "
+            "was written"
+        )
+
+
 @dataclass(frozen=True)
 class StandardisedFiles:
     dir: Path
@@ -148,10 +167,13 @@ class Run:
 
     @classmethod
     def from_context(cls, ds: str | None, root: Path | None = None) -> Run:
-        """The run of an Airflow task, from its logical date (``ds``)."""
+        """The run of an Airflow task, from its logical date (``ds``); a date later than
+        tomorrow is refused (:func:`check_not_ahead`) before anything is written."""
         if not ds:
             raise ValueError("this task needs the run's logical date (ds) to key its data")
-        return cls.of(ds, datetime.date.fromisoformat(ds), root)
+        run_date = datetime.date.fromisoformat(ds)
+        check_not_ahead(run_date)
+        return cls.of(ds, run_date, root)
 
     def other(self, key: str) -> Run:
         """Another run under the same data root (a baseline, an earlier night). A run

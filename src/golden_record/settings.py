@@ -28,6 +28,10 @@ class SourceSettings:
     portal_token: str
     portal_page_size: int = 500
     portal_timeout_seconds: float = 30.0
+    # When a waste drop file is whole: "marker" (its ``.done`` file is there) or "stable"
+    # (its ``.done`` file is there, or the file has not changed for waste_stable_seconds).
+    waste_complete_when: str = "stable"
+    waste_stable_seconds: float = 30.0
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,19 @@ log = logging.getLogger(__name__)
 # C0 and C1 control characters and DEL. A NUL byte breaks PostgreSQL ("invalid byte
 # sequence for encoding UTF8: 0x00") and the others corrupt exports and screens; no
 # person's name, address or contact detail holds one. Tab, CR and LF inside a value
-# become a space, the rest are removed.
+# become a space, the rest are removed. So are the invisible characters that change how
+# text is shown or compared without showing themselves: the bidirectional controls
+# (U+202A–U+202E embeddings and overrides, U+2066–U+2069 isolates, U+200E, U+200F and
+# U+061C marks), which make a CRM screen show a name or email other than the one stored
+# ("Trojan Source"), and zero-width and format characters (U+200B, U+2060–U+2064,
+# U+FEFF, U+180E, the soft hyphen U+00AD) that make two equal names differ. The zero-width
+# joiner and non-joiner (U+200C, U+200D) are kept: names in Persian and Indic scripts are
+# spelt with them.
 _SPACING_CONTROLS = r"[\t\r\n]+"
-_OTHER_CONTROLS = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_OTHER_CONTROLS = (
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f"
+    r"\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+)
 
 CANONICAL_COLUMNS: tuple[str, ...] = (
     "source_system",
@@ -40,6 +50,11 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
 )
 
 REQUIRED_COLUMNS: tuple[str, ...] = ("source_system", "source_record_id", "source_updated_at")
+# A record is about a person when it names one or holds something that identifies one; a
+# record with neither (an account of empty strings, an address alone) cannot be matched
+# to anyone and would become a golden record with nothing in it.
+NAME_COLUMNS: tuple[str, ...] = ("first_name", "surname")
+IDENTIFYING_COLUMNS: tuple[str, ...] = ("email", "phone", "ni_number", "date_of_birth")
 
 SOURCE_SYSTEMS: tuple[str, ...] = ("revenues", "housing", "waste", "portal")
 
@@ -128,6 +143,12 @@ def _without_control_characters(
         " …" if len(ids) > 20 else "",
     )
     return cleaned
+
+
+def about_a_person(records: pd.DataFrame) -> pd.Series:
+    """Whether each conformed record names a person or holds an identifying detail
+    (:data:`NAME_COLUMNS`, :data:`IDENTIFYING_COLUMNS`); the others are quarantined."""
+    return records[[*NAME_COLUMNS, *IDENTIFYING_COLUMNS]].notna().any(axis=1)
 
 
 def conform_all(frame: pd.DataFrame, name: str = "input") -> pd.DataFrame:

@@ -12,14 +12,20 @@ For run ``K`` and source ``S``:
 * ``runs/K/canonical/S.parquet`` is the source's full current state as canonical records:
   for incremental sources the last accepted night's snapshot with this run's changes
   upserted and its deletions removed, for full-snapshot sources the extract itself.
+
+A watermark never moves past the night's own start: a row stamped in the future (a
+clock or keying slip at source) is landed, listed by id, and read again each night until
+its time has passed, instead of carrying the watermark past every real change after it.
+A watermark already in the future (left by an older release) is not trusted: the night
+reads the source in full and starts again from what it read.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass, field
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from types import ModuleType
 
@@ -27,7 +33,12 @@ import pandas as pd
 
 from golden_record import nights
 from golden_record.atomic import write_parquet, write_text
-from golden_record.extract.canonical import CanonicalContractError, conform, empty_frame
+from golden_record.extract.canonical import (
+    CanonicalContractError,
+    about_a_person,
+    conform,
+    empty_frame,
+)
 from golden_record.extract.sources import EXTRACTORS, SourceDataError
 from golden_record.keys import held_in
 from golden_record.run import Run
@@ -54,6 +65,15 @@ class ExtractSummary:
     # Records whose date of birth is after the run's date (ids, the first MAX_LISTED).
     future_birth_dates: list[str] = field(default_factory=list)
     future_birth_date_count: int = 0
+    # Rows whose change timestamp is after the night's start (ids, the first MAX_LISTED):
+    # landed, and read again each night until their time has passed.
+    future_stamped: list[str] = field(default_factory=list)
+    future_stamped_count: int = 0
+    # Why the last accepted night's watermark was not used (it was in the future).
+    watermark_reset: str | None = None
+    # Records with no name and no identifying detail, held back (ids, the first MAX_LISTED).
+    quarantined: list[str] = field(default_factory=list)
+    quarantined_count: int = 0
 
 
 MAX_LISTED = 100
@@ -160,14 +180,29 @@ def extract_source(
         raw = pd.read_parquet(raw_file).astype("string")
         raw, suppressed = _without_suppressed(raw, module, source, run, store_url)
     else:
+        started = datetime.now(UTC)
         watermark = previous_meta["watermark_after"] if previous_meta else None
+        reset = None
+        if watermark is not None and (_stamp(watermark) or started) > started:
+            reset = (
+                f"the last accepted night's watermark {watermark} is after this night's start "
+                f"({started:%Y-%m-%d %H:%M:%S} UTC): read in full"
+            )
+            log.warning("%s: %s", source, reset)
+            watermark = None
         raw = module.extract(settings, watermark, run.date)
-        reached = watermark
         # The watermark reached counts rows left out as suppressed: they were read.
-        if module.WATERMARK_COLUMN and len(raw):
-            newest = raw[module.WATERMARK_COLUMN].dropna().max()
-            reached = max(filter(None, [watermark, newest]))
+        reached, future_keys = _watermark_reached(raw, module, watermark, started)
         raw, suppressed = _without_suppressed(raw, module, source, run, store_url)
+        future_ids = raw.loc[held_in(raw[module.KEY_COLUMN], future_keys), module.KEY_COLUMN]
+        if len(future_ids):
+            log.warning(
+                "%s: %d row(s) stamped after this night's start, read again until their "
+                "time has passed: %s",
+                source,
+                len(future_ids),
+                ", ".join(future_ids.head(20)),
+            )
         _canonical_changes(module, raw, source)  # refuse bad data before landing it
         meta = {
             "source": source,
@@ -175,8 +210,12 @@ def extract_source(
             "mode": "incremental" if incremental else "full",
             "previous_run": previous.key if previous else None,
             "baseline_run": baseline.key if baseline else None,
+            "started_at": started.strftime("%Y-%m-%dT%H:%M:%SZ"),
             "watermark_before": watermark,
             "watermark_after": reached,
+            "watermark_reset": reset,
+            "future_stamped": future_ids.head(MAX_LISTED).tolist(),
+            "future_stamped_count": len(future_ids),
             "rows": len(raw),
             "key_list": incremental,
         }
@@ -191,6 +230,18 @@ def extract_source(
         write_text(json.dumps(meta, indent=2) + "\n", meta_file)
 
     changes = _canonical_changes(module, raw, source)
+    # A record of nothing about a person is held back; an earlier version of it (a record
+    # blanked at source) stays as it was, so a blanked record loses nobody.
+    person = about_a_person(changes).to_numpy()
+    quarantined = changes.loc[~person, "source_record_id"]
+    changes = changes[person]
+    if len(quarantined):
+        log.warning(
+            "%s: %d record(s) quarantined, with no name and no identifying detail: %s",
+            source,
+            len(quarantined),
+            ", ".join(quarantined.head(20)),
+        )
     deleted = 0
     if meta["mode"] == "incremental" and meta.get("previous_run"):
         before = pd.read_parquet(run.other(meta["previous_run"]).canonical(source))
@@ -227,8 +278,37 @@ def extract_source(
         suppressed_rows=suppressed,
         future_birth_dates=future[:MAX_LISTED],
         future_birth_date_count=len(future),
+        future_stamped=list(meta.get("future_stamped") or []),
+        future_stamped_count=int(meta.get("future_stamped_count") or 0),
+        watermark_reset=meta.get("watermark_reset"),
+        quarantined=quarantined.head(MAX_LISTED).tolist(),
+        quarantined_count=len(quarantined),
     )
 
 
-def summary_dict(summary: ExtractSummary) -> dict:
-    return asdict(summary)
+def _stamp(value: object) -> pd.Timestamp | None:
+    """A source's change timestamp as a UTC time (one without a zone taken as UTC); None
+    if it is not one."""
+    parsed = pd.to_datetime(pd.Series([str(value)]), errors="coerce", utc=True, format="mixed")
+    return None if parsed.isna().iloc[0] else parsed.iloc[0]
+
+
+def _watermark_reached(
+    raw: pd.DataFrame, module: ModuleType, watermark: str | None, started: datetime
+) -> tuple[str | None, pd.Series]:
+    """The watermark this night reached (the newest change timestamp read that is not
+    after ``started``, never behind ``watermark``), and the keys of the rows stamped
+    after ``started`` (read again by later nights until their time has passed)."""
+    column = module.WATERMARK_COLUMN
+    if column is None or not len(raw):
+        return watermark, pd.Series([], dtype="string")
+    stamps = pd.to_datetime(raw[column], errors="coerce", utc=True, format="mixed")
+    future = (stamps > pd.Timestamp(started)).fillna(False).to_numpy(dtype=bool)
+    usable = stamps[~future].dropna()
+    reached = watermark
+    if len(usable):
+        newest = raw[column].loc[usable.idxmax()]
+        before = _stamp(watermark) if watermark is not None else None
+        if before is None or usable.max() > before:
+            reached = str(newest)
+    return reached, raw.loc[future, module.KEY_COLUMN].astype("string")

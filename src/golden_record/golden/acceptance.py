@@ -1,10 +1,12 @@
-"""A steward's acceptance of a night the golden gate refused for the size of its changes.
+"""A steward's acceptance of a night a gate refused for a judgement a person can make.
 
 The change-share bands stop a mass merge, but a real one happens (a source's clean-up, a
-retrained model). A steward who has checked the night accepts it, with who and why; the
-night is then applied again and its gate passes for exactly that input. The gate lets an
-acceptance cover only the change shares (``golden_record.quality.batches.CHANGES_BATCH``): a
-broken record or a missing column is a defect to fix, not a judgement to make.
+retrained model); the sources gate stops a column emptied at source or a night that
+changed many of a source's records, which a system's own clean-up also does. A steward
+who has checked the night accepts it, with who and why; the gate then passes for exactly
+that input. An acceptance covers only those batches
+(``golden_record.quality.batches.ACCEPTABLE``): a broken record or a missing column is
+a defect to fix, not a judgement to make.
 """
 
 from __future__ import annotations
@@ -18,30 +20,42 @@ from golden_record.golden.store import GoldenStore, StoreError
 
 
 def accept_night(
-    store: GoldenStore, run_key: str, input_fingerprint: str, by: str, reason: str
+    store: GoldenStore,
+    run_key: str,
+    input_fingerprint: str,
+    by: str,
+    reason: str,
+    gate: str = "golden",
 ) -> dict:
     if not by.strip() or not reason.strip():
         raise StoreError("accepting a night needs who accepts it (--by) and why (--reason)")
     row = {
         "run_key": run_key,
+        "gate": gate,
         "input_fingerprint": input_fingerprint,
         "accepted_by": by,
         "accepted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "reason": reason,
     }
-    a = schema.night_acceptance
+    a = schema.gate_acceptance
     with store.engine.begin() as connection:
-        connection.execute(delete(a).where(a.c.run_key == run_key))
+        connection.execute(delete(a).where(a.c.run_key == run_key, a.c.gate == gate))
         connection.execute(insert(a).values(**row))
     return row
 
 
-def acceptance_of(store: GoldenStore, run_key: str, input_fingerprint: str) -> dict | None:
-    """The steward's acceptance of this night with this input, if there is one."""
-    a = schema.night_acceptance
+def acceptance_of(
+    store: GoldenStore, run_key: str, input_fingerprint: str, gate: str = "golden"
+) -> dict | None:
+    """The steward's acceptance of this night's gate with this input, if there is one."""
+    a = schema.gate_acceptance
     with store.engine.connect() as connection:
         row = connection.execute(
-            select(a).where(a.c.run_key == run_key, a.c.input_fingerprint == input_fingerprint)
+            select(a).where(
+                a.c.run_key == run_key,
+                a.c.gate == gate,
+                a.c.input_fingerprint == input_fingerprint,
+            )
         ).first()
     if row is None:
         return None

@@ -16,6 +16,23 @@ from golden_record.golden import schema
 def upgrade(engine: Engine) -> None:
     _add_run_status(engine)
     _add_content_hash(engine)
+    _move_night_acceptance(engine)
+
+
+def _move_night_acceptance(engine: Engine) -> None:
+    """v4: acceptances name their gate (``gate_acceptance``); the golden gate's, all there
+    were, move there from ``night_acceptance``."""
+    if "night_acceptance" not in inspect(engine).get_table_names():
+        return
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO gate_acceptance (run_key, gate, input_fingerprint, accepted_by,"
+                " accepted_at, reason) SELECT run_key, 'golden', input_fingerprint, accepted_by,"
+                " accepted_at, reason FROM night_acceptance"
+            )
+        )
+        connection.execute(text("DROP TABLE night_acceptance"))
 
 
 def _add_content_hash(engine: Engine) -> None:

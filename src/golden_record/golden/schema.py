@@ -152,13 +152,17 @@ matching_model = Table(
     Column("kept_at", String(32), nullable=False),
 )
 
-# A steward's acceptance of a night its golden gate refused only for the size of its
-# changes (a genuine mass merge, say after a source's clean-up). It holds for the night's
-# input as it was accepted: different input is judged by the gate again.
-night_acceptance = Table(
-    "night_acceptance",
+# A steward's acceptance of a night a gate refused only for judgements a person can make:
+# the golden gate for the size of its changes (a genuine mass merge, say after a source's
+# clean-up), the sources gate for a column emptied or many records changed at source (a
+# system's own clean-up). It holds for the gate's input as it was accepted: different
+# input is judged by the gate again. (Before sources could be accepted, the table was
+# night_acceptance, the golden gate's only: golden_record.golden.migrate moves it.)
+gate_acceptance = Table(
+    "gate_acceptance",
     metadata,
     Column("run_key", String(64), primary_key=True),
+    Column("gate", String(16), primary_key=True),
     Column("input_fingerprint", String(64), nullable=False),
     Column("accepted_by", String(200), nullable=False),
     Column("accepted_at", String(32), nullable=False),

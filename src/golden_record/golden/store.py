@@ -449,6 +449,31 @@ class GoldenStore:
         with self.engine.begin() as connection:
             return self._take_back_pending(connection, only=run_key)
 
+    def runs_since(self, run_key: str, connection: Connection | None = None) -> list[str]:
+        """``run_key`` and every run applied after it, in the order applied; empty when
+        the store does not hold ``run_key``."""
+        if connection is None:
+            with self.engine.connect() as own:
+                return self.runs_since(run_key, own)
+        r = schema.store_run
+        sequence = connection.execute(select(r.c.sequence).where(r.c.run_key == run_key)).scalar()
+        if sequence is None:
+            return []
+        query = select(r.c.run_key).where(r.c.sequence >= sequence).order_by(r.c.sequence)
+        return list(connection.execute(query).scalars())
+
+    def take_back_since(self, run_key: str) -> list[str]:
+        """Take back ``run_key`` and every run applied after it (they were built on it),
+        newest first, in one transaction: the store returns exactly to its state before
+        ``run_key``. Returns the runs taken back, in the order they had been applied."""
+        with self.engine.begin() as connection:
+            taken = self.runs_since(run_key, connection)
+            if not taken:
+                raise StoreError(f"run {run_key} is not in the golden store; nothing to take back")
+            for key in reversed(taken):
+                self._take_back(connection, key)
+        return taken
+
     def _take_back_pending(
         self, connection: Connection, keep: str | None = None, only: str | None = None
     ) -> list[str]:

@@ -89,6 +89,18 @@ def _columns(connection: Connection, table: str) -> list[str]:
     return [c["name"] for c in inspect(connection).get_columns(table)]
 
 
+def latest_run(connection: Connection, before: str | None = None) -> str | None:
+    """The latest run published and not withdrawn (``before``: the latest before that run);
+    None if there is none. A withdrawn publish (contract v6, ``golden-record night undo``)
+    was a run published by mistake and counts for nothing."""
+    live = "withdrawn_at IS NULL" if "withdrawn_at" in _columns(connection, "crm_publish") else ""
+    conditions = [c for c in (live, "run_key < :before" if before is not None else "") if c]
+    where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+    query = text(f"SELECT MAX(run_key) FROM crm_publish{where}")
+    found = connection.execute(query, {"before": before} if before is not None else {}).scalar()
+    return None if found is None else str(found)
+
+
 def current_version(connection: Connection) -> int:
     """The contract version the database is at; 0 for an empty database."""
     tables = _tables(connection)

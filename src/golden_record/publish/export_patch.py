@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from golden_record.digest import file_sha256
@@ -46,13 +45,12 @@ def earlier_export(
     """The export ``run_key``'s can be patched from, or None (see the module's docstring)."""
     if not exports.is_dir():
         return None
-    latest = connection.execute(text("SELECT MAX(run_key) FROM crm_publish")).scalar()
+    from golden_record.publish.contract import latest_run
+
+    latest = latest_run(connection)
     if latest is not None and latest > run_key:
         return None
-    before = connection.execute(
-        text("SELECT MAX(run_key) FROM crm_publish WHERE run_key < :run_key"),
-        {"run_key": run_key},
-    ).scalar()
+    before = latest_run(connection, before=run_key)
     earlier = sorted(
         p.name
         for p in exports.iterdir()

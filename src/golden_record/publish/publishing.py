@@ -14,7 +14,8 @@
 
 A rerun that would change nothing is rolled back, so the tables stay byte for byte as
 they were; a run older than the last one published is refused without writing, since
-publishing it would roll the CRM back.
+publishing it would roll the CRM back, unless the runs after it are being withdrawn in
+the same transaction (:class:`Withdrawal`: runs published by mistake, undone).
 """
 
 from __future__ import annotations
@@ -60,6 +61,16 @@ class PublishSummary:
     superseded_by: str | None = None
 
 
+@dataclass(frozen=True)
+class Withdrawal:
+    """Runs published by mistake, withdrawn by the publish that puts the last good run
+    back (contract v6): their ``crm_publish`` rows are marked, never deleted."""
+
+    run_keys: tuple[str, ...]
+    by: str
+    reason: str
+
+
 def golden_columns() -> tuple[str, ...]:
     """The golden_customer columns a publish fills, golden_id first."""
     columns = set(contract.expected_columns()["golden_customer"]) - {"changed_in_run", "row_hash"}
@@ -93,6 +104,7 @@ def publish(
     lock_timeout: float | None = None,
     rights_events: dict[str, str] | None = None,
     rights_request: int | None = None,
+    withdrawal: Withdrawal | None = None,
 ) -> PublishSummary:
     """Publish one run's golden records (``golden``: one row per active golden ID) and
     their source records (``sources``); ``lineage`` (golden_id, merged_into, split_from)
@@ -120,6 +132,7 @@ def publish(
                     where,
                     rights_events or {},
                     rights_request,
+                    withdrawal,
                 )
             except BaseException:
                 transaction.rollback()
@@ -159,16 +172,18 @@ def _publish(
     where: str,
     rights_events: dict[str, str],
     rights_request: int | None,
+    withdrawal: Withdrawal | None = None,
 ) -> PublishSummary:
     lock_publish(connection)
     contract.check_tables(connection)
+    withdrawn = _withdraw(connection, withdrawal) if withdrawal else 0
     base: dict[str, Any] = {
         "run_key": run_key,
         "golden_records": len(golden),
         "source_records": len(sources),
         "crm": where,
     }
-    latest = connection.execute(text("SELECT MAX(run_key) FROM crm_publish")).scalar()
+    latest = contract.latest_run(connection)
     if latest is not None and run_key < latest:
         return PublishSummary(**base, outcome="superseded", superseded_by=latest)
 
@@ -185,7 +200,7 @@ def _publish(
     published_before = connection.execute(
         text("SELECT 1 FROM crm_publish WHERE run_key = :run_key"), {"run_key": run_key}
     ).first()
-    if published_before and change_set.empty and not source_rows:
+    if published_before and change_set.empty and not source_rows and not withdrawn:
         return PublishSummary(**base, outcome="unchanged")
 
     publish_id = _next(connection, "publish_id", "crm_publish")
@@ -226,6 +241,28 @@ def _publish(
         first_sequence=first if len(events) else None,
         last_sequence=last,
     )
+
+
+def _withdraw(connection: Connection, withdrawal: Withdrawal) -> int:
+    """Mark the publishes of the withdrawn runs (not already withdrawn); how many."""
+    if not withdrawal.by.strip() or not withdrawal.reason.strip():
+        raise contract.ContractError("withdrawing a publish needs who withdraws it and why")
+    marked = 0
+    for run_key in withdrawal.run_keys:
+        result = connection.execute(
+            text(
+                "UPDATE crm_publish SET withdrawn_at = :at, withdrawn_by = :by,"
+                " withdrawn_reason = :reason WHERE run_key = :run_key AND withdrawn_at IS NULL"
+            ),
+            {
+                "at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "by": withdrawal.by,
+                "reason": withdrawal.reason,
+                "run_key": run_key,
+            },
+        )
+        marked += int(result.rowcount or 0)
+    return marked
 
 
 def _next(connection: Connection, column: str, table: str) -> int:

@@ -2,8 +2,9 @@
 
 Two gates guard a night. ``sources`` runs after the extracts: each source's raw extract
 against its own suite, and its canonical records against ``canonical_source`` with its
-volume band (against the source's previous run) and freshness, and its record ids
-against the last accepted night's (a re-keyed source). ``golden`` runs before
+volume band (against the source's previous run) and freshness; against the last accepted
+night's records, its record ids (a re-keyed source), the share of its records changed
+tonight, and each column's completeness (a column emptied at source). ``golden`` runs before
 publishing: the standardised records, the golden records, and the run's changes as
 shares of the golden records before it. Each batch carries only the columns its suite
 reads, except where the suite checks the whole shape (data minimisation).
@@ -19,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from golden_record import nights
-from golden_record.extract.canonical import SOURCE_SYSTEMS
+from golden_record.extract.canonical import CANONICAL_COLUMNS, REQUIRED_COLUMNS, SOURCE_SYSTEMS
 from golden_record.keys import held_in
 from golden_record.quality.bands import Bands
 from golden_record.quality.gates import Batch
@@ -27,8 +28,26 @@ from golden_record.quality.suites import columns_read, read_suite
 from golden_record.run import Run
 
 CHANGE_KINDS = ("merged", "split", "retired", "created", "updated")
-# The one batch whose failure a steward may accept (golden_record.golden.acceptance).
+# The golden gate's batch whose failure a steward may accept (golden_record.golden.
+# acceptance), and the sources gate's (by the end of their names: one per source).
 CHANGES_BATCH = "changes in this run"
+SOURCE_CHANGES_SUFFIX = " changes since the last accepted night"
+COMPLETENESS_SUFFIX = " completeness by column"
+# The columns whose completeness is watched: every canonical column a source may leave
+# empty (the required ones are checked for every record by canonical_source).
+COMPLETENESS_COLUMNS = tuple(c for c in CANONICAL_COLUMNS if c not in REQUIRED_COLUMNS)
+
+
+def acceptable_batches(gate: str) -> list[str]:
+    """The batches of ``gate`` whose failure a steward may accept: the judgements a person
+    can make (a genuine mass merge, a source's own clean-up), never a defect."""
+    if gate == "golden":
+        return [CHANGES_BATCH]
+    return [
+        f"{source}{suffix}"
+        for source in SOURCE_SYSTEMS
+        for suffix in (SOURCE_CHANGES_SUFFIX, COMPLETENESS_SUFFIX)
+    ]
 
 
 def _previous_rows(run: Run, source: str) -> int | None:
@@ -44,15 +63,12 @@ def _previous_rows(run: Run, source: str) -> int | None:
     return pq.ParquetFile(baseline.canonical(source)).metadata.num_rows
 
 
-def _previous_ids(run: Run, source: str) -> pd.Series | None:
+def _previous_canonical(run: Run, source: str) -> pd.DataFrame | None:
+    """The source's canonical records on the last accepted night (None on its first)."""
     baseline = nights.last_accepted_before(
         run, having=lambda night: night.canonical(source).is_file()
     )
-    if baseline is None:
-        return None
-    return pd.read_parquet(baseline.canonical(source), columns=["source_record_id"])[
-        "source_record_id"
-    ]
+    return None if baseline is None else pd.read_parquet(baseline.canonical(source))
 
 
 def id_shares(ids: pd.Series, previous: pd.Series | None) -> pd.DataFrame:
@@ -63,6 +79,49 @@ def id_shares(ids: pd.Series, previous: pd.Series | None) -> pd.DataFrame:
     new = float((~held_in(ids, previous)).mean()) if len(ids) else 0.0
     gone = float((~held_in(previous, ids)).mean()) if len(previous) else 0.0
     return pd.DataFrame([{"new_id_share": new, "gone_id_share": gone}])
+
+
+def changed_share(canonical: pd.DataFrame, previous: pd.DataFrame | None) -> float:
+    """The share of the records held on both nights whose values changed (a change of
+    ``source_updated_at`` alone is no change of values)."""
+    if previous is None:
+        return 0.0
+    compared = [c for c in CANONICAL_COLUMNS if c != "source_updated_at"]
+    both = canonical[compared].merge(
+        previous[compared], on=["source_system", "source_record_id"], suffixes=("", "_before")
+    )
+    if both.empty:
+        return 0.0
+    values = [c for c in compared if c not in ("source_system", "source_record_id")]
+    now = both[values].astype("string").fillna("\x00")
+    before = both[[f"{c}_before" for c in values]].astype("string").fillna("\x00")
+    before.columns = values
+    return float((now != before).any(axis=1).mean())
+
+
+def filled_shares(canonical: pd.DataFrame) -> dict[str, float]:
+    """Each watched column's share of records with a value."""
+    if canonical.empty:
+        return dict.fromkeys(COMPLETENESS_COLUMNS, 0.0)
+    return {c: float(canonical[c].notna().mean()) for c in COMPLETENESS_COLUMNS}
+
+
+def completeness_batch(
+    source: str, canonical: pd.DataFrame, previous: pd.DataFrame | None, max_drop: float
+) -> Batch:
+    """One row: each column's filled share tonight; each may fall at most ``max_drop``
+    below the last accepted night's share (no floor on a source's first night)."""
+    tonight = filled_shares(canonical)
+    before = filled_shares(previous) if previous is not None else dict.fromkeys(tonight, 0.0)
+    return Batch(
+        name=f"{source}{COMPLETENESS_SUFFIX}",
+        suite="source_completeness",
+        frame=pd.DataFrame([{f"{c}_filled_share": share for c, share in tonight.items()}]),
+        source=source,
+        parameters={
+            f"min_{c}_filled_share": max(0.0, before[c] - max_drop) for c in COMPLETENESS_COLUMNS
+        },
+    )
 
 
 def volume_parameters(previous: int | None, max_drop: float, max_growth: float) -> dict:
@@ -95,14 +154,28 @@ def source_batches(run: Run, bands: Bands) -> list[Batch]:
         )
         volume = bands.volume_for(source)
         canonical = pd.read_parquet(canonical_file)
+        previous = _previous_canonical(run, source)
+        previous_ids = previous["source_record_id"] if previous is not None else None
         batches.append(
             Batch(
                 name=f"{source} record ids",
                 suite="source_keys",
-                frame=id_shares(canonical["source_record_id"], _previous_ids(run, source)),
+                frame=id_shares(canonical["source_record_id"], previous_ids),
                 source=source,
                 parameters=dict(bands.keys),
             )
+        )
+        batches.append(
+            Batch(
+                name=f"{source}{SOURCE_CHANGES_SUFFIX}",
+                suite="source_changes",
+                frame=pd.DataFrame([{"changed_share": changed_share(canonical, previous)}]),
+                source=source,
+                parameters={"max_changed_share": bands.max_changed_share_for(source)},
+            )
+        )
+        batches.append(
+            completeness_batch(source, canonical, previous, bands.completeness_drop_for(source))
         )
         batches.append(
             Batch(

@@ -33,7 +33,7 @@ TREND_RUNS = 30
 class RunFacts:
     run_key: str
     run_id: str | None
-    outcome: str  # "published" | "stopped"
+    outcome: str  # "published" | "stopped" | "superseded" (checked, a later run is published)
     stopped_because: list[str]
     sources: list[dict]
     records_in: int | None
@@ -141,6 +141,11 @@ def gather(
                 "deleted_rows": summary.get("deleted_rows"),
                 "future_birth_dates": summary.get("future_birth_dates") or [],
                 "future_birth_date_count": summary.get("future_birth_date_count") or 0,
+                "future_stamped": summary.get("future_stamped") or [],
+                "future_stamped_count": summary.get("future_stamped_count") or 0,
+                "watermark_reset": summary.get("watermark_reset"),
+                "quarantined": summary.get("quarantined") or [],
+                "quarantined_count": summary.get("quarantined_count") or 0,
                 "extracted": bool(summary),
             }
         )
@@ -168,10 +173,20 @@ def gather(
     published = stage_results.get("publish")
     if not published and not stopped:
         stopped.append("publish did not finish (see its log in Airflow)")
+    outcome = "published" if published and not stopped else "stopped"
+    if published and not stopped and published.get("outcome") == "superseded":
+        # Checked and not written: the CRM still shows a later run. Nights after a run
+        # dated ahead by mistake land here until that run is undone.
+        outcome = "superseded"
+        stopped.append(
+            f"not written to the CRM: run {published.get('superseded_by')}, a later one, is "
+            "already published; if that run was a mistake, undo it (golden-record night undo "
+            f"{published.get('superseded_by')}) and run this night again"
+        )
     return RunFacts(
         run_key=run.key,
         run_id=run_id,
-        outcome="published" if published and not stopped else "stopped",
+        outcome=outcome,
         stopped_because=stopped,
         sources=sources,
         records_in=records_in,

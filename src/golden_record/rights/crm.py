@@ -14,7 +14,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect
 
 from golden_record.golden import GoldenStore
 from golden_record.golden.store import StoreError, missing_sqlite_file
@@ -24,6 +24,7 @@ from golden_record.run import Run
 
 def last_published_run(crm_url: str) -> str | None:
     """The run the CRM shows (None: nothing published yet, or no CRM database)."""
+    from golden_record.publish.contract import latest_run
     from golden_record.publish.database import crm_engine
 
     if missing_sqlite_file(crm_url) is not None:
@@ -33,7 +34,7 @@ def last_published_run(crm_url: str) -> str | None:
         with engine.connect() as connection:
             if not inspect(connection).has_table("crm_publish"):
                 return None
-            return connection.execute(text("SELECT MAX(run_key) FROM crm_publish")).scalar()
+            return latest_run(connection)
     finally:
         engine.dispose()
 

@@ -1,16 +1,21 @@
 """A small stand-in for the customer portal's JSON API, serving generated data.
 
-Speaks the same contract the portal extractor reads: bearer token, paging, an
-``updated_since`` filter and a ``fields`` sparse fieldset. The demo and the tests run it
-on 127.0.0.1. It serves its customers file as it is now (read again when it changes), so
-a test can edit or delete accounts between nights as a real portal's users would.
+Speaks the same contract the portal extractor reads: bearer token, keyset paging (a
+``cursor`` naming the last account of the page before, ``next_cursor`` in each answer),
+an ``updated_since`` filter and a ``fields`` sparse fieldset; page numbers (``page``,
+``total_pages``) for other clients. The demo and the tests run it on 127.0.0.1. It
+serves its customers file as it is now (read again when it changes), so a test can edit
+or delete accounts between nights, or between the pages of one walk (``after_page``), as
+a real portal's users would.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from http import HTTPStatus
@@ -46,7 +51,21 @@ class _Customers:
             return self.rows
 
 
-def _handler(customers: _Customers, token: str) -> type[BaseHTTPRequestHandler]:
+def encode_cursor(record: dict) -> str:
+    """The cursor after ``record``: its place in the feed order, ``(updatedAt, id)``."""
+    key = json.dumps([record["updatedAt"], record["id"]]).encode()
+    return base64.urlsafe_b64encode(key).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    padded = cursor + "=" * (-len(cursor) % 4)
+    updated, record_id = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    return str(updated), str(record_id)
+
+
+def _handler(
+    customers: _Customers, token: str, after_page: Callable[[dict], None] | None
+) -> type[BaseHTTPRequestHandler]:
 
     class PortalHandler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args) -> None:  # noqa: A002
@@ -71,31 +90,39 @@ def _handler(customers: _Customers, token: str) -> type[BaseHTTPRequestHandler]:
                 return
             query = parse_qs(url.query)
             try:
-                page = int(query.get("page", ["1"])[0])
                 size = min(int(query.get("page_size", ["500"])[0]), MAX_PAGE_SIZE)
-            except ValueError:
-                self._send(HTTPStatus.BAD_REQUEST, {"error": "page and page_size are integers"})
+                page = int(query["page"][0]) if "page" in query else None
+                after = decode_cursor(query["cursor"][0]) if "cursor" in query else None
+            except (ValueError, TypeError, binascii.Error):
+                self._send(HTTPStatus.BAD_REQUEST, {"error": "bad page, page_size or cursor"})
                 return
-            if page < 1 or size < 1:
+            if size < 1 or (page is not None and page < 1):
                 self._send(HTTPStatus.BAD_REQUEST, {"error": "page and page_size start at 1"})
                 return
             since = query.get("updated_since", [None])[0]
             rows = [c for c in customers.ordered() if since is None or c["updatedAt"] > since]
-            total_pages = max(1, -(-len(rows) // size))
-            data = rows[(page - 1) * size : page * size]
+            if page is not None:  # page numbers, for clients that know no better
+                data = rows[(page - 1) * size : page * size]
+                body: dict[str, object] = {
+                    "page": page,
+                    "total_pages": max(1, -(-len(rows) // size)),
+                }
+            else:
+                if after is not None:
+                    rows = [c for c in rows if (c["updatedAt"], c["id"]) > after]
+                data = rows[:size]
+                more = len(rows) > size
+                body = {"next_cursor": encode_cursor(data[-1]) if more else None}
             fields = query.get("fields", [None])[0]
             if fields:
                 wanted = fields.split(",")
                 data = [{k: c[k] for k in wanted if k in c} for c in data]
+            if after_page is not None:
+                # The page is read; what the hook changes happens before the next request.
+                after_page(query)
             self._send(
                 HTTPStatus.OK,
-                {
-                    "data": data,
-                    "page": page,
-                    "page_size": size,
-                    "total_pages": total_pages,
-                    "total": len(rows),
-                },
+                {"data": data, "page_size": size, "total": len(rows), **body},
             )
 
     return PortalHandler
@@ -118,9 +145,17 @@ class RunningPortal:
 
 
 def start_portal(
-    customers_file: Path, token: str, host: str = "127.0.0.1", port: int = 0
+    customers_file: Path,
+    token: str,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    after_page: Callable[[dict], None] | None = None,
 ) -> RunningPortal:
-    server = ThreadingHTTPServer((host, port), _handler(_Customers(customers_file), token))
+    """Serve ``customers_file``; ``after_page`` (tests) is called with each request's
+    query once its page is read, before it is sent."""
+    server = ThreadingHTTPServer(
+        (host, port), _handler(_Customers(customers_file), token, after_page)
+    )
     thread = threading.Thread(target=server.serve_forever, name="portal-api", daemon=True)
     thread.start()
     return RunningPortal(server, thread)

@@ -79,6 +79,10 @@ def write_sources(out: Path, rendered: Rendered, as_of: date) -> dict[str, Path]
             writer.writerows(rendered.waste_contacts)
 
     write_atomically(waste_file, write_waste)
+    # Written after the file, as a council's export job would: the drop is whole.
+    write_text(
+        f"rows={len(rendered.waste_contacts)}\n", waste_file.with_name(waste_file.name + ".done")
+    )
 
     portal = out / "portal" / "customers.jsonl"
     write_text(

@@ -1,15 +1,21 @@
 """Customer portal: resident accounts read from its JSON HTTP API.
 
-``GET {base}/customers?page=N&page_size=M[&updated_since=ISO]`` with a bearer token;
-each page answers ``{"data": [...], "page": N, "total_pages": T}``. Incremental by the
-``updatedAt`` watermark. The API has no feed of deleted accounts, so deletions are seen
-by walking the whole customer list for ids each night (``keys``), asking for the id
-alone (``fields=id``, a sparse fieldset; an API that ignores it sends whole records, of
-which only the id is kept).
+``GET {base}/customers?page_size=M[&updated_since=ISO][&cursor=C]`` with a bearer token;
+each page answers ``{"data": [...], "next_cursor": C | null}``, the accounts in
+``(updatedAt, id)`` order. Paging is by that key (keyset paging), never by page number: a
+page number counts places, so an account deleted or edited while the walk is under way
+shifts every later account up one place and the one on the page boundary is never read,
+while a cursor names the last account read and the walk resumes after it whatever
+happened before it. An account edited during the walk moves to the end and is read
+twice; the later reading is kept. Incremental by the ``updatedAt`` watermark. The API
+has no feed of deleted accounts, so deletions are seen by walking the whole customer list
+for ids each night (``keys``), asking for the id alone (``fields=id``, a sparse fieldset;
+an API that ignores it sends whole records, of which only the id is kept).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import httpx
@@ -43,7 +49,7 @@ _RAW_COLUMNS = {
 def _fetch_page(client: httpx.Client, url: str, params: dict, page: int) -> dict:
     where = f"page {page}"
     try:
-        response = client.get(url, params={**params, "page": page})
+        response = client.get(url, params=params)
     except httpx.TimeoutException as exc:
         raise SourceUnavailableError(SOURCE, f"timed out: {exc}", where) from exc
     except httpx.HTTPError as exc:
@@ -63,23 +69,51 @@ def _fetch_page(client: httpx.Client, url: str, params: dict, page: int) -> dict
     for index, record in enumerate(body["data"]):
         if not isinstance(record, dict) or not record.get("id"):
             raise SourceDataError(SOURCE, f"record {index} has no id", where)
+    if "next_cursor" not in body:
+        raise SourceDataError(
+            SOURCE,
+            "response has no 'next_cursor'; expected the next page's cursor, or null on the "
+            "last page",
+            where,
+        )
+    cursor = body["next_cursor"]
+    if cursor is not None and (not isinstance(cursor, str) or not cursor):
+        raise SourceDataError(
+            SOURCE,
+            f"'next_cursor' is {json.dumps(cursor)[:40]}; expected a non-empty string, or null "
+            "on the last page",
+            where,
+        )
     return body
 
 
 def _walk(settings: SourceSettings, params: dict) -> list[dict]:
+    """Every account the API lists for ``params``, page by page after each cursor; where
+    an account was read twice (edited during the walk), its later reading."""
     url = settings.portal_base_url.rstrip("/") + "/customers"
     headers = {"Authorization": f"Bearer {settings.portal_token}", "Accept": "application/json"}
-    records: list[dict] = []
+    records: dict[str, dict] = {}
+    seen_cursors: set[str] = set()
+    cursor: str | None = None
     with httpx.Client(headers=headers, timeout=settings.portal_timeout_seconds) as client:
-        page, total_pages = 1, 1
-        while page <= total_pages:
-            body = _fetch_page(client, url, params, page)
-            records.extend(body["data"])
-            total_pages = int(body.get("total_pages") or page)
-            if page >= MAX_PAGES:
-                raise SourceDataError(SOURCE, f"more than {MAX_PAGES} pages", f"page {page}")
-            page += 1
-    return records
+        for page in range(1, MAX_PAGES + 1):
+            body = _fetch_page(
+                client, url, {**params, **({"cursor": cursor} if cursor else {})}, page
+            )
+            for record in body["data"]:
+                records.pop(str(record["id"]), None)  # keep the later reading, at its place
+                records[str(record["id"])] = record
+            cursor = body["next_cursor"]
+            if cursor is None:
+                return list(records.values())
+            if cursor in seen_cursors:
+                raise SourceDataError(
+                    SOURCE,
+                    "'next_cursor' repeats an earlier page's; expected each page to move on",
+                    f"page {page}",
+                )
+            seen_cursors.add(cursor)
+    raise SourceDataError(SOURCE, f"more than {MAX_PAGES} pages", f"page {MAX_PAGES}")
 
 
 def extract(settings: SourceSettings, watermark: str | None, run_date: date) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pandas as pd
@@ -54,11 +55,27 @@ def compact_lines(lines: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+# A change timestamp given in full, as ISO 8601 writes it: the date, hours and minutes (a
+# space or T between), optional seconds, fraction and zone. A value cut short ("2026-",
+# "2026-11-02 1", a file cut off mid-write) would otherwise read as a default date.
+FULL_TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?"
+)
+
+
+def unreadable_timestamps(values: pd.Series) -> pd.Series:
+    """Which values are not a change timestamp given in full (missing ones are not)."""
+    text = values.astype("string").str.strip()
+    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+    whole = text.str.fullmatch(FULL_TIMESTAMP.pattern).fillna(True).astype(bool)
+    return ((parsed.isna() | ~whole) & text.notna()).fillna(False).astype(bool)
+
+
 def iso_timestamp(source: str, values: pd.Series, record_ids: pd.Series | None = None) -> pd.Series:
-    """Native change timestamps as ISO 8601 UTC strings; a bad one names its record (or
-    its row in the extract)."""
+    """Native change timestamps as ISO 8601 UTC strings; a bad or partial one names its
+    record (or its row in the extract)."""
     parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
-    bad = parsed.isna() & values.notna()
+    bad = unreadable_timestamps(values)
     if bad.any():
         position = int(bad.to_numpy().nonzero()[0][0])
         where = (
@@ -68,7 +85,8 @@ def iso_timestamp(source: str, values: pd.Series, record_ids: pd.Series | None =
         )
         raise SourceDataError(
             source,
-            f"unreadable change timestamp {values.iloc[position]!r}; expected a date and time",
+            f"unreadable change timestamp {values.iloc[position]!r}; expected a date and time "
+            "in full, such as 2026-11-02 14:03:00",
             where,
         )
     return parsed.dt.strftime("%Y-%m-%dT%H:%M:%S").astype("string")

@@ -1,8 +1,16 @@
 """Waste services: property-keyed contacts from the nightly CSV drop folder.
 
 Each drop file (``waste_contacts_YYYYMMDD.csv``) is a full snapshot; a run reads the
-newest file dated on or before the run's date. Every row is checked against the header,
-and a bad row fails the extract naming the file and line.
+newest file dated on or before the run's date, once it is whole. Every row is checked
+against the header, and a bad row fails the extract naming the file and line.
+
+A file still being written (or cut off when its writer died) must not be read as the
+source's state: a snapshot missing its last tenth of rows would retire those residents.
+A drop is whole when its completion marker ``<file>.done`` is there (written after the
+file; ``rows=N`` in it is checked against the rows read), or, unless the source says
+markers are required (``waste_complete_when = "marker"``), when the file has not changed
+for ``waste_stable_seconds``. A file still changing is waited for, then left for a retry.
+A change timestamp cut short (``2026-``) fails at its line, never read as a default date.
 """
 
 from __future__ import annotations
@@ -10,13 +18,18 @@ from __future__ import annotations
 import csv
 import io
 import re
+import time
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from golden_record.extract.sources.errors import SourceDataError, SourceUnavailableError
-from golden_record.extract.sources.text import iso_timestamp, split_contact_name
+from golden_record.extract.sources.text import (
+    iso_timestamp,
+    split_contact_name,
+    unreadable_timestamps,
+)
 from golden_record.settings import SourceSettings
 
 SOURCE = "waste"
@@ -131,20 +144,85 @@ def read_drop_file(path: Path) -> pd.DataFrame:
         ) from exc
     frame = pd.DataFrame(rows, columns=header, dtype="string")
     stamps = frame["LAST_UPDATED"].str.strip()
-    parsed = pd.to_datetime(stamps, errors="coerce", utc=True, format="mixed")
-    bad = (parsed.isna() & stamps.notna() & (stamps != "")).to_numpy().nonzero()[0]
+    bad = (unreadable_timestamps(stamps) & (stamps != "")).to_numpy().nonzero()[0]
     if len(bad):
         raise SourceDataError(
             SOURCE,
-            f"unreadable LAST_UPDATED {stamps.iloc[bad[0]]!r}; expected a date and time",
+            f"unreadable LAST_UPDATED {stamps.iloc[bad[0]]!r}; expected a date and time in "
+            "full, such as 2026-11-02 14:03:00 (a file cut off mid-write?)",
             f"{path.name} line {lines[bad[0]]}",
         )
     return frame
 
 
+COMPLETION_MODES = ("marker", "stable")
+
+
+def marker_for(path: Path) -> Path:
+    return path.with_name(path.name + ".done")
+
+
+def _rows_in_marker(marker: Path) -> int | None:
+    """The row count a completion marker gives (``rows=N``), if it gives one."""
+    try:
+        text = marker.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceUnavailableError(SOURCE, f"cannot read {marker.name}: {exc}") from exc
+    for line in text.splitlines():
+        key, _, value = line.partition("=")
+        if key.strip().lower() == "rows":
+            if not value.strip().isdigit():
+                raise SourceDataError(
+                    SOURCE, f"rows={value.strip()!r} is not a whole number", marker.name
+                )
+            return int(value.strip())
+    return None
+
+
+def wait_until_whole(path: Path, settings: SourceSettings) -> int | None:
+    """Return once ``path`` is whole (see the module's docstring), with the row count its
+    marker gives; a file not yet whole is a transient failure, retried later."""
+    mode = settings.waste_complete_when
+    if mode not in COMPLETION_MODES:
+        raise SourceUnavailableError(
+            SOURCE,
+            f"waste_complete_when is {mode!r}; expected one of {', '.join(COMPLETION_MODES)}",
+        )
+    marker = marker_for(path)
+    if marker.is_file():
+        return _rows_in_marker(marker)
+    if mode == "marker":
+        raise SourceUnavailableError(
+            SOURCE,
+            f"{path.name} has no completion marker {marker.name} yet; the drop is read once its "
+            "writer has finished and written the marker",
+        )
+    wait = settings.waste_stable_seconds
+    deadline = time.monotonic() + 3 * wait
+    seen = path.stat()
+    while time.time() - seen.st_mtime < wait:
+        if time.monotonic() > deadline:
+            raise SourceUnavailableError(
+                SOURCE, f"{path.name} is still being written (changed in the last {wait:g} s)"
+            )
+        time.sleep(min(1.0, max(0.05, wait - (time.time() - seen.st_mtime))))
+        now = path.stat()
+        if (now.st_size, now.st_mtime_ns) != (seen.st_size, seen.st_mtime_ns):
+            seen = now
+    return None
+
+
 def extract(settings: SourceSettings, watermark: str | None, run_date: date) -> pd.DataFrame:
     path = drop_file_for(settings.waste_drop_dir, run_date)
+    expected_rows = wait_until_whole(path, settings)
     raw = read_drop_file(path)
+    if expected_rows is not None and expected_rows != len(raw):
+        raise SourceDataError(
+            SOURCE,
+            f"the file holds {len(raw):,} rows where its marker {marker_for(path).name} says "
+            f"{expected_rows:,}; expected the whole file (cut off, or the marker is stale)",
+            path.name,
+        )
     raw.insert(0, "DROP_FILE", path.name)
     return raw
 
