@@ -30,6 +30,22 @@ TOKEN = "fault-token"
 FIRST, SECOND, THIRD, FOURTH = (date(2026, 11, d) for d in (2, 3, 4, 5))
 
 
+def bands_open_at_sources(folder: Path) -> Path:
+    """A gates.toml whose sources gate lets any share of a source's records change and any
+    column empty, so a test reaches the golden gate's breaker with a mass rewrite at
+    source (which the sources gate refuses first with the bands as shipped)."""
+    from golden_record import paths
+
+    bands = (paths.EXPECTATIONS_DIR / "gates.toml").read_text()
+    opened = bands.replace("max_changed_share = 0.25", "max_changed_share = 1.0").replace(
+        "max_drop = 0.10", "max_drop = 1.0"
+    )
+    assert opened != bands
+    path = folder / "gates-open-at-sources.toml"
+    path.write_text(opened)
+    return path
+
+
 def stamp_before(day: date) -> str:
     """A change made at source the day before the night of ``day`` runs."""
     return f"{date.fromordinal(day.toordinal() - 1)} 12:00:00"

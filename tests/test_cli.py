@@ -169,7 +169,7 @@ def test_night_accept_refuses_a_night_whose_gate_never_ran_saying_so(tmp_path):
     )  # fmt: skip
     assert result.exit_code == 2
     said = " ".join(result.output.replace("│", " ").split())  # the error box wraps lines
-    assert "run 2026-11-05: its golden gate has not run; nothing to accept" in said
+    assert "run 2026-11-05: no gate has run; nothing to accept" in said
     assert "Traceback" not in result.output
 
 

@@ -15,7 +15,7 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from night_runner import FIRST, FOURTH, SECOND, THIRD, Council, stamp_before
+from night_runner import FIRST, FOURTH, SECOND, THIRD, Council, bands_open_at_sources, stamp_before
 
 from golden_record import paths, pipeline
 from golden_record.golden import GoldenStore
@@ -50,14 +50,7 @@ def test_a_refused_mass_merge_changes_nothing_and_stays_refused_until_put_right(
     # Every housing record rewritten is refused by the sources gate first (its share of
     # records changed, and middle names gone: tests/test_faults_sources.py); with those
     # bands open, the golden gate's mass-merge breaker is what holds here.
-    relaxed = council.work / "gates.toml"
-    bands = (paths.EXPECTATIONS_DIR / "gates.toml").read_text()
-    relaxed.write_text(
-        bands.replace("max_changed_share = 0.25", "max_changed_share = 1.0").replace(
-            "max_drop = 0.10", "max_drop = 1.0"
-        )
-    )
-    monkeypatch.setenv("GOLDEN_RECORD_GATES", str(relaxed))
+    monkeypatch.setenv("GOLDEN_RECORD_GATES", str(bands_open_at_sources(council.work)))
     crm_before, store_before = dump(council.crm_url), council.store_state()
     ids_before = council.store.current_xref().set_index("unique_id")["golden_id"]
     pristine = council.work / "housing-backup.db"

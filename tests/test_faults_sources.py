@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from night_runner import FOURTH, SECOND, THIRD, Council, stamp_before
+from night_runner import FIRST, FOURTH, SECOND, THIRD, Council, stamp_before
 
 from golden_record.devtools.generate.portal_api import start_portal
 from golden_record.extract.sources import portal as portal_source
@@ -194,8 +194,28 @@ def _emails_in_crm(council: Council) -> int:
         engine.dispose()
 
 
-def test_a_column_emptied_at_source_stops_the_night_and_a_restore_brings_it_back(council):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def council_on(request, sample, tmp_path):
+    """The test's council: the published copy (SQLite), or one published afresh with its
+    golden store and CRM on the tests' PostgreSQL server."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("council")
+    postgres = request.getfixturevalue("postgres")
+    fresh = Council.generated(
+        sample,
+        tmp_path / "on-postgresql",
+        crm_url=postgres.create_database(f"crm_{tmp_path.name[-24:].lower()}"),
+        store_url=postgres.create_database(f"store_{tmp_path.name[-24:].lower()}"),
+    )
+    request.addfinalizer(fresh.close)
+    assert fresh.night(FIRST).outcome == "published"
+    return fresh
+
+
+def test_a_column_emptied_at_source_stops_the_night_and_a_restore_brings_it_back(council_on):
     from tests.crm_fixtures import dump
+
+    council = council_on
 
     crm_before, store_before = dump(council.crm_url), council.store_state()
     emails_before = _emails_in_crm(council)
@@ -222,7 +242,8 @@ def test_a_column_emptied_at_source_stops_the_night_and_a_restore_brings_it_back
     assert _emails_in_crm(council) == emails_before
 
 
-def test_a_steward_accepts_a_source_clean_up_and_the_night_publishes(council):
+def test_a_steward_accepts_a_source_clean_up_and_the_night_publishes(council_on):
+    council = council_on
     # A migration at source writes every surname in capitals: most records changed, no
     # column emptied.
     council.housing(

@@ -282,6 +282,37 @@ def test_a_store_of_the_previous_versions_is_upgraded_in_place(tmp_path):
     assert "orphan" not in hashes and len(hashes) == 1
 
 
+def test_a_store_with_the_golden_gates_acceptances_moves_them_to_gate_acceptance(store):
+    """Before the sources gate could be accepted, acceptances were the golden gate's, in
+    night_acceptance; opening such a store moves them (SQLite and PostgreSQL)."""
+    from sqlalchemy import inspect, text
+
+    from golden_record.golden.acceptance import acceptance_of
+
+    with store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE gate_acceptance"))
+        connection.execute(
+            text(
+                "CREATE TABLE night_acceptance (run_key VARCHAR(64) PRIMARY KEY, "
+                "input_fingerprint VARCHAR(64) NOT NULL, accepted_by VARCHAR(200) NOT NULL, "
+                "accepted_at VARCHAR(32) NOT NULL, reason TEXT NOT NULL)"
+            )
+        )
+        connection.execute(
+            text(
+                "INSERT INTO night_acceptance VALUES "
+                "('2026-11-05', 'f1', 'A Steward', '2026-11-05T09:00:00Z', 'checked')"
+            )
+        )
+    store.engine.dispose()
+    upgraded = GoldenStore(store.url)
+    assert "night_acceptance" not in inspect(upgraded.engine).get_table_names()
+    found = acceptance_of(upgraded, "2026-11-05", "f1", gate="golden")
+    assert found is not None and (found["accepted_by"], found["reason"]) == ("A Steward", "checked")
+    assert acceptance_of(upgraded, "2026-11-05", "f1", gate="sources") is None
+    upgraded.engine.dispose()
+
+
 def test_content_hashes_see_every_value_and_missing_but_not_column_order():
     from golden_record.golden.content import content_hashes
 

@@ -180,6 +180,11 @@ def test_a_mass_merge_refused_by_the_dag_stays_refused_the_next_night(
         )
     before, store_before = _crm_rows(crm), dump(default_store_url(data))
     _point_airflow_at(monkeypatch, sources, portal.base_url, data, crm)
+    # The sources gate would refuse the rewrite first (tests/test_faults_sources.py): open
+    # its bands so the golden gate's breaker is what is tested through Airflow.
+    from night_runner import bands_open_at_sources
+
+    monkeypatch.setenv("GOLDEN_RECORD_GATES", str(bands_open_at_sources(tmp_path)))
     for night in (5, 6):
         logical = datetime(2026, 11, night, 2, 0, tzinfo=timezone.utc)  # noqa: UP017
         assert run_dag_test("golden_record_nightly", logical) == "failed"

@@ -63,8 +63,9 @@ def test_good_data_passes_both_gates_and_each_gate_keeps_its_data_docs(run_root)
         docs = _run(run_root).dir / outcome.data_docs
         assert docs.is_file()
         validations = list(docs.parent.glob("validations/**/*.html"))
-        # Per source: raw extract, canonical records, record ids.
-        assert len(validations) == {"sources": 12, "golden": 3}[gate]
+        # Per source: raw extract, canonical records, record ids, records changed, each
+        # column's completeness.
+        assert len(validations) == {"sources": 20, "golden": 3}[gate]
     result = read_gate_result(_run(run_root), "sources")
     dimensions = {c.dimension for c in result.checks}
     assert dimensions == {
