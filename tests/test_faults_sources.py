@@ -374,6 +374,8 @@ def test_a_drop_is_read_once_whole_by_its_marker_or_once_it_stops_changing(counc
 
 
 def test_an_empty_account_is_quarantined_and_invisible_controls_never_reach_the_crm(council):
+    import pandas as pd
+
     from tests.crm_fixtures import dump
 
     customers = council.portal_customers()
@@ -393,11 +395,28 @@ def test_an_empty_account_is_quarantined_and_invisible_controls_never_reach_the_
     tricky = {**customers[1], "name": {**customers[1]["name"], "family": "Smith\u202eevil\u2066"},
               "email": "a\u200bb@example.org", "updatedAt": stamp}  # fmt: skip
     council.set_portal_customers([blanked, tricky, *customers[2:], empty])
+    # The waste drop is a full snapshot: a contact blanked there keeps its earlier values
+    # too (name, phone and email emptied; property fields left).
+    import csv
+    import io
+
+    lines = council.waste_lines()
+    header, row = list(csv.reader(lines[:2]))
+    for column in ("CONTACT_NAME", "CONTACT_TEL", "CONTACT_EMAIL"):
+        row[header.index(column)] = ""
+    waste_id = row[header.index("CONTACT_ID")]
+    blanked_line = io.StringIO()
+    csv.writer(blanked_line, lineterminator="").writerow(row)
+    council.drop_waste(SECOND, [lines[0], blanked_line.getvalue(), *lines[2:]])
     night = council.night(SECOND)
     assert night.outcome == "published", night.failed
     portal = night.results["extract"]["portal"]
     assert portal["quarantined"] == sorted([known["id"], "PORTAL-EMPTY-1"])
     assert portal["quarantined_count"] == 2
+    assert night.results["extract"]["waste"]["quarantined"] == [waste_id]
+    waste_records = pd.read_parquet(council.run(SECOND).canonical("waste"))
+    kept = waste_records.set_index("source_record_id").loc[waste_id]
+    assert kept["surname"] is not None and not pd.isna(kept["surname"])
     page = council.run(SECOND).report_html.read_text()
     assert 'id="quarantined-portal"' in page and "PORTAL-EMPTY-1" in page
     # No golden record of nothing; the blanked account keeps what it had.
@@ -407,8 +426,6 @@ def test_an_empty_account_is_quarantined_and_invisible_controls_never_reach_the_
     every_value = " ".join(str(v) for table in crm.values() for row in table for v in row)
     for invisible in ("\u202e", "\u2066", "\u200b"):
         assert invisible not in every_value
-    import pandas as pd
-
     portal_records = pd.read_parquet(council.run(SECOND).canonical("portal"))
     cleaned = portal_records.set_index("source_record_id").loc[customers[1]["id"]]
     assert (cleaned["surname"], cleaned["email"]) == ("Smithevil", "ab@example.org")

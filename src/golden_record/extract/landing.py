@@ -243,22 +243,30 @@ def extract_source(
             ", ".join(quarantined.head(20)),
         )
     deleted = 0
+    baseline_key = meta.get("baseline_run", meta.get("previous_run"))
+    baseline_records = (
+        pd.read_parquet(run.other(baseline_key).canonical(source)) if baseline_key else None
+    )
     if meta["mode"] == "incremental" and meta.get("previous_run"):
-        before = pd.read_parquet(run.other(meta["previous_run"]).canonical(source))
+        before = (
+            baseline_records
+            if baseline_records is not None and meta["previous_run"] == baseline_key
+            else pd.read_parquet(run.other(meta["previous_run"]).canonical(source))
+        )
+        # Quarantined records are not in ``changes``: their earlier version is kept here.
         kept = before[~held_in(before["source_record_id"], changes["source_record_id"])]
         snapshot = pd.concat([kept, changes], ignore_index=True)
+    elif len(quarantined) and baseline_records is not None:
+        # A full snapshot: a quarantined record's earlier version comes from the baseline.
+        earlier = baseline_records[held_in(baseline_records["source_record_id"], quarantined)]
+        snapshot = pd.concat([changes, earlier], ignore_index=True)
     else:
         snapshot = changes
     if meta.get("key_list"):
         present = held_in(snapshot["source_record_id"], pd.read_parquet(keys_file)["key"])
         deleted = int((~present).sum())
         snapshot = snapshot[present]
-    baseline_key = meta.get("baseline_run", meta.get("previous_run"))
-    snapshot, future = _birth_dates_not_in_the_future(
-        snapshot,
-        run.date,
-        pd.read_parquet(run.other(baseline_key).canonical(source)) if baseline_key else None,
-    )
+    snapshot, future = _birth_dates_not_in_the_future(snapshot, run.date, baseline_records)
     snapshot = snapshot.sort_values("source_record_id", kind="stable").reset_index(drop=True)
     canonical_file = run.canonical(source)
     write_parquet(snapshot.astype("string"), canonical_file)
