@@ -32,7 +32,7 @@ from golden_record_airflow.web import base
 _RUN_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # What may be served from a run's folder: the report, its JSON, and each gate's Data Docs.
 _REPORT_FILES = ("report.html", "report.json")
-_DATA_DOCS = re.compile(r"^quality/(?P<gate>[a-z_]+)/gx/uncommitted/data_docs/(?P<rest>.+)$")
+_DATA_DOCS = re.compile(r"^quality/(?P<gate>[a-z_]+)/gx/uncommitted/data_docs/.+$")
 # Data Docs are pages, styles, scripts and pictures; nothing else is served from them.
 _DATA_DOCS_SUFFIXES = frozenset(
     {".html", ".css", ".js", ".json", ".png", ".svg", ".ico", ".gif", ".jpg", ".woff", ".woff2"}
@@ -63,10 +63,8 @@ def servable(run: Path, file_path: str) -> Path | None:
     from golden_record.quality.batches import BATCHES_OF_GATE
 
     segments = file_path.split("/")
-    if (
-        any(segment in ("", ".", "..") for segment in segments)
-        or any(mark in file_path for mark in ("\\", "%", "\x00"))
-        or file_path.startswith("~")
+    if any(segment in ("", ".", "..") for segment in segments) or any(
+        mark in file_path for mark in ("\\", "%", "\x00")
     ):
         return None
     if file_path in _REPORT_FILES:

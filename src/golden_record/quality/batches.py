@@ -50,21 +50,10 @@ def acceptable_batches(gate: str) -> list[str]:
     ]
 
 
-def _previous_rows(run: Run, source: str) -> int | None:
-    """The source's record count on the last accepted night (a refused night is never
-    the baseline: restoring a halved file the next night must pass)."""
-    baseline = nights.last_accepted_before(
-        run, having=lambda night: night.canonical(source).is_file()
-    )
-    if baseline is None:
-        return None
-    import pyarrow.parquet as pq
-
-    return pq.ParquetFile(baseline.canonical(source)).metadata.num_rows
-
-
 def _previous_canonical(run: Run, source: str) -> pd.DataFrame | None:
-    """The source's canonical records on the last accepted night (None on its first)."""
+    """The source's canonical records on the last accepted night (None on its first): the
+    baseline of its volume, ids, changes and completeness. A refused night is never the
+    baseline: restoring a halved file the next night must pass."""
     baseline = nights.last_accepted_before(
         run, having=lambda night: night.canonical(source).is_file()
     )
@@ -185,7 +174,9 @@ def source_batches(run: Run, bands: Bands) -> list[Batch]:
                 source=source,
                 parameters={
                     **volume_parameters(
-                        _previous_rows(run, source), volume.max_drop, volume.max_growth
+                        len(previous) if previous is not None else None,
+                        volume.max_drop,
+                        volume.max_growth,
                     ),
                     "fresh_since": fresh_since,
                     "not_after": not_after,
