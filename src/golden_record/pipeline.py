@@ -552,24 +552,10 @@ def publish(
     Residents whose processing is restricted (the golden store's restrictions) are left
     out."""
     from golden_record.publish import export_run
-    from golden_record.publish import publish as publish_to_crm
-    from golden_record.rights.crm import without_restricted
-    from golden_record.rights.restriction import restricted_ids, rights_events
+    from golden_record.rights.crm import publish_as_seen
 
     _check_gate_passed(run)
-    files = run.golden
-    store = _store(store_url, run)
-    golden, xref = without_restricted(
-        pd.read_parquet(files.golden_records), pd.read_parquet(files.xref), restricted_ids(store)
-    )
-    summary = publish_to_crm(
-        golden,
-        xref,
-        run.key,
-        crm_url,
-        lineage=pd.read_parquet(files.lineage),
-        rights_events=rights_events(store),
-    )
+    summary = publish_as_seen(_store(store_url, run), run.golden, run.key, crm_url)
     if summary.outcome == "superseded":
         return Published(summary)
     return Published(summary, export=str(export_run(run.key, crm_url, export_root or run.root)))

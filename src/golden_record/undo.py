@@ -96,10 +96,9 @@ def _last_good(accepted: pd.DataFrame, taken: set[str]) -> str | None:
 def _publish_good_night(
     run: Run, record: dict, crm_url: str, store: GoldenStore, export_root: Path | None
 ) -> dict:
-    from golden_record.publish import export_run, exports_root, publish
+    from golden_record.publish import export_run, exports_root
     from golden_record.publish.publishing import Withdrawal
-    from golden_record.rights.crm import without_restricted
-    from golden_record.rights.restriction import restricted_ids, rights_events
+    from golden_record.rights.crm import publish_as_seen
 
     good = run.other(record["back_to"])
     files = good.golden
@@ -109,18 +108,8 @@ def _publish_good_night(
             "data folder. The store is back at that night; the CRM was not changed (run the "
             "undo again to finish it)"
         )
-    golden, xref = without_restricted(
-        pd.read_parquet(files.golden_records), pd.read_parquet(files.xref), restricted_ids(store)
-    )
-    summary = publish(
-        golden,
-        xref,
-        good.key,
-        crm_url,
-        lineage=pd.read_parquet(files.lineage),
-        rights_events=rights_events(store),
-        withdrawal=Withdrawal(tuple(record["taken_back"]), record["undone_by"], record["reason"]),
-    )
+    withdrawal = Withdrawal(tuple(record["taken_back"]), record["undone_by"], record["reason"])
+    summary = publish_as_seen(store, files, good.key, crm_url, withdrawal=withdrawal)
     exports = exports_root(export_root or run.root)
     moved = []
     for key in record["taken_back"]:

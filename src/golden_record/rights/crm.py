@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from sqlalchemy import inspect
@@ -20,6 +21,10 @@ from golden_record.golden import GoldenStore
 from golden_record.golden.store import StoreError, missing_sqlite_file
 from golden_record.keys import held_in
 from golden_record.run import Run
+
+if TYPE_CHECKING:
+    from golden_record.publish import PublishSummary
+    from golden_record.run import GoldenFiles
 
 
 def last_published_run(crm_url: str) -> str | None:
@@ -51,6 +56,36 @@ def without_restricted(
     )
 
 
+def publish_as_seen(
+    store: GoldenStore,
+    files: GoldenFiles,
+    run_key: str,
+    crm_url: str,
+    rights_events: dict[str, str] | None = None,
+    **publishing: Any,
+) -> PublishSummary:
+    """Publish a run's golden files as the golden store says they should be seen:
+    restricted residents left out, their leaving or return named in the feed
+    (``rights_events`` adds a request's own). ``publishing``: the rest of
+    :func:`golden_record.publish.publish`'s options (a rights request, a withdrawal)."""
+    from golden_record.publish import publish
+    from golden_record.rights.restriction import restricted_ids
+    from golden_record.rights.restriction import rights_events as restriction_events
+
+    golden, xref = without_restricted(
+        pd.read_parquet(files.golden_records), pd.read_parquet(files.xref), restricted_ids(store)
+    )
+    return publish(
+        golden,
+        xref,
+        run_key,
+        crm_url,
+        lineage=pd.read_parquet(files.lineage) if files.lineage.is_file() else None,
+        rights_events=restriction_events(store) | (rights_events or {}),
+        **publishing,
+    )
+
+
 def republish(
     store: GoldenStore,
     crm_url: str,
@@ -60,9 +95,7 @@ def republish(
 ) -> dict:
     """Publish the CRM's last run again as the store now says it should be seen; returns
     what was published (``{"published": False, ...}`` when the CRM has nothing yet)."""
-    from golden_record.publish import export_run, publish
-    from golden_record.rights.restriction import restricted_ids
-    from golden_record.rights.restriction import rights_events as restriction_events
+    from golden_record.publish import export_run
 
     run_key = last_published_run(crm_url)
     if run_key is None:
@@ -73,17 +106,8 @@ def republish(
             f"the CRM shows run {run_key}, whose golden files are not under {data_root}: "
             "give the pipeline's data folder (--data); the CRM was not changed"
         )
-    golden, xref = without_restricted(
-        pd.read_parquet(files.golden_records), pd.read_parquet(files.xref), restricted_ids(store)
-    )
-    summary = publish(
-        golden,
-        xref,
-        run_key,
-        crm_url,
-        lineage=pd.read_parquet(files.lineage) if files.lineage.is_file() else None,
-        rights_events=restriction_events(store) | rights_events,
-        rights_request=request_id,
+    summary = publish_as_seen(
+        store, files, run_key, crm_url, rights_events, rights_request=request_id
     )
     export = export_run(run_key, crm_url, data_root) if summary.outcome == "published" else None
     return {
