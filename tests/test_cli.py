@@ -34,6 +34,8 @@ def test_generate_canonical_match_evaluate(tmp_path):
     # No --model: the first run trains on the file itself and keeps the model.
     assert "a model trained on these" in result.output and "kept with the store" in result.output
     assert "scored every record (no earlier accepted night to build on)" in result.output
+    queue = pd.read_parquet(tmp_path / "m" / "review_queue.parquet")
+    assert f"holding {len(queue)} records" in result.output
     assert (tmp_path / "m" / "model.json").is_file()
     xref = pd.read_parquet(tmp_path / "m" / "xref.parquet")
     assert list(xref.columns) == [

@@ -276,6 +276,7 @@ def match(
     golden = golden[held_in(golden["golden_id"], xref["golden_id"].dropna())]
     write_parquet(xref, output_dir / "xref.parquet")
     write_parquet(review_people, output_dir / "review_pairs.parquet")
+    shutil.copyfile(run.match.review_queue, output_dir / "review_queue.parquet")
     shutil.copyfile(run.match.scored_pairs, output_dir / "scored_pairs.parquet")
     write_parquet(golden.reset_index(drop=True), output_dir / "golden_records.parquet")
     typer.echo(f"matched with {model_source}")
@@ -286,6 +287,11 @@ def match(
     typer.echo(
         f"{len(xref)} records → {xref['golden_id'].nunique()} golden records, "
         f"{len(review_people)} pairs for review; changes {built.events}; wrote {output_dir}"
+    )
+    share = matched.review_records / len(xref) if len(xref) else 0.0
+    typer.echo(
+        f"review queue: {matched.review_items} golden records to look at, holding "
+        f"{matched.review_records} records ({share:.1%} of all; review_queue.parquet)"
     )
 
 

@@ -146,6 +146,7 @@ def match(
     from dataclasses import replace
 
     from golden_record.golden.stewardship import links
+    from golden_record.matching.review_queue import review_queue
     from golden_record.matching.stage import match_standardised
 
     # The night is being decided again: until its gate passes, no later night builds on
@@ -171,6 +172,8 @@ def match(
     write_parquet(output.result.pairs, files.scored_pairs)
     write_parquet(clusters.sort_values("unique_id").reset_index(drop=True), files.xref)
     write_parquet(output.result.review_pairs, files.review_pairs)
+    queue = review_queue(output.result.review_pairs, output.result.clusters)
+    write_parquet(queue, files.review_queue)
     if scoring is not None:
         about = scoring.about()
         about["last_full"] = about["last_full"] or run.key
@@ -195,6 +198,8 @@ def match(
             if scoring
             else 0
         ),
+        review_items=int(queue["item_id"].nunique()),
+        review_records=len(queue),
     )
 
 

@@ -42,6 +42,10 @@ class Matched(StageResult):
     scoring: str = "full"
     why_full: str | None = None
     records_rescored: int = 0  # new or changed records scored tonight (all, if full)
+    # The review queue by golden record (matching.review_queue): items and the records
+    # they hold.
+    review_items: int = 0
+    review_records: int = 0
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,12 @@ class MatchFiles:
         return self.dir / "review_pairs.parquet"
 
     @property
+    def review_queue(self) -> Path:
+        """The review queue by golden record, one row per record of an item
+        (:mod:`golden_record.matching.review_queue`)."""
+        return self.dir / "review_queue.parquet"
+
+    @property
     def scored_records(self) -> Path:
         """The records the night scored (``unique_id``, ``content_hash``): what a later
         night compares its records with to score only what changed."""

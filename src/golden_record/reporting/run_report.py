@@ -52,6 +52,9 @@ class RunFacts:
     rebuilt: dict | None = None  # golden records rebuilt: records_rebuilt, why_all
     # Residents' rights: requests by kind, restricted, corrections in force, suppressed.
     rights: dict | None = None
+    # The review queue by golden record (matching.review_queue): items, records they hold.
+    review_items: int | None = None
+    review_records: int | None = None
 
 
 def _read_json(path: Path) -> dict | None:
@@ -207,6 +210,8 @@ def gather(
             if golden
             else None
         ),
+        review_items=(stage_results.get("match") or {}).get("review_items"),
+        review_records=(stage_results.get("match") or {}).get("review_records"),
         rights=(
             {
                 **rights,
