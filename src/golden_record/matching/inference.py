@@ -13,7 +13,9 @@ Before scoring, records whose comparable fields are all identical and hold ident
 detail beyond a name (a date of birth, an email, a phone, an NI number, a UPRN or a street
 line) are scored once: the rest join their representative's cluster with probability 1.
 Identical records that hold only a name (and perhaps a town) are scored like any other
-pair, since two of them are as likely two namesakes as one person. A group of more than
+pair, since two of them are as likely two namesakes as one person. An email, phone or NI
+number held by many different people identifies none of them and is left out first
+(:mod:`golden_record.matching.generic`). A group of more than
 ``MAX_IDENTICAL`` identical records (a bulk load or placeholder data, not a person) is
 never merged: each stays on its own and the group is reported for review. A record with
 nothing to compare (no name, date of birth, contact or address) stays on its own.
@@ -38,6 +40,7 @@ from golden_record.matching.backend import as_frame, matching_db_api, register
 from golden_record.matching.clustering import cluster_without_conflicts, join_must_link
 from golden_record.matching.clustering_on_spark import cluster_on_spark, should_cluster_on_spark
 from golden_record.matching.dialect import for_dialect
+from golden_record.matching.generic import without_generic_identifiers
 from golden_record.matching.guard import (
     Conflicts,
     Households,
@@ -234,7 +237,8 @@ def predict_and_cluster(
     if records["unique_id"].duplicated().any():
         duplicate = records.loc[records["unique_id"].duplicated(), "unique_id"].iloc[0]
         raise ValueError(f"record {duplicate} appears more than once in the input")
-    records = records.reset_index(drop=True)
+    # A switchboard's number or a care home's email is nobody's: left out of matching.
+    records, _ = without_generic_identifiers(records.reset_index(drop=True))
     empty = records[COMPARABLE].isna().all(axis=1)
     identifying = records[list(IDENTIFYING)].notna().any(axis=1)
     # Records with nothing beyond a name each get a key of their own: scored, not joined.

@@ -30,6 +30,7 @@ from golden_record import __version__
 from golden_record.atomic import write_text
 from golden_record.matching.backend import default_db_api, register
 from golden_record.matching.blocking import pairs_blocked
+from golden_record.matching.generic import without_generic_identifiers
 from golden_record.matching.model import ALL_COLUMNS, MODEL_SCHEMA_VERSION, columns_held, settings
 from golden_record.matching.priors import (
     apply_priors,
@@ -132,7 +133,8 @@ def train(
     Raises :class:`TrainingError` when the records cannot train a model, saying which
     fields they hold and how many pairs each training pass found.
     """
-    sample = training_sample(records, seed, max_records)
+    # Generic identifiers (a switchboard, a care home's email) are left out, as in matching.
+    sample, _ = without_generic_identifiers(training_sample(records, seed, max_records))
     if len(sample) < 2:
         raise TrainingError(f"{len(sample)} record(s): at least two are needed to train")
     held = set(columns_held(sample))
