@@ -116,8 +116,8 @@ def _model_for(
     trained now on these records (and then kept with the store)."""
     from golden_record.atomic import write_text
     from golden_record.golden.kept_model import keep_model, kept_model
+    from golden_record.matching.choosing import train_checked
     from golden_record.matching.training import TrainingError, metadata_path
-    from golden_record.matching.training import train as run_train
 
     if model is not None:
         return model, f"model {model}"
@@ -129,13 +129,16 @@ def _model_for(
         write_text(json.dumps(meta, indent=2) + "\n", metadata_path(model_path))
         return model_path, f"the model kept with the store (trained {meta.get('trained_at')})"
     try:
-        meta = run_train(standardised, model_path)
+        meta = train_checked(standardised, model_path)
     except TrainingError as exc:
         raise typer.BadParameter(str(exc)) from exc
     keep_model(golden_store, model_path.name, json.loads(model_path.read_text()), meta)
+    if meta["chosen"] == "packaged":
+        return model_path, f"the packaged model, kept with the store: {meta['why']}"
     return model_path, (
         f"a model trained on these {meta['training_records']:,} records "
-        f"({', '.join(meta['expectation_maximisation_passes'])}), kept with the store"
+        f"({', '.join(meta['expectation_maximisation_passes'])}), kept with the store; "
+        f"checked against the packaged model: {meta['why']}"
     )
 
 

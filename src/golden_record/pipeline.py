@@ -252,6 +252,9 @@ def pinned_model(
             "trained_this_night": True,
             "training_records": trained["training_records"],
             "promoted": True,
+            # Trained, or the packaged one where the trained model learnt households.
+            "chosen": trained.get("chosen"),
+            "why": trained.get("why"),
         }
     source["model"] = chosen.name
     write_text(chosen.read_text(encoding="utf-8"), pinned)

@@ -7,12 +7,16 @@ on such a value says nothing, yet the model weighs it as it weighs a personal on
 night would join the care home's residents into one. (On the test council with one phone
 and one email given to every record, the packaged model's precision fell to 0.38.)
 
-So, as entity-centric matchers do, a value is taken for what it identifies: one held by
-records of more than ``MAX_SURNAMES`` different surnames (by sound, so a surname's slips
-count once) identifies no one, and is left out of matching for every record holding it.
-A household shares a landline or an email under one or two surnames; a blended family
-under three. Kept in the records themselves and in the golden record: only matching
-ignores it.
+So, as entity-centric matchers do, a value is taken for what it identifies: the records
+holding it are counted in *names*, a record joining the name of the first record before
+it whose surname or forename it shares by sound (a slip in one rarely comes with a slip
+in the other; joining only a name's first record keeps the Johns and the Smiths of a
+switchboard apart). A value held under more than ``MAX_NAMES`` names, none of them
+holding half its records, identifies no one, and is left out of matching for every record
+holding it. A household shares a landline or an email under one surname; a blended
+family under two or three; one person's records, however mistyped (nicknames, swapped
+names, slips in both), mostly bear that person's name. Kept in the records themselves and
+in the golden record: only matching ignores it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import pandas as pd
 
 log = logging.getLogger(__name__)
 
-MAX_SURNAMES = 3
+MAX_NAMES = 3
 # Each identifier, and the columns derived from it that must go with it.
 IDENTIFIERS = {
     "email": ("email", "email_user", "email_digits"),
@@ -32,15 +36,44 @@ IDENTIFIERS = {
 }
 
 
+def _nobodys(limit: int, surnames: list, forenames: list) -> bool:
+    """Whether records (their surname and forename sounds) bear more than ``limit`` names,
+    none holding half of them."""
+    founders: list[tuple[object, object]] = []
+    sizes: list[int] = []
+    for surname, forename in zip(surnames, forenames, strict=True):
+        for position, (known_surname, known_forename) in enumerate(founders):
+            if (surname is not None and surname == known_surname) or (
+                forename is not None and forename == known_forename
+            ):
+                sizes[position] += 1
+                break
+        else:
+            founders.append((surname, forename))
+            sizes.append(1)
+    return len(founders) > limit and 2 * max(sizes) < len(surnames)
+
+
 def generic_values(records: pd.DataFrame, column: str) -> pd.Index:
-    """The values of ``column`` held under more than ``MAX_SURNAMES`` surnames."""
-    if column not in records or "surname_sound" not in records:
+    """The values of ``column`` held under more than ``MAX_NAMES`` names, none holding
+    half of its records."""
+    wanted = [column, "unique_id", "surname_sound", "first_name_sound"]
+    if any(c not in records for c in wanted):
         return pd.Index([])
-    held = records[[column, "surname_sound"]].dropna()
+    held = records[wanted].dropna(subset=[column])
+    # Only a value held by more records than names allowed can bear more names.
+    counts = held[column].map(held[column].value_counts())
+    held = held[counts > MAX_NAMES].sort_values([column, "unique_id"], kind="stable")
     if held.empty:
         return pd.Index([])
-    surnames = held.groupby(column, sort=False)["surname_sound"].nunique()
-    return surnames.index[surnames.to_numpy() > MAX_SURNAMES]
+    sounds = held[["surname_sound", "first_name_sound"]].astype(object)
+    sounds = sounds.where(sounds.notna(), None)
+    generic = [
+        value
+        for value, rows in sounds.groupby(held[column].to_numpy(), sort=True)
+        if _nobodys(MAX_NAMES, rows["surname_sound"].tolist(), rows["first_name_sound"].tolist())
+    ]
+    return pd.Index(generic)
 
 
 def without_generic_identifiers(records: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -60,11 +93,11 @@ def without_generic_identifiers(records: pd.DataFrame) -> tuple[pd.DataFrame, di
         found[identifier] = len(generic)
         # Counts only: the values themselves are residents' details (or a council's).
         log.warning(
-            "%s: %d value(s) held by more than %d surnames each (%d records) left out of "
+            "%s: %d value(s) held under more than %d names each (%d records) left out of "
             "matching as identifying no one",
             identifier,
             len(generic),
-            MAX_SURNAMES,
+            MAX_NAMES,
             int(holding.sum()),
         )
     return cleaned, found

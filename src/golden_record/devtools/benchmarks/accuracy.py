@@ -34,11 +34,11 @@ import pandas as pd
 from golden_record.devtools.benchmarks.ceilings import conflict_free_ceiling, shared_detail_ceiling
 from golden_record.devtools.benchmarks.plain_splink import plain_settings, plain_splink
 from golden_record.matching.blocking import blocking_recall, rules_of
+from golden_record.matching.choosing import train_checked
 from golden_record.matching.evaluation import PairwiseScores, merged_hard_cases, pairwise_scores
 from golden_record.matching.inference import MatchOptions, Thresholds, load_model
 from golden_record.matching.levels import LevelWeights
 from golden_record.matching.stage import match_standardised, standardise_records
-from golden_record.matching.training import train
 
 SWEEP = (0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999)
 
@@ -133,8 +133,12 @@ def run(
     model_path, training = None, {}
     if not data.packaged_model:
         model_path = Path(tempfile.mkdtemp()) / "model.json"
-        meta = train(standardised, model_path)
-        training = {k: meta[k] for k in ("expectation_maximisation_passes", "prior_from")}
+        # As `golden-record match` does with no model: trained, checked against the
+        # packaged model (golden_record.matching.choosing).
+        meta = train_checked(standardised, model_path)
+        training = {
+            k: meta[k] for k in ("expectation_maximisation_passes", "prior_from", "chosen", "check")
+        }
     output = match_standardised(standardised, model_path, MatchOptions(thresholds=thresholds))
     seconds = time.perf_counter() - started
     labelled = _labelled(output.result.clusters, data.truth)
