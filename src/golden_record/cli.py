@@ -280,6 +280,10 @@ def match(
     write_parquet(xref, output_dir / "xref.parquet")
     write_parquet(review_people, output_dir / "review_pairs.parquet")
     shutil.copyfile(run.match.review_queue, output_dir / "review_queue.parquet")
+    write_parquet(
+        review_with_source_ids(pd.read_parquet(run.match.settled_pairs)),
+        output_dir / "settled_pairs.parquet",
+    )
     shutil.copyfile(run.match.scored_pairs, output_dir / "scored_pairs.parquet")
     write_parquet(golden.reset_index(drop=True), output_dir / "golden_records.parquet")
     typer.echo(f"matched with {model_source}")
@@ -296,6 +300,11 @@ def match(
         f"review queue: {matched.review_items} golden records to look at, holding "
         f"{matched.review_records} records ({share:.1%} of all; review_queue.parquet)"
     )
+    if matched.settled_same or matched.settled_different:
+        typer.echo(
+            f"decided as stewards decided pairs like them: {matched.settled_same} joined, "
+            f"{matched.settled_different} kept apart (settled_pairs.parquet)"
+        )
 
 
 @app.command()

@@ -145,7 +145,7 @@ def match(
     """
     from dataclasses import replace
 
-    from golden_record.golden.stewardship import links
+    from golden_record.golden.stewardship import links, precedents
     from golden_record.matching.review_queue import review_queue
     from golden_record.matching.stage import match_standardised
 
@@ -155,7 +155,8 @@ def match(
     standardised = pd.read_parquet(run.standardised.records)
     files = run.match
     model_file, source = pinned_model(run, standardised, model_path)
-    decided = links(_store(store_url, run))
+    store = _store(store_url, run)
+    decided = links(store)
     earlier, why_full = earlier_scoring(run, full_refresh)
     options = replace(
         options or MatchOptions(),
@@ -163,6 +164,7 @@ def match(
         must_link=frozenset(decided.must),
         earlier=earlier,
         why_full=why_full,
+        precedents=precedents(store),
     )
     output = match_standardised(standardised, model_file, options)
     scoring = output.result.scoring
@@ -174,6 +176,8 @@ def match(
     write_parquet(output.result.review_pairs, files.review_pairs)
     queue = review_queue(output.result.review_pairs, output.result.clusters)
     write_parquet(queue, files.review_queue)
+    settled = output.result.settled
+    write_parquet(settled, files.settled_pairs)
     if scoring is not None:
         about = scoring.about()
         about["last_full"] = about["last_full"] or run.key
@@ -200,6 +204,8 @@ def match(
         ),
         review_items=int(queue["item_id"].nunique()),
         review_records=len(queue),
+        settled_same=int((settled["decision"] == "same").sum()),
+        settled_different=int((settled["decision"] == "different").sum()),
     )
 
 

@@ -46,6 +46,10 @@ class Matched(StageResult):
     # they hold.
     review_items: int = 0
     review_records: int = 0
+    # Doubtful pairs decided by the stewards' precedents instead of the queue
+    # (matching.precedents): joined, and kept apart.
+    settled_same: int = 0
+    settled_different: int = 0
 
 
 @dataclass(frozen=True)

@@ -92,6 +92,12 @@ class MatchFiles:
         return self.dir / "review_queue.parquet"
 
     @property
+    def settled_pairs(self) -> Path:
+        """Doubtful pairs the stewards' precedents decided instead of the queue
+        (:mod:`golden_record.matching.precedents`): which, how, and on how many decisions."""
+        return self.dir / "settled_pairs.parquet"
+
+    @property
     def scored_records(self) -> Path:
         """The records the night scored (``unique_id``, ``content_hash``): what a later
         night compares its records with to score only what changed."""

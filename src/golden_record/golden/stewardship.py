@@ -20,6 +20,7 @@ from sqlalchemy import func, insert, select
 from golden_record.golden import schema
 from golden_record.golden.store import GoldenStore, StoreError
 from golden_record.matching.clustering import connected_groups
+from golden_record.matching.precedents import Precedents, kinds
 
 DECISIONS = ("same", "different")
 
@@ -46,6 +47,47 @@ def links(store: GoldenStore) -> Links:
         for kind, group in made.groupby("decision")
     }
     return Links(must=pairs.get("same", set()), cannot=pairs.get("different", set()))
+
+
+def precedents(store: GoldenStore) -> Precedents:
+    """Every decision with the kind of pair the steward saw (its comparison levels and
+    review reason, from the latest run that queued it): what
+    :mod:`golden_record.matching.precedents` learns from. A pair decided without having
+    been queued (no scored detail) teaches nothing."""
+    d, r, detail = schema.steward_decision, schema.review_item, schema.review_detail
+    latest = (
+        select(r.c.record_a, r.c.record_b, func.max(r.c.run_key).label("run_key"))
+        .group_by(r.c.record_a, r.c.record_b)
+        .subquery()
+    )
+    query = (
+        select(d.c.record_a, d.c.record_b, d.c.decision, r.c.reason, detail.c.detail)
+        .join(latest, (latest.c.record_a == d.c.record_a) & (latest.c.record_b == d.c.record_b))
+        .join(
+            r,
+            (r.c.record_a == latest.c.record_a)
+            & (r.c.record_b == latest.c.record_b)
+            & (r.c.run_key == latest.c.run_key),
+        )
+        .join(detail, detail.c.detail_hash == r.c.detail_hash)
+    )
+    seen = store.read(query)
+    if seen.empty:
+        return Precedents()
+    levels = pd.DataFrame(
+        [
+            {k: v for k, v in json.loads(text).items() if k.startswith("gamma_")}
+            for text in seen["detail"]
+        ],
+        index=seen.index,
+    )
+    kind = kinds(levels.assign(reason=seen["reason"]))
+    # Pairs decided together (joined through shared records) are one item, one situation.
+    decided = decisions(store)
+    item = connected_groups(list(zip(decided["record_a"], decided["record_b"], strict=True)))
+    return Precedents.of(
+        zip(kind, seen["decision"], [item[a] for a in seen["record_a"]], strict=True)
+    )
 
 
 def decide(

@@ -57,6 +57,7 @@ from golden_record.matching.model import (
     LooseRule,
     loose_rules_within,
 )
+from golden_record.matching.precedents import SETTLED_COLUMNS, Precedents, join_settled_same
 from golden_record.standardise.fields import MATCH_COLUMNS
 
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
@@ -100,6 +101,9 @@ class MatchOptions:
     # if it does not allow: see golden_record.matching.incremental).
     earlier: EarlierScoring | None = field(default=None, compare=False)
     why_full: str | None = None
+    # What stewards decided, by kind of pair: doubtful pairs of a kind they always decide
+    # one way are decided that way (golden_record.matching.precedents).
+    precedents: Precedents | None = field(default=None, compare=False)
 
 
 @dataclass
@@ -108,6 +112,8 @@ class MatchResult:
     clusters: pd.DataFrame  # unique_id, cluster_id, cluster_match_probability
     review_pairs: pd.DataFrame  # REVIEW_COLUMNS
     scoring: Scoring | None = None  # how the pairs were scored (None: nothing to score)
+    # Doubtful pairs the stewards' precedents decided (SETTLED_COLUMNS), not sent to review.
+    settled: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SETTLED_COLUMNS))
 
     @property
     def links(self) -> pd.DataFrame:
@@ -279,7 +285,15 @@ def predict_and_cluster(
     # A representative that got a lower-id copy still names the cluster by its lowest id.
     clusters["cluster_id"] = clusters.groupby("cluster_id")["unique_id"].transform("min")
     clusters = join_must_link(clusters, set(options.must_link))
-    review = result.review_pairs
+    clusters, unsettled = join_settled_same(clusters, result.settled, set(options.cannot_link))
+    review, settled = result.review_pairs, result.settled
+    if not unsettled.empty:
+        back = unsettled.assign(
+            reason="stewards decided pairs like this 'same', but joining it would join records "
+            "a steward decided are different people"
+        )[REVIEW_COLUMNS]
+        review = pd.concat([review, back], ignore_index=True)
+        settled = settled.drop(unsettled.index)
     if bulk.any():
         bulk_rows = records[bulk].groupby(key[bulk])["unique_id"].agg(["min", "max", "size"])
         flagged = pd.DataFrame(
@@ -296,7 +310,11 @@ def predict_and_cluster(
         )
         review = pd.concat([review, flagged], ignore_index=True)
     return MatchResult(
-        pairs=result.pairs, clusters=clusters, review_pairs=review, scoring=result.scoring
+        pairs=result.pairs,
+        clusters=clusters,
+        review_pairs=review,
+        scoring=result.scoring,
+        settled=settled.reset_index(drop=True),
     )
 
 
@@ -389,7 +407,21 @@ def _match_distinct(
     review.loc[key.isin(namesake_keys), "reason"] = (
         "auto-match refused: one system holds both at a household and nothing personal agrees"
     )
+    # A pair a steward has decided is not doubtful any more, whatever the model says.
+    decided = set(options.must_link) | set(options.cannot_link)
+    if decided:
+        pair_keys = zip(review["unique_id_l"], review["unique_id_r"], strict=True)
+        review = review[[frozenset(k) not in decided for k in pair_keys]]
+    settled = pd.DataFrame(columns=SETTLED_COLUMNS)
+    if options.precedents is not None:
+        gammas = [c for c in pairs.columns if c.startswith("gamma_")]
+        review, settled = options.precedents.settle(review.join(pairs[gammas]))
+        review = review[REVIEW_COLUMNS]
     review = review.sort_values("match_probability", ascending=False).reset_index(drop=True)
     return MatchResult(
-        pairs=pairs, clusters=clustering.clusters, review_pairs=review, scoring=scoring
+        pairs=pairs,
+        clusters=clustering.clusters,
+        review_pairs=review,
+        scoring=scoring,
+        settled=settled,
     )

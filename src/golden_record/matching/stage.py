@@ -53,12 +53,13 @@ def xref_with_source_ids(clusters: pd.DataFrame) -> pd.DataFrame:
 
 
 def review_with_source_ids(review: pd.DataFrame) -> pd.DataFrame:
-    """Review pairs keyed by ``unique_id_l``/``_r`` → both records' source ids."""
+    """Review (or settled) pairs keyed by ``unique_id_l``/``_r`` → both records' source
+    ids, their other columns kept."""
     return pd.concat(
         [
             _split_ids(review, "unique_id_l", "_l"),
             _split_ids(review, "unique_id_r", "_r"),
-            review[["match_probability", "match_weight", "reason"]],
+            review.drop(columns=["unique_id_l", "unique_id_r"]),
         ],
         axis=1,
     )

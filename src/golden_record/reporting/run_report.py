@@ -55,6 +55,8 @@ class RunFacts:
     # The review queue by golden record (matching.review_queue): items, records they hold.
     review_items: int | None = None
     review_records: int | None = None
+    settled_same: int | None = None
+    settled_different: int | None = None
 
 
 def _read_json(path: Path) -> dict | None:
@@ -212,6 +214,8 @@ def gather(
         ),
         review_items=(stage_results.get("match") or {}).get("review_items"),
         review_records=(stage_results.get("match") or {}).get("review_records"),
+        settled_same=(stage_results.get("match") or {}).get("settled_same"),
+        settled_different=(stage_results.get("match") or {}).get("settled_different"),
         rights=(
             {
                 **rights,

@@ -33,6 +33,7 @@ import pandas as pd
 
 from golden_record.devtools.benchmarks.ceilings import conflict_free_ceiling, shared_detail_ceiling
 from golden_record.devtools.benchmarks.plain_splink import plain_settings, plain_splink
+from golden_record.devtools.benchmarks.stewards import ITEMS_DECIDED, StewardsDay, stewards_day
 from golden_record.matching.blocking import blocking_recall, rules_of
 from golden_record.matching.choosing import train_checked
 from golden_record.matching.evaluation import PairwiseScores, merged_hard_cases, pairwise_scores
@@ -76,6 +77,7 @@ class Outcome:
     packaged: PairwiseScores | None = None  # the packaged model on the same records
     review_records: int = 0  # records in at least one review pair
     recall_by_group: dict = field(default_factory=dict)  # grouping → group → recall, pairs
+    stewards: StewardsDay | None = None  # after stewards decide the queue's first items
 
     @property
     def review_share(self) -> float:
@@ -215,6 +217,13 @@ def run(
         packaged=packaged,
         review_records=_in_review(output.result.review_pairs),
         recall_by_group=recall_by_group(labelled, data.groups),
+        stewards=stewards_day(
+            standardised,
+            model_path,
+            output.result,
+            data.truth,
+            MatchOptions(thresholds=thresholds),
+        ),
     )
 
 
@@ -378,6 +387,26 @@ def print_tables(outcomes: list[Outcome], thresholds: Thresholds) -> None:
             f"| {o.name} | {s.precision:.4f} / {s.recall:.4f} / {s.f1:.4f} | {packaged} | "
             f"{gap} | {o.review_records:,} ({o.review_share:.1%}) |"
         )
+    print(
+        f"\nAfter a steward decides the queue's first {ITEMS_DECIDED} items as the truth has "
+        "it, the next match (decisions honoured, precedents learnt from them):\n"
+    )
+    print(
+        "| data set | pairs decided | queue records before → after | settled by precedent: "
+        "joined / kept apart (right) | F1 before → after |"
+    )
+    print("|---|---|---|---|---|")
+    for o in outcomes:
+        d = o.stewards
+        if d is None:
+            continue
+        settled = d.settled_same + d.settled_different
+        print(
+            f"| {o.name} | {d.pairs_decided:,} | {d.queue_records_before:,} → "
+            f"{d.queue_records_after:,} ({d.queue_records_after / o.scores.records:.1%}) | "
+            f"{d.settled_same:,} / {d.settled_different:,} ({d.settled_right:,} of {settled:,}) | "
+            f"{o.scores.f1:.4f} → {d.scores_after.f1:.4f} |"
+        )
     grouped = [o for o in outcomes if o.recall_by_group]
     if grouped:
         print("\nRecall by group, where a set records each person's group:\n")
@@ -500,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
                         "review_records": o.review_records,
                         "review_share": round(o.review_share, 5),
                         "recall_by_group": o.recall_by_group,
+                        "stewards": o.stewards.as_dict() if o.stewards else None,
                         "sweep": o.sweep,
                     }
                     for o in outcomes

@@ -1,0 +1,183 @@
+"""Stewards' decisions as precedents: kinds of pair always decided one way are decided
+that way; the queue shrinks as stewards work, and the golden records get no worse."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from golden_record.cli import app
+from golden_record.golden import GoldenStore
+from golden_record.golden.stewardship import decide, precedents
+from golden_record.matching.evaluation import pairwise_scores
+from golden_record.matching.model import DEFAULT_MODEL_PATH
+from golden_record.matching.precedents import (
+    AUDIT_EVERY,
+    MIN_ALIKE,
+    Precedents,
+    audited,
+    join_settled_same,
+    kinds,
+)
+
+runner = CliRunner()
+HOUSEHOLD = "auto-match refused: at a household"
+
+
+def _pair(a: str, b: str, forename: int, reason: str = HOUSEHOLD, p: float = 0.97) -> dict:
+    return {
+        "unique_id_l": a,
+        "unique_id_r": b,
+        "match_probability": p,
+        "match_weight": 5.0,
+        "reason": reason,
+        "gamma_first_name": forename,
+        "gamma_surname": 5,
+        "gamma_date_of_birth": -1,
+    }
+
+
+def _items(kind: str, decision: str, count: int, first: int = 0) -> list[tuple[str, str, str]]:
+    return [(kind, decision, f"item-{first + n}") for n in range(count)]
+
+
+def test_a_kind_always_decided_one_way_is_settled_and_one_dissent_sends_it_back():
+    different_forename = kinds(pd.DataFrame([_pair("a:1", "b:1", 0)])).iloc[0]
+    one_letter_off = kinds(pd.DataFrame([_pair("a:1", "b:1", 3)])).iloc[0]
+    band = kinds(pd.DataFrame([_pair("a:1", "b:1", 0, reason="review band")])).iloc[0]
+    assert len({different_forename, one_letter_off, band}) == 3  # levels and reason both count
+    learnt = Precedents.of(
+        _items(different_forename, "different", MIN_ALIKE)
+        + _items(one_letter_off, "same", MIN_ALIKE)
+        # Many decisions, but in too few separate items: one household is one situation.
+        + [(band, "different", "one-household")] * 20
+        + _items(band, "different", MIN_ALIKE - 2)
+    )
+    assert learnt.different[band] == MIN_ALIKE - 1
+    review = pd.DataFrame(
+        [
+            _pair("a:2", "b:2", 0),
+            _pair("a:3", "b:3", 3),
+            _pair("a:4", "b:4", 0, reason="review band"),
+            {**_pair("a:5", "b:5", 0), "gamma_date_of_birth": None},  # no scored detail
+        ]
+    )
+    assert not audited(review).any()  # (these ids are not among the one in twenty)
+    doubtful, settled = learnt.settle(review)
+    assert dict(zip(settled["unique_id_l"], settled["decision"], strict=True)) == {
+        "a:2": "different",
+        "a:3": "same",
+    }
+    assert set(settled["decided_alike"]) == {MIN_ALIKE}
+    assert sorted(doubtful["unique_id_l"]) == ["a:4", "a:5"]
+
+    dissent = Precedents.of(
+        _items(different_forename, "different", MIN_ALIKE + 10)
+        + _items(different_forename, "same", 1, first=99)
+    )
+    doubtful, settled = dissent.settle(review)
+    assert "a:2" in set(doubtful["unique_id_l"]) and settled.empty
+    assert Precedents().settle(review)[0] is review  # nothing learnt, nothing settled
+
+
+def test_one_in_twenty_settled_pairs_is_still_checked_and_stays_its_kind():
+    kind = kinds(pd.DataFrame([_pair("a:1", "b:1", 0)])).iloc[0]
+    learnt = Precedents.of(_items(kind, "different", MIN_ALIKE))
+    review = pd.DataFrame([_pair(f"a:{n}", f"b:{n}", 0) for n in range(2000)])
+    doubtful, settled = learnt.settle(review)
+    assert len(doubtful) + len(settled) == len(review)
+    assert abs(len(doubtful) - len(review) / AUDIT_EVERY) < 40
+    assert doubtful["reason"].str.contains("one in 20 is checked", regex=False).all()
+    # An audit decided 'same' speaks against the very kind it was drawn from.
+    assert set(kinds(doubtful)) == {kind}
+    again, _ = learnt.settle(review.iloc[::-1].reset_index(drop=True))
+    assert set(again["unique_id_l"]) == set(doubtful["unique_id_l"])  # the same on a rerun
+
+
+def test_a_settled_join_never_joins_records_a_steward_kept_apart():
+    clusters = pd.DataFrame(
+        {"unique_id": ["a:1", "b:1", "c:1", "d:1"], "cluster_id": ["a:1", "a:1", "c:1", "d:1"]}
+    )
+    settled = pd.DataFrame(
+        [
+            {**_pair("b:1", "c:1", 3, p=0.99), "decision": "same", "decided_alike": 6},
+            {**_pair("c:1", "d:1", 3, p=0.98), "decision": "same", "decided_alike": 6},
+        ]
+    )
+    # A steward said a:1 and d:1 are different people: c:1 joins a:1's cluster first (the
+    # stronger pair), so d:1 cannot join c:1 without joining a:1.
+    joined, refused = join_settled_same(clusters, settled, {frozenset(("a:1", "d:1"))})
+    cluster = joined.set_index("unique_id")["cluster_id"]
+    assert cluster["a:1"] == cluster["b:1"] == cluster["c:1"] == "a:1"
+    assert cluster["d:1"] == "d:1"
+    assert list(refused["unique_id_r"]) == ["d:1"]
+
+
+@pytest.mark.slow
+def test_after_stewards_decide_the_first_items_the_next_queue_is_smaller_and_no_worse(
+    tmp_path,
+):
+    data, persons, out = tmp_path / "gen", tmp_path / "persons.parquet", tmp_path / "out"
+    assert runner.invoke(app, ["generate", "--people", "8000", "--seed", "23", "--out", str(data)])
+    assert (
+        runner.invoke(app, ["canonical", "--data", str(data), "--out", str(persons)]).exit_code == 0
+    )
+    truth = pd.read_csv(data / "truth" / "ground_truth.csv", dtype="string")
+    person = pd.Series(
+        truth["person_id"].to_numpy(),
+        index=truth["source_system"] + ":" + truth["source_record_id"],
+    )
+
+    def night(key: str) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+        result = runner.invoke(
+            app,
+            [
+                "match", "--input", str(persons), "--output-dir", str(out), "--run-key", key,
+                "--model", str(DEFAULT_MODEL_PATH),
+            ],
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        xref = pd.read_parquet(out / "xref.parquet")
+        uid = xref["source_system"] + ":" + xref["source_record_id"]
+        xref["person_id"] = person.reindex(uid).to_numpy()
+        f1 = pairwise_scores(xref, "golden_id", "person_id").f1
+        pairs = pd.read_parquet(out / "review_pairs.parquet")
+        for side in ("l", "r"):
+            pairs[side] = pairs[f"source_system_{side}"] + ":" + pairs[f"source_record_id_{side}"]
+        return pd.read_parquet(out / "review_queue.parquet"), pairs, f1
+
+    queue, pairs, f1_before = night("night-1")
+    store = GoldenStore(f"sqlite:///{out / 'golden_store.db'}")
+    first = queue[queue["rank"] <= 60]
+    in_first = set(first["source_system"] + ":" + first["source_record_id"])
+    chosen = pairs[pairs["l"].isin(in_first) & pairs["r"].isin(in_first)]
+    for a, b in zip(chosen["l"], chosen["r"], strict=True):
+        verdict = "same" if person[a] == person[b] else "different"
+        decide(store, a, b, verdict, "steward-3", "checked both files")
+    assert 0 < len(precedents(store)) <= len(chosen)  # separate items of a kind count once
+
+    queue_after, pairs_after, f1_after = night("night-2")
+    settled = pd.read_parquet(out / "settled_pairs.parquet")
+    # Smaller than the decided pairs alone would make it: precedents decided more.
+    assert len(pairs_after) + len(settled) == len(pairs) - len(chosen)
+    assert len(settled) >= 10
+    assert len(queue_after) < len(queue) - first["records"].groupby(first["item_id"]).first().sum()
+    assert f1_after >= f1_before
+
+    # Settled as the truth would have it, more often than what stays in the queue is
+    # what the guard made it (kept apart): the precedents pick out the surely different.
+    def truly_same(frame: pd.DataFrame, left: str, right: str) -> pd.Series:
+        return pd.Series(
+            [person[a] == person[b] for a, b in zip(frame[left], frame[right], strict=True)],
+            index=frame.index,
+            dtype=bool,
+        )
+
+    for side in ("l", "r"):
+        settled[side] = settled[f"source_system_{side}"] + ":" + settled[f"source_record_id_{side}"]
+    same = truly_same(settled, "l", "r")
+    joined = settled["decision"] == "same"
+    assert same[joined].mean() >= 0.95 if joined.any() else True
+    still_doubtful_and_same = truly_same(pairs_after, "l", "r").mean()
+    assert (~same[~joined]).mean() > 1 - still_doubtful_and_same
