@@ -3,6 +3,9 @@ that way; the queue shrinks as stewards work, and the golden records get no wors
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -16,6 +19,7 @@ from golden_record.matching.precedents import (
     AUDIT_EVERY,
     MIN_ALIKE,
     Precedents,
+    agreement_with_stewards,
     audited,
     join_settled_same,
     kinds,
@@ -95,6 +99,24 @@ def test_one_in_twenty_settled_pairs_is_still_checked_and_stays_its_kind():
     assert set(again["unique_id_l"]) == set(doubtful["unique_id_l"])  # the same on a rerun
 
 
+def test_the_model_is_measured_against_the_stewards_decisions():
+    scored = pd.DataFrame(
+        {
+            "unique_id_l": ["a:1", "a:2", "a:3"],
+            "unique_id_r": ["b:1", "b:2", "b:3"],
+            "match_probability": [0.99, 0.85, 0.97],
+        }
+    )
+    same = {frozenset(("b:1", "a:1")), frozenset(("a:2", "b:2")), frozenset(("a:9", "b:9"))}
+    different = {frozenset(("a:3", "b:3")), frozenset(("a:8", "b:8"))}
+    assert agreement_with_stewards(scored, same, different, 0.95) == {
+        "decided_same": 3,
+        "scored_same": 1,  # a:2 in the review band, a:9 never scored
+        "decided_different": 2,
+        "scored_different": 1,  # a:8 never scored: below
+    }
+
+
 def test_a_settled_join_never_joins_records_a_steward_kept_apart():
     clusters = pd.DataFrame(
         {"unique_id": ["a:1", "b:1", "c:1", "d:1"], "cluster_id": ["a:1", "a:1", "c:1", "d:1"]}
@@ -129,6 +151,8 @@ def test_after_stewards_decide_the_first_items_the_next_queue_is_smaller_and_no_
         index=truth["source_system"] + ":" + truth["source_record_id"],
     )
 
+    said: list[str] = []
+
     def night(key: str) -> tuple[pd.DataFrame, pd.DataFrame, float]:
         result = runner.invoke(
             app,
@@ -138,6 +162,7 @@ def test_after_stewards_decide_the_first_items_the_next_queue_is_smaller_and_no_
             ],
         )  # fmt: skip
         assert result.exit_code == 0, result.output
+        said.append(result.output)
         xref = pd.read_parquet(out / "xref.parquet")
         uid = xref["source_system"] + ":" + xref["source_record_id"]
         xref["person_id"] = person.reindex(uid).to_numpy()
@@ -159,6 +184,15 @@ def test_after_stewards_decide_the_first_items_the_next_queue_is_smaller_and_no_
 
     queue_after, pairs_after, f1_after = night("night-2")
     settled = pd.read_parquet(out / "settled_pairs.parquet")
+    decided_same = sum(
+        person[a] == person[b] for a, b in zip(chosen["l"], chosen["r"], strict=True)
+    )
+    assert (
+        f"of {decided_same} 'same' scored at auto-match" in said[-1]
+        and f"of {len(chosen) - decided_same} 'different' below it" in said[-1]
+    )
+    joins = int((settled["decision"] == "same").sum())
+    assert f"{joins} joined, {len(settled) - joins} kept apart" in said[-1]
     # Smaller than the decided pairs alone would make it: precedents decided more.
     assert len(pairs_after) + len(settled) == len(pairs) - len(chosen)
     assert len(settled) >= 10
@@ -181,3 +215,33 @@ def test_after_stewards_decide_the_first_items_the_next_queue_is_smaller_and_no_
     assert same[joined].mean() >= 0.95 if joined.any() else True
     still_doubtful_and_same = truly_same(pairs_after, "l", "r").mean()
     assert (~same[~joined]).mean() > 1 - still_doubtful_and_same
+
+
+@pytest.mark.slow
+def test_the_nights_report_says_what_precedents_decided_and_how_the_model_agrees(
+    landed_run, tmp_path
+):
+    from dataclasses import asdict
+
+    from conftest import RUN_DATE
+
+    from golden_record import pipeline
+    from golden_record.golden import default_store_url
+    from golden_record.run import Run
+
+    root = tmp_path / "night"
+    shutil.copytree(landed_run, root)
+    run = Run.of(RUN_DATE.isoformat(), root=root)
+    store = GoldenStore(default_store_url(root))
+    review = pd.read_parquet(run.match.review_pairs)
+    decided = review.head(3)
+    for a, b in zip(decided["unique_id_l"], decided["unique_id_r"], strict=True):
+        decide(store, a, b, "different", "steward-3", "two people: checked the tenancy")
+    matched = pipeline.match(run)
+    assert matched.agreement_with_stewards["decided_different"] == 3
+    after = pd.read_parquet(run.match.review_pairs)
+    decided_keys = set(zip(decided["unique_id_l"], decided["unique_id_r"], strict=True))
+    assert not decided_keys & set(zip(after["unique_id_l"], after["unique_id_r"], strict=True))
+    written = pipeline.report(run, {"match": asdict(matched)})
+    html = Path(written.report_html).read_text()
+    assert 'id="agreement"' in html and "of 3 decided different people" in html

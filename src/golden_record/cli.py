@@ -305,6 +305,13 @@ def match(
             f"decided as stewards decided pairs like them: {matched.settled_same} joined, "
             f"{matched.settled_different} kept apart (settled_pairs.parquet)"
         )
+    agree = matched.agreement_with_stewards
+    if agree.get("decided_same") or agree.get("decided_different"):
+        typer.echo(
+            f"the model against stewards' decisions: {agree['scored_same']} of "
+            f"{agree['decided_same']} 'same' scored at auto-match, {agree['scored_different']} "
+            f"of {agree['decided_different']} 'different' below it"
+        )
 
 
 @app.command()

@@ -146,6 +146,7 @@ def match(
     from dataclasses import replace
 
     from golden_record.golden.stewardship import links, precedents
+    from golden_record.matching.precedents import agreement_with_stewards
     from golden_record.matching.review_queue import review_queue
     from golden_record.matching.stage import match_standardised
 
@@ -204,6 +205,9 @@ def match(
         ),
         review_items=int(queue["item_id"].nunique()),
         review_records=len(queue),
+        agreement_with_stewards=agreement_with_stewards(
+            output.result.pairs, decided.must, decided.cannot, options.thresholds.auto_match
+        ),
         settled_same=int((settled["decision"] == "same").sum()),
         settled_different=int((settled["decision"] == "different").sum()),
     )

@@ -50,6 +50,9 @@ class Matched(StageResult):
     # (matching.precedents): joined, and kept apart.
     settled_same: int = 0
     settled_different: int = 0
+    # The model's scores against the stewards' decisions as labels
+    # (matching.precedents.agreement_with_stewards).
+    agreement_with_stewards: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -57,6 +57,7 @@ class RunFacts:
     review_records: int | None = None
     settled_same: int | None = None
     settled_different: int | None = None
+    agreement_with_stewards: dict | None = None
 
 
 def _read_json(path: Path) -> dict | None:
@@ -216,6 +217,7 @@ def gather(
         review_records=(stage_results.get("match") or {}).get("review_records"),
         settled_same=(stage_results.get("match") or {}).get("settled_same"),
         settled_different=(stage_results.get("match") or {}).get("settled_different"),
+        agreement_with_stewards=(stage_results.get("match") or {}).get("agreement_with_stewards"),
         rights=(
             {
                 **rights,
