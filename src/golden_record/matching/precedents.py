@@ -44,6 +44,7 @@ SETTLED_COLUMNS = [
     "reason",
     "decision",
     "decided_alike",
+    "settled_by",  # "precedent" (stewards' decisions) or "evidence" (no steward needed)
 ]
 
 
@@ -117,6 +118,7 @@ class Precedents:
             reason=review_pairs.loc[settled, "reason"],
             decision=decision[settled],
             decided_alike=(same + different)[settled],
+            settled_by="precedent",
         )
         doubtful = review_pairs[~settled].copy()
         audit = decision[~settled].notna()

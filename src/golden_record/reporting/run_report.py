@@ -55,6 +55,7 @@ class RunFacts:
     # The review queue by golden record (matching.review_queue): items, records they hold.
     review_items: int | None = None
     review_records: int | None = None
+    settled_by_evidence: int | None = None
     settled_same: int | None = None
     settled_different: int | None = None
     agreement_with_stewards: dict | None = None
@@ -215,6 +216,7 @@ def gather(
         ),
         review_items=(stage_results.get("match") or {}).get("review_items"),
         review_records=(stage_results.get("match") or {}).get("review_records"),
+        settled_by_evidence=(stage_results.get("match") or {}).get("settled_by_evidence"),
         settled_same=(stage_results.get("match") or {}).get("settled_same"),
         settled_different=(stage_results.get("match") or {}).get("settled_different"),
         agreement_with_stewards=(stage_results.get("match") or {}).get("agreement_with_stewards"),

@@ -101,7 +101,7 @@ def stewards_day(
             precedents=learnt,
         ),
     ).result
-    settled = after.settled
+    settled = after.settled[after.settled["settled_by"] == "precedent"]
     settled_same = settled["decision"] == "same"
     right = int((_same(settled, person) == settled_same).sum())
     labelled = after.clusters[["unique_id", "cluster_id"]].assign(
