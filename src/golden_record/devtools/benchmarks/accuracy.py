@@ -11,6 +11,7 @@ knows them, the scores without the household guard, and the auto-match threshold
 Rows are marked by whether development tuned on them. Tuned: FEBRL3, FEBRL4 and the
 synthetic council of seed 11. Held out, never tuned on: FEBRL1, FEBRL2, the council of
 seed 13, the mistyped profile (:mod:`golden_record.devtools.generate.typo_profile`),
+RLdata10000 from R's RecordLinkage package (:mod:`golden_record.devtools.benchmarks.rldata`),
 pseudopeople's simulated town at its own noise and at five times it
 (:mod:`golden_record.devtools.benchmarks.pseudopeople_town`, a population simulator
 nobody here wrote) and any labelled file given with ``--external NAME=PATH``. Every row
@@ -281,6 +282,17 @@ def data_sets(args: argparse.Namespace, workdir: Path) -> list[DataSet]:
             truth,
             tuned=False,
             hard_cases=hard,
+        )
+    )
+    from golden_record.devtools.benchmarks.rldata import rldata10000
+
+    records, truth = rldata10000()
+    sets.append(
+        DataSet(
+            "RLdata10000 (R RecordLinkage, one list of names and birth dates)",
+            records,
+            truth,
+            tuned=False,
         )
     )
     from golden_record.devtools.benchmarks.pseudopeople_town import read_town
