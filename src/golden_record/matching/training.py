@@ -190,7 +190,7 @@ def train(
         # duplicate carries an error (RLdata10000), exact agreement on all of a rule's
         # columns finds a few percent of matches, and the assumed 70% made the prior 70
         # times too small (recall 0.05).
-        recall = deterministic_recall(linker, deterministic)
+        recall = deterministic_recall(linker, deterministic, sample)
         linker.training.estimate_probability_two_random_records_match(
             [p.rule for p in deterministic], recall=recall
         )
@@ -222,12 +222,15 @@ def train(
     return meta
 
 
-def deterministic_recall(linker: Linker, rules: list[Pass]) -> float:
-    """The share of true matches the deterministic rules find, from the trained model:
-    a rule finds a match when each of its columns agrees exactly, which the model says
-    happens with probability m(exact) per column (under the independence it assumes), and
-    the rules together unless each misses it. At least ``MIN_DETERMINISTIC_RECALL``: below
-    that the count of a few exact pairs is too small to scale up by."""
+def deterministic_recall(linker: Linker, rules: list[Pass], records: pd.DataFrame) -> float:
+    """The share of true matches the deterministic rules find, from the trained model.
+
+    A rule finds a match when both records hold each of its columns (the share of pairs of
+    ``records`` that do: a waste contact has no date of birth) and each agrees exactly,
+    which the model says happens with probability m(exact) per column, under the
+    independence it assumes; the rules together find it unless each misses it. At least
+    ``MIN_DETERMINISTIC_RECALL``: below that, the count of a few exact pairs is too small to
+    scale up by."""
     exact = {}
     for comparison in linker._settings_obj.comparisons:
         levels = comparison._comparison_levels_excluding_null
@@ -235,7 +238,8 @@ def deterministic_recall(linker: Linker, rules: list[Pass]) -> float:
             exact[comparison.output_column_name] = float(levels[0].m_probability)
     missed = 1.0
     for rule in rules:
-        found = 1.0
+        held = float(records[list(rule.columns)].notna().all(axis=1).mean())
+        found = held * held
         for column in rule.columns:
             found *= exact.get(column, 1.0)
         missed *= 1.0 - found
