@@ -150,6 +150,22 @@ def test_make_airflow_runs_the_project_s_dags_on_the_demo_s_data_and_stops_on_ct
         code = process.wait(timeout=120)
     assert code == 0, "".join(said)
     _wait("the port to close", lambda: not _listening(port), 30)
+    # Every component stopped with it (a triggerer once outlived standalone).
+    assert _wait("every component to stop", lambda: not _running_with_home(home), 30)
+
+
+def _running_with_home(home: Path) -> list[str]:
+    """Live processes whose AIRFLOW_HOME is ``home``."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            state = (proc / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            environ = (proc / "environ").read_bytes().split(b"\0")
+        except (OSError, IndexError):
+            continue
+        if state != "Z" and f"AIRFLOW_HOME={home}".encode() in environ:
+            found.append(proc.name)
+    return found
 
 
 def _listening(port: int) -> bool:

@@ -52,22 +52,46 @@ def _tail(log: Path, lines: int = 20) -> str:
         return "(no log written)"
 
 
-def _end(process: subprocess.Popen) -> int:
-    """Stop standalone and every component it started (its own process group)."""
-    if process.poll() is not None:
-        return process.returncode
-    for sent, wait in ((signal.SIGINT, STOP_TIMEOUT_SECONDS), (signal.SIGTERM, 10)):
+def _group_running(group: int) -> bool:
+    """Whether a live (not zombie) process is left in the process group."""
+    proc = Path("/proc")
+    if not proc.is_dir():  # not Linux: ask the kernel, zombies and all
         try:
-            os.killpg(process.pid, sent)
+            os.killpg(group, 0)
         except ProcessLookupError:
-            break
+            return False
+        return True
+    for stat in proc.glob("[0-9]*/stat"):
         try:
-            return process.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
+            # "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after it.
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
             continue
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    return process.wait()
+        if fields[0] != "Z" and int(fields[2]) == group:
+            return True
+    return False
+
+
+def _end(process: subprocess.Popen) -> int:
+    """Stop standalone and every component it started (its own process group): the
+    components are waited for too, since standalone can exit before them (a triggerer
+    left running holds the port and the database)."""
+    group = process.pid
+    code = process.poll()
+    for sent, wait in ((signal.SIGINT, STOP_TIMEOUT_SECONDS), (signal.SIGTERM, 10)):
+        if not _group_running(group):
+            break
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, sent)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline and _group_running(group):
+            if code is None:
+                code = process.poll()
+            time.sleep(0.2)
+    if _group_running(group):
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
+    return process.wait() if code is None else code
 
 
 def airflow_settings(airflow_home: Path, port: int, workdir: Path) -> dict[str, str]:
