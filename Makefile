@@ -47,7 +47,7 @@ format: install
 
 # Everything, over two workers (13m34s on this 2-core machine; 24m52s one test at a time).
 test: lint febrl-data system-deps
-	$(RUN) pytest -n 2
+	$(RUN) pytest -n 2 --durations=15
 
 # Under a minute (42 s on this 2-core machine): leaves out what needs PostgreSQL, a
 # browser, a real DAG run, the fault matrix or training, over two workers (`make test`

@@ -230,6 +230,12 @@ def test_on_a_standalone_cluster_standardising_and_clustering_give_what_the_task
         env = {**os.environ, "GOLDEN_RECORD_SPARK_MASTER": master}
         env["GOLDEN_RECORD_SPARK_FROM"] = "1000"
         env.pop("PYSPARK_PYTHON", None)
+        # As from a clone whose virtual environment is not activated: its Python is not on
+        # PATH, and the executors must still start the driver's.
+        venv_bin = str(Path(sys.executable).parent)
+        env["PATH"] = os.pathsep.join(
+            p for p in env.get("PATH", "").split(os.pathsep) if p and p != venv_bin
+        )
         done = subprocess.run(
             [sys.executable, str(script), str(landed_run), RUN_DATE.isoformat()],
             capture_output=True,

