@@ -154,3 +154,10 @@ def source_settings_from_env() -> SourceSettings:
         portal_page_size=int(os.environ.get("GOLDEN_RECORD_PORTAL_PAGE_SIZE", "500")),
         portal_timeout_seconds=float(os.environ.get("GOLDEN_RECORD_PORTAL_TIMEOUT", "30")),
     )
+
+
+def spark_workers_use(python: str) -> None:
+    """Name the Python that Spark's workers start (``PYSPARK_PYTHON``): PySpark reads it
+    from the environment when its context starts and carries it in every pandas function,
+    so it is the one setting this package writes rather than reads."""
+    os.environ["PYSPARK_PYTHON"] = python

@@ -59,14 +59,13 @@ def matching_db_api(backend: str | None = None) -> Any:
 
 def spark_session() -> Any:
     """The Spark session the settings describe (the running one, if there is one)."""
-    import os
     import sys
     import tempfile
 
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
 
-    from golden_record.settings import SettingsError, runtime
+    from golden_record.settings import SettingsError, runtime, spark_workers_use
 
     settings = runtime()
     builder = (
@@ -84,7 +83,7 @@ def spark_session() -> Any:
         # profile's worker); set PYSPARK_PYTHON otherwise. PySpark names the workers'
         # Python from the environment variable when the context starts (its UDFs and
         # mapInPandas carry it), not from spark.pyspark.python: both are set.
-        os.environ["PYSPARK_PYTHON"] = sys.executable
+        spark_workers_use(sys.executable)
         builder = builder.config("spark.pyspark.python", sys.executable)
     for pair in filter(None, (p.strip() for p in settings.spark_conf.split(";"))):
         key, sep, value = pair.partition("=")
