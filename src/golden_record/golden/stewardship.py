@@ -20,7 +20,7 @@ from sqlalchemy import func, insert, select
 from golden_record.golden import schema
 from golden_record.golden.store import GoldenStore, StoreError
 from golden_record.matching.clustering import connected_groups
-from golden_record.matching.precedents import Precedents, kinds
+from golden_record.matching.precedents import Precedents
 
 DECISIONS = ("same", "different")
 
@@ -60,34 +60,34 @@ def precedents(store: GoldenStore) -> Precedents:
         .group_by(r.c.record_a, r.c.record_b)
         .subquery()
     )
+    # Every decision, with its detail where it was queued: the ones without still join
+    # the records of one item.
     query = (
         select(d.c.record_a, d.c.record_b, d.c.decision, r.c.reason, detail.c.detail)
-        .join(latest, (latest.c.record_a == d.c.record_a) & (latest.c.record_b == d.c.record_b))
-        .join(
+        .outerjoin(
+            latest, (latest.c.record_a == d.c.record_a) & (latest.c.record_b == d.c.record_b)
+        )
+        .outerjoin(
             r,
             (r.c.record_a == latest.c.record_a)
             & (r.c.record_b == latest.c.record_b)
             & (r.c.run_key == latest.c.run_key),
         )
-        .join(detail, detail.c.detail_hash == r.c.detail_hash)
+        .outerjoin(detail, detail.c.detail_hash == r.c.detail_hash)
     )
-    seen = store.read(query)
-    if seen.empty:
+    decided = store.read(query)
+    if decided.empty:
         return Precedents()
     levels = pd.DataFrame(
         [
             {k: v for k, v in json.loads(text).items() if k.startswith("gamma_")}
-            for text in seen["detail"]
+            if isinstance(text, str)
+            else {}
+            for text in decided["detail"]
         ],
-        index=seen.index,
+        index=decided.index,
     )
-    kind = kinds(levels.assign(reason=seen["reason"]))
-    # Pairs decided together (joined through shared records) are one item, one situation.
-    decided = decisions(store)
-    item = connected_groups(list(zip(decided["record_a"], decided["record_b"], strict=True)))
-    return Precedents.of(
-        zip(kind, seen["decision"], [item[a] for a in seen["record_a"]], strict=True)
-    )
+    return Precedents.learnt(pd.concat([decided.drop(columns="detail"), levels], axis=1))
 
 
 def decide(

@@ -418,7 +418,7 @@ def _match_distinct(
     gammas = [c for c in pairs.columns if c.startswith("gamma_")]
     detailed = review.join(pairs[gammas])
     two_people = forename_and_birth_date_conflict(detailed, weights)
-    settled = detailed.loc[two_people, SETTLED_COLUMNS[:5]].assign(
+    settled = detailed.loc[two_people, REVIEW_COLUMNS].assign(
         decision="different", decided_alike=0, settled_by="evidence"
     )
     detailed = detailed[~two_people]

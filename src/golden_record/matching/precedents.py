@@ -95,6 +95,19 @@ class Precedents:
             {k: len(v) for k, v in seen["different"].items()},
         )
 
+    @classmethod
+    def learnt(cls, decided: pd.DataFrame) -> Precedents:
+        """From decided pairs (``record_a``, ``record_b``, ``decision``, and the ``reason``
+        and ``gamma_`` levels they were queued with, missing where they never were): pairs
+        decided together, joined through shared records, are one item, one situation."""
+        from golden_record.matching.clustering import connected_groups
+
+        pairs = list(zip(decided["record_a"], decided["record_b"], strict=True))
+        item = connected_groups(pairs)
+        return cls.of(
+            zip(kinds(decided), decided["decision"], [item[a] for a, _ in pairs], strict=True)
+        )
+
     def __len__(self) -> int:
         return sum(self.same.values()) + sum(self.different.values())
 
@@ -184,13 +197,15 @@ def agreement_with_stewards(
     pair not scored at all was below the review threshold). The labels are the doubtful
     pairs stewards chose to decide, not a random sample: a trend from night to night, not
     the model's accuracy on all pairs."""
-    scored = {
-        frozenset(pair): probability
-        for *pair, probability in zip(
-            pairs["unique_id_l"], pairs["unique_id_r"], pairs["match_probability"], strict=True
+    held = {record for pair in same | different for record in pair}
+    candidates = pairs[pairs["unique_id_l"].isin(held) & pairs["unique_id_r"].isin(held)]
+    scored = dict(
+        zip(
+            map(frozenset, zip(candidates["unique_id_l"], candidates["unique_id_r"], strict=True)),
+            candidates["match_probability"],
+            strict=True,
         )
-        if frozenset(pair) in same or frozenset(pair) in different
-    }
+    )
     return {
         "decided_same": len(same),
         "scored_same": sum(scored.get(p, 0.0) >= auto_match for p in same),

@@ -190,9 +190,11 @@ def train(
         # duplicate carries an error (RLdata10000), exact agreement on all of a rule's
         # columns finds a few percent of matches, and the assumed 70% made the prior 70
         # times too small (recall 0.05).
+        # Splink's estimate is the rules' count over the recall: rescaled, not recounted.
         recall = deterministic_recall(linker, deterministic, sample)
-        linker.training.estimate_probability_two_random_records_match(
-            [p.rule for p in deterministic], recall=recall
+        settings_obj = linker._settings_obj
+        settings_obj._probability_two_random_records_match = min(
+            1.0, settings_obj._probability_two_random_records_match * DETERMINISTIC_RECALL / recall
         )
     priors = apply_priors(linker, pairs_sampled_for_u=max_pairs_for_u)
     priors += correct_u_for_matches(linker)

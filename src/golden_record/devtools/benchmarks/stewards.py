@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from golden_record.matching.clustering import connected_groups
 from golden_record.matching.evaluation import PairwiseScores, pairwise_scores
 from golden_record.matching.inference import MatchOptions, MatchResult
-from golden_record.matching.precedents import Precedents, kinds
+from golden_record.matching.precedents import Precedents
 from golden_record.matching.review_queue import review_queue
 from golden_record.matching.stage import match_standardised
 
@@ -83,11 +82,9 @@ def stewards_day(
         result.pairs[["unique_id_l", "unique_id_r", *gammas]],
         on=["unique_id_l", "unique_id_r"],
         how="left",
-    )
-    item = connected_groups(list(zip(chosen["unique_id_l"], chosen["unique_id_r"], strict=True)))
-    decision = same.map({True: "same", False: "different"}).to_numpy()
-    learnt = Precedents.of(
-        zip(kinds(detail), decision, [item[a] for a in chosen["unique_id_l"]], strict=True)
+    ).rename(columns={"unique_id_l": "record_a", "unique_id_r": "record_b"})
+    learnt = Precedents.learnt(
+        detail.assign(decision=same.map({True: "same", False: "different"}).to_numpy())
     )
     pairs = [frozenset(p) for p in zip(chosen["unique_id_l"], chosen["unique_id_r"], strict=True)]
     after = match_standardised(
