@@ -14,9 +14,12 @@ ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
 WORKDIR /opt/golden-record
 # Dependencies first, so code changes do not reinstall them.
 COPY pyproject.toml uv.lock README.md ./
-RUN uv sync --frozen --no-dev --extra spark --no-install-project
+# The core with its Airflow side (the plugin registers itself through its entry point),
+# Spark, and the sample council's generator (the group "sample") for the sample sources.
+RUN uv sync --frozen --no-dev --group sample --extra airflow --extra spark --no-install-project
 COPY src ./src
-RUN uv sync --frozen --no-dev --extra spark
+COPY devtools ./devtools
+RUN uv sync --frozen --no-dev --group sample --extra airflow --extra spark
 
 RUN useradd --create-home --uid 50000 airflow && mkdir -p /opt/airflow /data \
     && chown -R airflow /opt/airflow /data

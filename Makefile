@@ -6,7 +6,7 @@ SHELL := /bin/bash
 PYTHON ?= python3
 UV_VERSION := 0.13.8
 UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
-RUN := $(UV) run --frozen --extra spark
+RUN := $(UV) run --frozen --all-extras
 export GX_ANALYTICS_ENABLED := false
 
 .PHONY: help install system-deps demo airflow test test-fast lint format bench bench-accuracy clean model febrl-data rldata-data pseudopeople-data
@@ -22,19 +22,19 @@ help:
 .venv/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
 		|| $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
-	$(UV) sync --frozen --quiet --extra spark
+	$(UV) sync --frozen --quiet --all-extras
 	@touch $@
 
 install: .venv/.installed
 
 demo: install
-	PYTHONPATH=plugins $(RUN) python -m golden_record_airflow.demo
+	$(RUN) python -m devtools.demo
 
 # Airflow's UI on http://localhost:8080 with this project's DAGs, their connections
 # pointing at the demo's data and a portal server; Ctrl-C stops it. PORT=8081 for another.
 PORT ?= 8080
 airflow: install
-	PYTHONPATH=plugins $(RUN) python -m golden_record_airflow.local_airflow --port $(PORT)
+	$(RUN) python -m devtools.local_airflow --port $(PORT)
 
 lint: install
 	$(RUN) ruff check .
@@ -98,7 +98,7 @@ pseudopeople-data: data/pseudopeople/.exported
 data/pseudopeople/.exported:
 	$(UV) run --isolated --no-project --python 3.11 --with "$(PSEUDOPEOPLE)" \
 		--with "pandas==3.1.1" --with pyarrow \
-		python src/golden_record/devtools/benchmarks/pseudopeople_export.py data/pseudopeople
+		python devtools/benchmarks/pseudopeople_export.py data/pseudopeople
 	@touch $@
 
 clean:
@@ -107,14 +107,14 @@ clean:
 # The packaged default model: trained on a generated council the tests never use.
 MODEL_SEED := 7
 model: install
-	$(RUN) golden-record generate --people 20000 --seed $(MODEL_SEED) --out data/model-training
-	$(RUN) golden-record canonical --data data/model-training --out data/model-training/persons.parquet
+	$(RUN) python -m devtools generate --people 20000 --seed $(MODEL_SEED) --out data/model-training
+	$(RUN) python -m devtools canonical --data data/model-training --out data/model-training/persons.parquet
 	$(RUN) golden-record train --input data/model-training/persons.parquet --output src/golden_record/matching/models/default_model.json
 
 bench: install
-	$(RUN) python -m golden_record.devtools.benchmarks.speed
+	$(RUN) python -m devtools.benchmarks.speed
 
 # Add a labelled file of your own as a held-out row: make bench-accuracy EXTERNAL=name=path.csv
 bench-accuracy: install febrl-data rldata-data pseudopeople-data
-	$(RUN) python -m golden_record.devtools.benchmarks.accuracy --json data/bench/accuracy.json \
+	$(RUN) python -m devtools.benchmarks.accuracy --json data/bench/accuracy.json \
 		--chart docs/precision_recall.svg $(foreach e,$(EXTERNAL),--external $(e))

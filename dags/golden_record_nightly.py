@@ -41,38 +41,38 @@ PUBLISH_RETRY_DELAY = EXTRACT_RETRY_DELAY
 def golden_record_nightly():
     @task(retries=EXTRACT_RETRIES, retry_delay=EXTRACT_RETRY_DELAY)
     def extract(source: str, ds: str | None = None, params: dict | None = None) -> dict:
-        from golden_record_airflow.stages import extract_source
+        from golden_record.airflow.stages import extract_source
 
         return extract_source(source, ds, full_refresh=bool((params or {}).get("full_refresh")))
 
     @task
     def standardise(ds: str | None = None, params: dict | None = None) -> dict:
-        from golden_record_airflow.stages import standardise_run
+        from golden_record.airflow.stages import standardise_run
 
         return standardise_run(ds, full_refresh=bool((params or {}).get("full_refresh")))
 
     @task
     def match(ds: str | None = None, params: dict | None = None) -> dict:
-        from golden_record_airflow.stages import match_run
+        from golden_record.airflow.stages import match_run
 
         return match_run(ds, full_refresh=bool((params or {}).get("full_refresh")))
 
     @task
     def build_golden(ds: str | None = None) -> dict:
-        from golden_record_airflow.stages import build_golden_run
+        from golden_record.airflow.stages import build_golden_run
 
         return build_golden_run(ds)
 
     @task
     def gate(name: str, ds: str | None = None) -> dict:
-        from golden_record_airflow.stages import quality_gate_run
+        from golden_record.airflow.stages import quality_gate_run
 
         return quality_gate_run(name, ds)
 
     # A held lock or an unreachable CRM is worth another try; publishing is idempotent.
     @task(outlets=[GOLDEN_RECORDS], retries=PUBLISH_RETRIES, retry_delay=PUBLISH_RETRY_DELAY)
     def publish(ds: str | None = None, outlet_events=None) -> dict:
-        from golden_record_airflow.stages import asset_extra, publish_run
+        from golden_record.airflow.stages import asset_extra, publish_run
 
         published = publish_run(ds)
         # Consumers triggered by the asset learn which feed sequences are new.
@@ -83,7 +83,7 @@ def golden_record_nightly():
     # most need it.
     @task(trigger_rule="all_done")
     def report(ds: str | None = None, run_id: str | None = None, ti=None) -> dict:
-        from golden_record_airflow.stages import report_run
+        from golden_record.airflow.stages import report_run
 
         return report_run(ds, run_id, ti)
 
@@ -91,7 +91,7 @@ def golden_record_nightly():
     # stopped, so a stopped night is red in Airflow even though its report was written.
     @task(trigger_rule="all_done")
     def outcome(ti=None) -> str:
-        from golden_record_airflow.stages import outcome_run
+        from golden_record.airflow.stages import outcome_run
 
         return outcome_run(ti)
 

@@ -27,13 +27,13 @@ from airflow.sdk import dag, task
 def golden_record_train():
     @task
     def train_model(ds: str | None = None, params: dict | None = None) -> dict:
-        from golden_record_airflow.stages import train_model_run
+        from golden_record.airflow.stages import train_model_run
 
         return train_model_run(ds, (params or {}).get("run_key"))
 
     @task
     def promote_model(trained: dict, params: dict | None = None) -> dict:
-        from golden_record_airflow.stages import promote_model_run
+        from golden_record.airflow.stages import promote_model_run
 
         return promote_model_run(trained, promote=bool((params or {}).get("promote", True)))
 

@@ -12,12 +12,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from golden_record_airflow import local_env
 
 # Under pytest-xdist a worker's __main__ (execnet's) has neither __spec__ nor __file__,
 # which PySpark's Connect module (imported by Great Expectations) takes for a doctest run
 # and answers with sys.exit(0) when grpc is missing: every gate then errors in a worker.
 import __main__  # noqa: E402
+from devtools import local_env
 
 if getattr(__main__, "__spec__", None) is None and not hasattr(__main__, "__file__"):
     __main__.__file__ = "pytest-xdist-worker"
@@ -40,14 +40,14 @@ def airflow_home() -> Path:
 
 @pytest.fixture(scope="session")
 def sample(tmp_path_factory):
-    from golden_record.devtools.generate import generate
+    from devtools.generate import generate
 
     return generate(SAMPLE_PEOPLE, SAMPLE_SEED, tmp_path_factory.mktemp("sample"))
 
 
 @pytest.fixture(scope="session")
 def portal(sample):
-    from golden_record.devtools.generate.portal_api import running_portal
+    from devtools.generate.portal_api import running_portal
 
     with running_portal(sample.paths["portal"], PORTAL_TOKEN) as running:
         yield running
@@ -77,7 +77,7 @@ def source_settings(sample, portal):
 @pytest.fixture(scope="session")
 def postgres():
     """A PostgreSQL server for the whole session; each test makes its own database."""
-    from golden_record.devtools.testing.postgres_server import PostgresServer
+    from devtools.testing.postgres_server import PostgresServer
 
     server = PostgresServer()
     server.start()

@@ -65,7 +65,7 @@ class Council:
     one folder (``work``), so a published council can be copied for each test."""
 
     def __init__(self, work: Path, crm_url: str | None = None, store_url: str | None = None):
-        from golden_record.devtools.generate.portal_api import start_portal
+        from devtools.generate.portal_api import start_portal
 
         self.work = work
         self.sources = work / "sources"

@@ -56,7 +56,8 @@ def airflow_api(reported, airflow_home):
     import uvicorn
     from airflow import plugins_manager
     from airflow.api_fastapi.app import create_app
-    from golden_record_airflow import local_env
+
+    from devtools import local_env
 
     local_env.migrate_metadata_db()
     with pytest.MonkeyPatch.context() as monkeypatch:

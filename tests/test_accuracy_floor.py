@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from golden_record.devtools.benchmarks import febrl
-from golden_record.devtools.benchmarks.accuracy import DataSet, run, synthetic
-from golden_record.devtools.generate.typo_profile import typo_profile
+from devtools.benchmarks import febrl
+from devtools.benchmarks.accuracy import DataSet, run, synthetic
+from devtools.generate.typo_profile import typo_profile
 from golden_record.matching.inference import Thresholds
 
 pytestmark = pytest.mark.slow

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from golden_record.devtools.benchmarks.ceilings import conflict_free_ceiling, shared_detail_ceiling
+from devtools.benchmarks.ceilings import conflict_free_ceiling, shared_detail_ceiling
 from golden_record.matching.inference import load_model
 from golden_record.matching.levels import LevelWeights
 

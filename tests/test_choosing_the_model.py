@@ -69,8 +69,8 @@ def test_joins_on_a_wholly_different_forename_alone_are_counted_slips_are_not():
 def test_a_model_trained_on_a_council_is_used_and_one_that_learnt_households_is_not(
     sample, tmp_path, monkeypatch
 ):
-    from golden_record.devtools.generate import generate
-    from golden_record.devtools.generate.canonical_sample import canonical_records
+    from devtools.generate import generate
+    from devtools.generate.canonical_sample import canonical_records
     from golden_record.matching import choosing
 
     # A council of 4,000 people: enough to train on (on the 1,500 of the shared sample the

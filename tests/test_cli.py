@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from devtools.cli import app as dev_app
 from golden_record.cli import app
 
 runner = CliRunner()
@@ -16,12 +17,14 @@ runner = CliRunner()
 @pytest.mark.slow
 def test_generate_canonical_match_evaluate(tmp_path):
     out = tmp_path / "gen"
-    result = runner.invoke(app, ["generate", "--people", "800", "--seed", "9", "--out", str(out)])
+    result = runner.invoke(
+        dev_app, ["generate", "--people", "800", "--seed", "9", "--out", str(out)]
+    )
     assert result.exit_code == 0, result.output
     assert (out / "truth" / "ground_truth.csv").is_file()
 
     persons = tmp_path / "persons.parquet"
-    result = runner.invoke(app, ["canonical", "--data", str(out), "--out", str(persons)])
+    result = runner.invoke(dev_app, ["canonical", "--data", str(out), "--out", str(persons)])
     assert result.exit_code == 0, result.output
     # Any file with the canonical columns will do, including CSV.
     csv_input = tmp_path / "persons.csv"
@@ -138,7 +141,7 @@ def test_crm_migrate_status_and_export(tmp_path):
 
 @pytest.mark.slow
 def test_match_with_a_given_model_or_a_retrain(tmp_path):
-    from golden_record.devtools.benchmarks import febrl
+    from devtools.benchmarks import febrl
     from golden_record.matching.registry import packaged
 
     records, _ = febrl.febrl_numbered(1)

@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from devtools.generate import generate
+from devtools.generate.canonical_sample import canonical_records
 from golden_record.cli import app
-from golden_record.devtools.generate import generate
-from golden_record.devtools.generate.canonical_sample import canonical_records
 from golden_record.matching.explain import ExplainError, pairs_for
 from golden_record.matching.stage import match_records
 

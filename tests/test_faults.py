@@ -359,7 +359,7 @@ def test_a_source_down_stops_the_night_and_the_next_night_catches_up(council):
     assert "the extract of portal did not finish" in night.stopped_because[0]
     assert dump(council.crm_url) == crm_before
 
-    from golden_record.devtools.generate.portal_api import start_portal
+    from devtools.generate.portal_api import start_portal
 
     council.portal = start_portal(council.portal_file, "fault-token")
     council.settings = council.settings.__class__(

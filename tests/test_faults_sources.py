@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from night_runner import FIRST, FOURTH, SECOND, THIRD, Council, stamp_before
 
-from golden_record.devtools.generate.portal_api import start_portal
+from devtools.generate.portal_api import start_portal
 from golden_record.extract.sources import portal as portal_source
 from golden_record.run import Run
 

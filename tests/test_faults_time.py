@@ -24,7 +24,8 @@ runner = CliRunner()
 
 def test_a_night_dated_later_than_tomorrow_is_refused_before_anything_is_written(tmp_path):
     from airflow.sdk.exceptions import AirflowFailException
-    from golden_record_airflow.stages import _run
+
+    from golden_record.airflow.stages import _run
 
     today = date.today()
     check_not_ahead(today + timedelta(days=1))  # a night run just after midnight elsewhere
@@ -101,7 +102,8 @@ def _undo(council: Council, *extra: str):
 
 def test_a_superseded_night_fails_its_outcome_and_its_report_says_what_to_do(council):
     from airflow.sdk.exceptions import AirflowFailException
-    from golden_record_airflow.stages import outcome_run
+
+    from golden_record.airflow.stages import outcome_run
 
     _mistake_then_a_real_night(council)
     crm_after_mistake = _crm_tables(council.crm_url)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from golden_record.devtools.generate import ErrorModel, generate
+from devtools.generate import ErrorModel, generate
 from golden_record.standardise.fields import _NI_NUMBER, _POSTCODE
 
 
@@ -113,7 +113,7 @@ def test_the_benchmarks_source_edits_change_every_source_but_waste(sample, tmp_p
     import shutil
     import sqlite3
 
-    from golden_record.devtools.benchmarks.source_edits import edit_sources
+    from devtools.benchmarks.source_edits import edit_sources
 
     council = tmp_path / "council"
     shutil.copytree(sample.out, council)

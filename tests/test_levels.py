@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from golden_record.devtools.generate.typo_profile import typo_profile
+from devtools.generate.typo_profile import typo_profile
 from golden_record.matching.inference import load_model, score
 from golden_record.matching.levels import (
     DOB_LEVELS,

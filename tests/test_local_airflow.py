@@ -18,7 +18,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from golden_record_airflow import local_env
+
+from devtools import local_env
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,7 +38,8 @@ def test_the_airflow_config_is_written_with_the_project_s_folders_and_keeps_the_
     config = configparser.ConfigParser(interpolation=None)
     config.read(home / "airflow.cfg")
     assert config["core"]["dags_folder"] == str(ROOT / "dags")
-    assert config["core"]["plugins_folder"] == str(ROOT / "plugins")
+    # No plugins folder of the project's: the plugin arrives by its entry point.
+    assert config["core"]["plugins_folder"] == str(home / "plugins")
     assert config["core"]["load_examples"] == "False"
     assert config["core"]["parallelism"] == "7"
     assert config["webserver"]["secret_key"] == "50%off"
@@ -85,11 +87,11 @@ def test_make_airflow_runs_the_project_s_dags_on_the_demo_s_data_and_stops_on_ct
 ):
     work, home, port = tmp_path / "data", tmp_path / "airflow_home", _free_port()
     shutil.copytree(sample.out, work / "sample")
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "plugins")}
+    env = dict(os.environ)
     for name in [k for k in env if k.startswith(("AIRFLOW", "GOLDEN_RECORD_"))]:
         del env[name]
     process = subprocess.Popen(
-        [sys.executable, "-m", "golden_record_airflow.local_airflow", "--port", str(port)]
+        [sys.executable, "-m", "devtools.local_airflow", "--port", str(port)]
         + ["--workdir", str(work), "--airflow-home", str(home)],
         cwd=ROOT,
         env=env,

@@ -131,7 +131,7 @@ def _typo_file(tmp_path, frame: pd.DataFrame):
 
 @pytest.fixture(scope="module")
 def mistyped():
-    from golden_record.devtools.generate.typo_profile import typo_profile
+    from devtools.generate.typo_profile import typo_profile
 
     canonical, _, _ = typo_profile(300, seed=3)
     return canonical
@@ -235,7 +235,7 @@ def test_a_value_shared_under_many_names_is_left_out_of_matching_a_familys_is_no
     ids=["one switchboard and one care-home email", "every record at one address"],
 )
 def test_a_detail_everyone_shares_never_merges_them(sample, everyone):
-    from golden_record.devtools.generate.canonical_sample import canonical_records
+    from devtools.generate.canonical_sample import canonical_records
     from golden_record.matching.evaluation import pairwise_scores
 
     records = canonical_records(sample.out).assign(**everyone)

@@ -47,8 +47,7 @@ def test_memory_a_stage_freed_is_handed_back():
 
 
 def test_the_airflow_stages_hand_memory_back_even_when_they_fail(monkeypatch):
-    sys.path.insert(0, os.path.join(ROOT, "plugins"))
-    from golden_record_airflow import stages
+    from golden_record.airflow import stages
 
     calls = []
     monkeypatch.setattr(stages, "give_back", lambda: calls.append("given back"))

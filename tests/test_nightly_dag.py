@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import PORTAL_TOKEN
-from golden_record_airflow import local_env
-from golden_record_airflow.demo import run_dag_test
 
+from devtools import local_env
+from devtools.demo import run_dag_test
 from golden_record import paths
 from golden_record.matching.evaluation import merged_hard_cases, pairwise_scores
 from golden_record.run import Run

@@ -64,7 +64,8 @@ def _routes(reported) -> list[tuple[str, str, str | None, dict]]:
 def _refusals(owner: str) -> list[dict]:
     from airflow.models.log import Log
     from airflow.utils.session import create_session
-    from golden_record_airflow.permissions import REFUSED_EVENT
+
+    from golden_record.airflow.permissions import REFUSED_EVENT
 
     with create_session() as session:
         rows = session.query(Log).filter(Log.event == REFUSED_EVENT, Log.owner == owner).all()
@@ -130,7 +131,7 @@ def test_a_viewer_cannot_decide_a_pair_nor_answer_a_subject_access_request(airfl
 
 
 def test_a_council_grants_its_own_role_map(airflow_api, monkeypatch):
-    from golden_record_airflow.permissions import RoleMapError, role_permissions
+    from golden_record.airflow.permissions import RoleMapError, role_permissions
 
     base = airflow_api["base"] + "/golden-record"
     viewer = {"Authorization": f"Bearer {airflow_api['tokens']['viewer']}"}

@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from devtools.cli import app as dev_app
 from golden_record.cli import app
 from golden_record.golden import GoldenStore
 from golden_record.golden.stewardship import decide, precedents
@@ -141,9 +142,12 @@ def test_after_stewards_decide_the_first_items_the_next_queue_is_smaller_and_no_
     tmp_path,
 ):
     data, persons, out = tmp_path / "gen", tmp_path / "persons.parquet", tmp_path / "out"
-    assert runner.invoke(app, ["generate", "--people", "8000", "--seed", "23", "--out", str(data)])
+    assert runner.invoke(
+        dev_app, ["generate", "--people", "8000", "--seed", "23", "--out", str(data)]
+    )
     assert (
-        runner.invoke(app, ["canonical", "--data", str(data), "--out", str(persons)]).exit_code == 0
+        runner.invoke(dev_app, ["canonical", "--data", str(data), "--out", str(persons)]).exit_code
+        == 0
     )
     truth = pd.read_csv(data / "truth" / "ground_truth.csv", dtype="string")
     person = pd.Series(

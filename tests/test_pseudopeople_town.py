@@ -12,8 +12,8 @@ import json
 import pandas as pd
 import pytest
 
-from golden_record.devtools.benchmarks.accuracy import recall_by_group
-from golden_record.devtools.benchmarks.pseudopeople_town import SYSTEMS, ni_shaped, read_town
+from devtools.benchmarks.accuracy import recall_by_group
+from devtools.benchmarks.pseudopeople_town import SYSTEMS, ni_shaped, read_town
 from golden_record.matching.stage import standardise_records
 
 

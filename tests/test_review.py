@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from devtools.cli import app as dev_app
 from golden_record.cli import app
 from golden_record.golden import GoldenStore, StoreError
 from golden_record.golden.stewardship import decide, decisions, queue
@@ -23,13 +24,14 @@ def matched(tmp_path_factory):
     data = root / "gen"
     assert (
         runner.invoke(
-            app, ["generate", "--people", "900", "--seed", "5", "--out", str(data)]
+            dev_app, ["generate", "--people", "900", "--seed", "5", "--out", str(data)]
         ).exit_code
         == 0
     )
     persons = root / "persons.parquet"
     assert (
-        runner.invoke(app, ["canonical", "--data", str(data), "--out", str(persons)]).exit_code == 0
+        runner.invoke(dev_app, ["canonical", "--data", str(data), "--out", str(persons)]).exit_code
+        == 0
     )
     out = root / "out"
     result = runner.invoke(

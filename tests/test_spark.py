@@ -223,7 +223,7 @@ def test_on_a_standalone_cluster_standardising_and_clustering_give_what_the_task
     import sys
     from pathlib import Path
 
-    from golden_record.devtools.spark_standalone import standalone_cluster
+    from devtools.spark_standalone import standalone_cluster
 
     script = Path(__file__).with_name("spark_cluster_check.py")
     with standalone_cluster(workers=1, cores=2, memory="3g") as master:

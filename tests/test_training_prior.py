@@ -8,8 +8,8 @@ import json
 import pandas as pd
 import pytest
 
-from golden_record.devtools.generate import generate
-from golden_record.devtools.generate.canonical_sample import canonical_records
+from devtools.generate import generate
+from devtools.generate.canonical_sample import canonical_records
 from golden_record.matching.stage import standardise_records
 from golden_record.matching.training import train
 

@@ -1,9 +1,11 @@
-"""The ``golden-record`` command line: generate sample data, train, match, evaluate, serve."""
+"""The ``golden-record`` command line: train, match, evaluate, review, nights, the CRM.
+
+The sample-council generator and its portal server are development tools
+(``python -m devtools``), not part of the installed command."""
 
 from __future__ import annotations
 
 import json
-import time
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -19,53 +21,6 @@ if TYPE_CHECKING:
     from golden_record.golden import GoldenStore
 
 app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
-
-
-@app.command()
-def generate(
-    people: Annotated[int, typer.Option(help="How many true people to generate.")] = 2000,
-    seed: Annotated[int, typer.Option(help="Random seed; same seed, same data.")] = 42,
-    out: Annotated[Path, typer.Option(help="Folder to write the four sources into.")] = Path(
-        "data/sample"
-    ),
-    errors: Annotated[
-        Path | None, typer.Option(help="JSON file overriding error-model rates.")
-    ] = None,
-    error_scale: Annotated[float, typer.Option(help="Multiply all record-level rates.")] = 1.0,
-    as_of: Annotated[
-        str, typer.Option(help="Date the data describes (YYYY-MM-DD).")
-    ] = "2026-11-01",
-) -> None:
-    """Generate synthetic council data in each source system's native shape, with ground truth."""
-    from golden_record.devtools.generate import ErrorModel
-    from golden_record.devtools.generate import generate as run_generate
-
-    model = ErrorModel.from_json(errors) if errors else ErrorModel()
-    if error_scale != 1.0:
-        model = model.scaled(error_scale)
-    started = time.perf_counter()
-    result = run_generate(
-        people, seed, out, errors=model, as_of=date.fromisoformat(as_of), show_progress=True
-    )
-    elapsed = time.perf_counter() - started
-    typer.echo(
-        f"{result.people} people in {result.households} households → "
-        f"{result.total_records} records {result.records} in {elapsed:.1f}s under {out}"
-    )
-
-
-@app.command()
-def canonical(
-    data: Annotated[Path, typer.Option(help="Generated data folder.")],
-    out: Annotated[Path, typer.Option(help="Parquet file of canonical person records.")],
-) -> None:
-    """Read a generated council through the real extractors into canonical records."""
-    from golden_record.atomic import write_parquet
-    from golden_record.devtools.generate.canonical_sample import canonical_records
-
-    records = canonical_records(data)
-    write_parquet(records, out)
-    typer.echo(f"{len(records)} canonical person records → {out}")
 
 
 def _read_records(path: Path) -> pd.DataFrame:
@@ -705,26 +660,6 @@ def crm_export(
     from golden_record.publish import export_run
 
     typer.echo(str(export_run(run, database_url(crm, "--crm"), out)))
-
-
-@app.command("portal-server")
-def portal_server(
-    data: Annotated[Path, typer.Option(help="Generated data folder (holds portal/).")],
-    token: Annotated[str, typer.Option(envvar="GOLDEN_RECORD_PORTAL_TOKEN")],
-    port: int = 8765,
-    host: Annotated[str, typer.Option(help="Address to listen on (0.0.0.0 in a container).")] = (
-        "127.0.0.1"
-    ),
-) -> None:
-    """Serve the generated portal customers as the portal's JSON API."""
-    from golden_record.devtools.generate.portal_api import start_portal
-
-    portal = start_portal(data / "portal" / "customers.jsonl", token, host=host, port=port)
-    typer.echo(f"portal API at {portal.base_url} (Ctrl+C to stop)")
-    try:
-        portal.thread.join()
-    except KeyboardInterrupt:
-        portal.stop()
 
 
 if __name__ == "__main__":

@@ -67,7 +67,7 @@ class RuntimeSettings:
     # Spark's own: the Python executors start (when unset, the driver's own).
     pyspark_python: str | None = None  # PYSPARK_PYTHON
     # The Airflow plugin's permissions for the simple auth manager's roles, replacing the
-    # defaults role by role: "viewer=reports;user=reports,review" (golden_record_airflow.
+    # defaults role by role: "viewer=reports;user=reports,review" (golden_record.airflow.
     # permissions).
     role_permissions: str = ""  # GOLDEN_RECORD_ROLE_PERMISSIONS
 

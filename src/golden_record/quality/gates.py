@@ -220,8 +220,15 @@ def _checks(batch: Batch, suite: dict, validation: Any) -> list[Check]:
 def _validate(
     workdir: Path, gate: str, run: Run, batches: list[Batch], suites: dict[str, dict]
 ) -> list[Check]:
-    import great_expectations as gx
-    from great_expectations.core.run_identifier import RunIdentifier
+    try:
+        import great_expectations as gx
+        from great_expectations.core.run_identifier import RunIdentifier
+    except ModuleNotFoundError as exc:
+        # The core installs without GX (matching a file needs no gate); a night cannot.
+        raise ModuleNotFoundError(
+            f"the {gate} quality gate needs Great Expectations, which is not installed: "
+            "install golden-record[quality] (or [airflow])"
+        ) from exc
 
     context = gx.get_context(mode="file", project_root_dir=workdir)
     source = context.data_sources.add_pandas(f"{gate}_run")

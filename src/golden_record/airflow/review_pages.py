@@ -1,0 +1,191 @@
+"""The data stewards' review pages in the Airflow plugin: the queue, each pair side by
+side with the model's weights, and the decision.
+
+The same store and the same functions as ``golden-record review``
+(:mod:`golden_record.golden.stewardship`), so a decision made here is honoured by the next
+night exactly as one made on the command line; it is recorded under the signed-in
+Airflow user's name (Airflow's auth manager, no login of our own). Reading the queue and
+its pairs needs the review permission's GET, deciding its POST
+(:mod:`golden_record.airflow.permissions`); a decision is a form posted from these pages
+only, carrying its form token (:mod:`golden_record.airflow.web`).
+"""
+
+from __future__ import annotations
+
+from math import ceil
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from golden_record.airflow.permissions import DECIDE_REVIEW, READ_REVIEW, requires
+from golden_record.airflow.web import FORM_TOKEN_FIELD, base, check_form, form_token, render, store
+
+PAGE_SIZE = 25
+DECIDE = "review/decide"
+STYLE = """
+body { font-family: system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
+main { max-width: 72rem; margin: 0 auto; padding: 1rem 1.5rem; }
+table { border-collapse: collapse; width: 100%; background: #fff; }
+th, td { text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid #ddd; }
+th { background: #f0f0f0; }
+tr.total td { font-weight: 600; }
+.bar { display: inline-block; height: 0.7rem; vertical-align: middle; }
+.bar.for { background: #2e7d32; } .bar.against { background: #c62828; }
+.filters, .pages, form#decide { margin: 1rem 0; display: flex; gap: 1rem; align-items: center;
+  flex-wrap: wrap; }
+input[type=text] { width: 28rem; max-width: 100%; }
+kbd { border: 1px solid #aaa; border-radius: 3px; padding: 0 0.25rem; font-size: 0.8rem; }
+.keys, .note { color: #555; font-size: 0.9rem; }
+td.num { text-align: right; font-variant-numeric: tabular-nums; }
+.badge { display: inline-block; padding: 0.1rem 0.5rem; color: #fff; font-weight: 600; }
+.badge.published { background: #00703c; } .badge.stopped { background: #d4351c; }
+.badge.unknown, .badge.superseded { background: #505a5f; }
+"""
+
+
+def _filtered(pending: Any, reason: str, source: str) -> Any:
+    if reason:
+        pending = pending[pending["reason"] == reason]
+    if source:
+        systems_a = pending["record_a"].str.split(":").str[0]
+        systems_b = pending["record_b"].str.split(":").str[0]
+        pending = pending[(systems_a == source) | (systems_b == source)]
+    return pending.reset_index(drop=True)
+
+
+def add_routes(app: FastAPI) -> None:
+    @app.get("/review/style.css")
+    def style() -> Response:
+        return Response(STYLE, media_type="text/css")
+
+    @app.get("/review", response_class=HTMLResponse)
+    def review_queue(
+        request: Request,
+        page: int = 1,
+        reason: str = "",
+        source: str = "",
+        user: Any = Depends(requires(READ_REVIEW)),  # noqa: B008
+    ) -> str:
+        from golden_record.golden.stewardship import queue
+
+        pending = queue(store(), limit=None)
+        reasons = sorted(pending["reason"].value_counts().items(), key=lambda kv: -kv[1])
+        sources = sorted(
+            set(pending["record_a"].str.split(":").str[0])
+            | set(pending["record_b"].str.split(":").str[0])
+        )
+        shown = _filtered(pending, reason, source)
+        pages = max(1, ceil(len(shown) / PAGE_SIZE))
+        page = min(max(page, 1), pages)
+        rows = shown.iloc[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        return render(
+            "review_queue.html",
+            base=base(request),
+            total=len(pending),
+            shown_total=len(shown),
+            reasons=reasons,
+            sources=sources,
+            reason=reason,
+            source=source,
+            rows=list(rows.itertuples(index=False)),
+            page=page,
+            pages=pages,
+            first=(page - 1) * PAGE_SIZE + 1,
+            last=(page - 1) * PAGE_SIZE + len(rows),
+        )
+
+    @app.get("/review/pair", response_class=HTMLResponse)
+    def review_pair(
+        request: Request,
+        a: str,
+        b: str,
+        reason: str = "",
+        source: str = "",
+        user: Any = Depends(requires(READ_REVIEW)),  # noqa: B008
+    ) -> str:
+        from golden_record.golden import StoreError
+        from golden_record.golden.stewardship import item, queue, side_by_side
+
+        held = store()
+        try:
+            found = item(held, a, b)
+        except StoreError as exc:
+            raise HTTPException(status_code=404, detail=str(exc)) from None
+        table = side_by_side(found)
+        widest = max((abs(w) for w in table["match weight"].dropna()), default=1.0) or 1.0
+        rows = []
+        for record in table.to_dict("records"):
+            weight = record["match weight"]
+            total = record["field"] == "total match weight"
+            rows.append(
+                {
+                    "field": record["field"],
+                    "a": _shown(record[found["record_a"]]),
+                    "b": _shown(record[found["record_b"]]),
+                    "weight": None if weight is None or weight != weight else float(weight),
+                    "width": 0
+                    if weight is None or weight != weight
+                    else round(120 * abs(weight) / widest),
+                    "kind": "total" if total else "field",
+                }
+            )
+        pending = _filtered(queue(held, limit=None), reason, source)
+        pairs = list(zip(pending["record_a"], pending["record_b"], strict=True))
+        here = (found["record_a"], found["record_b"])
+        after = [p for p in pairs if p != here]
+        position = pairs.index(here) if here in pairs else -1
+        following = pairs[position + 1] if 0 <= position < len(pairs) - 1 else None
+        return render(
+            "review_pair.html",
+            base=base(request),
+            item=found,
+            rows=rows,
+            reason=reason,
+            source=source,
+            remaining=len(pending),
+            next_pair=following or (after[0] if after else None),
+            form_token=form_token(user, DECIDE),
+        )
+
+    @app.post("/review/decide")
+    def review_decide(
+        request: Request,
+        record_a: str = Form(...),
+        record_b: str = Form(...),
+        decision: str = Form(...),
+        reason: str = Form(...),
+        reason_filter: str = Form(""),
+        source_filter: str = Form(""),
+        token: str = Form("", alias=FORM_TOKEN_FIELD),
+        user: Any = Depends(requires(DECIDE_REVIEW)),  # noqa: B008
+    ) -> Response:
+        from golden_record.golden import StoreError
+        from golden_record.golden.stewardship import decide, queue
+
+        check_form(request, user, DECIDE, token)
+        held = store()
+        try:
+            decide(held, record_a, record_b, decision, user.get_name(), reason)
+        except StoreError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from None
+        pending = _filtered(queue(held, limit=None), reason_filter, source_filter)
+        filters = f"reason={quote(reason_filter)}&source={quote(source_filter)}"
+        if pending.empty:
+            target = f"{base(request)}review?{filters}"
+        else:
+            first = pending.iloc[0]
+            target = (
+                f"{base(request)}review/pair?a={quote(first['record_a'])}"
+                f"&b={quote(first['record_b'])}&{filters}"
+            )
+        return RedirectResponse(url=target, status_code=303)
+
+
+def _shown(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
