@@ -16,7 +16,7 @@ help:
 	@echo "make airflow - Airflow's UI with this project's DAGs on the demo's data (Ctrl-C stops)"
 	@echo "make test   - lint, then the whole test suite"
 	@echo "make test-fast - the tests needing no PostgreSQL, browser, Airflow run or training"
-	@echo "make lint   - ruff check, format check and mypy"
+	@echo "make lint   - ruff check, format check, mypy and the import contracts"
 	@echo "make format - ruff format and autofix"
 
 .venv/.installed: pyproject.toml uv.lock
@@ -40,6 +40,7 @@ lint: install
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 	$(RUN) mypy
+	$(RUN) lint-imports --no-cache
 
 format: install
 	$(RUN) ruff format .

@@ -66,7 +66,7 @@ def test_the_store_and_crm_default_to_the_demo_s_files(tmp_path, monkeypatch):
 
 def _golden_record(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "golden_record.cli_errors", *args],
+        [sys.executable, "-m", "golden_record.cli.main", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -355,13 +355,14 @@ def test_a_store_from_before_content_hashes_is_compared_in_full_once(store):
 
 
 def test_a_night_with_no_change_serialises_no_golden_record(store, monkeypatch):
-    from golden_record.golden import store as store_module
+    # Where a night serialises golden records and its summary.
+    from golden_record.golden.store import applying as store_module
 
     groups = [[f"a:{i}"] for i in range(50)]
     night(store, "2026-01-01", groups)
     written = []
-    real = store_module._json
-    monkeypatch.setattr(store_module, "_json", lambda value: written.append(1) or real(value))
+    real = store_module.as_json
+    monkeypatch.setattr(store_module, "as_json", lambda value: written.append(1) or real(value))
     night(store, "2026-01-02", groups)
     assert events(store, "2026-01-02") == []
     assert len(written) <= 2  # the run's summary, not one per golden record

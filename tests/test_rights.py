@@ -431,18 +431,30 @@ def test_the_commands_an_officer_runs(council, tmp_path):
 
     details = f"{person['first_name']} {person['surname']}, {person['date_of_birth']}"
     out = tmp_path / "out"
-    found = runner.invoke(app, ["sar", "--find", details, "--out", str(out), *common, *data])
+    found = runner.invoke(
+        app, ["rights", "sar", "--find", details, "--out", str(out), *common, *data]
+    )
     assert found.exit_code == 0, found.output
     listed_lines = found.output.splitlines()
     header = next(i for i, line in enumerate(listed_lines) if "candidate(s)" in line)
     assert golden_id in listed_lines[header + 1]  # the person first
     assert not out.exists()  # a search writes nothing
-    neither = runner.invoke(app, ["sar", "--out", str(out), *common, *data])
+    neither = runner.invoke(app, ["rights", "sar", "--out", str(out), *common, *data])
     assert neither.exit_code == 2 and "--golden-id" in neither.output
 
     restricted = runner.invoke(
         app,
-        ["restrict", golden_id, "--reason", "contested", "--crm", council.crm_url, *common, *data],
+        [
+            "rights",
+            "restrict",
+            golden_id,
+            "--reason",
+            "contested",
+            "--crm",
+            council.crm_url,
+            *common,
+            *data,
+        ],
     )
     assert restricted.exit_code == 0, restricted.output
     assert (
@@ -450,39 +462,62 @@ def test_the_commands_an_officer_runs(council, tmp_path):
     )
     twice = runner.invoke(
         app,
-        ["restrict", golden_id, "--reason", "contested", "--crm", council.crm_url, *common, *data],
+        [
+            "rights",
+            "restrict",
+            golden_id,
+            "--reason",
+            "contested",
+            "--crm",
+            council.crm_url,
+            *common,
+            *data,
+        ],
     )
     assert twice.exit_code == 2 and "already restricted" in twice.output
     lifted = runner.invoke(
         app,
-        ["lift-restriction", golden_id, "--reason", "resolved", "--crm", council.crm_url]
+        ["rights", "lift-restriction", golden_id, "--reason", "resolved", "--crm", council.crm_url]
         + [*common, *data],
     )
     assert lifted.exit_code == 0, lifted.output
 
     corrected = runner.invoke(
         app,
-        ["correct", golden_id, "--field", "phone", "--value", "07700 900999", "--reason", "new"]
+        [
+            "rights",
+            "correct",
+            golden_id,
+            "--field",
+            "phone",
+            "--value",
+            "07700 900999",
+            "--reason",
+            "new",
+        ]
         + [*common, *data],
     )
     assert corrected.exit_code == 0, corrected.output
     assert "it takes effect with the next night" in corrected.output
-    withdrawn = runner.invoke(app, ["withdraw-correction", "1", "--reason", "typo", *common])
+    withdrawn = runner.invoke(
+        app, ["rights", "withdraw-correction", "1", "--reason", "typo", *common]
+    )
     assert withdrawn.exit_code == 0, withdrawn.output
 
     erased = runner.invoke(
         app,
-        ["erase", golden_id, "--reason", "asked", "--out", str(tmp_path / "erasure")]
+        ["rights", "erase", golden_id, "--reason", "asked", "--out", str(tmp_path / "erasure")]
         + ["--crm", council.crm_url, *common, *data],
     )
     assert erased.exit_code == 0, erased.output
     assert f"erased {golden_id} (request #5)" in erased.output
     assert f"{len(records)} source record(s) suppressed" in erased.output
-    listed = runner.invoke(app, ["requests", "--store", council.store_url])
+    listed = runner.invoke(app, ["rights", "requests", "--store", council.store_url])
     kinds = [line.split()[2] for line in listed.output.splitlines()[1:]]
     assert kinds == ["restrict", "lift", "rectify", "withdraw", "erase"]
     gone = runner.invoke(
-        app, ["sar", "--golden-id", golden_id, "--out", str(tmp_path / "sar"), *common, *data]
+        app,
+        ["rights", "sar", "--golden-id", golden_id, "--out", str(tmp_path / "sar"), *common, *data],
     )
     assert gone.exit_code == 2 and "no golden record" in gone.output
 

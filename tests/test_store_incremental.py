@@ -145,7 +145,7 @@ def test_a_night_taken_back_restores_what_records_held(tmp_path):
 
 
 def test_changed_survivorship_rules_rebuild_every_golden_record(tmp_path, monkeypatch):
-    from golden_record.golden import store as store_module
+    from golden_record.golden.store import applying as store_module
 
     store = GoldenStore(f"sqlite:///{tmp_path / 'store.db'}")
     groups = [["a:1"], ["a:2", "b:2"]]

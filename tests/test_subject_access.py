@@ -47,12 +47,12 @@ def test_a_subject_access_request_holds_the_person_and_no_one_else(council, tmp_
     golden_id, records = _someone_in_review_with_another(store, run)
     result = CliRunner().invoke(
         app,
-        ["sar", "--golden-id", golden_id, "--out", str(tmp_path), "--store", store_url]
+        ["rights", "sar", "--golden-id", golden_id, "--out", str(tmp_path), "--store", store_url]
         + ["--data", str(council), "--by", "ig.officer", "--basis", "UK GDPR Art. 15"],
     )
     assert result.exit_code == 0, result.output
     # The request is audited: who, on what basis, what was produced; no personal data.
-    listed = CliRunner().invoke(app, ["requests", "--store", store_url])
+    listed = CliRunner().invoke(app, ["rights", "requests", "--store", store_url])
     assert listed.exit_code == 0, listed.output
     assert "1 request(s)" in listed.output
     assert f"access {golden_id} by ig.officer (UK GDPR Art. 15)" in listed.output
@@ -79,7 +79,7 @@ def test_a_subject_access_request_holds_the_person_and_no_one_else(council, tmp_
 def test_a_subject_access_request_for_an_unknown_golden_id_is_refused(council, tmp_path):
     result = CliRunner().invoke(
         app,
-        ["sar", "--golden-id", "GR-NOBODY", "--out", str(tmp_path)]
+        ["rights", "sar", "--golden-id", "GR-NOBODY", "--out", str(tmp_path)]
         + ["--store", default_store_url(council), "--data", str(council)]
         + ["--by", "ig.officer", "--basis", "UK GDPR Art. 15"],
     )
@@ -90,7 +90,7 @@ def test_a_subject_access_request_for_an_unknown_golden_id_is_refused(council, t
     assert not list(tmp_path.iterdir())
     missing_basis = CliRunner().invoke(
         app,
-        ["sar", "--golden-id", "GR-NOBODY", "--out", str(tmp_path)]
+        ["rights", "sar", "--golden-id", "GR-NOBODY", "--out", str(tmp_path)]
         + ["--store", default_store_url(council), "--by", "ig.officer", "--basis", " "],
     )
     assert missing_basis.exit_code == 2 and "legal basis" in missing_basis.output

@@ -419,8 +419,9 @@ def measure_lookup(standardised: Path, persons: Path, model: Path | None) -> dic
 
     import pyarrow.parquet as pq
 
-    from golden_record.matching.inference import load_model, with_loose_rules
+    from golden_record.matching.inference import load_model
     from golden_record.matching.lookup import Lookup
+    from golden_record.matching.model import with_loose_rules
 
     table = pq.read_table(standardised)
     ids = table.column("unique_id").to_pandas()

@@ -47,7 +47,15 @@ def extract(
 ) -> ExtractSummary:
     """Land one source for the run, leaving out erased residents' records (the golden
     store's suppression list)."""
-    return extract_source(source, run, settings, full_refresh=full_refresh, store_url=store_url)
+    from golden_record.golden import default_store_url
+    from golden_record.rights.suppression import suppressed_rows
+
+    url = store_url or default_store_url(run.root)
+
+    def suppressed(system: str, record_ids: pd.Series) -> pd.Series | None:
+        return suppressed_rows(system, record_ids, url, run.root)
+
+    return extract_source(source, run, settings, full_refresh=full_refresh, suppressed=suppressed)
 
 
 def load_canonical(run: Run) -> pd.DataFrame:

@@ -137,25 +137,6 @@ def runtime(environ: Mapping[str, str] | None = None) -> RuntimeSettings:
     return RuntimeSettings(**values)  # type: ignore[arg-type]
 
 
-def _require(name: str) -> str:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        raise SettingsError(f"environment variable {name} is not set")
-    return value
-
-
-def source_settings_from_env() -> SourceSettings:
-    return SourceSettings(
-        revenues_url=_require("GOLDEN_RECORD_REVENUES_URL"),
-        housing_url=_require("GOLDEN_RECORD_HOUSING_URL"),
-        waste_drop_dir=Path(_require("GOLDEN_RECORD_WASTE_DROP")),
-        portal_base_url=_require("GOLDEN_RECORD_PORTAL_URL"),
-        portal_token=_require("GOLDEN_RECORD_PORTAL_TOKEN"),
-        portal_page_size=int(os.environ.get("GOLDEN_RECORD_PORTAL_PAGE_SIZE", "500")),
-        portal_timeout_seconds=float(os.environ.get("GOLDEN_RECORD_PORTAL_TIMEOUT", "30")),
-    )
-
-
 def spark_workers_use(python: str) -> None:
     """Name the Python that Spark's workers start (``PYSPARK_PYTHON``): PySpark reads it
     from the environment when its context starts and carries it in every pandas function,

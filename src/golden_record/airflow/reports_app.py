@@ -113,8 +113,8 @@ def create_app() -> FastAPI:
 
     from golden_record.airflow import review_pages, rights_pages
 
-    review_pages.add_routes(app)
-    rights_pages.add_routes(app)
+    app.include_router(review_pages.router())
+    app.include_router(rights_pages.router())
     lookups: dict[str, Any] = {}
     asking = threading.Lock()
 

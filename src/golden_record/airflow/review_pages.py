@@ -16,7 +16,7 @@ from math import ceil
 from typing import Any
 from urllib.parse import quote
 
-from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from golden_record.airflow.permissions import DECIDE_REVIEW, READ_REVIEW, requires
@@ -55,12 +55,15 @@ def _filtered(pending: Any, reason: str, source: str) -> Any:
     return pending.reset_index(drop=True)
 
 
-def add_routes(app: FastAPI) -> None:
-    @app.get("/review/style.css")
+def router() -> APIRouter:
+    """These pages' routes, for the plugin's app to include."""
+    pages = APIRouter()
+
+    @pages.get("/review/style.css")
     def style() -> Response:
         return Response(STYLE, media_type="text/css")
 
-    @app.get("/review", response_class=HTMLResponse)
+    @pages.get("/review", response_class=HTMLResponse)
     def review_queue(
         request: Request,
         page: int = 1,
@@ -96,7 +99,7 @@ def add_routes(app: FastAPI) -> None:
             last=(page - 1) * PAGE_SIZE + len(rows),
         )
 
-    @app.get("/review/pair", response_class=HTMLResponse)
+    @pages.get("/review/pair", response_class=HTMLResponse)
     def review_pair(
         request: Request,
         a: str,
@@ -149,7 +152,7 @@ def add_routes(app: FastAPI) -> None:
             form_token=form_token(user, DECIDE),
         )
 
-    @app.post("/review/decide")
+    @pages.post("/review/decide")
     def review_decide(
         request: Request,
         record_a: str = Form(...),
@@ -181,6 +184,8 @@ def add_routes(app: FastAPI) -> None:
                 f"&b={quote(first['record_b'])}&{filters}"
             )
         return RedirectResponse(url=target, status_code=303)
+
+    return pages
 
 
 def _shown(value: Any) -> str:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import Depends, FastAPI, Form, HTTPException, Request
+from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from golden_record.airflow.permissions import ANSWER_RIGHTS, READ_RIGHTS, requires
@@ -25,8 +25,11 @@ from golden_record.airflow.web import FORM_TOKEN_FIELD, base, check_form, form_t
 ACCESS = "rights/access"
 
 
-def add_routes(app: FastAPI) -> None:
-    @app.get("/rights", response_class=HTMLResponse)
+def router() -> APIRouter:
+    """These pages' routes, for the plugin's app to include."""
+    pages = APIRouter()
+
+    @pages.get("/rights", response_class=HTMLResponse)
     def rights(
         request: Request,
         user: Any = Depends(requires(READ_RIGHTS)),  # noqa: B008
@@ -44,7 +47,7 @@ def add_routes(app: FastAPI) -> None:
             form_token=form_token(user, ACCESS),
         )
 
-    @app.post("/rights/access", response_class=HTMLResponse)
+    @pages.post("/rights/access", response_class=HTMLResponse)
     def access(
         request: Request,
         golden_id: str = Form(...),
@@ -79,6 +82,8 @@ def add_routes(app: FastAPI) -> None:
         }
         requests.record(held, "access", found["golden_id"], user.get_name(), basis, produced)
         return (folder / "subject_access.html").read_text(encoding="utf-8")
+
+    return pages
 
 
 def _summary(produced: str) -> str:

@@ -154,3 +154,24 @@ def about_a_person(records: pd.DataFrame) -> pd.Series:
 def conform_all(frame: pd.DataFrame, name: str = "input") -> pd.DataFrame:
     """:func:`conform` for records from any number of source systems at once."""
     return conform(frame, name)
+
+
+def parsed_dates(values: pd.Series) -> pd.Series:
+    """Dates read from ISO, UK day-first or compact text, unchecked (NaT if unreadable)."""
+    text = values.astype("string").str.strip()
+    iso = pd.to_datetime(
+        text.where(text.str.match(r"^\d{4}-\d{2}-\d{2}")).str[:10],
+        format="%Y-%m-%d",
+        errors="coerce",
+    )
+    uk = pd.to_datetime(
+        text.where(text.str.match(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}$")).str.replace(
+            r"[.-]", "/", regex=True
+        ),
+        format="%d/%m/%Y",
+        errors="coerce",
+    )
+    compact = pd.to_datetime(
+        text.where(text.str.match(r"^(19|20)\d{6}$")), format="%Y%m%d", errors="coerce"
+    )
+    return iso.fillna(uk).fillna(compact)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -38,6 +39,7 @@ from golden_record.extract.canonical import (
     about_a_person,
     conform,
     empty_frame,
+    parsed_dates,
 )
 from golden_record.extract.sources import EXTRACTORS, SourceDataError
 from golden_record.keys import held_in
@@ -114,8 +116,6 @@ def _birth_dates_not_in_the_future(
 ) -> tuple[pd.DataFrame, list[str]]:
     """A date of birth after the run's date is a keying slip: the record keeps the date it
     had on the last accepted night (so a published date is not erased), and is flagged."""
-    from golden_record.standardise.fields import parsed_dates
-
     future = (parsed_dates(snapshot["date_of_birth"]) > pd.Timestamp(run_date)).to_numpy()
     if not future.any():
         return snapshot, []
@@ -137,19 +137,20 @@ def _birth_dates_not_in_the_future(
     return snapshot, ids.tolist()
 
 
+# Which of a source's rows, given the source and their record ids, are to be left out
+# (residents erased at their request); None when none are. The pipeline passes the golden
+# store's suppression list: extracting knows nothing of the store.
+Suppressed = Callable[[str, pd.Series], pd.Series | None]
+
+
 def _without_suppressed(
-    raw: pd.DataFrame, module: ModuleType, source: str, run: Run, store_url: str | None
+    raw: pd.DataFrame, module: ModuleType, source: str, suppressed: Suppressed | None
 ) -> tuple[pd.DataFrame, int]:
     """The raw rows less those of residents erased at their request (which the source
     still holds until its owner deletes them): never landed, so no later stage sees them."""
-    from golden_record.golden import default_store_url
-    from golden_record.rights.suppression import suppressed_rows
-
-    if not len(raw):
+    if not len(raw) or suppressed is None:
         return raw, 0
-    flagged = suppressed_rows(
-        source, raw[module.KEY_COLUMN], store_url or default_store_url(run.root), run.root
-    )
+    flagged = suppressed(source, raw[module.KEY_COLUMN])
     if flagged is None or not flagged.any():
         return raw, 0
     return raw[~flagged.to_numpy()].reset_index(drop=True), int(flagged.sum())
@@ -160,10 +161,10 @@ def extract_source(
     run: Run,
     settings: SourceSettings,
     full_refresh: bool = False,
-    store_url: str | None = None,
+    suppressed: Suppressed | None = None,
 ) -> ExtractSummary:
-    """Land ``source`` for ``run`` and write its canonical snapshot; ``store_url``: the
-    golden store whose suppression list (erased residents) the extract honours."""
+    """Land ``source`` for ``run`` and write its canonical snapshot; ``suppressed``: which
+    rows to leave out (erased residents), as :func:`golden_record.pipeline.extract` gives."""
     module = EXTRACTORS[source]
     incremental = module.WATERMARK_COLUMN is not None and not full_refresh
     raw_file = run.raw(source)
@@ -178,7 +179,7 @@ def extract_source(
     if replayed:
         meta = json.loads(meta_file.read_text())
         raw = pd.read_parquet(raw_file).astype("string")
-        raw, suppressed = _without_suppressed(raw, module, source, run, store_url)
+        raw, left_out = _without_suppressed(raw, module, source, suppressed)
     else:
         started = datetime.now(UTC)
         watermark = previous_meta["watermark_after"] if previous_meta else None
@@ -193,7 +194,7 @@ def extract_source(
         raw = module.extract(settings, watermark, run.date)
         # The watermark reached counts rows left out as suppressed: they were read.
         reached, future_keys = _watermark_reached(raw, module, watermark, started)
-        raw, suppressed = _without_suppressed(raw, module, source, run, store_url)
+        raw, left_out = _without_suppressed(raw, module, source, suppressed)
         future_ids = raw.loc[held_in(raw[module.KEY_COLUMN], future_keys), module.KEY_COLUMN]
         if len(future_ids):
             log.warning(
@@ -224,7 +225,7 @@ def extract_source(
         if incremental:
             keys = module.keys(settings).astype("string").to_frame("key")
             keys, _ = _without_suppressed(
-                keys.rename(columns={"key": module.KEY_COLUMN}), module, source, run, store_url
+                keys.rename(columns={"key": module.KEY_COLUMN}), module, source, suppressed
             )
             write_parquet(keys.rename(columns={module.KEY_COLUMN: "key"}), keys_file)
         write_text(json.dumps(meta, indent=2) + "\n", meta_file)
@@ -283,7 +284,7 @@ def extract_source(
         raw_path=str(raw_file),
         canonical_path=str(canonical_file),
         deleted_rows=deleted,
-        suppressed_rows=suppressed,
+        suppressed_rows=left_out,
         future_birth_dates=future[:MAX_LISTED],
         future_birth_date_count=len(future),
         future_stamped=list(meta.get("future_stamped") or []),

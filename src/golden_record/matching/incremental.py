@@ -35,6 +35,7 @@ from splink import Linker
 from golden_record.keys import held_in
 from golden_record.matching.backend import as_frame, matching_db_api, register
 from golden_record.matching.dialect import for_dialect
+from golden_record.matching.model import with_loose_rules
 from golden_record.standardise.fields import MATCH_COLUMNS
 
 # Every field a comparison, a blocking rule or the guard may read; unique_id is the key.
@@ -165,8 +166,6 @@ def score_records(
     columns, sorted by the pair's ids, and how they were scored: built on ``earlier``
     where it allows (see the module's docstring), else in full (``why_full`` says why
     when the caller decided)."""
-    from golden_record.matching.inference import with_loose_rules
-
     db_api = db_api or matching_db_api()
     prefer = None
     if earlier is not None and why_full is None:

@@ -26,7 +26,6 @@ The thresholds and the precision/recall curve behind them are in ``docs/threshol
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -52,12 +51,7 @@ from golden_record.matching.guard import (
 )
 from golden_record.matching.incremental import EarlierScoring, Scoring, score_records
 from golden_record.matching.levels import LevelWeights, ModelShapeError
-from golden_record.matching.model import (
-    DEFAULT_MODEL_PATH,
-    LOOSE_RULES,
-    LooseRule,
-    loose_rules_within,
-)
+from golden_record.matching.model import DEFAULT_MODEL_PATH, with_loose_rules
 from golden_record.matching.precedents import SETTLED_COLUMNS, Precedents, join_settled_same
 from golden_record.standardise.fields import MATCH_COLUMNS
 
@@ -164,29 +158,6 @@ def _empty_result() -> MatchResult:
         clusters=pd.DataFrame(columns=["unique_id", "cluster_id", "cluster_match_probability"]),
         review_pairs=pd.DataFrame(columns=REVIEW_COLUMNS),
     )
-
-
-def loose_rule_sql(rule: LooseRule, dialect: str) -> str:
-    return str(rule.rule.get_blocking_rule(dialect).blocking_rule_sql)
-
-
-def with_loose_rules(
-    model: dict, records: pd.DataFrame, dialect: str, prefer: Sequence[str] | None = None
-) -> dict:
-    """The model with the loose blocking rules these records' size allows added
-    (``prefer``: an earlier night's rules, by their SQL, kept while they fit)."""
-    preferred = None
-    if prefer is not None:
-        by_sql = {loose_rule_sql(rule, dialect): rule for rule in LOOSE_RULES}
-        preferred = [by_sql[sql] for sql in prefer if sql in by_sql]
-    loose = [
-        {"blocking_rule": loose_rule_sql(rule, dialect), "sql_dialect": dialect}
-        for rule in loose_rules_within(records, prefer=preferred)
-    ]
-    if not loose:
-        return model
-    rules = model["blocking_rules_to_generate_predictions"]
-    return {**model, "blocking_rules_to_generate_predictions": [*rules, *loose]}
 
 
 def score(

@@ -400,3 +400,26 @@ def settings(db_dialect: str = "duckdb", columns: Iterable[str] | None = None) -
 def columns_held(records: Any) -> list[str]:
     """Standardised columns with at least one value (lists count when not empty)."""
     return [column for column in records.columns if records[column].notna().any()]
+
+
+def loose_rule_sql(rule: LooseRule, dialect: str) -> str:
+    return str(rule.rule.get_blocking_rule(dialect).blocking_rule_sql)
+
+
+def with_loose_rules(
+    model: dict, records: Any, dialect: str, prefer: Sequence[str] | None = None
+) -> dict:
+    """The model with the loose blocking rules these records' size allows added
+    (``prefer``: an earlier night's rules, by their SQL, kept while they fit)."""
+    preferred = None
+    if prefer is not None:
+        by_sql = {loose_rule_sql(rule, dialect): rule for rule in LOOSE_RULES}
+        preferred = [by_sql[sql] for sql in prefer if sql in by_sql]
+    loose = [
+        {"blocking_rule": loose_rule_sql(rule, dialect), "sql_dialect": dialect}
+        for rule in loose_rules_within(records, prefer=preferred)
+    ]
+    if not loose:
+        return model
+    rules = model["blocking_rules_to_generate_predictions"]
+    return {**model, "blocking_rules_to_generate_predictions": [*rules, *loose]}

@@ -69,11 +69,9 @@ def publish_as_seen(
     (``rights_events`` adds a request's own). ``publishing``: the rest of
     :func:`golden_record.publish.publish`'s options (a rights request, a withdrawal)."""
     from golden_record.publish import publish
-    from golden_record.rights.restriction import restricted_ids
-    from golden_record.rights.restriction import rights_events as restriction_events
 
     golden, xref = without_restricted(
-        pd.read_parquet(files.golden_records), pd.read_parquet(files.xref), restricted_ids(store)
+        pd.read_parquet(files.golden_records), pd.read_parquet(files.xref), store.restricted_ids()
     )
     return publish(
         golden,
@@ -81,7 +79,7 @@ def publish_as_seen(
         run_key,
         crm_url,
         lineage=pd.read_parquet(files.lineage) if files.lineage.is_file() else None,
-        rights_events=restriction_events(store) | (rights_events or {}),
+        rights_events=store.restriction_events() | (rights_events or {}),
         **publishing,
     )
 

@@ -66,19 +66,14 @@ def _earlier_erasure(store: GoldenStore, golden_id: str) -> dict | None:
 
 
 def _check_erasable(store: GoldenStore, golden_id: str) -> None:
-    v = schema.golden_version
-    with store.engine.connect() as connection:
-        current = connection.execute(
-            select(v.c.status, v.c.merged_into).where(
-                and_(v.c.golden_id == golden_id, v.c.valid_to_run.is_(None))
-            )
-        ).first()
+    current = store.current_status(golden_id)
     if current is None:
         raise StoreError(f"no golden record {golden_id} in the golden store")
-    if current.status == "merged":
+    status, merged_into = current
+    if status == "merged":
         raise StoreError(
-            f"golden record {golden_id} was merged into {current.merged_into}: the resident "
-            f"lives on as {current.merged_into}; erase that one (it takes {golden_id} with it)"
+            f"golden record {golden_id} was merged into {merged_into}: the resident "
+            f"lives on as {merged_into}; erase that one (it takes {golden_id} with it)"
         )
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, insert, update
 
 from golden_record.golden import GoldenStore, schema
 from golden_record.golden.store import StoreError
@@ -24,46 +24,18 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def rights_events(store: GoldenStore) -> dict[str, str]:
-    """What a night's publish calls a resident leaving or returning for a restriction:
-    ``restricted`` for each restricted now, ``restriction_lifted`` for each lifted (used
-    only if the CRM does not already show them, as when the request could not reach it)."""
-    r = schema.restriction
-    with store.engine.connect() as connection:
-        rows = connection.execute(
-            select(r.c.golden_id, r.c.lifted_at).order_by(r.c.restriction_id)
-        ).tuples()
-        latest = {golden_id: lifted_at for golden_id, lifted_at in rows}
-    return {
-        g: "restricted" if lifted is None else "restriction_lifted" for g, lifted in latest.items()
-    }
-
-
-def restricted_ids(store: GoldenStore) -> set[str]:
-    r = schema.restriction
-    with store.engine.connect() as connection:
-        return set(
-            connection.execute(select(r.c.golden_id).where(r.c.lifted_at.is_(None))).scalars()
-        )
-
-
 def _active_golden(store: GoldenStore, golden_id: str) -> None:
-    v = schema.golden_version
-    with store.engine.connect() as connection:
-        status = connection.execute(
-            select(v.c.status, v.c.merged_into).where(
-                and_(v.c.golden_id == golden_id, v.c.valid_to_run.is_(None))
-            )
-        ).first()
-    if status is None:
+    current = store.current_status(golden_id)
+    if current is None:
         raise StoreError(f"no golden record {golden_id} in the golden store")
-    if status.status == "merged":
+    status, merged_into = current
+    if status == "merged":
         raise StoreError(
-            f"golden record {golden_id} was merged into {status.merged_into}: the resident "
-            f"lives on as {status.merged_into}; restrict that one"
+            f"golden record {golden_id} was merged into {merged_into}: the resident "
+            f"lives on as {merged_into}; restrict that one"
         )
-    if status.status != "active":
-        raise StoreError(f"golden record {golden_id} is {status.status}: nothing to restrict")
+    if status != "active":
+        raise StoreError(f"golden record {golden_id} is {status}: nothing to restrict")
 
 
 def restrict(
@@ -80,7 +52,7 @@ def restrict(
     if not reason.strip():
         raise StoreError("a restriction needs a reason (--reason)")
     _active_golden(store, golden_id)
-    if golden_id in restricted_ids(store):
+    if golden_id in store.restricted_ids():
         raise StoreError(f"golden record {golden_id} is already restricted")
     with store.engine.begin() as connection:
         connection.execute(
@@ -105,7 +77,7 @@ def lift(
     requests.check(by, basis)
     if not reason.strip():
         raise StoreError("lifting a restriction needs a reason (--reason)")
-    if golden_id not in restricted_ids(store):
+    if golden_id not in store.restricted_ids():
         raise StoreError(f"golden record {golden_id} is not restricted: nothing to lift")
     r = schema.restriction
     with store.engine.begin() as connection:

@@ -16,7 +16,7 @@ import pandas as pd
 import phonenumbers
 from rapidfuzz.distance import DamerauLevenshtein
 
-from golden_record.extract.canonical import unique_ids
+from golden_record.extract.canonical import parsed_dates, unique_ids
 from golden_record.standardise.nicknames import formal_names_of
 
 PLACEHOLDER_TEXT = frozenset(
@@ -270,27 +270,6 @@ def _list_column(values: pd.Series, table: dict[str, list[str]]) -> pd.Series:
         index=values.index,
         dtype=object,
     )
-
-
-def parsed_dates(values: pd.Series) -> pd.Series:
-    """Dates read from ISO, UK day-first or compact text, unchecked (NaT if unreadable)."""
-    text = values.astype("string").str.strip()
-    iso = pd.to_datetime(
-        text.where(text.str.match(r"^\d{4}-\d{2}-\d{2}")).str[:10],
-        format="%Y-%m-%d",
-        errors="coerce",
-    )
-    uk = pd.to_datetime(
-        text.where(text.str.match(r"^\d{1,2}[/.-]\d{1,2}[/.-]\d{4}$")).str.replace(
-            r"[.-]", "/", regex=True
-        ),
-        format="%d/%m/%Y",
-        errors="coerce",
-    )
-    compact = pd.to_datetime(
-        text.where(text.str.match(r"^(19|20)\d{6}$")), format="%Y%m%d", errors="coerce"
-    )
-    return iso.fillna(uk).fillna(compact)
 
 
 def date_of_birth(values: pd.Series, as_of: date | None = None) -> pd.Series:

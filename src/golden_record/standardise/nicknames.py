@@ -62,34 +62,3 @@ def formal_names_of(nickname: str) -> frozenset[str]:
     """Formal forenames a nickname may stand for, lower-case (``'peggy'`` → ``{'margaret'}``)."""
     key = nickname.strip().lower()
     return frozenset(_namer().canonicals_of(key)) | _uk_formals_of().get(key, frozenset())
-
-
-@cache
-def known_forenames() -> tuple[str, ...]:
-    """Every forename the variant lists know, formal or informal."""
-    namer = _namer()
-    names = set(namer.canonical_lookup) | set(namer.nickname_lookup)
-    names |= {name for pair in _uk_pairs() for name in pair}
-    return tuple(sorted(names))
-
-
-# A slip in a shorter name could as well be a different name ('jan' is one from 'ian').
-SLIP_MIN_LENGTH = 5
-
-
-@cache
-def names_one_slip_from(name: str) -> frozenset[str]:
-    """Known forenames one keystroke from ``name`` ('harrry' → harry, barry, ...).
-
-    Empty for names shorter than ``SLIP_MIN_LENGTH``.
-    """
-    key = name.strip().lower()
-    if len(key) < SLIP_MIN_LENGTH:
-        return frozenset()
-    from rapidfuzz import process
-    from rapidfuzz.distance import DamerauLevenshtein
-
-    near = process.extract(
-        key, known_forenames(), scorer=DamerauLevenshtein.distance, score_cutoff=1, limit=None
-    )
-    return frozenset(match for match, _, _ in near)

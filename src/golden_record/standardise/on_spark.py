@@ -38,7 +38,7 @@ def _schema(sample: pd.DataFrame) -> Any:
 def standardise_on_spark(canonical: pd.DataFrame, as_of: date, session: Any = None) -> pd.DataFrame:
     """``canonical`` standardised by Spark, in the order given, the dtypes the pandas path
     gives."""
-    from golden_record.matching.backend import spark_session
+    from golden_record.spark_session import spark_session
     from golden_record.standardise.fields import standardise
 
     session = session or spark_session()

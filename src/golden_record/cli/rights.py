@@ -1,4 +1,4 @@
-"""The ``golden-record`` commands for residents' rights (UK GDPR Articles 15–18): ``sar``,
+"""``golden-record rights``: residents' rights (UK GDPR Articles 15–18): ``sar``,
 ``correct``, ``withdraw-correction``, ``erase``, ``restrict``, ``lift-restriction`` and
 ``requests``. Each needs who handles it (``--by``) and its legal basis (``--basis``) and
 is recorded in the golden store; none prints a resident's details to a log.
@@ -11,8 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
-from golden_record.cli_options import StoreOption, database_url, existing_store
-from golden_record.cli_progress import step
+from golden_record.cli.options import StoreOption, database_url, existing_store
+from golden_record.cli.progress import step
 
 By = Annotated[str, typer.Option(help="Who handles the request (name or staff id).")]
 Basis = Annotated[
@@ -65,7 +65,7 @@ def sar(
     limit: Annotated[int, typer.Option(help="Candidates listed by --find.")] = 5,
 ) -> None:
     """A subject access request: everything held about one person, as JSON and HTML,
-    recorded with who handled it and its legal basis (`golden-record requests`)."""
+    recorded with who handled it and its legal basis (`golden-record rights requests`)."""
     from golden_record.golden import StoreError
     from golden_record.publish import exports_root
     from golden_record.rights import requests
@@ -297,11 +297,14 @@ def requests_list(store: StoreOption) -> None:
         )
 
 
-def register(app: typer.Typer) -> None:
-    app.command()(sar)
-    app.command()(correct)
-    app.command("withdraw-correction")(withdraw_correction)
-    app.command()(erase)
-    app.command()(restrict)
-    app.command("lift-restriction")(lift_restriction)
-    app.command("requests")(requests_list)
+app = typer.Typer(
+    no_args_is_help=True,
+    help="Residents' rights (UK GDPR Art. 15–18): access, rectification, erasure, restriction.",
+)
+app.command()(sar)
+app.command()(correct)
+app.command("withdraw-correction")(withdraw_correction)
+app.command()(erase)
+app.command()(restrict)
+app.command("lift-restriction")(lift_restriction)
+app.command("requests")(requests_list)

@@ -1,4 +1,4 @@
-"""The golden store: golden records, their cross-reference, history, events and runs.
+"""Applying a night to the golden store, staging it, accepting it and taking it back.
 
 :meth:`GoldenStore.apply_run` takes one night's clusters and records and, inside a single
 transaction, carries persistent IDs over (:mod:`golden_record.golden.identity`), chooses each
@@ -20,354 +20,45 @@ older run again is refused, since later runs were built on it.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from dataclasses import asdict
+from typing import TYPE_CHECKING
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import and_, bindparam, create_engine, delete, func, insert, select, update
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy import and_, bindparam, delete, func, insert, select, update
+from sqlalchemy.engine import Connection
 
-from golden_record.digest import files_sha256
 from golden_record.golden import corrections as correction
-from golden_record.golden import migrate, schema
+from golden_record.golden import schema
 from golden_record.golden.content import content_hashes, record_hashes, row_hashes
 from golden_record.golden.identity import assign_persistent_ids
 from golden_record.golden.records import build_golden_records
-from golden_record.golden.survivorship import Survivorship
-from golden_record.golden.survivorship import load as load_survivorship
 from golden_record.golden.touched import split_settled
 from golden_record.keys import held_in
 from golden_record.sqlread import read_frame
 
 if TYPE_CHECKING:
-    from sqlalchemy import Column
+    pass
 
-# Golden records serialised and written at a time by a night.
-GOLDEN_SLICE = 50_000
-# Golden attribute texts parsed at a time when read back.
-PARSE_SLICE = 100_000
-CHUNK = 5_000
-
-
-class StoreError(RuntimeError):
-    """The store refused a change; nothing was written."""
-
-
-@dataclass
-class RunSummary:
-    run_key: str
-    golden_records: int
-    source_records: int
-    events: dict[str, int] = field(default_factory=dict)
-    replayed: bool = False
-    input_fingerprint: str = ""
-    status: str = "accepted"
-    # Source records of the clusters this night rebuilt (the rest were left as they
-    # were), and why it rebuilt every one when it did.
-    records_rebuilt: int = 0
-    why_all: str = ""
-    survivorship: str = ""
+from golden_record.golden.store.common import (
+    CHUNK,
+    GOLDEN_SLICE,
+    RunSummary,
+    StoreError,
+    as_json,
+    chunks,
+    close_versions,
+    fingerprint,
+    now_text,
+    survivorship_digest,
+)
+from golden_record.golden.store.reading import StoreReading
+from golden_record.golden.store.review import write_review
 
 
-def default_store_url(root: Path) -> str:
-    return f"sqlite:///{Path(root) / 'golden_store.db'}"
-
-
-def engine_for(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database:
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(url)
-
-
-def fingerprint(
-    clusters: pd.DataFrame, records: pd.DataFrame, record_rows: np.ndarray | None = None
-) -> str:
-    """A content hash of a run's input, independent of row order (``record_rows``: the
-    records' :func:`row_hashes`, when already computed)."""
-    digest = hashlib.sha256()
-    if record_rows is None:
-        record_rows = row_hashes(records)
-    for hashed in (row_hashes(clusters), record_rows):
-        digest.update(np.sort(hashed).tobytes())
-    return digest.hexdigest()
-
-
-def parse_attributes(texts: pd.Series) -> pd.DataFrame:
-    """Golden attributes JSON, one object per row, as columns by the same index.
-
-    Arrow's JSON reader parses them in compiled code (a million objects in seconds;
-    ``json.loads`` row by row took most of a minute), every field read as text as it was
-    written (Arrow would otherwise turn a date into a timestamp). Rows holding anything
-    but text, null or a count are parsed row by row instead."""
-    import pyarrow as pa
-    from pyarrow import json as arrow_json
-
-    if texts.empty:
-        return pd.DataFrame(index=texts.index)
-    sample = texts.iloc[:: max(1, len(texts) // 1000)]
-    keys = sorted({key for text in sample for key in json.loads(text)})
-    schema = pa.schema(
-        [(key, pa.int64() if key == "source_record_count" else pa.string()) for key in keys]
-    )
-
-    def read(part: pd.Series) -> pd.DataFrame:
-        # json.dumps escapes newlines, so one object per line is safe.
-        data = ("\n".join(part.tolist()) + "\n").encode("utf-8")
-        table = arrow_json.read_json(
-            pa.py_buffer(data),
-            read_options=arrow_json.ReadOptions(block_size=1 << 26),
-            parse_options=arrow_json.ParseOptions(
-                explicit_schema=schema, unexpected_field_behavior="error"
-            ),
-        )
-        frame: pd.DataFrame = table.to_pandas()
-        return frame.astype(object).where(frame.notna(), None)
-
-    try:
-        # In slices, so the text, its bytes and the table of a million records are never
-        # all held at once (2.9 GB on a first night at a million records).
-        parsed = pd.concat(
-            [read(texts.iloc[i : i + PARSE_SLICE]) for i in range(0, len(texts), PARSE_SLICE)],
-            ignore_index=True,
-        )
-    except pa.ArrowInvalid:  # a key no sampled row had, or a value of another type
-        parsed = pd.DataFrame([json.loads(text) for text in texts])
-    if len(parsed) != len(texts):
-        raise StoreError("golden attributes did not parse one object per record")
-    parsed.index = texts.index
-    return parsed.astype(object).where(parsed.notna(), None)
-
-
-def survivorship_digest(survivorship: Survivorship) -> str:
-    """The rules and the code that turn records into golden records: when either changes,
-    a night rebuilds every golden record instead of only the changed ones."""
-    import golden_record.golden.records
-    import golden_record.golden.survivorship
-
-    code = [golden_record.golden.records.__file__, golden_record.golden.survivorship.__file__]
-    return files_sha256([survivorship.path, *code])[:16]
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _chunks(rows: list[dict]) -> Iterator[list[dict]]:
-    for start in range(0, len(rows), CHUNK):
-        yield rows[start : start + CHUNK]
-
-
-def _plain_json(value: object) -> object:
-    # A list column of the scored detail (a forename's variants) arrives as a numpy
-    # array: written as the JSON list it is (printing it as text cost 4 s a night).
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    return str(value)
-
-
-def _json(value: object) -> str:
-    return json.dumps(value, sort_keys=True, default=_plain_json)
-
-
-def _close_versions(
-    connection: Connection, key_column: Column[Any], keys: list[str], run_key: str
-) -> None:
-    """End the current versions of ``keys`` at this run (history is kept, never deleted)."""
-    table = key_column.table
-    for start in range(0, len(keys), CHUNK):
-        connection.execute(
-            update(table)
-            .where(
-                and_(key_column.in_(keys[start : start + CHUNK]), table.c.valid_to_run.is_(None))
-            )
-            .values(valid_to_run=run_key)
-        )
-
-
-def missing_sqlite_file(url: str) -> Path | None:
-    """The SQLite file ``url`` names, if it does not exist (opening it would create it)."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database:
-        return None
-    path = Path(parsed.database)
-    return None if path.is_file() else path
-
-
-class GoldenStore:
-    def __init__(
-        self, url: str, survivorship: Survivorship | None = None, must_exist: bool = False
-    ):
-        """``must_exist``: refuse a SQLite file that is not there, so a mistyped path in
-        a read command says so instead of opening a new, empty store."""
-        missing = missing_sqlite_file(url) if must_exist else None
-        if missing is not None:
-            raise StoreError(
-                f"no golden store at {missing}: check the path (the nightly DAG's store is "
-                "golden_store.db in the data folder)"
-            )
-        self.url = url
-        self.safe_url = make_url(url).render_as_string(hide_password=True)
-        self.engine = engine_for(url)
-        self.survivorship = survivorship or load_survivorship()
-        schema.metadata.create_all(self.engine)
-        migrate.upgrade(self.engine)
-
-    # ----- reading -------------------------------------------------------------------------
-
-    def current_xref(self, connection: Connection | None = None) -> pd.DataFrame:
-        query = select(
-            schema.xref_version.c.unique_id,
-            schema.xref_version.c.golden_id,
-            schema.xref_version.c.match_probability,
-            schema.xref_version.c.valid_from_run,
-        ).where(schema.xref_version.c.valid_to_run.is_(None))
-        return self.read(query, connection)
-
-    def golden_records(
-        self, connection: Connection | None = None, include_inactive: bool = False
-    ) -> pd.DataFrame:
-        """Current golden records, one row each, attributes as columns."""
-        v = schema.golden_version
-        query = select(
-            v.c.golden_id, v.c.status, v.c.merged_into, v.c.attributes, v.c.source_record_count
-        ).where(v.c.valid_to_run.is_(None))
-        if not include_inactive:
-            query = query.where(v.c.status == "active")
-        rows = self.read(query.order_by(v.c.golden_id), connection)
-        attributes = parse_attributes(rows["attributes"])
-        # The version's own count is authoritative (0 once merged or retired).
-        attributes = attributes.drop(columns=["source_record_count"], errors="ignore")
-        return pd.concat([rows.drop(columns="attributes"), attributes], axis=1)
-
-    def golden_record(self, golden_id: str) -> dict[str, Any] | None:
-        """One golden ID's current version (attributes, status, merged_into), or None."""
-        v = schema.golden_version
-        with self.engine.connect() as connection:
-            row = connection.execute(
-                select(v.c.status, v.c.merged_into, v.c.attributes).where(
-                    and_(v.c.golden_id == golden_id, v.c.valid_to_run.is_(None))
-                )
-            ).first()
-        if row is None:
-            return None
-        return {
-            **json.loads(row.attributes),
-            "golden_id": golden_id,
-            "status": row.status,
-            "merged_into": row.merged_into,
-        }
-
-    def golden_changed_in(self, run_key: str) -> tuple[set[str], pd.DataFrame]:
-        """What ``run_key`` did to the golden records: the IDs whose version it ended,
-        and the current versions it wrote (every status), as :meth:`golden_records`."""
-        v = schema.golden_version
-        with self.engine.connect() as connection:
-            ended = set(
-                connection.execute(select(v.c.golden_id).where(v.c.valid_to_run == run_key))
-                .scalars()
-                .all()
-            )
-            rows = self.read(
-                select(
-                    v.c.golden_id,
-                    v.c.status,
-                    v.c.merged_into,
-                    v.c.attributes,
-                    v.c.source_record_count,
-                )  # fmt: skip
-                .where(and_(v.c.valid_from_run == run_key, v.c.valid_to_run.is_(None)))
-                .order_by(v.c.golden_id),
-                connection,
-            )
-        attributes = parse_attributes(rows["attributes"])
-        attributes = attributes.drop(columns=["source_record_count"], errors="ignore")
-        return ended, pd.concat([rows.drop(columns="attributes"), attributes], axis=1)
-
-    def xref_changed_in(self, run_key: str) -> tuple[set[str], pd.DataFrame]:
-        """The source records whose membership ``run_key`` ended, and the memberships it
-        wrote, as :meth:`current_xref`."""
-        x = schema.xref_version
-        with self.engine.connect() as connection:
-            ended = set(
-                connection.execute(select(x.c.unique_id).where(x.c.valid_to_run == run_key))
-                .scalars()
-                .all()
-            )
-            written = self.read(
-                select(
-                    x.c.unique_id, x.c.golden_id, x.c.match_probability, x.c.valid_from_run
-                ).where(and_(x.c.valid_from_run == run_key, x.c.valid_to_run.is_(None))),
-                connection,
-            )
-        return ended, written
-
-    def current_counts(self) -> tuple[int, int]:
-        """Active golden records and current memberships, counted in the database."""
-        v, x = schema.golden_version, schema.xref_version
-        with self.engine.connect() as connection:
-            golden = connection.execute(
-                select(func.count())
-                .select_from(v)
-                .where(and_(v.c.valid_to_run.is_(None), v.c.status == "active"))
-            ).scalar()
-            members = connection.execute(
-                select(func.count()).select_from(x).where(x.c.valid_to_run.is_(None))
-            ).scalar()
-        return int(golden or 0), int(members or 0)
-
-    def events(self, after: int = 0, limit: int = 1000) -> pd.DataFrame:
-        """The change feed in order, from just after sequence number ``after``."""
-        e = schema.change_event
-        query = select(e).where(e.c.sequence > after).order_by(e.c.sequence).limit(limit)
-        return self.read(query)
-
-    def events_of_run(self, run_key: str) -> pd.DataFrame:
-        e = schema.change_event
-        return self.read(select(e).where(e.c.run_key == run_key).order_by(e.c.sequence))
-
-    def lineage(self) -> pd.DataFrame:
-        """Where golden IDs went or came from: ``merged_into`` for every merged ID,
-        ``split_from`` for every ID split off another. One row per such ID."""
-        v, e = schema.golden_version, schema.change_event
-        merged = self.read(
-            select(v.c.golden_id, v.c.merged_into).where(
-                and_(v.c.valid_to_run.is_(None), v.c.status == "merged")
-            )
-        )
-        split = self.read(
-            select(e.c.golden_id, e.c.other_golden_id.label("split_from")).where(
-                e.c.event == "split"
-            )
-        )
-        lineage = merged.merge(split, on="golden_id", how="outer")
-        return lineage.sort_values("golden_id").reset_index(drop=True).astype("string")
-
-    def runs(self, accepted_only: bool = False) -> pd.DataFrame:
-        r = schema.store_run
-        query = select(r).order_by(r.c.sequence)
-        if accepted_only:
-            query = query.where(r.c.status == "accepted")
-        return self.read(query)
-
-    def run_status(self, run_key: str) -> str | None:
-        r = schema.store_run
-        with self.engine.connect() as connection:
-            return connection.execute(select(r.c.status).where(r.c.run_key == run_key)).scalar()
-
-    def read(self, query: Any, connection: Connection | None = None) -> pd.DataFrame:
-        if connection is not None:
-            return read_frame(connection, query)
-        with self.engine.connect() as own:
-            return read_frame(own, query)
-
-    # ----- writing -------------------------------------------------------------------------
+class GoldenStore(StoreReading):
+    """The golden store: read it (:class:`StoreReading`), apply nights to it, accept them
+    and take them back."""
 
     def apply_run(
         self,
@@ -429,7 +120,7 @@ class GoldenStore:
                 rebuild_all,
             )
             if review_pairs is not None and len(review_pairs):
-                self._write_review(connection, run_key, review_pairs, pair_detail)
+                write_review(connection, run_key, review_pairs, pair_detail)
         return summary
 
     def accept_run(self, run_key: str) -> None:
@@ -543,7 +234,7 @@ class GoldenStore:
                 sequence=sequence,
                 run_date=run_date,
                 input_fingerprint=input_fingerprint,
-                applied_at=_now(),
+                applied_at=now_text(),
                 summary="{}",
                 status=status,
             )
@@ -575,7 +266,7 @@ class GoldenStore:
         clash = self._registered(connection, new_ids)
         if clash:
             raise StoreError(f"run {run_key}: minted golden ID {clash[0]} already used")
-        for chunk in _chunks(
+        for chunk in chunks(
             [
                 {"golden_id": g, "created_run": run_key, "created_sequence": sequence}
                 for g in new_ids
@@ -605,7 +296,7 @@ class GoldenStore:
                 for old, into in outcome.merged
             ]
             + [
-                {"event": "updated", "golden_id": g, "other_golden_id": None, "changed": _json(c)}
+                {"event": "updated", "golden_id": g, "other_golden_id": None, "changed": as_json(c)}
                 for g, c in sorted(changed_golden.items())
             ]
             + [
@@ -617,7 +308,7 @@ class GoldenStore:
         for row in rows:
             row.setdefault("changed", None)
             row["run_key"] = run_key
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             connection.execute(insert(schema.change_event), chunk)
 
         summary = RunSummary(
@@ -637,7 +328,7 @@ class GoldenStore:
         connection.execute(
             update(schema.store_run)
             .where(schema.store_run.c.run_key == run_key)
-            .values(summary=_json(asdict(summary)))
+            .values(summary=as_json(asdict(summary)))
         )
         return summary
 
@@ -672,12 +363,12 @@ class GoldenStore:
         gone = stored.index.difference(tonight.index)
         c = schema.record_version
         closing = [*fresh.index[held_in(fresh.index, stored.index)], *gone]
-        _close_versions(connection, c.c.unique_id, closing, run_key)
+        close_versions(connection, c.c.unique_id, closing, run_key)
         rows = [
             {"unique_id": u, "content_hash": h, "valid_from_run": run_key}
             for u, h in zip(fresh.index, fresh.to_numpy(), strict=True)
         ]
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             connection.execute(insert(c), chunk)
 
     @staticmethod
@@ -713,7 +404,7 @@ class GoldenStore:
         arrived = moved[moved["golden_id"].notna()]
         x = schema.xref_version
         closing = moved[moved["golden_id_was"].notna()]["unique_id"].tolist()
-        _close_versions(connection, x.c.unique_id, closing, run_key)
+        close_versions(connection, x.c.unique_id, closing, run_key)
         rows = [
             {
                 "unique_id": uid,
@@ -728,7 +419,7 @@ class GoldenStore:
                 strict=True,
             )
         ]
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             connection.execute(insert(x), chunk)
         return set(arrived["golden_id"]) | set(moved["golden_id_was"].dropna())
 
@@ -779,7 +470,7 @@ class GoldenStore:
                 candidate_counts[start:end],
                 strict=True,
             ):
-                attributes = _json(values)
+                attributes = as_json(values)
                 before_text = stored.get(golden_id)
                 if before_text is not None:
                     was_active = status_of[golden_id] == "active"
@@ -813,12 +504,12 @@ class GoldenStore:
                     .where(v.c.version_id == bindparam("row"))
                     .values(content_hash=bindparam("hash"))
                 )
-                for chunk in _chunks(backfill):
+                for chunk in chunks(backfill):
                     connection.execute(fill, chunk)
             # Each golden ID is in one slice: its old version is closed before its new one
             # is written, as the close would otherwise end the new one too.
             self._close(connection, run_key, closing)
-            for chunk in _chunks(rows):
+            for chunk in chunks(rows):
                 connection.execute(insert(v), chunk)
         return changed
 
@@ -836,7 +527,7 @@ class GoldenStore:
         return found
 
     def _close(self, connection: Connection, run_key: str, golden_ids: list[str]) -> None:
-        _close_versions(connection, schema.golden_version.c.golden_id, golden_ids, run_key)
+        close_versions(connection, schema.golden_version.c.golden_id, golden_ids, run_key)
 
     def _close_inactive(
         self,
@@ -869,61 +560,5 @@ class GoldenStore:
             }
             for g in ending
         ]
-        for chunk in _chunks(rows):
+        for chunk in chunks(rows):
             connection.execute(insert(v), chunk)
-
-    def _write_review(
-        self,
-        connection: Connection,
-        run_key: str,
-        pairs: pd.DataFrame,
-        detail: pd.DataFrame | None,
-    ) -> None:
-        details: dict[tuple[str, str], str] = {}
-        if detail is not None and len(detail):
-            wanted = set(zip(pairs["unique_id_l"], pairs["unique_id_r"], strict=True))
-            keys = list(zip(detail["unique_id_l"], detail["unique_id_r"], strict=True))
-            chosen = detail[[key in wanted for key in keys]]
-            plain = chosen.astype(object).where(chosen.notna(), None)
-            texts = {}
-            for row in plain.to_dict("records"):
-                text = _json(row)
-                digest = hashlib.sha256(text.encode()).hexdigest()
-                texts[digest] = text
-                details[(row["unique_id_l"], row["unique_id_r"])] = digest
-            d = schema.review_detail
-            known: set[str] = set()
-            hashes = list(texts)
-            for start in range(0, len(hashes), CHUNK):
-                known |= set(
-                    connection.execute(
-                        select(d.c.detail_hash).where(
-                            d.c.detail_hash.in_(hashes[start : start + CHUNK])
-                        )
-                    ).scalars()
-                )
-            fresh = [{"detail_hash": h, "detail": t} for h, t in texts.items() if h not in known]
-            for chunk in _chunks(fresh):
-                connection.execute(insert(d), chunk)
-        rows = [
-            {
-                "run_key": run_key,
-                "record_a": min(a, b),
-                "record_b": max(a, b),
-                "match_probability": None if pd.isna(p) else float(p),
-                "match_weight": None if pd.isna(w) else float(w),
-                "reason": reason,
-                "detail_hash": details.get((a, b)),
-            }
-            for a, b, p, w, reason in zip(
-                pairs["unique_id_l"],
-                pairs["unique_id_r"],
-                pairs["match_probability"],
-                pairs["match_weight"],
-                pairs["reason"],
-                strict=True,
-            )
-        ]
-        rows = list({(r["record_a"], r["record_b"]): r for r in rows}.values())
-        for chunk in _chunks(rows):
-            connection.execute(insert(schema.review_item), chunk)

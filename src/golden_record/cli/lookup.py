@@ -1,0 +1,67 @@
+"""``golden-record lookup``: find a resident's golden record by their details."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from golden_record.cli.progress import step
+
+if TYPE_CHECKING:
+    pass
+
+
+app = typer.Typer()
+
+
+@app.command()
+def lookup(
+    surname: Annotated[str, typer.Option(help="The person's surname.")],
+    first_name: Annotated[str | None, typer.Option(help="Forename.")] = None,
+    date_of_birth: Annotated[str | None, typer.Option(help="YYYY-MM-DD.")] = None,
+    postcode: Annotated[str | None, typer.Option(help="Postcode.")] = None,
+    email: Annotated[str | None, typer.Option(help="Email address.")] = None,
+    phone: Annotated[str | None, typer.Option(help="Phone number.")] = None,
+    address_line_1: Annotated[str | None, typer.Option(help="First line of address.")] = None,
+    data: Annotated[
+        Path | None, typer.Option(help="Pipeline data folder (default GOLDEN_RECORD_DATA).")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="How many candidates at most.")] = 5,
+) -> None:
+    """Do we already know this person? The golden records these details may be, scored
+    with the current model against the last accepted night."""
+    from golden_record import paths
+    from golden_record.matching.lookup import Lookup, LookupError_, latest_accepted
+
+    runs = paths.runs_root(data)
+    night = latest_accepted(runs)
+    if night is None:
+        raise typer.BadParameter(
+            f"no accepted night under {runs} to look up in", param_hint="--data"
+        )
+    asked = {
+        "surname": surname,
+        "first_name": first_name,
+        "date_of_birth": date_of_birth,
+        "postcode": postcode,
+        "email": email,
+        "phone": phone,
+        "address_line_1": address_line_1,
+    }
+    try:
+        with step(f"loading night {night.key}"):
+            lookup_in = Lookup.of_night(night)
+        found = lookup_in.candidates(asked, limit=limit)
+    except LookupError_ as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if not found:
+        typer.echo(f"no golden record matches (night {night.key})")
+        return
+    typer.echo(f"{len(found)} candidate(s), night {night.key}:")
+    for candidate in found:
+        typer.echo(
+            f"  {candidate.golden_id}  probability {candidate.match_probability:.4f}: "
+            + "; ".join(candidate.reasons)
+        )

@@ -1,0 +1,107 @@
+"""``golden-record review list|show|decide``: stewards' clerical review of doubtful pairs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from golden_record.cli.options import StoreOption, existing_store
+from golden_record.cli.progress import step
+
+if TYPE_CHECKING:
+    pass
+
+
+app = typer.Typer(no_args_is_help=True, help="Clerical review of doubtful pairs.")
+
+
+@app.command("list")
+def review_list(store: StoreOption, limit: int = 50) -> None:
+    """The latest run's undecided review pairs, strongest first."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from golden_record.golden.stewardship import queue
+
+    pending = queue(existing_store(store), limit=None)
+    shown = min(limit, len(pending))
+    title = f"{len(pending)} pairs awaiting review"
+    if shown < len(pending):
+        title += f": the strongest {shown} (--limit for more)"
+    table = Table(title=title)
+    for column in ("record A", "record B", "probability", "reason"):
+        table.add_column(column)
+    for row in pending.head(limit).itertuples(index=False):
+        table.add_row(
+            str(row.record_a), str(row.record_b), f"{row.match_probability:.4f}", str(row.reason)
+        )
+    Console(width=160).print(table)
+
+
+@app.command("show")
+def review_show(
+    record_a: str,
+    record_b: str,
+    store: StoreOption,
+    html: Annotated[Path | None, typer.Option(help="Also write the waterfall chart here.")] = None,
+    model: Annotated[Path | None, typer.Option(help="Model JSON used for the match.")] = None,
+) -> None:
+    """Both records side by side, with each comparison's match weight."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from golden_record.golden import StoreError
+    from golden_record.golden.stewardship import item, side_by_side
+
+    try:
+        with step("reading the pair from the store"):
+            found = item(existing_store(store), record_a, record_b)
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    frame = side_by_side(found)
+    title = (
+        f"{found['record_a']} and {found['record_b']}: match probability "
+        f"{found['match_probability']:.4f} (run {found['run_key']}); {found['reason']}"
+    )
+    table = Table(title=title)
+    for column in frame.columns:
+        table.add_column(str(column))
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if v is None or v != v else str(v) for v in row))
+    Console(width=160).print(table)
+    if html is not None:
+        import pandas as pd
+
+        from golden_record.matching.explain import waterfall_page
+        from golden_record.matching.inference import load_model
+
+        if not found["detail"]:
+            raise typer.BadParameter("this pair has no scored detail to chart")
+        page = waterfall_page(pd.DataFrame([found["detail"]]), load_model(model), title, html)
+        typer.echo(f"waterfall chart → {page}")
+
+
+@app.command("decide")
+def review_decide(
+    record_a: str,
+    record_b: str,
+    decision: Annotated[str, typer.Argument(help="same | different")],
+    store: StoreOption,
+    by: Annotated[str, typer.Option(help="Who decides (name or staff id).")],
+    reason: Annotated[str, typer.Option(help="Why: what the steward checked.")],
+) -> None:
+    """Record 'same' or 'different' for two records; every later run honours it."""
+    from golden_record.golden import StoreError
+    from golden_record.golden.stewardship import decide
+
+    try:
+        row = decide(existing_store(store), record_a, record_b, decision, by, reason)
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(
+        f"recorded: {row['record_a']} and {row['record_b']} are "
+        f"{'the same person' if row['decision'] == 'same' else 'different people'} "
+        f"({row['decided_by']}, {row['decided_at']})"
+    )

@@ -1,0 +1,232 @@
+"""Reading the golden store: the current cross-reference and golden records, what a run
+changed, the change feed, lineage and runs. No method here writes."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from sqlalchemy import and_, func, select
+from sqlalchemy.engine import Connection, make_url
+
+from golden_record.golden import migrate, schema
+from golden_record.golden.survivorship import Survivorship
+from golden_record.golden.survivorship import load as load_survivorship
+from golden_record.sqlread import read_frame
+
+if TYPE_CHECKING:
+    pass
+
+from golden_record.golden.store.common import (
+    StoreError,
+    engine_for,
+    missing_sqlite_file,
+    parse_attributes,
+)
+
+
+class StoreReading:
+    """The store's connection and its read side."""
+
+    def __init__(
+        self, url: str, survivorship: Survivorship | None = None, must_exist: bool = False
+    ):
+        """``must_exist``: refuse a SQLite file that is not there, so a mistyped path in
+        a read command says so instead of opening a new, empty store."""
+        missing = missing_sqlite_file(url) if must_exist else None
+        if missing is not None:
+            raise StoreError(
+                f"no golden store at {missing}: check the path (the nightly DAG's store is "
+                "golden_store.db in the data folder)"
+            )
+        self.url = url
+        self.safe_url = make_url(url).render_as_string(hide_password=True)
+        self.engine = engine_for(url)
+        self.survivorship = survivorship or load_survivorship()
+        schema.metadata.create_all(self.engine)
+        migrate.upgrade(self.engine)
+
+    # ----- reading -------------------------------------------------------------------------
+
+    def current_xref(self, connection: Connection | None = None) -> pd.DataFrame:
+        query = select(
+            schema.xref_version.c.unique_id,
+            schema.xref_version.c.golden_id,
+            schema.xref_version.c.match_probability,
+            schema.xref_version.c.valid_from_run,
+        ).where(schema.xref_version.c.valid_to_run.is_(None))
+        return self.read(query, connection)
+
+    def golden_records(
+        self, connection: Connection | None = None, include_inactive: bool = False
+    ) -> pd.DataFrame:
+        """Current golden records, one row each, attributes as columns."""
+        v = schema.golden_version
+        query = select(
+            v.c.golden_id, v.c.status, v.c.merged_into, v.c.attributes, v.c.source_record_count
+        ).where(v.c.valid_to_run.is_(None))
+        if not include_inactive:
+            query = query.where(v.c.status == "active")
+        rows = self.read(query.order_by(v.c.golden_id), connection)
+        attributes = parse_attributes(rows["attributes"])
+        # The version's own count is authoritative (0 once merged or retired).
+        attributes = attributes.drop(columns=["source_record_count"], errors="ignore")
+        return pd.concat([rows.drop(columns="attributes"), attributes], axis=1)
+
+    def golden_record(self, golden_id: str) -> dict[str, Any] | None:
+        """One golden ID's current version (attributes, status, merged_into), or None."""
+        v = schema.golden_version
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(v.c.status, v.c.merged_into, v.c.attributes).where(
+                    and_(v.c.golden_id == golden_id, v.c.valid_to_run.is_(None))
+                )
+            ).first()
+        if row is None:
+            return None
+        return {
+            **json.loads(row.attributes),
+            "golden_id": golden_id,
+            "status": row.status,
+            "merged_into": row.merged_into,
+        }
+
+    def golden_changed_in(self, run_key: str) -> tuple[set[str], pd.DataFrame]:
+        """What ``run_key`` did to the golden records: the IDs whose version it ended,
+        and the current versions it wrote (every status), as :meth:`golden_records`."""
+        v = schema.golden_version
+        with self.engine.connect() as connection:
+            ended = set(
+                connection.execute(select(v.c.golden_id).where(v.c.valid_to_run == run_key))
+                .scalars()
+                .all()
+            )
+            rows = self.read(
+                select(
+                    v.c.golden_id,
+                    v.c.status,
+                    v.c.merged_into,
+                    v.c.attributes,
+                    v.c.source_record_count,
+                )  # fmt: skip
+                .where(and_(v.c.valid_from_run == run_key, v.c.valid_to_run.is_(None)))
+                .order_by(v.c.golden_id),
+                connection,
+            )
+        attributes = parse_attributes(rows["attributes"])
+        attributes = attributes.drop(columns=["source_record_count"], errors="ignore")
+        return ended, pd.concat([rows.drop(columns="attributes"), attributes], axis=1)
+
+    def xref_changed_in(self, run_key: str) -> tuple[set[str], pd.DataFrame]:
+        """The source records whose membership ``run_key`` ended, and the memberships it
+        wrote, as :meth:`current_xref`."""
+        x = schema.xref_version
+        with self.engine.connect() as connection:
+            ended = set(
+                connection.execute(select(x.c.unique_id).where(x.c.valid_to_run == run_key))
+                .scalars()
+                .all()
+            )
+            written = self.read(
+                select(
+                    x.c.unique_id, x.c.golden_id, x.c.match_probability, x.c.valid_from_run
+                ).where(and_(x.c.valid_from_run == run_key, x.c.valid_to_run.is_(None))),
+                connection,
+            )
+        return ended, written
+
+    def current_counts(self) -> tuple[int, int]:
+        """Active golden records and current memberships, counted in the database."""
+        v, x = schema.golden_version, schema.xref_version
+        with self.engine.connect() as connection:
+            golden = connection.execute(
+                select(func.count())
+                .select_from(v)
+                .where(and_(v.c.valid_to_run.is_(None), v.c.status == "active"))
+            ).scalar()
+            members = connection.execute(
+                select(func.count()).select_from(x).where(x.c.valid_to_run.is_(None))
+            ).scalar()
+        return int(golden or 0), int(members or 0)
+
+    def events(self, after: int = 0, limit: int = 1000) -> pd.DataFrame:
+        """The change feed in order, from just after sequence number ``after``."""
+        e = schema.change_event
+        query = select(e).where(e.c.sequence > after).order_by(e.c.sequence).limit(limit)
+        return self.read(query)
+
+    def events_of_run(self, run_key: str) -> pd.DataFrame:
+        e = schema.change_event
+        return self.read(select(e).where(e.c.run_key == run_key).order_by(e.c.sequence))
+
+    def lineage(self) -> pd.DataFrame:
+        """Where golden IDs went or came from: ``merged_into`` for every merged ID,
+        ``split_from`` for every ID split off another. One row per such ID."""
+        v, e = schema.golden_version, schema.change_event
+        merged = self.read(
+            select(v.c.golden_id, v.c.merged_into).where(
+                and_(v.c.valid_to_run.is_(None), v.c.status == "merged")
+            )
+        )
+        split = self.read(
+            select(e.c.golden_id, e.c.other_golden_id.label("split_from")).where(
+                e.c.event == "split"
+            )
+        )
+        lineage = merged.merge(split, on="golden_id", how="outer")
+        return lineage.sort_values("golden_id").reset_index(drop=True).astype("string")
+
+    def runs(self, accepted_only: bool = False) -> pd.DataFrame:
+        r = schema.store_run
+        query = select(r).order_by(r.c.sequence)
+        if accepted_only:
+            query = query.where(r.c.status == "accepted")
+        return self.read(query)
+
+    def run_status(self, run_key: str) -> str | None:
+        r = schema.store_run
+        with self.engine.connect() as connection:
+            return connection.execute(select(r.c.status).where(r.c.run_key == run_key)).scalar()
+
+    def current_status(self, golden_id: str) -> tuple[str, str | None] | None:
+        """The status of a golden record's current version and what it was merged into,
+        or None when the store has no such record."""
+        v = schema.golden_version
+        with self.engine.connect() as connection:
+            row = connection.execute(
+                select(v.c.status, v.c.merged_into).where(
+                    and_(v.c.golden_id == golden_id, v.c.valid_to_run.is_(None))
+                )
+            ).first()
+        return None if row is None else (row.status, row.merged_into)
+
+    def restricted_ids(self) -> set[str]:
+        """The golden records whose processing is restricted now (UK GDPR Art. 18)."""
+        r = schema.restriction
+        with self.engine.connect() as connection:
+            return set(
+                connection.execute(select(r.c.golden_id).where(r.c.lifted_at.is_(None))).scalars()
+            )
+
+    def restriction_events(self) -> dict[str, str]:
+        """What a publish calls a resident leaving or returning for a restriction:
+        ``restricted`` for each restricted now, ``restriction_lifted`` for each lifted (used
+        only if the CRM does not already show them, as when the request could not reach
+        it)."""
+        r = schema.restriction
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(r.c.golden_id, r.c.lifted_at).order_by(r.c.restriction_id)
+            ).tuples()
+            latest = {golden_id: lifted_at for golden_id, lifted_at in rows}
+        return {
+            g: "restricted" if lifted is None else "restriction_lifted"
+            for g, lifted in latest.items()
+        }
+
+    def read(self, query: Any, connection: Connection | None = None) -> pd.DataFrame:
+        if connection is not None:
+            return read_frame(connection, query)
+        with self.engine.connect() as own:
+            return read_frame(own, query)
