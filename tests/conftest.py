@@ -99,22 +99,27 @@ def crm(request, tmp_path):
 
 
 @pytest.fixture(scope="session")
-def landed_run(tmp_path_factory, sample, portal):
-    """One run (``RUN_DATE``) taken as far as its golden records, without Airflow.
-    Tests that change it work on a copy."""
+def landed_run(tmp_path_factory, worker_id, sample, portal):
+    """One run (``RUN_DATE``) taken as far as its golden records, without Airflow,
+    matched by the packaged model (training is tested where it is the subject); built
+    once for the session (:mod:`built_once`). Tests that change it work on a copy."""
+    from built_once import built_once
+
     from golden_record import pipeline
     from golden_record.extract.canonical import SOURCE_SYSTEMS
+    from golden_record.matching import registry
     from golden_record.run import Run
 
-    settings = _settings_for(sample, portal)
-    root = tmp_path_factory.mktemp("landed")
-    run = Run.of(RUN_DATE.isoformat(), root=root)
-    for source in SOURCE_SYSTEMS:
-        pipeline.extract(source, run, settings)
-    pipeline.standardise(run)
-    pipeline.match(run)
-    pipeline.build_golden(run)
-    return root
+    def land(root: Path) -> None:
+        settings = _settings_for(sample, portal)
+        run = Run.of(RUN_DATE.isoformat(), root=root)
+        for source in SOURCE_SYSTEMS:
+            pipeline.extract(source, run, settings)
+        pipeline.standardise(run)
+        pipeline.match(run, registry.packaged())
+        pipeline.build_golden(run)
+
+    return built_once(tmp_path_factory, worker_id, "landed", land)
 
 
 # The plugin on Airflow's API server (module-scoped: one server per module using it).

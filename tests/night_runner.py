@@ -12,16 +12,15 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from golden_record import pipeline
-from golden_record.extract.canonical import SOURCE_SYSTEMS
 from golden_record.golden import GoldenStore, default_store_url
+from golden_record.jobs import run_night
 from golden_record.matching import registry
 from golden_record.run import Run
 from golden_record.settings import SourceSettings
@@ -109,54 +108,23 @@ class Council:
         return Run.of(day.isoformat(), root=self.data)
 
     def night(self, day: date, full_refresh: bool = False) -> Night:
-        run = self.run(day)
-        night = Night(run_key=run.key, outcome="stopped")
-        results: dict = {"extract": {}}
-
-        def attempt(task: str, call) -> bool:
-            try:
-                # What XCom carries from the task to the report.
-                results[task] = call().to_dict()
-                return True
-            except Exception as exc:  # noqa: BLE001 - the DAG records any task failure
-                night.failed[task] = f"{type(exc).__name__}: {exc}"
-                return False
-
-        for source in SOURCE_SYSTEMS:
-            try:
-                results["extract"][source] = asdict(
-                    pipeline.extract(
-                        source,
-                        run,
-                        self.settings,
-                        full_refresh=full_refresh,
-                        store_url=self.store_url,
-                    )
-                )
-            except Exception as exc:  # noqa: BLE001
-                night.failed[f"extract_{source}"] = f"{type(exc).__name__}: {exc}"
-        stages = [
-            ("gate_sources", lambda: pipeline.quality_gate("sources", run, self.store_url)),
-            ("standardise", lambda: pipeline.standardise(run, full_refresh=full_refresh)),
-            (
-                "match",
-                lambda: pipeline.match(
-                    run, registry.packaged(), self.store_url, full_refresh=full_refresh
-                ),
-            ),
-            ("golden", lambda: pipeline.build_golden(run, self.store_url)),
-            ("gate_golden", lambda: pipeline.quality_gate("golden", run, self.store_url)),
-            ("publish", lambda: pipeline.publish(run, self.crm_url, store_url=self.store_url)),
-        ]
-        if not night.failed:
-            for task, call in stages:
-                if not attempt(task, call):
-                    break
-        written = pipeline.report(run, results, store_url=self.store_url)
-        night.results = results
-        night.outcome = written.outcome
-        night.stopped_because = written.stopped
-        return night
+        """One night as the DAG runs it (:func:`golden_record.jobs.run_night`), matched by
+        the packaged model."""
+        done = run_night(
+            self.run(day),
+            self.settings,
+            self.crm_url,
+            self.store_url,
+            registry.packaged(),
+            full_refresh=full_refresh,
+        )
+        return Night(
+            run_key=done.run_key,
+            outcome=done.outcome,
+            failed=done.failed,
+            results=done.results,
+            stopped_because=done.stopped_because,
+        )
 
     # ----- the sources, edited between nights ---------------------------------------------
 
@@ -228,15 +196,20 @@ class Council:
 # ----- fixtures (registered by conftest: each module using them builds its own) ------------
 
 
-@pytest.fixture(scope="module")
-def published(sample, tmp_path_factory):
-    """A council after its first night (``FIRST``), published; each test works on a copy."""
-    council = Council.generated(sample, tmp_path_factory.mktemp("published"))
-    try:
-        assert council.night(FIRST).outcome == "published"
-    finally:
-        council.close()
-    return council.work
+@pytest.fixture(scope="session")
+def published(sample, tmp_path_factory, worker_id):
+    """A council after its first night (``FIRST``), published (SQLite), built once for the
+    whole session (:func:`built_once`); each test works on a copy (:func:`council`)."""
+    from built_once import built_once
+
+    def first_night(work: Path) -> None:
+        council = Council.generated(sample, work)
+        try:
+            assert council.night(FIRST).outcome == "published"
+        finally:
+            council.close()
+
+    return built_once(tmp_path_factory, worker_id, "first-night", first_night)
 
 
 @pytest.fixture

@@ -34,8 +34,9 @@ def test_generate_canonical_match_evaluate(tmp_path):
         app, ["match", "--input", str(csv_input), "--output-dir", str(tmp_path / "m")]
     )
     assert result.exit_code == 0, result.output
-    # No --model: the first run trains on the file itself and keeps the model.
-    assert "a model trained on these" in result.output and "kept with the store" in result.output
+    # No --model: the first run trains on the file itself and promotes the model.
+    assert "a model trained on these" in result.output and "promoted in" in result.output
+    assert (tmp_path / "m" / "models" / "current").is_file()
     assert "scored every record (no earlier accepted night to build on)" in result.output
     queue = pd.read_parquet(tmp_path / "m" / "review_queue.parquet")
     assert f"holding {len(queue)} records" in result.output
@@ -65,8 +66,8 @@ def test_generate_canonical_match_evaluate(tmp_path):
         ],
     )
     assert result.exit_code == 0, result.output
-    # Tomorrow's run reuses the kept model: no retraining, no churn of golden IDs.
-    assert "the model kept with the store" in result.output
+    # Tomorrow's run reuses the promoted model: no retraining, no churn of golden IDs.
+    assert "the promoted model" in result.output
     # ... and scores only what changed since the last run: here nothing.
     assert "scored 0 new or changed records against the rest" in result.output
     again = pd.read_parquet(tmp_path / "m" / "xref.parquet")
@@ -187,3 +188,37 @@ def test_review_commands_on_a_mistyped_store_path_say_so_and_create_nothing(tmp_
         said = "".join(result.output.replace("│", "").split())
         assert f"nogoldenstoreat{mistyped}:checkthepath" in said
         assert not mistyped.exists() and not mistyped.parent.exists()
+
+
+def test_a_model_an_earlier_version_kept_in_the_store_moves_into_the_registry(tmp_path):
+    """Stores written before the one registry held their model as a row: the first match
+    against such a store promotes that model in the output folder, and uses it."""
+    import json
+
+    from sqlalchemy import insert
+
+    from devtools.generate import generate
+    from devtools.generate.canonical_sample import canonical_records
+    from golden_record import GoldenStore, match_file
+    from golden_record.golden import schema
+    from golden_record.matching import registry
+
+    generated = generate(300, 4, tmp_path / "gen")
+    out = tmp_path / "out"
+    store = GoldenStore(f"sqlite:///{out / 'golden_store.db'}")
+    kept = json.loads(registry.packaged().read_text())
+    with store.engine.begin() as connection:
+        connection.execute(
+            insert(schema.matching_model).values(
+                name="model.json",
+                model=json.dumps(kept),
+                meta=json.dumps({"trained_at": "2026-11-01T00:00:00Z"}),
+                kept_at="2026-11-01T00:00:00Z",
+            )
+        )
+    done = match_file(canonical_records(generated.out), out, run_key="2026-11-02")
+    assert "the promoted model kept_with_store_2026-11-01T000000Z.json" in done.model_source
+    assert registry.resolve(None, out) == out / "models" / "kept_with_store_2026-11-01T000000Z.json"
+    assert json.loads((out / "model.json").read_text()) == kept
+    # Nothing was trained: the store's model is the one the golden IDs were made with.
+    assert not list((out / "models").glob("golden_model_*.json")) and done.golden_records > 0

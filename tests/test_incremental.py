@@ -26,16 +26,6 @@ pytestmark = pytest.mark.slow
 FIRST, SECOND, THIRD, FOURTH = (date(2026, 11, d) for d in (2, 3, 4, 5))
 
 
-@pytest.fixture(scope="module")
-def published(sample, tmp_path_factory):
-    council = Council.generated(sample, tmp_path_factory.mktemp("incremental"))
-    try:
-        assert council.night(FIRST).outcome == "published"
-    finally:
-        council.close()
-    return council.work
-
-
 def _copy(published, target) -> Council:
     shutil.copytree(published, target)
     return Council(target)
@@ -262,14 +252,14 @@ def test_a_new_month_a_new_model_or_full_refresh_scores_in_full(published, tmp_p
         council.close()
 
 
-def test_changed_records_scored_against_the_rest_give_the_full_pairs(published):
+def test_changed_records_scored_against_the_rest_give_the_full_pairs(published, tmp_path):
     """Without the nights around it: drop some records, change others, add back; the
     pairs built on the first scoring are the pairs of scoring everything."""
     run = Run.of(FIRST.isoformat(), root=published / "data")
     records = pd.read_parquet(run.standardised.records).reset_index(drop=True)
     model = load_model(run.match.model)
     first, scoring = score_records(records.iloc[40:], model, 0.8)
-    earlier = _earlier_from(scoring, first, published)
+    earlier = _earlier_from(scoring, first, tmp_path)
     tonight = records.copy()
     tonight.loc[100:110, "email"] = None
     tonight.loc[200:205, "first_name"] = "zebedee"

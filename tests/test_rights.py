@@ -25,17 +25,6 @@ SYSTEMS = {"revenues", "housing", "waste", "portal"}
 OFFICER, BASIS = "ig.officer", "UK GDPR, request of 1 Nov"
 
 
-@pytest.fixture(scope="module")
-def published(sample, tmp_path_factory):
-    """A council after its first night, published (SQLite); each test works on a copy."""
-    council = Council.generated(sample, tmp_path_factory.mktemp("rights"))
-    try:
-        assert council.night(FIRST).outcome == "published"
-    finally:
-        council.close()
-    return council.work
-
-
 @pytest.fixture
 def council(published, tmp_path):
     import shutil

@@ -34,14 +34,11 @@ import json, sys
 from pathlib import Path
 
 import golden_record
-from golden_record import pipeline
+from golden_record import Run, SourceSettings, run_night
 from golden_record.matching import registry
-from golden_record.run import Run
-from golden_record.settings import SourceSettings
 
 sample, data, crm, portal_url = sys.argv[1:5]
 sample, data, crm = Path(sample), Path(data), Path(crm)
-run = Run.of("2026-11-02", root=data)
 settings = SourceSettings(
     revenues_url=f"sqlite:///{sample / 'revenues.db'}",
     housing_url=f"sqlite:///{sample / 'housing.db'}",
@@ -49,15 +46,10 @@ settings = SourceSettings(
     portal_base_url=portal_url,
     portal_token="t",
 )
-for source in ("revenues", "housing", "waste", "portal"):
-    pipeline.extract(source, run, settings)
-pipeline.quality_gate("sources", run)
-pipeline.standardise(run)
-pipeline.match(run, registry.packaged())
-pipeline.build_golden(run)
-pipeline.quality_gate("golden", run)
-published = pipeline.publish(run, f"sqlite:///{crm}")
-count = published.summary.golden_records
+night = run_night(Run.of("2026-11-02", root=data), settings, f"sqlite:///{crm}",
+                  model_path=registry.packaged())
+assert night.outcome == "published", night.failed or night.stopped_because
+count = night.results["publish"]["golden_records"]
 print(json.dumps({"package": golden_record.__file__, "published": count}))
 """
 

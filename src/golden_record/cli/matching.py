@@ -13,9 +13,7 @@ from golden_record.cli.inputs import read_records
 from golden_record.cli.progress import step
 
 if TYPE_CHECKING:
-    import pandas as pd
-
-    from golden_record.golden import GoldenStore
+    pass
 
 
 app = typer.Typer()
@@ -42,43 +40,6 @@ def train(
     typer.echo(json.dumps(meta, indent=2))
 
 
-def _model_for(
-    standardised: pd.DataFrame,
-    output_dir: Path,
-    model: Path | None,
-    golden_store: GoldenStore,
-    retrain: bool,
-) -> tuple[Path, str]:
-    """The model to match with and where it came from: given, kept with the store, or
-    trained now on these records (and then kept with the store)."""
-    from golden_record.atomic import write_text
-    from golden_record.golden.kept_model import keep_model, kept_model
-    from golden_record.matching.choosing import train_checked
-    from golden_record.matching.training import TrainingError, metadata_path
-
-    if model is not None:
-        return model, f"model {model}"
-    model_path = output_dir / "model.json"
-    kept = None if retrain else kept_model(golden_store)
-    if kept is not None:
-        stored, meta = kept
-        write_text(json.dumps(stored, indent=2) + "\n", model_path)
-        write_text(json.dumps(meta, indent=2) + "\n", metadata_path(model_path))
-        return model_path, f"the model kept with the store (trained {meta.get('trained_at')})"
-    try:
-        meta = train_checked(standardised, model_path)
-    except TrainingError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    keep_model(golden_store, model_path.name, json.loads(model_path.read_text()), meta)
-    if meta["chosen"] == "packaged":
-        return model_path, f"the packaged model, kept with the store: {meta['why']}"
-    return model_path, (
-        f"a model trained on these {meta['training_records']:,} records "
-        f"({', '.join(meta['expectation_maximisation_passes'])}), kept with the store; "
-        f"checked against the packaged model: {meta['why']}"
-    )
-
-
 @app.command()
 def match(
     input: Annotated[Path, typer.Option(help="Canonical person records (.csv or .parquet).")],
@@ -88,12 +49,12 @@ def match(
     model: Annotated[
         Path | None,
         typer.Option(
-            help="Model JSON to match with. Without it, the model kept with the store, or "
-            "(first run) one trained on INPUT and kept with the store."
+            help="Model JSON to match with. Without it, the model promoted in "
+            "OUTPUT_DIR/models, or (first run) one trained on INPUT and promoted there."
         ),
     ] = None,
     retrain: Annotated[
-        bool, typer.Option(help="Train a new model on INPUT and keep it with the store.")
+        bool, typer.Option(help="Train a new model on INPUT and promote it in OUTPUT_DIR/models.")
     ] = False,
     auto_match: Annotated[
         float | None, typer.Option(help="Auto-match threshold [default: 0.95].")
@@ -129,25 +90,20 @@ def match(
 
     The same stages as the nightly DAG, as a run under OUTPUT_DIR/runs/RUN_KEY/. With no
     --model, the first run trains on INPUT itself (sampled above 300,000 records) and
-    keeps that model with the store for every later run. A later run (a later RUN_KEY)
-    with the same model scores only the records changed since the last one.
+    promotes that model in OUTPUT_DIR/models for every later run. A later run (a later
+    RUN_KEY) with the same model scores only the records changed since the last one.
     """
-    import shutil
-
-    import pandas as pd
-
-    from golden_record import nights, pipeline
-    from golden_record.atomic import write_parquet
-    from golden_record.extract.canonical import CanonicalContractError, unique_ids
-    from golden_record.golden import GoldenStore, StoreError, default_store_url
-    from golden_record.matching.inference import MatchOptions, ModelError, Thresholds
-    from golden_record.matching.stage import review_with_source_ids, xref_with_source_ids
+    from golden_record.extract.canonical import CanonicalContractError
+    from golden_record.golden import StoreError
+    from golden_record.jobs import match_file, run_date_of
+    from golden_record.matching.backend import matching_db_api
+    from golden_record.matching.inference import ModelError, Thresholds
+    from golden_record.matching.training import TrainingError
     from golden_record.run import Run, check_not_ahead
+    from golden_record.settings import BACKENDS
 
     if model is not None and retrain:
         raise typer.BadParameter("give --model or --retrain, not both")
-    from golden_record.settings import BACKENDS
-
     if backend is not None and backend not in BACKENDS:
         raise typer.BadParameter(
             f"{backend!r}: one of {', '.join(BACKENDS)}", param_hint="--backend"
@@ -155,84 +111,40 @@ def match(
     today = date.today()
     key = run_key or today.isoformat()
     try:
-        # A run keyed by a date is that date's run (its month decides the monthly full
-        # re-match, its date standardises ages), as a night is; any other key is today's.
-        run_date = date.fromisoformat(key[:10])
-    except ValueError:
-        run_date = today
-    try:
-        check_not_ahead(run_date)
-        run = Run.of(key, run_date, root=output_dir)
+        check_not_ahead(run_date_of(key, today))
+        Run.of(key, run_date_of(key, today), root=output_dir)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--run-key") from exc
-    store_url = store or default_store_url(output_dir)
-    try:
-        with step(f"reading and standardising {input.name}"):
-            pipeline.standardise_canonical(run, read_records(input))
-    except CanonicalContractError as exc:
-        raise typer.BadParameter(str(exc)) from exc
-    golden_store = GoldenStore(store_url)
-    standardised = pd.read_parquet(run.standardised.records)
-    with step("choosing the model"):
-        model_path, model_source = _model_for(
-            standardised, output_dir, model, golden_store, retrain
-        )
-    # A command-line run chooses its model each time it is run: unpin the last one.
-    shutil.rmtree(run.match.dir, ignore_errors=True)
     defaults = Thresholds()
-    from golden_record.matching.backend import matching_db_api
-
-    options = MatchOptions(
-        thresholds=Thresholds(
-            auto_match=auto_match or defaults.auto_match, review=review or defaults.review
-        ),
-        db_api=matching_db_api(backend) if backend else None,
-    )
     try:
-        # The store takes a command-line run at once: like a night whose gate passed, it
-        # is what the next run builds on.
-        nights.withdraw(run)
-        with step(f"scoring and clustering {len(standardised):,} records"):
-            matched = pipeline.match(
-                run,
-                model_path=model_path,
-                store_url=store_url,
-                options=options,
-                full_refresh=full_refresh,
-            )
-        with step("keeping golden IDs in the store"):
-            built = pipeline.build_golden(run, store_url=store_url, staged=False)
-        nights.mark_accepted(run, by="golden-record match")
-    except (ModelError, StoreError) as exc:
+        done = match_file(
+            read_records(input),
+            output_dir,
+            run_key=key,
+            store_url=store,
+            model=model,
+            retrain=retrain,
+            thresholds=Thresholds(
+                auto_match=auto_match or defaults.auto_match, review=review or defaults.review
+            ),
+            db_api=matching_db_api(backend) if backend else None,
+            full_refresh=full_refresh,
+            source_name=input.name,
+            step=step,
+        )
+    except (CanonicalContractError, ModelError, StoreError, TrainingError) as exc:
         raise typer.BadParameter(str(exc)) from exc
-    clusters = pd.read_parquet(run.match.xref)
-    xref = xref_with_source_ids(clusters)
-    golden_of = golden_store.current_xref().set_index("unique_id")["golden_id"]
-    xref["golden_id"] = golden_of.reindex(unique_ids(xref)).to_numpy()
-    review_people = review_with_source_ids(pd.read_parquet(run.match.review_pairs))
-    golden = pd.read_parquet(run.golden.golden_records)
-    from golden_record.keys import held_in
-
-    golden = golden[held_in(golden["golden_id"], xref["golden_id"].dropna())]
-    write_parquet(xref, output_dir / "xref.parquet")
-    write_parquet(review_people, output_dir / "review_pairs.parquet")
-    shutil.copyfile(run.match.review_queue, output_dir / "review_queue.parquet")
-    write_parquet(
-        review_with_source_ids(pd.read_parquet(run.match.settled_pairs)),
-        output_dir / "settled_pairs.parquet",
-    )
-    shutil.copyfile(run.match.scored_pairs, output_dir / "scored_pairs.parquet")
-    write_parquet(golden.reset_index(drop=True), output_dir / "golden_records.parquet")
-    typer.echo(f"matched with {model_source}")
+    matched = done.matched
+    typer.echo(f"matched with {done.model_source}")
     if matched.scoring == "incremental":
         typer.echo(f"scored {matched.records_rescored} new or changed records against the rest")
     else:
         typer.echo(f"scored every record ({matched.why_full})")
     typer.echo(
-        f"{len(xref)} records → {xref['golden_id'].nunique()} golden records, "
-        f"{len(review_people)} pairs for review; changes {built.events}; wrote {output_dir}"
+        f"{done.records} records → {done.golden_records} golden records, "
+        f"{done.review_pairs} pairs for review; changes {done.built.events}; wrote {output_dir}"
     )
-    share = matched.review_records / len(xref) if len(xref) else 0.0
+    share = matched.review_records / done.records if done.records else 0.0
     typer.echo(
         f"review queue: {matched.review_items} golden records to look at, holding "
         f"{matched.review_records} records ({share:.1%} of all; review_queue.parquet)"

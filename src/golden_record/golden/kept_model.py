@@ -1,32 +1,19 @@
-"""The matching model kept with a golden store.
+"""A matching model an earlier version kept inside a golden store.
 
-``golden-record match --store`` trains on its first input and keeps the model here, so
-later runs against the same store are matched by the same model (a new model each run
-would move records between golden IDs for no change in the data). A retrain keeps a new
-model; the latest kept is the one used.
+``golden-record match`` used to keep its model as a row of the store; it now promotes it
+in the output folder's model registry, as the nights do (:mod:`golden_record.matching.
+registry`). A store written before keeps its row, which :func:`golden_record.jobs.
+match_file` moves into the registry once, so those golden IDs keep their model.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from golden_record.golden import schema
 from golden_record.golden.store import GoldenStore
-
-
-def keep_model(store: GoldenStore, name: str, model: dict, meta: dict) -> None:
-    with store.engine.begin() as connection:
-        connection.execute(
-            insert(schema.matching_model).values(
-                name=name,
-                model=json.dumps(model),
-                meta=json.dumps(meta),
-                kept_at=datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            )
-        )
 
 
 def kept_model(store: GoldenStore) -> tuple[dict, dict] | None:

@@ -1,0 +1,281 @@
+"""Whole jobs made of the pipeline's stages: a night (:func:`run_night`) and a file of
+records matched (:func:`match_file`).
+
+The nightly DAG runs the stages of :mod:`golden_record.pipeline` as separate tasks (each
+retried and logged on its own); :func:`run_night` runs the same stages in the same order
+in one process, as a laptop, a test or a scheduler other than Airflow would: the report
+is written whatever happened, and a failing stage stops the night with nothing
+published. ``golden-record match`` is :func:`match_file`: the night's stages on a run
+whose records come from a file, its golden IDs kept in a golden store.
+
+Both keep their models in one place, the data root's model registry
+(:mod:`golden_record.matching.registry`: ``models/`` and its ``current`` pointer).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import asdict, dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from golden_record import nights, pipeline
+from golden_record.atomic import write_parquet
+from golden_record.extract.canonical import SOURCE_SYSTEMS, unique_ids
+from golden_record.keys import held_in
+from golden_record.run import Run
+
+if TYPE_CHECKING:
+    from golden_record.golden import GoldenStore
+    from golden_record.matching.inference import Thresholds
+    from golden_record.results import GoldenBuilt, Matched
+    from golden_record.settings import SourceSettings
+
+
+@dataclass
+class NightRun:
+    """What a night did: ``published`` or ``stopped`` (and why), each task's error, and
+    the stages' results as the report read them."""
+
+    run_key: str
+    outcome: str
+    failed: dict[str, str] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict)
+    stopped_because: list[str] = field(default_factory=list)
+    report_html: str = ""
+
+
+def run_night(
+    run: Run,
+    settings: SourceSettings,
+    crm_url: str,
+    store_url: str | None = None,
+    model_path: Path | None = None,
+    full_refresh: bool = False,
+) -> NightRun:
+    """Extract every source, gate, standardise, match, build golden records, gate and
+    publish ``run``, then write its report; a task that fails stops the night (the
+    sources are all extracted first, as the DAG extracts them side by side)."""
+    night = NightRun(run_key=run.key, outcome="stopped")
+    results: dict[str, Any] = {"extract": {}}
+
+    def attempt(task: str, call: Any) -> bool:
+        try:
+            # What the DAG's XCom carries from the task to the report.
+            results[task] = call().to_dict()
+            return True
+        except Exception as exc:  # noqa: BLE001 - a night records any task's failure
+            night.failed[task] = f"{type(exc).__name__}: {exc}"
+            return False
+
+    for source in SOURCE_SYSTEMS:
+        try:
+            results["extract"][source] = asdict(
+                pipeline.extract(
+                    source, run, settings, full_refresh=full_refresh, store_url=store_url
+                )
+            )
+        except Exception as exc:  # noqa: BLE001
+            night.failed[f"extract_{source}"] = f"{type(exc).__name__}: {exc}"
+    stages = [
+        ("gate_sources", lambda: pipeline.quality_gate("sources", run, store_url)),
+        ("standardise", lambda: pipeline.standardise(run, full_refresh=full_refresh)),
+        ("match", lambda: pipeline.match(run, model_path, store_url, full_refresh=full_refresh)),
+        ("golden", lambda: pipeline.build_golden(run, store_url)),
+        ("gate_golden", lambda: pipeline.quality_gate("golden", run, store_url)),
+        ("publish", lambda: pipeline.publish(run, crm_url, store_url=store_url)),
+    ]
+    if not night.failed:
+        for task, call in stages:
+            if not attempt(task, call):
+                break
+    written = pipeline.report(run, results, store_url=store_url)
+    night.results = results
+    night.outcome = written.outcome
+    night.stopped_because = written.stopped
+    night.report_html = written.report_html
+    return night
+
+
+@dataclass(frozen=True)
+class FileMatched:
+    """A file matched: the stages' results, where the model came from, and what was
+    written to the output folder."""
+
+    matched: Matched
+    built: GoldenBuilt
+    model_source: str
+    records: int
+    golden_records: int
+    review_pairs: int
+    output_dir: Path
+
+
+def run_date_of(run_key: str, today: date) -> date:
+    """A run keyed by a date is that date's run (its month decides the monthly full
+    re-match, its date standardises ages), as a night is; any other key is today's."""
+    try:
+        return date.fromisoformat(run_key[:10])
+    except ValueError:
+        return today
+
+
+def match_file(
+    records: pd.DataFrame,
+    output_dir: Path,
+    *,
+    run_key: str | None = None,
+    store_url: str | None = None,
+    model: Path | None = None,
+    retrain: bool = False,
+    thresholds: Thresholds | None = None,
+    db_api: Any = None,
+    full_refresh: bool = False,
+    source_name: str = "the input",
+    step: Callable[[str], AbstractContextManager[Any]] = lambda _: nullcontext(),
+) -> FileMatched:
+    """Standardise, match and keep golden IDs for canonical ``records`` as a run under
+    ``output_dir/runs/RUN_KEY`` (today's date by default), then write the results beside
+    it: ``xref.parquet`` (with golden IDs), ``golden_records.parquet``, the review pairs
+    and queue, the settled pairs, the scored pairs and, unless ``model`` was given,
+    ``model.json`` and its metadata (the registry's model the run used).
+
+    The model: ``model`` if given; else the one promoted in ``output_dir/models``; else
+    (the first run, or ``retrain``) one trained on these records, checked against the
+    packaged model and promoted there for the runs after. Raises ``ValueError`` for a
+    run key ahead of today, ``CanonicalContractError`` for records that break the
+    canonical contract, ``ModelError``/``StoreError``/``TrainingError`` as the stages do.
+    ``step(what)``: a context around each long step (the command line shows progress).
+    """
+    from golden_record.golden import GoldenStore, default_store_url
+    from golden_record.matching.inference import MatchOptions
+    from golden_record.matching.stage import review_with_source_ids, xref_with_source_ids
+    from golden_record.matching.training import metadata_path
+    from golden_record.run import check_not_ahead
+
+    if model is not None and retrain:
+        raise ValueError("give a model or ask to retrain, not both")
+    today = date.today()
+    key = run_key or today.isoformat()
+    run_date = run_date_of(key, today)
+    check_not_ahead(run_date)
+    run = Run.of(key, run_date, root=output_dir)
+    store_url = store_url or default_store_url(output_dir)
+    with step(f"reading and standardising {source_name}"):
+        pipeline.standardise_canonical(run, records)
+    store = GoldenStore(store_url)
+    standardised = pd.read_parquet(run.standardised.records)
+    with step("choosing the model"):
+        model_path, model_source = _model_for_file(
+            standardised, run, model, retrain, store, source_name
+        )
+    # A command-line run chooses its model each time it is run: unpin the last one.
+    shutil.rmtree(run.match.dir, ignore_errors=True)
+    options = MatchOptions(db_api=db_api)
+    if thresholds is not None:
+        options = MatchOptions(thresholds=thresholds, db_api=db_api)
+    # The store takes a command-line run at once: like a night whose gate passed, it is
+    # what the next run builds on.
+    nights.withdraw(run)
+    with step(f"scoring and clustering {len(standardised):,} records"):
+        matched = pipeline.match(
+            run, model_path, store_url=store_url, options=options, full_refresh=full_refresh
+        )
+    with step("keeping golden IDs in the store"):
+        built = pipeline.build_golden(run, store_url=store_url, staged=False)
+    nights.mark_accepted(run, by="golden-record match")
+
+    xref = xref_with_source_ids(pd.read_parquet(run.match.xref))
+    golden_of = store.current_xref().set_index("unique_id")["golden_id"]
+    xref["golden_id"] = golden_of.reindex(unique_ids(xref)).to_numpy()
+    review_people = review_with_source_ids(pd.read_parquet(run.match.review_pairs))
+    golden = pd.read_parquet(run.golden.golden_records)
+    golden = golden[held_in(golden["golden_id"], xref["golden_id"].dropna())]
+    write_parquet(xref, output_dir / "xref.parquet")
+    write_parquet(review_people, output_dir / "review_pairs.parquet")
+    shutil.copyfile(run.match.review_queue, output_dir / "review_queue.parquet")
+    write_parquet(
+        review_with_source_ids(pd.read_parquet(run.match.settled_pairs)),
+        output_dir / "settled_pairs.parquet",
+    )
+    shutil.copyfile(run.match.scored_pairs, output_dir / "scored_pairs.parquet")
+    write_parquet(golden.reset_index(drop=True), output_dir / "golden_records.parquet")
+    if model is None:
+        # The registry's model and its metadata beside the results (a given model is the
+        # caller's own file already).
+        shutil.copyfile(model_path, output_dir / "model.json")
+        meta = metadata_path(model_path)
+        if meta.is_file():
+            shutil.copyfile(meta, metadata_path(output_dir / "model.json"))
+    return FileMatched(
+        matched=matched,
+        built=built,
+        model_source=model_source,
+        records=len(xref),
+        golden_records=int(xref["golden_id"].nunique()),
+        review_pairs=len(review_people),
+        output_dir=output_dir,
+    )
+
+
+def _model_for_file(
+    standardised: pd.DataFrame,
+    run: Run,
+    model: Path | None,
+    retrain: bool,
+    store: GoldenStore,
+    source_name: str,
+) -> tuple[Path, str]:
+    """The model to match with and where it came from: given, promoted in the output
+    folder's registry, or trained now on these records (and promoted there)."""
+    from golden_record.matching import registry
+    from golden_record.matching.training import metadata_path
+
+    if model is not None:
+        return model, f"model {model}"
+    models = registry.models_dir(run.root)
+    if not retrain:
+        current = registry.resolve(None, run.root) or _moved_from_store(store, run)
+        if current is not None:
+            meta_file = metadata_path(current)
+            meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
+            return current, (
+                f"the promoted model {current.name} in {models} "
+                f"(trained {meta.get('trained_at', 'at an unknown time')})"
+            )
+    trained = registry.train_version(
+        standardised, trained_on=source_name, run_date=run.date, root=run.root
+    )
+    promoted = registry.promote(trained["model_file"], run.root)
+    if trained.get("chosen") == "packaged":
+        return promoted, f"the packaged model, promoted in {models}: {trained['why']}"
+    return promoted, (
+        f"a model trained on these {trained['training_records']:,} records "
+        f"({', '.join(trained['expectation_maximisation_passes'])}), promoted in {models} "
+        f"for the runs after; checked against the packaged model: {trained['why']}"
+    )
+
+
+def _moved_from_store(store: GoldenStore, run: Run) -> Path | None:
+    """A model an earlier version kept inside the golden store, moved into the output
+    folder's registry and promoted there (once), so its golden IDs keep their model."""
+    from golden_record.atomic import write_text
+    from golden_record.golden.kept_model import kept_model
+    from golden_record.matching import registry
+    from golden_record.matching.training import metadata_path
+
+    kept = kept_model(store)
+    if kept is None:
+        return None
+    stored, meta = kept
+    name = f"kept_with_store_{str(meta.get('trained_at', 'earlier')).replace(':', '')}.json"
+    path = registry.models_dir(run.root) / name
+    write_text(json.dumps(stored, indent=2) + "\n", path)
+    write_text(json.dumps(meta | {"model_file": name}, indent=2) + "\n", metadata_path(path))
+    return registry.promote(name, run.root)
