@@ -9,13 +9,14 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen --all-extras
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install system-deps demo airflow test test-fast lint format bench bench-accuracy clean model febrl-data rldata-data pseudopeople-data
+.PHONY: help install system-deps demo airflow test test-fast test-durations lint format bench bench-accuracy clean model febrl-data rldata-data pseudopeople-data
 
 help:
 	@echo "make demo   - generate sample council data and run the nightly DAG in-process"
 	@echo "make airflow - Airflow's UI with this project's DAGs on the demo's data (Ctrl-C stops)"
 	@echo "make test   - lint, then the whole test suite"
-	@echo "make test-fast - the tests needing no PostgreSQL, browser, Airflow run or training"
+	@echo "make test-fast - the tests measured fast that need no PostgreSQL, browser or Airflow run"
+	@echo "make test-durations - measure every test again (tests/durations.json)"
 	@echo "make lint   - ruff check, format check, mypy and the import contracts"
 	@echo "make format - ruff format and autofix"
 
@@ -46,13 +47,20 @@ format: install
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
-# Everything, over two workers (13m34s on this 2-core machine; 24m52s one test at a time).
+# Everything, over four workers (two cores: the Airflow, Spark and PostgreSQL tests spend
+# much of their time waiting; 11m44s here, against 12m54s over two), an idle worker taking
+# tests queued for a busy one.
 test: lint febrl-data system-deps
-	$(RUN) pytest -n 2 --durations=15
+	$(RUN) pytest -n 4 --dist worksteal --durations=15
 
-# Under a minute (42 s on this 2-core machine): leaves out what needs PostgreSQL, a
-# browser, a real DAG run, the fault matrix or training, over two workers (`make test`
-# runs everything).
+# Measure every test and fixture again into tests/durations.json (commit it): the `slow`
+# marker comes from these figures.
+test-durations: install febrl-data system-deps
+	$(RUN) pytest -n 4 --dist worksteal --store-durations
+
+# The tests measured under 2 s that need no PostgreSQL, browser, real DAG run or fault
+# matrix, and use no fixture measured at 2 s or more (tests/measured.py); pytest prints how
+# many it left out ("deselected"). `make test` runs everything.
 test-fast: install
 	$(RUN) pytest -q -n 2 -m "not (postgres or browser or e2e or slow or faults)"
 

@@ -26,6 +26,10 @@ _AIRFLOW_HOME = Path(tempfile.mkdtemp(prefix="golden-airflow-"))
 local_env.apply(local_env.airflow_env(_AIRFLOW_HOME))
 os.environ.setdefault("GOLDEN_RECORD_EXTRACT_RETRIES", "0")
 os.environ.setdefault("GOLDEN_RECORD_PUBLISH_RETRIES", "0")
+# The tests' JVMs (Spark in local mode, a standalone master and worker) live for seconds
+# to a minute: the client compiler alone and the serial collector cost a third less CPU
+# on test_spark.py (52 s against 73 s, measured), which the other workers need.
+os.environ.setdefault("JAVA_TOOL_OPTIONS", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
 
 SAMPLE_PEOPLE = 1500
 SAMPLE_SEED = 3
@@ -39,10 +43,34 @@ def airflow_home() -> Path:
 
 
 @pytest.fixture(scope="session")
-def sample(tmp_path_factory):
-    from devtools.generate import generate
+def sample(tmp_path_factory, worker_id):
+    """The test council's four systems, generated once for the session
+    (:mod:`built_once`) and never changed: tests that edit a source work on a copy."""
+    import json
 
-    return generate(SAMPLE_PEOPLE, SAMPLE_SEED, tmp_path_factory.mktemp("sample"))
+    from built_once import built_once
+
+    from devtools.generate import GeneratedData, generate
+
+    def generated(folder: Path) -> None:
+        made = generate(SAMPLE_PEOPLE, SAMPLE_SEED, folder / "council")
+        about = {
+            "people": made.people,
+            "households": made.households,
+            "records": made.records,
+            "paths": {name: str(path) for name, path in made.paths.items()},
+        }
+        (folder / "generated.json").write_text(json.dumps(about))
+
+    folder = built_once(tmp_path_factory, worker_id, "sample", generated)
+    about = json.loads((folder / "generated.json").read_text())
+    return GeneratedData(
+        out=folder / "council",
+        people=about["people"],
+        households=about["households"],
+        records=about["records"],
+        paths={name: Path(path) for name, path in about["paths"].items()},
+    )
 
 
 @pytest.fixture(scope="session")
@@ -124,22 +152,28 @@ def landed_run(tmp_path_factory, worker_id, sample, portal):
 
 # The plugin on Airflow's API server (module-scoped: one server per module using it).
 # A council published on its first night, and a copy of it per test.
+import measured  # noqa: E402
 from night_runner import council, published  # noqa: E402, F401
 from plugin_server import airflow_api, reported  # noqa: E402, F401
 
-# Fixtures that cost seconds to tens of seconds: a pipeline run to its golden records, a
-# matched council, Airflow's API and DagBag.
-SLOW_FIXTURES = {"landed_run", "airflow_api", "nightly_run", "matched", "dagbag"}
+
+def pytest_addoption(parser):
+    measured.add_option(parser)
+
+
+def pytest_configure(config):
+    config.pluginmanager.register(measured.LeftOut(config), "left-out")
+    if config.getoption("--store-durations"):
+        config.pluginmanager.register(measured.DurationRecorder(config), "store-durations")
 
 
 def pytest_collection_modifyitems(items):
     """Mark every test that reaches the PostgreSQL server (directly or through a
-    parametrised CRM) ``postgres``, and every test using a costly fixture ``slow``, so
-    ``make test-fast`` can leave them out."""
+    parametrised CRM) ``postgres``, and every test measured slow ``slow``
+    (:mod:`measured`), so ``make test-fast`` can leave them out."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         crm_on_postgresql = any(isinstance(v, str) and v == "postgresql" for v in params.values())
         if "postgres" in item.fixturenames or crm_on_postgresql:
             item.add_marker(pytest.mark.postgres)
-        if SLOW_FIXTURES & set(item.fixturenames):
-            item.add_marker(pytest.mark.slow)
+    measured.mark_slow(items)

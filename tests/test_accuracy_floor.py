@@ -7,14 +7,10 @@ project never tuned on, ours must not fall behind plain Splink run beside it.
 
 from __future__ import annotations
 
-import pytest
-
 from devtools.benchmarks import febrl
 from devtools.benchmarks.accuracy import DataSet, run, synthetic
 from devtools.generate.typo_profile import typo_profile
 from golden_record.matching.inference import Thresholds
-
-pytestmark = pytest.mark.slow
 
 
 def test_synthetic_council_floor(tmp_path):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import pytest
 
 from golden_record.extract.canonical import CANONICAL_COLUMNS
 from golden_record.matching.choosing import (
@@ -65,7 +64,6 @@ def test_joins_on_a_wholly_different_forename_alone_are_counted_slips_are_not():
     assert HOUSEHOLD_SHARE < 1
 
 
-@pytest.mark.slow
 def test_a_model_trained_on_a_council_is_used_and_one_that_learnt_households_is_not(
     sample, tmp_path, monkeypatch
 ):

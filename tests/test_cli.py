@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from devtools.cli import app as dev_app
@@ -14,7 +13,6 @@ from golden_record.cli import app
 runner = CliRunner()
 
 
-@pytest.mark.slow
 def test_generate_canonical_match_evaluate(tmp_path):
     out = tmp_path / "gen"
     result = runner.invoke(
@@ -140,7 +138,6 @@ def test_crm_migrate_status_and_export(tmp_path):
     assert (tmp_path / "crm_exports" / "2026-11-02" / "golden_customer.csv").is_file()
 
 
-@pytest.mark.slow
 def test_match_with_a_given_model_or_a_retrain(tmp_path):
     from devtools.benchmarks import febrl
     from golden_record.matching.registry import packaged

@@ -121,7 +121,6 @@ def test_an_export_is_read_in_full_when_the_one_before_is_not_the_crm_s_state(tm
     assert pd.read_csv(fifth / "golden_customer.csv")["surname"].tolist() == ["Smithe"] * 3
 
 
-@pytest.mark.slow
 def test_a_full_disk_mid_export_leaves_no_partial_export_and_the_next_one_completes(tmp_path):
     crm = f"sqlite:///{tmp_path / 'crm.db'}"
     golden, sources = council(300)

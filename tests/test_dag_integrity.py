@@ -19,7 +19,6 @@ def dagbag():
     return DagBag(dag_folder=str(DAGS))
 
 
-@pytest.mark.slow
 def test_every_dag_imports_without_errors(dagbag):
     assert dagbag.import_errors == {}
     assert {"golden_record_nightly", "golden_record_train"} <= set(dagbag.dag_ids)
@@ -56,7 +55,6 @@ def test_nightly_dag_shape(dagbag):
     assert [asset.name for asset in outlets] == ["golden_customer_records"]
 
 
-@pytest.mark.slow
 def test_dag_files_do_not_import_heavy_libraries_at_parse_time():
     code = (
         "import runpy, sys, json; "

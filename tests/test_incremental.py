@@ -13,15 +13,12 @@ import shutil
 from datetime import date
 
 import pandas as pd
-import pytest
 from night_runner import Council
 
 from golden_record import pipeline
 from golden_record.matching.incremental import EarlierScoring, content_hashes, score_records
 from golden_record.matching.inference import load_model
 from golden_record.run import Run
-
-pytestmark = pytest.mark.slow
 
 FIRST, SECOND, THIRD, FOURTH = (date(2026, 11, d) for d in (2, 3, 4, 5))
 

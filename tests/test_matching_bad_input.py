@@ -154,7 +154,6 @@ def test_a_file_with_one_field_is_refused_saying_which(tmp_path, mistyped):
     assert "records holding surname give too few pairs" in message
 
 
-@pytest.mark.slow
 def test_a_file_without_dates_of_birth_or_identifiers_still_trains_on_names(tmp_path, mistyped):
     bare = mistyped.assign(date_of_birth=None, ni_number=None, email=None, phone=None)
     result, message = _typo_file(tmp_path, bare)
@@ -177,7 +176,6 @@ def test_a_file_of_one_record_repeated_is_not_merged_but_reported(tmp_path, mist
     assert review["reason"].str.contains("300 identical records not merged").any()
 
 
-@pytest.mark.slow
 def test_a_field_of_placeholders_is_left_out_of_the_model(tmp_path, mistyped):
     result, _ = _typo_file(
         tmp_path, mistyped.assign(date_of_birth="1900-01-01", email="test@test.com")

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from typer.testing import CliRunner
 
 from devtools.cli import app as dev_app
@@ -137,7 +136,6 @@ def test_a_settled_join_never_joins_records_a_steward_kept_apart():
     assert list(refused["unique_id_r"]) == ["d:1"]
 
 
-@pytest.mark.slow
 def test_after_stewards_decide_the_first_items_the_next_queue_is_smaller_and_no_worse(
     tmp_path,
 ):
@@ -225,7 +223,6 @@ def test_after_stewards_decide_the_first_items_the_next_queue_is_smaller_and_no_
     assert (~same[~joined]).mean() > 1 - still_doubtful_and_same
 
 
-@pytest.mark.slow
 def test_the_nights_report_says_what_precedents_decided_and_how_the_model_agrees(
     landed_run, tmp_path
 ):

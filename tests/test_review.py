@@ -46,7 +46,6 @@ def _xref(out):
     return xref.set_index(xref["source_system"] + ":" + xref["source_record_id"])["golden_id"]
 
 
-@pytest.mark.slow
 def test_review_list_says_how_many_it_shows_of_how_many(matched):
     store = matched[3]
     listed = runner.invoke(app, ["review", "list", "--store", store, "--limit", "1"])
@@ -54,7 +53,6 @@ def test_review_list_says_how_many_it_shows_of_how_many(matched):
     assert "pairsawaitingreview:thestrongest1(--limitformore)" in _unwrapped(listed.output)
 
 
-@pytest.mark.slow
 def test_decisions_are_honoured_by_a_later_run_with_a_retrained_model(matched):
     root, persons, out, store = matched
     listed = runner.invoke(app, ["review", "list", "--store", store])

@@ -14,7 +14,7 @@ from golden_record.matching import registry
 from golden_record.matching.inference import MatchOptions, load_model, predict_and_cluster
 from golden_record.run import Run
 
-pytestmark = [pytest.mark.spark, pytest.mark.slow]
+pytestmark = pytest.mark.spark
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +26,15 @@ def spark_api():
     api.spark.stop()
 
 
+@pytest.fixture(scope="module")
+def on_duckdb(landed_run):
+    """The landed run's records, the packaged model, and what DuckDB makes of them: the
+    baseline every comparison here is against, computed once for the module."""
+    records = pd.read_parquet(Run.of(RUN_DATE.isoformat(), root=landed_run).standardised.records)
+    model = load_model(registry.packaged())
+    return records, model, predict_and_cluster(records, model, MatchOptions())
+
+
 def _pairs_in_clusters(clusters: pd.DataFrame) -> set[tuple[str, str]]:
     together = set()
     for _, members in clusters.groupby("cluster_id")["unique_id"]:
@@ -33,10 +42,8 @@ def _pairs_in_clusters(clusters: pd.DataFrame) -> set[tuple[str, str]]:
     return together
 
 
-def test_spark_and_duckdb_make_the_same_clusters_of_the_same_records(landed_run, spark_api):
-    records = pd.read_parquet(Run.of(RUN_DATE.isoformat(), root=landed_run).standardised.records)
-    model = load_model(registry.packaged())
-    on_duckdb = predict_and_cluster(records, model, MatchOptions())
+def test_spark_and_duckdb_make_the_same_clusters_of_the_same_records(on_duckdb, spark_api):
+    records, model, on_duckdb = on_duckdb
     on_spark = predict_and_cluster(records, model, MatchOptions(db_api=spark_api))
 
     key = ["unique_id_l", "unique_id_r"]
@@ -148,7 +155,7 @@ def _clustering_inputs(records: pd.DataFrame, model: dict, options, monkeypatch)
 
 @pytest.mark.parametrize("household_guard", [True, False])
 def test_clustering_on_spark_gives_the_clusters_the_task_gives(
-    landed_run, spark_api, monkeypatch, household_guard
+    on_duckdb, spark_api, monkeypatch, household_guard
 ):
     """The same links clustered in the task and on Spark: the same cluster for every
     record, the same probability, the same links refused for the same reasons. A
@@ -156,9 +163,7 @@ def test_clustering_on_spark_gives_the_clusters_the_task_gives(
     from golden_record.matching.clustering import cluster_without_conflicts
     from golden_record.matching.clustering_on_spark import cluster_on_spark
 
-    records = pd.read_parquet(Run.of(RUN_DATE.isoformat(), root=landed_run).standardised.records)
-    model = load_model(registry.packaged())
-    first = predict_and_cluster(records, model, MatchOptions())
+    records, model, first = on_duckdb
     largest = first.clusters.groupby("cluster_id")["unique_id"].agg(sorted)
     members = largest[largest.map(len) >= 3].iloc[0]
     options = MatchOptions(
@@ -251,17 +256,15 @@ def test_on_a_standalone_cluster_standardising_and_clustering_give_what_the_task
     assert result["standardised_equal"] and result["clusters_equal"] and result["refused_equal"]
 
 
-def test_clustering_on_spark_with_no_links_and_nothing_kept_apart(landed_run, spark_api):
+def test_clustering_on_spark_with_no_links_and_nothing_kept_apart(on_duckdb, spark_api):
     """A night whose records link to nothing (each its own person) and one with links
     but no pair kept apart: the same clusters as in the task."""
     from golden_record.matching.clustering import cluster_without_conflicts
     from golden_record.matching.clustering_on_spark import cluster_on_spark
     from golden_record.matching.levels import LevelWeights
 
-    records = pd.read_parquet(Run.of(RUN_DATE.isoformat(), root=landed_run).standardised.records)
-    model = load_model(registry.packaged())
+    records, model, first = on_duckdb
     weights = LevelWeights.of(model)
-    first = predict_and_cluster(records, model, MatchOptions())
     sizes = first.clusters.groupby("cluster_id")["unique_id"].transform("size")
     together = first.clusters.loc[sizes > 1, "cluster_id"].drop_duplicates().head(100)
     chosen_ids = first.clusters.loc[first.clusters["cluster_id"].isin(together), "unique_id"]

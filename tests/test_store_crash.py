@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from golden_record.golden import GoldenStore
 from tests.test_golden_store import night
@@ -48,7 +47,6 @@ def _state(store: GoldenStore) -> dict[str, pd.DataFrame]:
     }
 
 
-@pytest.mark.slow
 def test_killing_a_run_during_its_write_leaves_the_store_as_before(tmp_path):
     path = tmp_path / "store.db"
     url = f"sqlite:///{path}"

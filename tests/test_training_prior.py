@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pandas as pd
-import pytest
 
 from devtools.generate import generate
 from devtools.generate.canonical_sample import canonical_records
@@ -22,7 +21,6 @@ def _one_letter_off(value: object, n: int) -> object:
     return value[: at + 1] + value[at] + value[at + 1 :]
 
 
-@pytest.mark.slow
 def test_a_prior_near_the_truth_when_every_duplicate_carries_an_error(tmp_path):
     data = generate(2500, 31, tmp_path / "council")
     records = canonical_records(data.out)

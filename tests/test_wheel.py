@@ -19,15 +19,12 @@ import sys
 import zipfile
 from pathlib import Path
 
-import pytest
-
 from devtools.generate import generate
 from devtools.generate.canonical_sample import canonical_records
 from devtools.generate.portal_api import running_portal
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.slow
 
 ONE_NIGHT = """
 import json, sys
