@@ -20,10 +20,12 @@ help:
 	@echo "make lint   - ruff check, format check, mypy and the import contracts"
 	@echo "make format - ruff format and autofix"
 
+# Bytecode compiled once at install (by uv, on every core), not by each test worker as it
+# first imports Airflow, Splink and GX.
 .venv/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
 		|| $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
-	$(UV) sync --frozen --quiet --all-extras
+	$(UV) sync --frozen --quiet --all-extras --compile-bytecode
 	@touch $@
 
 install: .venv/.installed
