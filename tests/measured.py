@@ -99,26 +99,26 @@ class LeftOut:
 
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.counts: dict[str, int] = {}
+        self.left_out = 0
 
     @pytest.hookimpl
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
-        self.counts["here"] = self.counts.get("here", 0) + len(items)
+        self.left_out += len(items)
 
     @pytest.hookimpl
     def pytest_sessionfinish(self) -> None:
         workeroutput = getattr(self.config, "workeroutput", None)
         if workeroutput is not None:
-            workeroutput["deselected"] = self.counts.get("here", 0)
+            workeroutput["deselected"] = self.left_out
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_testnodedown(self, node: Any, error: Any) -> None:
         # Every worker collects and deselects the same tests: one count is the count.
-        self.counts["workers"] = getattr(node, "workeroutput", {}).get("deselected", 0)
+        self.left_out = getattr(node, "workeroutput", {}).get("deselected", 0)
 
     @pytest.hookimpl
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        left_out = self.counts.get("workers", self.counts.get("here", 0))
+        left_out = self.left_out
         expression = self.config.getoption("markexpr")
         if left_out and expression:
             terminalreporter.write_line(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import shutil
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pandas as pd
 import pytest
 
 from golden_record.golden import GoldenStore, default_store_url
-from golden_record.jobs import run_night
+from golden_record.jobs import NightRun, run_night
 from golden_record.matching import registry
 from golden_record.run import Run
 from golden_record.settings import SourceSettings
@@ -48,15 +47,6 @@ def bands_open_at_sources(folder: Path) -> Path:
 def stamp_before(day: date) -> str:
     """A change made at source the day before the night of ``day`` runs."""
     return f"{date.fromordinal(day.toordinal() - 1)} 12:00:00"
-
-
-@dataclass
-class Night:
-    run_key: str
-    outcome: str  # published | stopped
-    failed: dict[str, str] = field(default_factory=dict)  # task → its error
-    results: dict = field(default_factory=dict)
-    stopped_because: list[str] = field(default_factory=list)
 
 
 class Council:
@@ -107,23 +97,16 @@ class Council:
     def run(self, day: date) -> Run:
         return Run.of(day.isoformat(), root=self.data)
 
-    def night(self, day: date, full_refresh: bool = False) -> Night:
+    def night(self, day: date, full_refresh: bool = False) -> NightRun:
         """One night as the DAG runs it (:func:`golden_record.jobs.run_night`), matched by
         the packaged model."""
-        done = run_night(
+        return run_night(
             self.run(day),
             self.settings,
             self.crm_url,
             self.store_url,
             registry.packaged(),
             full_refresh=full_refresh,
-        )
-        return Night(
-            run_key=done.run_key,
-            outcome=done.outcome,
-            failed=done.failed,
-            results=done.results,
-            stopped_because=done.stopped_because,
         )
 
     # ----- the sources, edited between nights ---------------------------------------------

@@ -154,7 +154,7 @@ def match_file(
     ``step(what)``: a context around each long step (the command line shows progress).
     """
     from golden_record.golden import GoldenStore, default_store_url
-    from golden_record.matching.inference import MatchOptions
+    from golden_record.matching.inference import MatchOptions, Thresholds
     from golden_record.matching.stage import review_with_source_ids, xref_with_source_ids
     from golden_record.matching.training import metadata_path
     from golden_record.run import check_not_ahead
@@ -177,9 +177,7 @@ def match_file(
         )
     # A command-line run chooses its model each time it is run: unpin the last one.
     shutil.rmtree(run.match.dir, ignore_errors=True)
-    options = MatchOptions(db_api=db_api)
-    if thresholds is not None:
-        options = MatchOptions(thresholds=thresholds, db_api=db_api)
+    options = MatchOptions(thresholds=thresholds or Thresholds(), db_api=db_api)
     # The store takes a command-line run at once: like a night whose gate passed, it is
     # what the next run builds on.
     nights.withdraw(run)

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from golden_record.cli.options import CrmOption, database_url
-
-if TYPE_CHECKING:
-    pass
-
 
 app = typer.Typer(no_args_is_help=True, help="The CRM database: contract, state, exports.")
 

@@ -5,16 +5,12 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from golden_record.cli.inputs import read_records
 from golden_record.cli.progress import step
-
-if TYPE_CHECKING:
-    pass
-
 
 app = typer.Typer()
 
@@ -111,8 +107,9 @@ def match(
     today = date.today()
     key = run_key or today.isoformat()
     try:
-        check_not_ahead(run_date_of(key, today))
-        Run.of(key, run_date_of(key, today), root=output_dir)
+        run_date = run_date_of(key, today)
+        check_not_ahead(run_date)
+        Run.of(key, run_date, root=output_dir)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--run-key") from exc
     defaults = Thresholds()

@@ -3,15 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from golden_record.cli.options import CrmOption, StoreOption, database_url, existing_store
-
-if TYPE_CHECKING:
-    pass
-
 
 app = typer.Typer(
     no_args_is_help=True, help="Nightly runs a gate refused, or a run published by mistake."

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import typer
 
 from golden_record.cli.options import StoreOption, existing_store
 from golden_record.cli.progress import step
-
-if TYPE_CHECKING:
-    pass
-
 
 app = typer.Typer(no_args_is_help=True, help="Clerical review of doubtful pairs.")
 

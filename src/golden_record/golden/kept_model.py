@@ -1,9 +1,10 @@
 """A matching model an earlier version kept inside a golden store.
 
 ``golden-record match`` used to keep its model as a row of the store; it now promotes it
-in the output folder's model registry, as the nights do (:mod:`golden_record.matching.
-registry`). A store written before keeps its row, which :func:`golden_record.jobs.
-match_file` moves into the registry once, so those golden IDs keep their model.
+in the output folder's model registry, as the nights do
+(:mod:`golden_record.matching.registry`). A store written before keeps its row, which
+:func:`golden_record.jobs.match_file` moves into the registry once, so those golden IDs
+keep their model.
 """
 
 from __future__ import annotations
