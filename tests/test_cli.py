@@ -197,7 +197,7 @@ def test_a_model_an_earlier_version_kept_in_the_store_moves_into_the_registry(tm
     from devtools.generate import generate
     from devtools.generate.canonical_sample import canonical_records
     from golden_record import GoldenStore, match_file
-    from golden_record.golden import schema
+    from golden_record.golden.store import schema
     from golden_record.matching import registry
 
     generated = generate(300, 4, tmp_path / "gen")

@@ -334,7 +334,7 @@ def test_a_store_from_before_content_hashes_is_compared_in_full_once(store):
     in, so the night after skips them."""
     from sqlalchemy import delete, update
 
-    from golden_record.golden import schema
+    from golden_record.golden.store import schema
 
     people = {"a:1": person("a:1"), "b:1": person("b:1", first="Bob")}
     night(store, "2026-01-01", [["a:1"], ["b:1"]], people)

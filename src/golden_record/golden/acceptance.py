@@ -13,9 +13,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, insert, select
-
-from golden_record.golden import schema
 from golden_record.golden.store import GoldenStore, StoreError
 
 
@@ -37,10 +34,7 @@ def accept_night(
         "accepted_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "reason": reason,
     }
-    a = schema.gate_acceptance
-    with store.engine.begin() as connection:
-        connection.execute(delete(a).where(a.c.run_key == run_key, a.c.gate == gate))
-        connection.execute(insert(a).values(**row))
+    store.replace_acceptance(row)
     return row
 
 
@@ -48,15 +42,4 @@ def acceptance_of(
     store: GoldenStore, run_key: str, input_fingerprint: str, gate: str = "golden"
 ) -> dict | None:
     """The steward's acceptance of this night's gate with this input, if there is one."""
-    a = schema.gate_acceptance
-    with store.engine.connect() as connection:
-        row = connection.execute(
-            select(a).where(
-                a.c.run_key == run_key,
-                a.c.gate == gate,
-                a.c.input_fingerprint == input_fingerprint,
-            )
-        ).first()
-    if row is None:
-        return None
-    return dict(row._mapping)
+    return store.acceptance(run_key, input_fingerprint, gate)

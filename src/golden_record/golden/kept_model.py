@@ -11,19 +11,13 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import select
-
-from golden_record.golden import schema
 from golden_record.golden.store import GoldenStore
 
 
 def kept_model(store: GoldenStore) -> tuple[dict, dict] | None:
     """The latest model kept with the store and its metadata, or None."""
-    table = schema.matching_model
-    with store.engine.connect() as connection:
-        row = connection.execute(
-            select(table.c.model, table.c.meta).order_by(table.c.model_id.desc()).limit(1)
-        ).first()
-    if row is None:
+    kept = store.kept_model_row()
+    if kept is None:
         return None
-    return json.loads(row.model), json.loads(row.meta)
+    model, meta = kept
+    return json.loads(model), json.loads(meta)

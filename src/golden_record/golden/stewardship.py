@@ -15,9 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import pandas as pd
-from sqlalchemy import func, insert, select
 
-from golden_record.golden import schema
 from golden_record.golden.store import GoldenStore, StoreError
 from golden_record.matching.clustering import connected_groups
 from golden_record.matching.precedents import Precedents
@@ -36,8 +34,7 @@ def _pair(a: str, b: str) -> tuple[str, str]:
 
 
 def decisions(store: GoldenStore) -> pd.DataFrame:
-    d = schema.steward_decision
-    return store.read(select(d).order_by(d.c.decision_id))
+    return store.decisions()
 
 
 def links(store: GoldenStore) -> Links:
@@ -54,28 +51,7 @@ def precedents(store: GoldenStore) -> Precedents:
     review reason, from the latest run that queued it): what
     :mod:`golden_record.matching.precedents` learns from. A pair decided without having
     been queued (no scored detail) teaches nothing."""
-    d, r, detail = schema.steward_decision, schema.review_item, schema.review_detail
-    latest = (
-        select(r.c.record_a, r.c.record_b, func.max(r.c.run_key).label("run_key"))
-        .group_by(r.c.record_a, r.c.record_b)
-        .subquery()
-    )
-    # Every decision, with its detail where it was queued: the ones without still join
-    # the records of one item.
-    query = (
-        select(d.c.record_a, d.c.record_b, d.c.decision, r.c.reason, detail.c.detail)
-        .outerjoin(
-            latest, (latest.c.record_a == d.c.record_a) & (latest.c.record_b == d.c.record_b)
-        )
-        .outerjoin(
-            r,
-            (r.c.record_a == latest.c.record_a)
-            & (r.c.record_b == latest.c.record_b)
-            & (r.c.run_key == latest.c.run_key),
-        )
-        .outerjoin(detail, detail.c.detail_hash == r.c.detail_hash)
-    )
-    decided = store.read(query)
+    decided = store.decisions_with_detail()
     if decided.empty:
         return Precedents()
     levels = pd.DataFrame(
@@ -101,25 +77,20 @@ def decide(
     if not by.strip() or not reason.strip():
         raise StoreError("a decision needs who made it (--by) and why (--reason)")
     a, b = _pair(record_a, record_b)
-    x, d = schema.xref_version, schema.steward_decision
-    with store.engine.begin() as connection:
-        known = set(
-            connection.execute(select(x.c.unique_id).where(x.c.unique_id.in_([a, b])).distinct())
-            .scalars()
-            .all()
-        )
+    with store.transaction() as connection:
+        known = store.records_seen(connection, [a, b])
         for record in (a, b):
             if record not in known:
                 raise StoreError(f"unknown record {record}: no run has seen it")
-        earlier = connection.execute(select(d).where(d.c.record_a == a, d.c.record_b == b)).first()
+        earlier = store.decision_of(connection, a, b)
         if earlier is not None:
-            if earlier.decision == decision:
-                return dict(earlier._mapping)
+            if earlier["decision"] == decision:
+                return earlier
             raise StoreError(
-                f"{a} and {b} were decided '{earlier.decision}' by {earlier.decided_by} on "
-                f"{earlier.decided_at}; refusing '{decision}'"
+                f"{a} and {b} were decided '{earlier['decision']}' by {earlier['decided_by']} "
+                f"on {earlier['decided_at']}; refusing '{decision}'"
             )
-        made = pd.read_sql(select(d), connection)
+        made = store.decisions(connection)
         same = [(r.record_a, r.record_b) for r in made.itertuples() if r.decision == "same"]
         different = [
             (r.record_a, r.record_b) for r in made.itertuples() if r.decision == "different"
@@ -143,49 +114,22 @@ def decide(
             "decided_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
             "reason": reason,
         }
-        connection.execute(insert(d).values(**row))
+        store.insert_decision(connection, row)
     return row
 
 
 def queue(store: GoldenStore, limit: int | None = None) -> pd.DataFrame:
     """The latest accepted run's review pairs that no steward has decided yet, strongest
     first (a night still waiting for its gate has no queue yet)."""
-    r, d, runs = schema.review_item, schema.steward_decision, schema.store_run
-    with store.engine.connect() as connection:
-        accepted = select(func.max(runs.c.sequence)).where(runs.c.status == "accepted")
-        latest = connection.execute(
-            select(runs.c.run_key).where(runs.c.sequence == accepted.scalar_subquery())
-        ).scalar()
-        if latest is None:
-            return pd.DataFrame(columns=["record_a", "record_b", "match_probability", "reason"])
-        decided = select(d.c.decision_id).where(
-            d.c.record_a == r.c.record_a, d.c.record_b == r.c.record_b
-        )
-        query = (
-            select(r.c.record_a, r.c.record_b, r.c.match_probability, r.c.reason, r.c.run_key)
-            .where(r.c.run_key == latest, ~decided.exists())
-            .order_by(r.c.match_probability.desc(), r.c.record_a, r.c.record_b)
-        )
-        if limit:
-            query = query.limit(limit)
-        return pd.read_sql(query, connection)
+    return store.review_queue(limit)
 
 
 def item(store: GoldenStore, record_a: str, record_b: str) -> dict:
     """One review pair with both records' values and the model's weights, latest run first."""
     a, b = _pair(record_a, record_b)
-    r, d = schema.review_item, schema.review_detail
-    with store.engine.connect() as connection:
-        row = connection.execute(
-            select(r, d.c.detail)
-            .outerjoin(d, d.c.detail_hash == r.c.detail_hash)
-            .where(r.c.record_a == a, r.c.record_b == b)
-            .order_by(r.c.run_key.desc())
-            .limit(1)
-        ).first()
-    if row is None:
+    found = store.review_pair(a, b)
+    if found is None:
         raise StoreError(f"no review pair {a} and {b} in any run")
-    found = dict(row._mapping)
     found["detail"] = json.loads(found["detail"]) if found["detail"] else {}
     return found
 

@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, insert, select, update
 
-from golden_record.golden import GoldenStore, schema
+from golden_record.golden import GoldenStore
 from golden_record.golden.corrections import UnknownAttribute, group_of
 from golden_record.golden.store import StoreError
 from golden_record.rights import requests
@@ -99,34 +98,30 @@ def correct(
             f"golden record {golden_id} already shows that {field}: nothing to correct"
         )
     holding = _records_holding(store, golden_id, field, previous, data_root)
-    c = schema.correction
-    with store.engine.begin() as connection:
-        in_force = and_(c.c.golden_id == golden_id, c.c.field == field, c.c.ended_at.is_(None))
+    with store.transaction() as connection:
         # A new correction of the same attribute replaces the one in force.
-        connection.execute(
-            update(c).where(in_force).values(ended_at=_now(), ended_how="replaced", ended_by=by)
+        store.end_correction_in_force(connection, golden_id, field, "replaced", by, _now())
+        correction_id = store.insert_correction(
+            connection,
+            {
+                "golden_id": golden_id,
+                "field": field,
+                "value": corrected,
+                "previous_value": previous,
+                "reason": reason,
+                "corrected_by": by,
+                "corrected_at": _now(),
+            },
         )
-        made = connection.execute(
-            insert(c).values(
-                golden_id=golden_id,
-                field=field,
-                value=corrected,
-                previous_value=previous,
-                reason=reason,
-                corrected_by=by,
-                corrected_at=_now(),
-            )
-        )
-        key = made.inserted_primary_key
-        assert key is not None
-        correction_id = int(key[0])
         produced = {
             "correction_id": correction_id,
             "field": field,
             "still_held_by": holding,
             "takes_effect": "with the next night's build and publish",
         }
-        request = requests.insert_request(connection, "rectify", golden_id, by, basis, produced)
+        request = requests.insert_request(
+            store, connection, "rectify", golden_id, by, basis, produced
+        )
     return {"request_id": request["request_id"], "golden_id": golden_id, **produced}
 
 
@@ -136,23 +131,18 @@ def withdraw(store: GoldenStore, correction_id: int, by: str, basis: str, reason
     requests.check(by, basis)
     if not reason.strip():
         raise StoreError("withdrawing a correction needs a reason (--reason)")
-    c = schema.correction
-    with store.engine.begin() as connection:
-        row = connection.execute(select(c).where(c.c.correction_id == correction_id)).first()
+    with store.transaction() as connection:
+        row = store.correction(connection, correction_id)
         if row is None:
             raise StoreError(f"no correction {correction_id}")
-        if row.ended_at is not None:
-            raise StoreError(f"correction {correction_id} already ended ({row.ended_how})")
-        connection.execute(
-            update(c)
-            .where(c.c.correction_id == correction_id)
-            .values(ended_at=_now(), ended_how="withdrawn", ended_by=by)
-        )
-        produced = {"correction_id": correction_id, "field": row.field}
+        if row["ended_at"] is not None:
+            raise StoreError(f"correction {correction_id} already ended ({row['ended_how']})")
+        store.end_correction(connection, correction_id, "withdrawn", by, _now())
+        produced = {"correction_id": correction_id, "field": row["field"]}
         request = requests.insert_request(
-            connection, "withdraw", row.golden_id, by, basis, produced
+            store, connection, "withdraw", row["golden_id"], by, basis, produced
         )
-    return {"request_id": request["request_id"], "golden_id": row.golden_id, **produced}
+    return {"request_id": request["request_id"], "golden_id": row["golden_id"], **produced}
 
 
 def _records_holding(
@@ -182,8 +172,4 @@ def _records_holding(
 
 
 def listed(store: GoldenStore, golden_id: str | None = None) -> pd.DataFrame:
-    c = schema.correction
-    query = select(c).order_by(c.c.correction_id)
-    if golden_id:
-        query = query.where(c.c.golden_id == golden_id)
-    return store.read(query)
+    return store.corrections(golden_id)

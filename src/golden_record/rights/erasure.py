@@ -25,44 +25,19 @@ Erasure cannot be undone.
 from __future__ import annotations
 
 import csv
-import json
 import shutil
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, or_, select
-from sqlalchemy.engine import Connection
-
 from golden_record.atomic import replace_folder
 from golden_record.extract.canonical import split_unique_ids
-from golden_record.golden import GoldenStore, schema
-from golden_record.golden.store import CHUNK, StoreError
+from golden_record.golden import GoldenStore
+from golden_record.golden.store import StoreError
 from golden_record.rights import files, requests, suppression
-from golden_record.rights.subject_access import (
-    latest_canonical,
-    person_golden_ids,
-    person_records,
-)
+from golden_record.rights.subject_access import latest_canonical
 
 # The values of a person distinctive enough to search the pipeline's text files for.
 DISTINCTIVE = ("email", "phone", "ni_number")
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _earlier_erasure(store: GoldenStore, golden_id: str) -> dict | None:
-    q = schema.rights_request
-    with store.engine.connect() as connection:
-        row = connection.execute(
-            select(q.c.request_id, q.c.made_at)
-            .where(and_(q.c.kind == "erase", q.c.golden_id == golden_id))
-            .order_by(q.c.request_id)
-            .limit(1)
-        ).first()
-    return None if row is None else {"request_id": int(row.request_id), "made_at": row.made_at}
 
 
 def _check_erasable(store: GoldenStore, golden_id: str) -> None:
@@ -92,14 +67,14 @@ def erase(
     requests.check(by, basis)
     if not reason.strip():
         raise StoreError("an erasure needs a reason (--reason)")
-    earlier = _earlier_erasure(store, golden_id)
+    earlier = store.first_request("erase", golden_id)
     if earlier is not None:
         return _finish_crm(
             store, golden_id, earlier["request_id"], crm_url, data_root, resumed=True
         )
     _check_erasable(store, golden_id)
-    ids = person_golden_ids(store, golden_id)
-    records = person_records(store, ids)
+    ids = store.person_golden_ids(golden_id)
+    records = store.person_records(ids)
     key = suppression.read_key(data_root, create=True)
     assert key is not None
     mentions = _distinctive_values(data_root, records)
@@ -108,12 +83,11 @@ def erase(
     taken_back = store.take_back_pending()
     purged = files.purge(data_root, set(records), set(ids), mentions=mentions)
     deletion_list = _write_deletion_list(out, golden_id, records)
-    with store.engine.begin() as connection:
-        request = requests.insert_request(connection, "erase", golden_id, by, basis, {})
+    with store.transaction() as connection:
+        request = requests.insert_request(store, connection, "erase", golden_id, by, basis, {})
         request_id = request["request_id"]
-        removed = _purge_store(connection, ids, records)
-        hashes = suppression.record_hashes(key, records)
-        _suppress(connection, hashes, request_id)
+        removed = store.purge_person(connection, ids, records)
+        store.suppress(connection, suppression.record_hashes(key, records), request_id)
         produced = {
             "golden_ids_erased": len(ids),
             "source_records_suppressed": len(records),
@@ -124,7 +98,7 @@ def erase(
             "runs_taken_back": taken_back,
             "deletion_list": str(deletion_list),
         }
-        requests.set_produced(connection, request_id, produced)
+        store.set_produced(connection, request_id, produced)
     finished = _finish_crm(store, golden_id, request_id, crm_url, data_root, resumed=False)
     return {**finished, **produced}
 
@@ -159,101 +133,10 @@ def _finish_crm(
                 "published": False,
                 "why": f"{exc}. Erase {golden_id} again once the CRM is reachable",
             }
-    q = schema.rights_request
-    with store.engine.begin() as connection:
-        stored = connection.execute(
-            select(q.c.produced).where(q.c.request_id == request_id)
-        ).scalar()
-        produced = {**json.loads(stored or "{}"), "crm": crm}
-        requests.set_produced(connection, request_id, produced)
+    with store.transaction() as connection:
+        produced = {**store.produced_of(connection, request_id), "crm": crm}
+        store.set_produced(connection, request_id, produced)
     return {"request_id": request_id, "golden_id": golden_id, "resumed": resumed, "crm": crm}
-
-
-def _in_chunks(connection: Connection, make: Any, values: list[str]) -> int:
-    removed = 0
-    for start in range(0, len(values), CHUNK):
-        removed += connection.execute(make(values[start : start + CHUNK])).rowcount or 0
-    return removed
-
-
-def _purge_store(connection: Connection, ids: list[str], records: list[str]) -> dict[str, int]:
-    v, x, c = schema.golden_version, schema.xref_version, schema.record_version
-    r, d, s = schema.review_item, schema.review_detail, schema.steward_decision
-    removed: dict[str, int] = {}
-    # Earlier versions of other golden records that named one of the person's records
-    # as a value's source (a wrong merge since split apart) carry the person's values.
-    named = (
-        [
-            version_id
-            for version_id, attributes in connection.execute(
-                select(v.c.version_id, v.c.attributes).where(
-                    and_(v.c.golden_id.not_in(ids), v.c.valid_to_run.is_not(None))
-                )
-            ).tuples()
-            if any(f'"{record}"' in attributes for record in records)
-        ]
-        if records
-        else []
-    )
-    removed["golden_version"] = _in_chunks(
-        connection, lambda part: delete(v).where(v.c.golden_id.in_(part)), ids
-    ) + _in_chunks(connection, lambda part: delete(v).where(v.c.version_id.in_(part)), named)
-    removed["xref_version"] = _in_chunks(
-        connection, lambda part: delete(x).where(x.c.unique_id.in_(part)), records
-    ) + _in_chunks(connection, lambda part: delete(x).where(x.c.golden_id.in_(part)), ids)
-    removed["record_version"] = _in_chunks(
-        connection, lambda part: delete(c).where(c.c.unique_id.in_(part)), records
-    )
-    details = set()
-    for start in range(0, len(records), CHUNK):
-        part = records[start : start + CHUNK]
-        details |= set(
-            connection.execute(
-                select(r.c.detail_hash).where(
-                    and_(
-                        or_(r.c.record_a.in_(part), r.c.record_b.in_(part)),
-                        r.c.detail_hash.is_not(None),
-                    )
-                )
-            ).scalars()
-        )
-    removed["review_item"] = _in_chunks(
-        connection,
-        lambda part: delete(r).where(or_(r.c.record_a.in_(part), r.c.record_b.in_(part))),
-        records,
-    )
-    removed["review_detail"] = _in_chunks(
-        connection, lambda part: delete(d).where(d.c.detail_hash.in_(part)), sorted(details)
-    )
-    removed["steward_decision"] = _in_chunks(
-        connection,
-        lambda part: delete(s).where(or_(s.c.record_a.in_(part), s.c.record_b.in_(part))),
-        records,
-    )
-    removed["correction"] = _in_chunks(
-        connection,
-        lambda part: delete(schema.correction).where(schema.correction.c.golden_id.in_(part)),
-        ids,
-    )
-    removed["restriction"] = _in_chunks(
-        connection,
-        lambda part: delete(schema.restriction).where(schema.restriction.c.golden_id.in_(part)),
-        ids,
-    )
-    return removed
-
-
-def _suppress(connection: Connection, hashes: list[str], request_id: int) -> None:
-    t = schema.suppression
-    known = set(
-        connection.execute(select(t.c.record_hash).where(t.c.record_hash.in_(hashes))).scalars()
-    )
-    fresh = [
-        {"record_hash": h, "request_id": request_id, "suppressed_at": _now()}
-        for h in sorted(set(hashes) - known)
-    ]
-    if fresh:
-        connection.execute(insert(t), fresh)
 
 
 def _write_deletion_list(out: Path, golden_id: str, records: list[str]) -> Path:

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from golden_record.golden import GoldenStore, schema
+from golden_record.golden import GoldenStore
 from golden_record.golden.store import StoreError
 
 # access: Art. 15; rectify, withdraw (a correction): Art. 16; erase: Art. 17;
@@ -30,11 +29,12 @@ def record(
     store: GoldenStore, kind: str, golden_id: str, by: str, basis: str, produced: dict[str, Any]
 ) -> dict[str, Any]:
     """Record a request that was answered; refuse one without who or why."""
-    with store.engine.begin() as connection:
-        return insert_request(connection, kind, golden_id, by, basis, produced)
+    with store.transaction() as connection:
+        return insert_request(store, connection, kind, golden_id, by, basis, produced)
 
 
 def insert_request(
+    store: GoldenStore,
     connection: Connection,
     kind: str,
     golden_id: str,
@@ -55,54 +55,20 @@ def insert_request(
         "made_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "produced": json.dumps(produced, sort_keys=True),
     }
-    found = connection.execute(insert(schema.rights_request).values(**row))
-    key = found.inserted_primary_key
-    assert key is not None
-    row["request_id"] = int(key[0])
+    row["request_id"] = store.insert_request(connection, row)
     return row
-
-
-def set_produced(connection: Connection, request_id: int, produced: dict[str, Any]) -> None:
-    """What a request produced, once known (its id is needed first: the suppression
-    entries and the CRM's publish row name it)."""
-    q = schema.rights_request
-    connection.execute(
-        update(q)
-        .where(q.c.request_id == request_id)
-        .values(produced=json.dumps(produced, sort_keys=True))
-    )
 
 
 def counts(store: GoldenStore, since: str | None = None) -> dict[str, int]:
     """Requests answered by kind (``since``: made at or after that UTC timestamp)."""
-    q = schema.rights_request
-    query = select(q.c.kind, func.count()).group_by(q.c.kind)
-    if since:
-        query = query.where(q.c.made_at >= since)
-    with store.engine.connect() as connection:
-        return {str(kind): int(n) for kind, n in connection.execute(query).tuples()}
+    return store.request_counts(since)
 
 
 def listed(store: GoldenStore) -> pd.DataFrame:
-    q = schema.rights_request
-    return store.read(select(q).order_by(q.c.request_id))
+    return store.requests()
 
 
 def standing(store: GoldenStore) -> dict[str, Any]:
     """For the run report: requests answered by kind, golden records restricted now,
     corrections in force and source records suppressed."""
-    r, c, s = schema.restriction, schema.correction, schema.suppression
-    with store.engine.connect() as connection:
-        restricted = connection.execute(
-            select(func.count(func.distinct(r.c.golden_id))).where(r.c.lifted_at.is_(None))
-        ).scalar()
-        in_force = connection.execute(
-            select(func.count()).select_from(c).where(c.c.ended_at.is_(None))
-        ).scalar()
-        suppressed = connection.execute(select(func.count()).select_from(s)).scalar()
-    return {
-        "requests": counts(store),
-        "restricted": int(restricted or 0),
-        "corrections_in_force": int(in_force or 0),
-        "suppressed_records": int(suppressed or 0),
-    }
+    return {"requests": counts(store), **store.rights_in_force()}

@@ -13,9 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import and_, insert, update
-
-from golden_record.golden import GoldenStore, schema
+from golden_record.golden import GoldenStore
 from golden_record.golden.store import StoreError
 from golden_record.rights import requests
 
@@ -54,13 +52,9 @@ def restrict(
     _active_golden(store, golden_id)
     if golden_id in store.restricted_ids():
         raise StoreError(f"golden record {golden_id} is already restricted")
-    with store.engine.begin() as connection:
-        connection.execute(
-            insert(schema.restriction).values(
-                golden_id=golden_id, restricted_by=by, restricted_at=_now(), reason=reason
-            )
-        )
-        request = requests.insert_request(connection, "restrict", golden_id, by, basis, {})
+    with store.transaction() as connection:
+        store.insert_restriction(connection, golden_id, by, _now(), reason)
+        request = requests.insert_request(store, connection, "restrict", golden_id, by, basis, {})
     return _reach_crm(store, golden_id, "restricted", request["request_id"], crm_url, data_root)
 
 
@@ -79,14 +73,9 @@ def lift(
         raise StoreError("lifting a restriction needs a reason (--reason)")
     if golden_id not in store.restricted_ids():
         raise StoreError(f"golden record {golden_id} is not restricted: nothing to lift")
-    r = schema.restriction
-    with store.engine.begin() as connection:
-        connection.execute(
-            update(r)
-            .where(and_(r.c.golden_id == golden_id, r.c.lifted_at.is_(None)))
-            .values(lifted_by=by, lifted_at=_now(), lift_reason=reason)
-        )
-        request = requests.insert_request(connection, "lift", golden_id, by, basis, {})
+    with store.transaction() as connection:
+        store.lift_restriction(connection, golden_id, by, _now(), reason)
+        request = requests.insert_request(store, connection, "lift", golden_id, by, basis, {})
     return _reach_crm(
         store, golden_id, "restriction_lifted", request["request_id"], crm_url, data_root
     )
@@ -105,8 +94,8 @@ def _reach_crm(
     else:
         crm = _republished(store, crm_url, data_root, {golden_id: event}, request_id)
     produced = {"crm": crm}
-    with store.engine.begin() as connection:
-        requests.set_produced(connection, request_id, produced)
+    with store.transaction() as connection:
+        store.set_produced(connection, request_id, produced)
     return {"request_id": request_id, "golden_id": golden_id, **produced}
 
 

@@ -23,48 +23,12 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import or_, select
 
 from golden_record.atomic import replace_folder
-from golden_record.golden import GoldenStore, schema
-from golden_record.golden.store import StoreError
+from golden_record.golden import GoldenStore
 from golden_record.keys import held_in
 
 OTHER_RECORD = "another record (not this person's)"
-
-
-def person_records(store: GoldenStore, ids: list[str]) -> list[str]:
-    """Every source record that ever belonged to the person's golden IDs, less those
-    that now belong to someone else (a wrong merge since split apart)."""
-    x = schema.xref_version
-    ever = set(store.read(select(x.c.unique_id).where(x.c.golden_id.in_(ids)))["unique_id"])
-    now = store.read(
-        select(x.c.unique_id, x.c.golden_id).where(
-            x.c.unique_id.in_(sorted(ever)), x.c.valid_to_run.is_(None)
-        )
-    )
-    elsewhere = set(now.loc[~now["golden_id"].isin(ids), "unique_id"])
-    return sorted(ever - elsewhere)
-
-
-def person_golden_ids(store: GoldenStore, golden_id: str) -> list[str]:
-    """The golden ID and every ID merged into it, directly or through a chain."""
-    v = schema.golden_version
-    found = [golden_id]
-    frontier = [golden_id]
-    with store.engine.connect() as connection:
-        known = connection.execute(
-            select(v.c.golden_id).where(v.c.golden_id == golden_id).limit(1)
-        ).first()
-        if known is None:
-            raise StoreError(f"no golden record {golden_id} in the store")
-        while frontier:
-            merged = connection.execute(
-                select(v.c.golden_id).where(v.c.merged_into.in_(frontier)).distinct()
-            ).scalars()
-            frontier = [g for g in merged if g not in found]
-            found.extend(frontier)
-    return found
 
 
 def latest_canonical(data_root: Path, unique_ids: list[str]) -> pd.DataFrame:
@@ -96,32 +60,16 @@ def gather(
     exports: Path | None = None,
 ) -> dict[str, Any]:
     """Everything held about the person of ``golden_id`` (see the module's docstring)."""
-    ids = person_golden_ids(store, golden_id)
-    v, x, e = schema.golden_version, schema.xref_version, schema.change_event
-    d, r = schema.steward_decision, schema.review_item
-    versions = store.read(select(v).where(v.c.golden_id.in_(ids)).order_by(v.c.version_id))
-    records = person_records(store, ids)
-    xref = store.read(
-        select(x).where(x.c.golden_id.in_(ids), x.c.unique_id.in_(records)).order_by(x.c.version_id)
-    )
-    events = store.read(
-        select(e)
-        .where(or_(e.c.golden_id.in_(ids), e.c.other_golden_id.in_(ids)))
-        .order_by(e.c.sequence)
-    )
+    ids = store.person_golden_ids(golden_id)
+    records = store.person_records(ids)
+    held = store.person_history(ids, records)
+    versions, xref, events = held.versions, held.xref, held.events
+    decisions, reviews = held.decisions, held.reviews
     # Another person's golden ID in a merge or split event is theirs, not this person's.
     for column in ("golden_id", "other_golden_id"):
         events[column] = events[column].where(
             events[column].isna() | events[column].isin(ids), "another golden record"
         )
-    decisions = store.read(
-        select(d).where(or_(d.c.record_a.in_(records), d.c.record_b.in_(records)))
-    )
-    reviews = store.read(
-        select(r.c.run_key, r.c.record_a, r.c.record_b, r.c.match_probability, r.c.reason).where(
-            or_(r.c.record_a.in_(records), r.c.record_b.in_(records))
-        )
-    )
     for frame in (decisions, reviews):
         for column in ("record_a", "record_b"):
             frame[column] = frame[column].where(frame[column].isin(records), OTHER_RECORD)

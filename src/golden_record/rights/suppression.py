@@ -22,10 +22,8 @@ import secrets
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import create_engine, inspect, select
-from sqlalchemy.engine import Engine
 
-from golden_record.golden import schema
+from golden_record.golden.store import suppressed_hashes
 from golden_record.keys import held_in
 
 KEY_VARIABLE = "GOLDEN_RECORD_SUPPRESSION_KEY"
@@ -71,26 +69,9 @@ def record_hashes(key: bytes, unique_ids: pd.Series | list[str]) -> list[str]:
     return [hmac.new(key, str(u).encode("utf-8"), hashlib.sha256).hexdigest() for u in unique_ids]
 
 
-def _engine(store_url: str) -> Engine:
-    return create_engine(store_url)
-
-
 def listed(store_url: str) -> set[str]:
-    """Every suppressed record's hash; empty when the store has no list (or no store).
-
-    Read without creating anything, since the four extracts read it at once."""
-    from golden_record.golden.store import missing_sqlite_file
-
-    if missing_sqlite_file(store_url) is not None:
-        return set()
-    engine = _engine(store_url)
-    try:
-        if not inspect(engine).has_table(schema.suppression.name):
-            return set()
-        with engine.connect() as connection:
-            return set(connection.execute(select(schema.suppression.c.record_hash)).scalars())
-    finally:
-        engine.dispose()
+    """Every suppressed record's hash; empty when the store has no list (or no store)."""
+    return suppressed_hashes(store_url)
 
 
 def suppressed_rows(

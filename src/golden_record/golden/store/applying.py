@@ -22,24 +22,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from typing import TYPE_CHECKING
 
 import pandas as pd
 from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from golden_record.golden import corrections as correction
-from golden_record.golden import schema
 from golden_record.golden.content import content_hashes, record_hashes, row_hashes
 from golden_record.golden.identity import assign_persistent_ids
 from golden_record.golden.records import build_golden_records
-from golden_record.golden.touched import split_settled
-from golden_record.keys import held_in
-from golden_record.sqlread import read_frame
-
-if TYPE_CHECKING:
-    pass
-
+from golden_record.golden.store import schema
 from golden_record.golden.store.common import (
     CHUNK,
     GOLDEN_SLICE,
@@ -53,12 +45,15 @@ from golden_record.golden.store.common import (
     survivorship_digest,
 )
 from golden_record.golden.store.reading import StoreReading
+from golden_record.golden.store.rectifications import Rectifications
 from golden_record.golden.store.review import write_review
+from golden_record.golden.touched import split_settled
+from golden_record.keys import held_in
+from golden_record.sqlread import read_frame
 
 
-class GoldenStore(StoreReading):
-    """The golden store: read it (:class:`StoreReading`), apply nights to it, accept them
-    and take them back."""
+class NightApplying(StoreReading):
+    """Nights applied to the store, accepted and taken back."""
 
     def apply_run(
         self,
@@ -188,7 +183,7 @@ class GoldenStore(StoreReading):
         connection.execute(
             delete(schema.change_event).where(schema.change_event.c.run_key == run_key)
         )
-        correction.take_back(connection, run_key)
+        Rectifications.take_back_corrections(connection, run_key)
         r, d = schema.review_item, schema.review_detail
         hashes = set(
             connection.execute(
@@ -249,7 +244,7 @@ class GoldenStore(StoreReading):
             changed[:] = True
         # Golden records under a steward's correction (or just out of one) are rebuilt
         # every night, so the correction holds, or ends when the source agrees.
-        corrections = correction.pending(connection)
+        corrections = Rectifications.corrections_pending(connection)
         if len(corrections):
             corrected = previous["unique_id"][
                 held_in(previous["golden_id"], corrections["golden_id"])
@@ -281,7 +276,13 @@ class GoldenStore(StoreReading):
         self._write_record_hashes(connection, run_key, stored_hash, hashes)
         rebuilt = records[held_in(records["unique_id"], membership["unique_id"])]
         golden = build_golden_records(rebuilt, outcome.membership, self.survivorship)
-        golden = correction.apply(connection, golden, corrections, run_key, self.survivorship)
+        overlaid = correction.apply(golden, corrections, self.survivorship)
+        if len(corrections) and len(golden):
+            ended = corrections.loc[corrections["ended_at"].notna(), "correction_id"]
+            Rectifications.corrections_seen_by(
+                connection, run_key, [int(i) for i in ended], overlaid.sources_agree
+            )
+        golden = overlaid.golden
         counts = membership.groupby("golden_id").size()
         changed_golden = self._write_golden(connection, run_key, golden, counts, members_changed)
 

@@ -4,26 +4,23 @@ changed, the change feed, lineage and runs. No method here writes."""
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from contextlib import AbstractContextManager
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, func, select
 from sqlalchemy.engine import Connection, make_url
 
-from golden_record.golden import migrate, schema
-from golden_record.golden.survivorship import Survivorship
-from golden_record.golden.survivorship import load as load_survivorship
-from golden_record.sqlread import read_frame
-
-if TYPE_CHECKING:
-    pass
-
+from golden_record.golden.store import migrate, schema
 from golden_record.golden.store.common import (
     StoreError,
     engine_for,
     missing_sqlite_file,
     parse_attributes,
 )
+from golden_record.golden.survivorship import Survivorship
+from golden_record.golden.survivorship import load as load_survivorship
+from golden_record.sqlread import read_frame
 
 
 class StoreReading:
@@ -201,29 +198,20 @@ class StoreReading:
             ).first()
         return None if row is None else (row.status, row.merged_into)
 
-    def restricted_ids(self) -> set[str]:
-        """The golden records whose processing is restricted now (UK GDPR Art. 18)."""
-        r = schema.restriction
+    def kept_model_row(self) -> tuple[str, str] | None:
+        """The model (JSON text) and its metadata an earlier version kept as a store row,
+        the latest one, or None."""
+        table = schema.matching_model
         with self.engine.connect() as connection:
-            return set(
-                connection.execute(select(r.c.golden_id).where(r.c.lifted_at.is_(None))).scalars()
-            )
+            row = connection.execute(
+                select(table.c.model, table.c.meta).order_by(table.c.model_id.desc()).limit(1)
+            ).first()
+        return None if row is None else (row.model, row.meta)
 
-    def restriction_events(self) -> dict[str, str]:
-        """What a publish calls a resident leaving or returning for a restriction:
-        ``restricted`` for each restricted now, ``restriction_lifted`` for each lifted (used
-        only if the CRM does not already show them, as when the request could not reach
-        it)."""
-        r = schema.restriction
-        with self.engine.connect() as connection:
-            rows = connection.execute(
-                select(r.c.golden_id, r.c.lifted_at).order_by(r.c.restriction_id)
-            ).tuples()
-            latest = {golden_id: lifted_at for golden_id, lifted_at in rows}
-        return {
-            g: "restricted" if lifted is None else "restriction_lifted"
-            for g, lifted in latest.items()
-        }
+    def transaction(self) -> AbstractContextManager[Connection]:
+        """One transaction over the store, for a job that writes several things that must
+        commit together or not at all (a right's change and its request's audit row)."""
+        return self.engine.begin()
 
     def read(self, query: Any, connection: Connection | None = None) -> pd.DataFrame:
         if connection is not None:

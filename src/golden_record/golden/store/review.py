@@ -4,17 +4,12 @@ a steward sees (each distinct detail stored once, by its hash)."""
 from __future__ import annotations
 
 import hashlib
-from typing import TYPE_CHECKING
 
 import pandas as pd
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
-from golden_record.golden import schema
-
-if TYPE_CHECKING:
-    pass
-
+from golden_record.golden.store import schema
 from golden_record.golden.store.common import CHUNK, as_json, chunks
 
 

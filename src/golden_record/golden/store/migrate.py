@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import delete, inspect, select, text
 from sqlalchemy.engine import Engine
 
-from golden_record.golden import schema
+from golden_record.golden.store import schema
 
 
 def upgrade(engine: Engine) -> None:

@@ -157,7 +157,7 @@ matching_model = Table(
 # clean-up), the sources gate for a column emptied or many records changed at source (a
 # system's own clean-up). It holds for the gate's input as it was accepted: different
 # input is judged by the gate again. (Before sources could be accepted, the table was
-# night_acceptance, the golden gate's only: golden_record.golden.migrate moves it.)
+# night_acceptance, the golden gate's only: golden_record.golden.store.migrate moves it.)
 gate_acceptance = Table(
     "gate_acceptance",
     metadata,
