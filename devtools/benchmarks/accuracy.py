@@ -70,7 +70,8 @@ class Outcome:
     review_pairs: int
     seconds: float
     plain_seconds: float
-    unguarded: PairwiseScores  # same scores, clustered without the household guard
+    # Same scores, clustered without the household guard (None: not asked for).
+    unguarded: PairwiseScores | None
     unguarded_hard_cases_merged: int | None
     ceilings: dict  # recall the data allow: devtools.benchmarks.ceilings
     sweep: list[dict] = field(default_factory=list)
@@ -130,7 +131,12 @@ def run(
     *,
     with_plain: bool = True,
     with_ceilings: bool = True,
+    with_unguarded: bool = True,
+    with_packaged: bool = True,
 ) -> Outcome:
+    """Match ``data`` as the default does and score it; beside it (each may be left out
+    by a caller that does not use it, as the tests' floors do) plain Splink, ours without
+    the household guard, the packaged model, the recall ceilings and a threshold sweep."""
     started = time.perf_counter()
     standardised = standardise_records(data.records)
     model_path, training = None, {}
@@ -147,12 +153,16 @@ def run(
     labelled = _labelled(output.result.clusters, data.truth)
     model = load_model(model_path)
     person_of = labelled.set_index("unique_id")["person_id"]
-    unguarded = _labelled(
-        match_standardised(
-            standardised, model_path, MatchOptions(thresholds=thresholds, household_guard=False)
-        ).result.clusters,
-        data.truth,
-    )
+    unguarded = None
+    if with_unguarded:
+        unguarded = _labelled(
+            match_standardised(
+                standardised,
+                model_path,
+                MatchOptions(thresholds=thresholds, household_guard=False),
+            ).result.clusters,
+            data.truth,
+        )
     plain_scores, plain_hard, plain_recall, plain_seconds = None, None, float("nan"), 0.0
     if with_plain:
         started = time.perf_counter()
@@ -182,7 +192,7 @@ def run(
             }
         )
     packaged = None
-    if not data.packaged_model:
+    if with_packaged and not data.packaged_model:
         # The default (a model trained on the data) beside the model the project ships.
         shipped = match_standardised(standardised, None, MatchOptions(thresholds=thresholds))
         packaged = pairwise_scores(
@@ -210,8 +220,12 @@ def run(
         review_pairs=len(output.review_pairs),
         seconds=seconds,
         plain_seconds=plain_seconds,
-        unguarded=pairwise_scores(unguarded, "cluster_id", "person_id"),
-        unguarded_hard_cases_merged=_hard(unguarded, data.hard_cases),
+        unguarded=None
+        if unguarded is None
+        else pairwise_scores(unguarded, "cluster_id", "person_id"),
+        unguarded_hard_cases_merged=None
+        if unguarded is None
+        else _hard(unguarded, data.hard_cases),
         ceilings=ceilings,
         sweep=curve,
         training=training,
@@ -435,9 +449,11 @@ def print_tables(outcomes: list[Outcome], thresholds: Thresholds) -> None:
     print("| data set | precision | recall | F1 | hard cases merged |")
     print("|---|---|---|---|---|")
     for o in outcomes:
-        s = o.unguarded
+        u = o.unguarded
+        if u is None:
+            continue
         print(
-            f"| {o.name} | {s.precision:.4f} | {s.recall:.4f} | {s.f1:.4f} | "
+            f"| {o.name} | {u.precision:.4f} | {u.recall:.4f} | {u.f1:.4f} | "
             f"{_merged(o.unguarded_hard_cases_merged, o.hard_cases)} |"
         )
     print(
@@ -533,7 +549,7 @@ def main(argv: list[str] | None = None) -> int:
                         "review_pairs": o.review_pairs,
                         "seconds": round(o.seconds, 1),
                         "plain_seconds": round(o.plain_seconds, 1),
-                        "unguarded": o.unguarded.as_dict(),
+                        "unguarded": o.unguarded.as_dict() if o.unguarded else None,
                         "unguarded_hard_cases_merged": o.unguarded_hard_cases_merged,
                         "ceilings": {k: round(v, 5) for k, v in o.ceilings.items()},
                         "training": o.training,
