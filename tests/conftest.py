@@ -153,7 +153,7 @@ def landed_run(tmp_path_factory, worker_id, sample, portal):
 # The plugin on Airflow's API server (module-scoped: one server per module using it).
 # A council published on its first night, and a copy of it per test.
 import measured  # noqa: E402
-from night_runner import council, published  # noqa: E402, F401
+from night_runner import council, published, published_on_postgresql  # noqa: E402, F401
 from plugin_server import airflow_api, reported  # noqa: E402, F401
 
 

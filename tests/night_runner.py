@@ -195,6 +195,36 @@ def published(sample, tmp_path_factory, worker_id):
     return built_once(tmp_path_factory, worker_id, "first-night", first_night)
 
 
+@pytest.fixture(scope="session")
+def published_on_postgresql(sample, postgres, tmp_path_factory):
+    """A council after its first night with its golden store and CRM on the tests'
+    PostgreSQL server, built once per worker (each worker has its own server); each test
+    takes a copy (:func:`postgresql_copy`)."""
+    work = tmp_path_factory.mktemp("published-on-postgresql") / "council"
+    council = Council.generated(
+        sample,
+        work,
+        crm_url=postgres.create_database("first_night_crm"),
+        store_url=postgres.create_database("first_night_store"),
+    )
+    try:
+        assert council.night(FIRST).outcome == "published"
+    finally:
+        council.close()
+    return work
+
+
+def postgresql_copy(published_on_postgresql: Path, postgres, work: Path, name: str) -> Council:
+    """A copy of the council published on PostgreSQL: its folder, and its store and CRM
+    databases copied from the published ones (named ``<name>_store``, ``<name>_crm``)."""
+    shutil.copytree(published_on_postgresql, work)
+    return Council(
+        work,
+        crm_url=postgres.copy_database("first_night_crm", f"{name}_crm"),
+        store_url=postgres.copy_database("first_night_store", f"{name}_store"),
+    )
+
+
 @pytest.fixture
 def council(published, tmp_path):
     shutil.copytree(published, tmp_path / "council")

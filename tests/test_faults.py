@@ -15,7 +15,16 @@ from datetime import date
 
 import pandas as pd
 import pytest
-from night_runner import FIRST, FOURTH, SECOND, THIRD, Council, bands_open_at_sources, stamp_before
+from night_runner import (
+    FIRST,
+    FOURTH,
+    SECOND,
+    THIRD,
+    Council,
+    bands_open_at_sources,
+    postgresql_copy,
+    stamp_before,
+)
 
 from golden_record import paths, pipeline
 from golden_record.golden import GoldenStore
@@ -86,16 +95,11 @@ def test_a_refused_mass_merge_changes_nothing_and_stays_refused_until_put_right(
 
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_the_mass_merge_breaker_holds_with_store_and_crm_on_postgresql(
-    sample, tmp_path, postgres, backend
+    published_on_postgresql, tmp_path, postgres, backend
 ):
-    council = Council.generated(
-        sample,
-        tmp_path,
-        crm_url=postgres.create_database("faults_crm"),
-        store_url=postgres.create_database("faults_store"),
-    )
+    # Published on its first night (FIRST) on PostgreSQL, by the fixture.
+    council = postgresql_copy(published_on_postgresql, postgres, tmp_path / "council", "faults")
     try:
-        assert council.night(FIRST).outcome == "published"
         crm_before, store_before = dump(council.crm_url), council.store_state()
         _mass_merge(council, SECOND)
         assert council.night(SECOND).outcome == "stopped"

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from night_runner import FIRST, FOURTH, SECOND, THIRD, Council, stamp_before
+from night_runner import FOURTH, SECOND, THIRD, Council, postgresql_copy, stamp_before
 
 from devtools.generate.portal_api import start_portal
 from golden_record.extract.sources import portal as portal_source
@@ -201,14 +201,13 @@ def council_on(request, sample, tmp_path):
     if request.param == "sqlite":
         return request.getfixturevalue("council")
     postgres = request.getfixturevalue("postgres")
-    fresh = Council.generated(
-        sample,
+    fresh = postgresql_copy(
+        request.getfixturevalue("published_on_postgresql"),
+        postgres,
         tmp_path / "on-postgresql",
-        crm_url=postgres.create_database(f"crm_{tmp_path.name[-24:].lower()}"),
-        store_url=postgres.create_database(f"store_{tmp_path.name[-24:].lower()}"),
+        f"s{tmp_path.name[-24:].lower()}",
     )
     request.addfinalizer(fresh.close)
-    assert fresh.night(FIRST).outcome == "published"
     return fresh
 
 

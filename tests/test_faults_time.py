@@ -9,7 +9,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from night_runner import FIRST, SECOND, Council, stamp_before
+from night_runner import SECOND, Council, postgresql_copy, stamp_before
 from typer.testing import CliRunner
 
 from golden_record.cli import app
@@ -132,17 +132,16 @@ def test_a_superseded_night_fails_its_outcome_and_its_report_says_what_to_do(cou
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
 def test_a_run_published_by_mistake_is_undone_and_the_night_after_it_publishes(
-    backend, council, sample, tmp_path, postgres
+    backend, council, request, tmp_path
 ):
     if backend == "postgresql":
         council.close()
-        council = Council.generated(
-            sample,
+        council = postgresql_copy(
+            request.getfixturevalue("published_on_postgresql"),
+            request.getfixturevalue("postgres"),
             tmp_path / "on-postgresql",
-            crm_url=postgres.create_database("undo_crm"),
-            store_url=postgres.create_database("undo_store"),
+            "undo",
         )
-        assert council.night(FIRST).outcome == "published"
     try:
         first = _mistake_then_a_real_night(council)
         assert council.night(SECOND).outcome == "superseded"

@@ -158,6 +158,12 @@ def test_the_portal_asks_the_plugin_whether_a_person_is_known(airflow_api, repor
         assert body["candidates"][0]["reasons"]
         refused = client.post("/api/lookup", json={"first_name": "Ann"}, headers=bearer)
         assert refused.status_code == 422 and "surname" in refused.json()["detail"]
+        # A date that is no date is refused naming the field, not dropped and answered.
+        mistyped = client.post(
+            "/api/lookup", json={**details, "date_of_birth": "31/31/1962"}, headers=bearer
+        )
+        assert mistyped.status_code == 422, mistyped.text
+        assert "is not a valid date_of_birth" in mistyped.json()["detail"]
 
 
 def test_every_dag_run_of_a_date_finds_its_report_after_a_rerun(airflow_api, reported):

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from night_runner import Council
+from night_runner import Council, postgresql_copy
 from sqlalchemy import create_engine, text
 
 from golden_record.rights import correction, erasure, restriction
@@ -36,14 +36,8 @@ def council(published, tmp_path):
 
 
 @pytest.fixture
-def council_on_postgresql(sample, tmp_path, postgres):
-    council = Council.generated(
-        sample,
-        tmp_path,
-        crm_url=postgres.create_database("rights_crm"),
-        store_url=postgres.create_database("rights_store"),
-    )
-    assert council.night(FIRST).outcome == "published"
+def council_on_postgresql(published_on_postgresql, tmp_path, postgres):
+    council = postgresql_copy(published_on_postgresql, postgres, tmp_path / "council", "rights")
     yield council
     council.close()
 

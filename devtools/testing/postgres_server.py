@@ -94,6 +94,25 @@ class PostgresServer:
         engine.dispose()
         return self.url(name)
 
+    def copy_database(self, template: str, name: str) -> str:
+        """A new database ``name`` holding what ``template`` holds (PostgreSQL copies
+        it file by file: far cheaper than building it again)."""
+        from sqlalchemy import create_engine, text
+
+        engine = create_engine(self.url(), isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            # A template may have no other session open; pools left idle are closed.
+            connection.execute(
+                text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :template AND pid <> pg_backend_pid()"
+                ),
+                {"template": template},
+            )
+            connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
+        engine.dispose()
+        return self.url(name)
+
     def stop(self) -> None:
         try:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "stop")

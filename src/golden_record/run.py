@@ -151,6 +151,16 @@ class GoldenFiles:
         return (self.golden_records, self.xref, self.lineage)
 
 
+def check_run_key(key: str) -> None:
+    """Refuse a run key that cannot name a folder under runs/ (a date written with
+    slashes, a path), saying how a night's key is written."""
+    if not key or "/" in key or "\\" in key or key.startswith("."):
+        raise ValueError(
+            f"a run key names a folder under runs/ (a night's is its date, YYYY-MM-DD, "
+            f"e.g. 2026-12-06), not {key!r}"
+        )
+
+
 @dataclass(frozen=True)
 class Run:
     """A run of the nightly pipeline: ``key`` names its partition, ``date`` is the day
@@ -166,8 +176,7 @@ class Run:
         ``root`` or the configured data root."""
         from golden_record import paths
 
-        if not key or "/" in key or key.startswith("."):
-            raise ValueError(f"a run key names a folder under runs/, not {key!r}")
+        check_run_key(key)
         if run_date is None:
             try:
                 run_date = datetime.date.fromisoformat(key[:10])

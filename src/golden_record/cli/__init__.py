@@ -14,6 +14,9 @@ from golden_record.cli import crm, lookup, matching, night, review, rights
 app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
+    # Help as Markdown: paragraphs reflowed to the terminal's width (the docstrings'
+    # line breaks are the source's, not sentences'), ``code`` shown as code.
+    rich_markup_mode="markdown",
     help="Golden customer records: match records, review doubtful pairs, follow up nights, "
     "the CRM, and residents' rights.",
 )

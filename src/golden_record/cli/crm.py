@@ -9,7 +9,11 @@ import typer
 
 from golden_record.cli.options import CrmOption, database_url
 
-app = typer.Typer(no_args_is_help=True, help="The CRM database: contract, state, exports.")
+app = typer.Typer(
+    rich_markup_mode="markdown",
+    no_args_is_help=True,
+    help="The CRM database: contract, state, exports.",
+)
 
 
 @app.command("migrate")
@@ -60,5 +64,11 @@ def crm_export(
 ) -> None:
     """Write a run's publish as CSV and Parquet files (as the nightly publish does)."""
     from golden_record.publish import export_run
+    from golden_record.run import check_run_key
+
+    try:
+        check_run_key(run)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--run") from None
 
     typer.echo(str(export_run(run, database_url(crm, "--crm"), out)))

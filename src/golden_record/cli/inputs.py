@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def read_records(path: Path) -> pd.DataFrame:
     import pandas as pd
 
+    if not path.is_file():
+        raise typer.BadParameter(
+            f"no such file: {path} (give --input a .csv or .parquet file of canonical records)"
+            if not path.exists()
+            else f"{path} is a folder: give --input a .csv or .parquet file of canonical records"
+        )
     if path.suffix == ".parquet":
         return pd.read_parquet(path).astype("string")
     if path.suffix == ".csv":

@@ -29,14 +29,13 @@ def lookup(
     """Do we already know this person? The golden records these details may be, scored
     with the current model against the last accepted night."""
     from golden_record import paths
-    from golden_record.matching.lookup import Lookup, LookupError_, latest_accepted
+    from golden_record.matching.lookup import (
+        Lookup,
+        LookupError_,
+        checked_details,
+        latest_accepted,
+    )
 
-    runs = paths.runs_root(data)
-    night = latest_accepted(runs)
-    if night is None:
-        raise typer.BadParameter(
-            f"no accepted night under {runs} to look up in", param_hint="--data"
-        )
     asked = {
         "surname": surname,
         "first_name": first_name,
@@ -46,6 +45,17 @@ def lookup(
         "phone": phone,
         "address_line_1": address_line_1,
     }
+    try:
+        # The details first: a mistyped date is said before a night is loaded.
+        checked_details(asked)
+    except LookupError_ as exc:
+        raise typer.BadParameter(str(exc)) from None
+    runs = paths.runs_root(data)
+    night = latest_accepted(runs)
+    if night is None:
+        raise typer.BadParameter(
+            f"no accepted night under {runs} to look up in", param_hint="--data"
+        )
     try:
         with step(f"loading night {night.key}"):
             lookup_in = Lookup.of_night(night)

@@ -24,8 +24,9 @@ def _sentence(exc: BaseException) -> str:
         lines = str(original).strip().splitlines()
         first = lines[0] if lines else type(exc).__name__
         return f"the database refused or could not be reached: {first}"
-    if isinstance(exc, FileNotFoundError) and exc.filename:
-        return f"no such file: {exc.filename}"
+    if isinstance(exc, FileNotFoundError):
+        # Some readers (pyarrow's) give only the path, as the message.
+        return f"no such file: {exc.filename or str(exc).strip()}"
     if isinstance(exc, PermissionError) and exc.filename:
         return f"not allowed to read or write {exc.filename}"
     text = str(exc).strip().splitlines()

@@ -10,7 +10,9 @@ import typer
 from golden_record.cli.options import CrmOption, StoreOption, database_url, existing_store
 
 app = typer.Typer(
-    no_args_is_help=True, help="Nightly runs a gate refused, or a run published by mistake."
+    rich_markup_mode="markdown",
+    no_args_is_help=True,
+    help="Nightly runs a gate refused, or a run published by mistake.",
 )
 
 

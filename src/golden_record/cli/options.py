@@ -12,8 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 if TYPE_CHECKING:
     from golden_record.golden import GoldenStore
@@ -37,6 +35,10 @@ def database_url(value: str, option: str, must_exist: bool = True) -> str:
     """``value`` checked as a SQLAlchemy database URL (and, for SQLite with
     ``must_exist``, as a file that is there); a ``typer.BadParameter`` naming ``option``
     and what to write instead otherwise."""
+    # Here, not at the top: `--help` should not wait for SQLAlchemy.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         parsed = make_url(value)
     except ArgumentError:

@@ -10,7 +10,9 @@ import typer
 from golden_record.cli.options import StoreOption, existing_store
 from golden_record.cli.progress import step
 
-app = typer.Typer(no_args_is_help=True, help="Clerical review of doubtful pairs.")
+app = typer.Typer(
+    rich_markup_mode="markdown", no_args_is_help=True, help="Clerical review of doubtful pairs."
+)
 
 
 @app.command("list")

@@ -298,6 +298,7 @@ def requests_list(store: StoreOption) -> None:
 
 
 app = typer.Typer(
+    rich_markup_mode="markdown",
     no_args_is_help=True,
     help="Residents' rights (UK GDPR Art. 15–18): access, rectification, erasure, restriction.",
 )

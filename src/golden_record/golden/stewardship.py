@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
+from golden_record.extract.canonical import record_id_problem
 from golden_record.golden.store import GoldenStore, StoreError
 from golden_record.matching.clustering import connected_groups
 from golden_record.matching.precedents import Precedents
@@ -30,6 +31,10 @@ class Links:
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:
+    for record in (a, b):
+        problem = record_id_problem(record)
+        if problem:
+            raise StoreError(problem)
     return (a, b) if a <= b else (b, a)
 
 

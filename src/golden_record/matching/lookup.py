@@ -25,6 +25,7 @@ from splink import Linker
 from golden_record.matching.backend import as_frame, default_db_api, register
 from golden_record.matching.inference import load_model
 from golden_record.run import Run
+from golden_record.standardise import checked
 
 # What a person may give about themselves (canonical fields, all optional but a name).
 ASKED_FIELDS = (
@@ -41,6 +42,11 @@ ASKED_FIELDS = (
     "postcode",
     "ni_number",
 )
+# Checked before a question is asked: a date that is no date (31/31/1962) would be dropped
+# by standardising and the question answered without it. Emails, phones and NI numbers
+# are not refused: standardising also drops placeholders the sources hold
+# (none@none.com), and a resident's details as a system holds them must be askable.
+CHECKED_FIELDS = ("date_of_birth",)
 LOWEST_PROBABILITY = 0.5
 QUESTION_SYSTEM = "portal"
 
@@ -269,9 +275,10 @@ class Lookup:
         ]
 
 
-def _question(details: dict[str, Any], n: int, as_of: date) -> pd.DataFrame:
-    from golden_record.matching.stage import standardise_records
-
+def checked_details(details: dict[str, Any]) -> dict[str, Any]:
+    """The details of a question, refused (:class:`LookupError_`, naming the field) if
+    one is unknown, the surname is missing or a value is not a valid one of its field
+    (standardising would drop it and the question be answered without it)."""
     unknown = sorted(set(details) - set(ASKED_FIELDS))
     if unknown:
         raise LookupError_(
@@ -280,6 +287,19 @@ def _question(details: dict[str, Any], n: int, as_of: date) -> pd.DataFrame:
     if not str(details.get("surname") or "").strip():
         raise LookupError_("a lookup needs at least a surname")
     row = {column: details.get(column) for column in ASKED_FIELDS}
+    for column, value in row.items():
+        if column in CHECKED_FIELDS and value is not None and str(value).strip():
+            try:
+                checked.standard_form(column, str(value))
+            except checked.InvalidValue as exc:
+                raise LookupError_(str(exc)) from None
+    return row
+
+
+def _question(details: dict[str, Any], n: int, as_of: date) -> pd.DataFrame:
+    from golden_record.matching.stage import standardise_records
+
+    row = checked_details(details)
     canonical = pd.DataFrame(
         [
             {

@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
+from golden_record.database_urls import with_installed_driver
 from golden_record.settings import runtime
 
 if TYPE_CHECKING:
@@ -58,7 +59,9 @@ def crm_engine(url: str, lock_timeout: float | None = None) -> Engine:
 
         return engine
     if backend == "postgresql":
-        engine = create_engine(url, connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS})
+        engine = create_engine(
+            with_installed_driver(url), connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS}
+        )
 
         @event.listens_for(engine, "begin")
         def _bounded_lock_wait(connection: Connection) -> None:

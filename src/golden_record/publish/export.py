@@ -33,6 +33,7 @@ from golden_record.digest import file_sha256
 from golden_record.publish import contract
 from golden_record.publish.database import crm_engine, explain, safe_url
 from golden_record.publish.export_patch import SNAPSHOTS, earlier_export, patched
+from golden_record.run import check_run_key
 from golden_record.sqlread import read_frame
 
 
@@ -167,6 +168,7 @@ def export_run(
     """Write ``<exports>/<run_key>/`` from the CRM as it stands after the run's publish
     (``patch``: from the last export before it where that is certainly the same,
     :mod:`golden_record.publish.export_patch`)."""
+    check_run_key(run_key)
     exports = exports_root(out_root)
     try:
         frames, patched_from = _read(crm_url, run_key, exports, patch)

@@ -26,6 +26,7 @@ from golden_record.golden import GoldenStore
 from golden_record.golden.corrections import UnknownAttribute, group_of
 from golden_record.golden.store import StoreError
 from golden_record.rights import requests
+from golden_record.standardise import checked
 
 
 def _now() -> str:
@@ -34,39 +35,12 @@ def _now() -> str:
 
 def standard_form(field: str, value: str) -> str:
     """``value`` as the pipeline standardises ``field``; refused if not a valid one."""
-    from golden_record.standardise import fields
-
-    text = value.strip()
-    if not text:
+    if not value.strip():
         raise StoreError(f"a correction of {field} needs a value (--value)")
-    one = pd.Series([text], dtype="string")
-    checked: Any
-    if field == "email":
-        checked = fields.email(one).iloc[0]
-        expected = "an email address such as name@example.com"
-    elif field == "phone":
-        checked = fields.phone(one).iloc[0]
-        expected = "a UK or international phone number"
-    elif field == "date_of_birth":
-        checked = fields.date_of_birth(one).iloc[0]
-        expected = "a date such as 1980-02-03 or 03/02/1980, not in the future"
-    elif field == "postcode":
-        spaced, valid = fields.postcode(one)
-        checked = spaced.iloc[0] if bool(valid.iloc[0]) else None
-        expected = "a UK postcode such as AB1 2CD"
-    elif field == "ni_number":
-        checked = fields.ni_number(one).iloc[0]
-        expected = "a National Insurance number such as QQ123456C"
-    elif field == "uprn":
-        checked = fields.uprn(one).iloc[0]
-        expected = "a UPRN of up to 12 digits"
-    elif field in ("title", "first_name", "middle_names", "surname", "town"):
-        return text.title()
-    else:
-        return text
-    if checked is None or pd.isna(checked):
-        raise StoreError(f"{value!r} is not a valid {field}: expected {expected}")
-    return str(checked)
+    try:
+        return checked.standard_form(field, value)
+    except checked.InvalidValue as exc:
+        raise StoreError(str(exc)) from None
 
 
 def correct(

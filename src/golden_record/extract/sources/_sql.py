@@ -9,6 +9,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQLAlchemyError
 
+from golden_record.database_urls import with_installed_driver
 from golden_record.extract.sources.errors import SourceDataError, SourceUnavailableError
 from golden_record.paths import SQL_DIR
 
@@ -28,7 +29,9 @@ def read_query(source: str, url: str, query_file: str, watermark: str | None) ->
         if not database or not Path(database).is_file():
             raise SourceUnavailableError(source, f"database file not found: {safe_url}")
         url = f"sqlite:///file:{database}?mode=ro&uri=true"
-    engine = create_engine(url, connect_args={"timeout": 30} if "sqlite" in url else {})
+    engine = create_engine(
+        with_installed_driver(url), connect_args={"timeout": 30} if "sqlite" in url else {}
+    )
     query = text((SQL_DIR / "sources" / query_file).read_text(encoding="utf-8"))
     try:
         with engine.connect() as connection:

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import and_, create_engine, update
 from sqlalchemy.engine import Connection, Engine, make_url
 
+from golden_record.database_urls import with_installed_driver
 from golden_record.digest import files_sha256
 from golden_record.golden.content import row_hashes
 from golden_record.golden.survivorship import Survivorship
@@ -58,7 +59,7 @@ def engine_for(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite" and parsed.database:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    return create_engine(url)
+    return create_engine(with_installed_driver(url))
 
 
 def fingerprint(

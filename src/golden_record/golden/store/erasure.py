@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import and_, create_engine, delete, insert, inspect, or_, select
 from sqlalchemy.engine import Connection
 
+from golden_record.database_urls import with_installed_driver
 from golden_record.golden.store import schema
 from golden_record.golden.store.common import CHUNK, missing_sqlite_file, now_text
 from golden_record.golden.store.reading import StoreReading
@@ -22,7 +23,7 @@ def suppressed_hashes(store_url: str) -> set[str]:
     it at once."""
     if missing_sqlite_file(store_url) is not None:
         return set()
-    engine = create_engine(store_url)
+    engine = create_engine(with_installed_driver(store_url))
     try:
         if not inspect(engine).has_table(schema.suppression.name):
             return set()
