@@ -59,7 +59,7 @@ def lookup(
     try:
         with step(f"loading night {night.key}"):
             lookup_in = Lookup.of_night(night)
-        found = lookup_in.candidates(asked, limit=limit)
+        found = lookup_in.search(asked, limit=limit)
     except LookupError_ as exc:
         raise typer.BadParameter(str(exc)) from None
     if not found:

@@ -16,7 +16,11 @@ from golden_record.cli.progress import step
 
 By = Annotated[str, typer.Option(help="Who handles the request (name or staff id).")]
 Basis = Annotated[
-    str, typer.Option(help="The legal basis, e.g. 'UK GDPR Art. 17, request of 2 Dec'.")
+    str,
+    typer.Option(
+        help="The legal basis and the request, e.g. 'UK GDPR Art. 15, request of 2 Dec' "
+        "(Art. 15 access, 16 rectification, 17 erasure, 18 restriction)."
+    ),
 ]
 Reason = Annotated[str, typer.Option(help="Why, for the record.")]
 Data = Annotated[
@@ -114,7 +118,7 @@ def _list_candidates(store: Any, details: str, root: Path, limit: int) -> None:
         if night is None:
             raise LookupError_(f"no accepted night under {paths.runs_root(root)} to search")
         with step(f"loading night {night.key}"):
-            found = Lookup.of_night(night).candidates(asked, limit=limit)
+            found = Lookup.of_night(night).search(asked, limit=limit)
     except LookupError_ as exc:
         raise _refused(exc, "--find") from None
     if not found:

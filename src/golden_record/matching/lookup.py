@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 from splink import Linker
 
+from golden_record.extract.canonical import parsed_dates
 from golden_record.matching.backend import as_frame, default_db_api, register
 from golden_record.matching.inference import load_model
 from golden_record.run import Run
@@ -49,6 +50,50 @@ ASKED_FIELDS = (
 CHECKED_FIELDS = ("date_of_birth",)
 LOWEST_PROBABILITY = 0.5
 QUESTION_SYSTEM = "portal"
+
+
+# Candidates for a question come from the night's blocking rules and from these keys,
+# chosen for search: a person asked for by name and postcode alone, or with a slip in any
+# one field, shares at least one of them with their records (the night's rules are made to
+# pair records cheaply, not to find a person from a few details).
+SEARCH_RULES = (
+    "l.surname = r.surname AND l.postcode = r.postcode",
+    "l.surname_sound = r.surname_sound AND l.postcode = r.postcode",
+    "l.first_name_sound = r.first_name_sound AND l.postcode = r.postcode",
+    "l.first_name = r.first_name AND l.surname = r.surname",
+    "l.surname = r.surname AND l.date_of_birth = r.date_of_birth",
+    "l.first_name_sound = r.first_name_sound AND l.date_of_birth = r.date_of_birth",
+    "l.postcode = r.postcode AND l.date_of_birth = r.date_of_birth",
+    "l.first_name_sound = r.first_name_sound AND l.surname_sound = r.surname_sound"
+    " AND SUBSTRING(CAST(l.date_of_birth AS VARCHAR), 1, 4)"
+    " = SUBSTRING(CAST(r.date_of_birth AS VARCHAR), 1, 4)",
+    "l.first_name_sound = r.first_name_sound AND l.surname_sound = r.surname_sound"
+    " AND SPLIT_PART(l.postcode, ' ', 1) = SPLIT_PART(r.postcode, ' ', 1)",
+    "l.address_key = r.address_key AND l.postcode = r.postcode",
+    # Slips seldom touch a name's first letter (Soundex rests on it too): the initials
+    # with one more detail that a slip elsewhere leaves whole, the year of birth or
+    # either half of the postcode. At a million records each finds tens, not thousands.
+    "SUBSTRING(l.first_name, 1, 1) = SUBSTRING(r.first_name, 1, 1)"
+    " AND SUBSTRING(l.surname, 1, 1) = SUBSTRING(r.surname, 1, 1)"
+    " AND SUBSTRING(CAST(l.date_of_birth AS VARCHAR), 1, 4)"
+    " = SUBSTRING(CAST(r.date_of_birth AS VARCHAR), 1, 4)",
+    "SUBSTRING(l.first_name, 1, 1) = SUBSTRING(r.first_name, 1, 1)"
+    " AND SUBSTRING(l.surname, 1, 1) = SUBSTRING(r.surname, 1, 1)"
+    " AND SPLIT_PART(l.postcode, ' ', 1) = SPLIT_PART(r.postcode, ' ', 1)",
+    "SUBSTRING(l.first_name, 1, 1) = SUBSTRING(r.first_name, 1, 1)"
+    " AND SUBSTRING(l.surname, 1, 1) = SUBSTRING(r.surname, 1, 1)"
+    " AND SPLIT_PART(l.postcode, ' ', 2) = SPLIT_PART(r.postcode, ' ', 2)",
+    # And with both names mistyped: the year of birth with either half of the postcode.
+    "SUBSTRING(CAST(l.date_of_birth AS VARCHAR), 1, 4)"
+    " = SUBSTRING(CAST(r.date_of_birth AS VARCHAR), 1, 4)"
+    " AND SPLIT_PART(l.postcode, ' ', 1) = SPLIT_PART(r.postcode, ' ', 1)",
+    "SUBSTRING(CAST(l.date_of_birth AS VARCHAR), 1, 4)"
+    " = SUBSTRING(CAST(r.date_of_birth AS VARCHAR), 1, 4)"
+    " AND SPLIT_PART(l.postcode, ' ', 2) = SPLIT_PART(r.postcode, ' ', 2)",
+    "l.email = r.email",
+    "l.phone = r.phone",
+    "l.ni_number = r.ni_number",
+)
 
 
 class LookupError_(ValueError):
@@ -107,6 +152,13 @@ def _equalities(rule: str) -> list[tuple[str, str]] | None:
         else:
             return None
     return sides
+
+
+def _columns_of(rule: str) -> set[str]:
+    import sqlglot
+    from sqlglot import exp
+
+    return {c.name for c in sqlglot.parse_one(rule, read="duckdb").find_all(exp.Column)}
 
 
 def _key(expressions: list[str]) -> str:
@@ -192,6 +244,7 @@ class Lookup:
             for rule in model["blocking_rules_to_generate_predictions"]
         ]
         self.golden_of = golden_of
+        self.level_labels = _level_labels(model)
         self.db_api = default_db_api()
         # Arrow straight from the file: no pandas copy of a million records to keep.
         self.population = self.db_api.register(records, dataset_display_name="lookup_population")
@@ -199,7 +252,15 @@ class Lookup:
         for column in _tf_columns(self.model):
             self.linker.table_management.compute_tf_table(column)
         self.records = records.num_rows
-        self.blocking = _BlockingKeys(self.db_api._con, records, self.rules)
+        present = set(records.column_names)
+        searched = [
+            rule
+            for rule in SEARCH_RULES
+            if {c for c in _columns_of(rule)} <= present and rule not in self.rules
+        ]
+        # What finds a question's candidates: the night's rules, and the search keys.
+        self.candidate_rules = [*self.rules, *searched]
+        self.blocking = _BlockingKeys(self.db_api._con, records, self.candidate_rules)
         self._asked = itertools.count(1)
 
     @classmethod
@@ -226,8 +287,17 @@ class Lookup:
         golden_of = pd.Series(xref["golden_id"].to_numpy(), index=pd.Index(ids))
         return cls(pq.read_table(run.standardised.records), golden_of, model, run.date, run.key)
 
-    def candidates(self, details: dict[str, Any], limit: int = 5) -> list[Candidate]:
-        """The golden records ``details`` may be, best first (at most ``limit``)."""
+    def search(self, details: dict[str, Any], limit: int = 5) -> list[Candidate]:
+        """Who ``details`` may be, best first, however unsure (a steward or an officer
+        looking for a resident: name and postcode alone give the model little, and the
+        person they are is still the best candidate); each with its probability."""
+        return self.candidates(details, limit, lowest=None)
+
+    def candidates(
+        self, details: dict[str, Any], limit: int = 5, lowest: float | None = LOWEST_PROBABILITY
+    ) -> list[Candidate]:
+        """The golden records ``details`` may be, best first (at most ``limit``), those the
+        model gives at least ``lowest`` (None: every one found)."""
         question = _question(details, next(self._asked), self.as_of)
         n = int(question["n"].iloc[0])
         asked = register(self.db_api, question.drop(columns="n"), f"lookup_question_{n}")
@@ -244,10 +314,10 @@ class Lookup:
                 self.linker.inference.predict_between(
                     asked,
                     near,
-                    # The nearby records are exactly those the night's rules pair with the
-                    # question: scored together, in one pass rather than one per rule.
+                    # The nearby records are exactly those the candidate rules pair with
+                    # the question: scored together, in one pass rather than one per rule.
                     blocking_rules_to_generate_predictions=["1=1"],
-                    threshold_match_probability=LOWEST_PROBABILITY,
+                    threshold_match_probability=lowest,
                     warning_mode="never",
                 )
             )
@@ -269,7 +339,7 @@ class Lookup:
                 golden_id=str(row["golden_id"]),
                 match_probability=float(row["match_probability"]),
                 match_weight=float(row["match_weight"]),
-                reasons=_reasons(row),
+                reasons=_reasons(row, self.level_labels),
             )
             for _, row in best.iterrows()
         ]
@@ -289,10 +359,14 @@ def checked_details(details: dict[str, Any]) -> dict[str, Any]:
     row = {column: details.get(column) for column in ASKED_FIELDS}
     for column, value in row.items():
         if column in CHECKED_FIELDS and value is not None and str(value).strip():
-            try:
-                checked.standard_form(column, str(value))
-            except checked.InvalidValue as exc:
-                raise LookupError_(str(exc)) from None
+            # A date that is no date at all; a placeholder a source holds (01/01/1900)
+            # is a date, dropped by standardising as the night drops it.
+            parsed = parsed_dates(pd.Series([str(value).strip()], dtype="string")).iloc[0]
+            if pd.isna(parsed):
+                raise LookupError_(
+                    f"{value!r} is not a valid {column}: expected "
+                    f"{checked.EXPECTED[column].split(', not')[0]}"
+                )
     return row
 
 
@@ -327,16 +401,65 @@ def _tf_columns(model: dict) -> list[str]:
     )
 
 
-def _reasons(pair: pd.Series) -> list[str]:
-    """The three comparisons that weighed most, for or against, in words."""
+FIELD_WORDS = {
+    "first_name": "first name",
+    "middle_names": "middle names",
+    "date_of_birth": "date of birth",
+    "ni_number": "NI number",
+    "sex_from_title": "title",
+}
+
+
+def level_words(comparison: str, label: str) -> str:
+    """A comparison level as a steward says it: "same surname", "date of birth: day and
+    month swapped", "different postcode"."""
+    field = FIELD_WORDS.get(comparison, comparison.replace("_", " "))
+    lowered = label.strip()
+    if lowered.lower().startswith("exact match"):
+        return f"same {field}"
+    if lowered == "All other comparisons":
+        return f"different {field}"
+    if "Jaro-Winkler" in lowered:
+        close = ">= 0.9" in lowered
+        return f"{field} spelt {'nearly the same' if close else 'similarly'}"
+    words = lowered[0].lower() + lowered[1:]
+    return words if field.split()[0] in words or comparison == "address" else f"{field}: {words}"
+
+
+def _level_labels(model: dict) -> dict[str, dict[int, str]]:
+    """Each comparison's levels by their comparison vector value (Splink numbers the
+    non-null levels from the last, 0, up; the null level is -1)."""
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in model["comparisons"]:
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        labels[comparison["output_column_name"]] = {
+            len(levels) - 1 - i: str(level.get("label_for_charts", ""))
+            for i, level in enumerate(levels)
+        }
+    return labels
+
+
+def _reasons(pair: pd.Series, labels: dict[str, dict[int, str]] | None = None) -> list[str]:
+    """The comparisons that weighed most, for or against (four at most), in words with
+    their weight: "same date of birth (+9.8)", "first name: one letter differs (+4.1)",
+    "different postcode (-3.2)"."""
     weights = {
         column[3:]: float(pair[column])
         for column in pair.index
         if column.startswith("mw_") and not column.startswith("mw_tf_adj")
         and pd.notna(pair[column]) and float(pair[column]) != 0.0
     }  # fmt: skip
-    strongest = sorted(weights.items(), key=lambda item: abs(item[1]), reverse=True)[:3]
-    return [
-        f"{name.replace('_', ' ')} {'agrees' if weight > 0 else 'disagrees'} ({weight:+.1f})"
-        for name, weight in strongest
-    ]
+    strongest = sorted(weights.items(), key=lambda item: abs(item[1]), reverse=True)[:4]
+    said = []
+    for name, weight in strongest:
+        weight += float(pair.get(f"mw_tf_adj_{name}") or 0)
+        gamma = pair.get(f"gamma_{name}")
+        label = (labels or {}).get(name, {}).get(int(gamma)) if pd.notna(gamma) else None
+        words = (
+            level_words(name, label)
+            if label
+            else f"{FIELD_WORDS.get(name, name.replace('_', ' '))} "
+            + ("agrees" if weight > 0 else "disagrees")
+        )
+        said.append(f"{words} ({weight:+.1f})")
+    return said
