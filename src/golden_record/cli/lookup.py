@@ -65,7 +65,11 @@ def lookup(
     if not found:
         typer.echo(f"no golden record matches (night {night.key})")
         return
-    typer.echo(f"{len(found)} candidate(s), night {night.key}:")
+    if found[0].match_probability < 0.5:
+        # Said plainly: the best of them is a guess, not a match.
+        typer.echo(f"no confident match (night {night.key}); the closest by these details:")
+    else:
+        typer.echo(f"{len(found)} candidate(s), night {night.key}:")
     for candidate in found:
         typer.echo(
             f"  {candidate.golden_id}  probability {candidate.match_probability:.4f}: "
