@@ -7,26 +7,20 @@ questions with exact details, name and postcode alone included, and for at least
 from __future__ import annotations
 
 import random
-import shutil
 
 import pandas as pd
 import pytest
-from conftest import RUN_DATE
 
-from golden_record import nights
 from golden_record.matching.lookup import Lookup
 from golden_record.run import Run
+from tests.test_lookup import accepted  # noqa: F401, F811 - the accepted night, for this module too
 
 QUESTIONS = 100
 
 
 @pytest.fixture(scope="module")
-def night(landed_run, tmp_path_factory):
-    root = tmp_path_factory.mktemp("search") / "data"
-    shutil.copytree(landed_run, root)
-    run = Run.of(RUN_DATE.isoformat(), root=root)
-    nights.mark_accepted(run)
-    return run, Lookup.of_night(run)
+def night(accepted):  # noqa: F811
+    return accepted, Lookup.of_night(accepted)
 
 
 def _residents(run: Run, seed: int) -> list[tuple[dict, str]]:

@@ -26,7 +26,6 @@ from golden_record.extract.canonical import parsed_dates
 from golden_record.matching.backend import as_frame, default_db_api, register
 from golden_record.matching.inference import load_model
 from golden_record.run import Run
-from golden_record.standardise import checked
 
 # What a person may give about themselves (canonical fields, all optional but a name).
 ASKED_FIELDS = (
@@ -43,11 +42,6 @@ ASKED_FIELDS = (
     "postcode",
     "ni_number",
 )
-# Checked before a question is asked: a date that is no date (31/31/1962) would be dropped
-# by standardising and the question answered without it. Emails, phones and NI numbers
-# are not refused: standardising also drops placeholders the sources hold
-# (none@none.com), and a resident's details as a system holds them must be askable.
-CHECKED_FIELDS = ("date_of_birth",)
 LOWEST_PROBABILITY = 0.5
 QUESTION_SYSTEM = "portal"
 
@@ -56,43 +50,40 @@ QUESTION_SYSTEM = "portal"
 # chosen for search: a person asked for by name and postcode alone, or with a slip in any
 # one field, shares at least one of them with their records (the night's rules are made to
 # pair records cheaply, not to find a person from a few details).
+def _same(*expressions: str) -> str:
+    """A key as a blocking rule: each expression (of ``{s}``, the side) equal on both."""
+    return " AND ".join(f"{e.format(s='l')} = {e.format(s='r')}" for e in expressions)
+
+
+FIRST, SURNAME = "{s}.first_name", "{s}.surname"
+FIRST_SOUND, SURNAME_SOUND = "{s}.first_name_sound", "{s}.surname_sound"
+POSTCODE, BIRTH = "{s}.postcode", "{s}.date_of_birth"
+BIRTH_YEAR = "SUBSTRING(CAST({s}.date_of_birth AS VARCHAR), 1, 4)"
+OUTWARD, INWARD = "SPLIT_PART({s}.postcode, ' ', 1)", "SPLIT_PART({s}.postcode, ' ', 2)"
+INITIALS = ("SUBSTRING({s}.first_name, 1, 1)", "SUBSTRING({s}.surname, 1, 1)")
 SEARCH_RULES = (
-    "l.surname = r.surname AND l.postcode = r.postcode",
-    "l.surname_sound = r.surname_sound AND l.postcode = r.postcode",
-    "l.first_name_sound = r.first_name_sound AND l.postcode = r.postcode",
-    "l.first_name = r.first_name AND l.surname = r.surname",
-    "l.surname = r.surname AND l.date_of_birth = r.date_of_birth",
-    "l.first_name_sound = r.first_name_sound AND l.date_of_birth = r.date_of_birth",
-    "l.postcode = r.postcode AND l.date_of_birth = r.date_of_birth",
-    "l.first_name_sound = r.first_name_sound AND l.surname_sound = r.surname_sound"
-    " AND SUBSTRING(CAST(l.date_of_birth AS VARCHAR), 1, 4)"
-    " = SUBSTRING(CAST(r.date_of_birth AS VARCHAR), 1, 4)",
-    "l.first_name_sound = r.first_name_sound AND l.surname_sound = r.surname_sound"
-    " AND SPLIT_PART(l.postcode, ' ', 1) = SPLIT_PART(r.postcode, ' ', 1)",
-    "l.address_key = r.address_key AND l.postcode = r.postcode",
+    _same(SURNAME, POSTCODE),
+    _same(SURNAME_SOUND, POSTCODE),
+    _same(FIRST_SOUND, POSTCODE),
+    _same(FIRST, SURNAME),
+    _same(SURNAME, BIRTH),
+    _same(FIRST_SOUND, BIRTH),
+    _same(POSTCODE, BIRTH),
+    _same(FIRST_SOUND, SURNAME_SOUND, BIRTH_YEAR),
+    _same(FIRST_SOUND, SURNAME_SOUND, OUTWARD),
+    _same("{s}.address_key", POSTCODE),
     # Slips seldom touch a name's first letter (Soundex rests on it too): the initials
     # with one more detail that a slip elsewhere leaves whole, the year of birth or
     # either half of the postcode. At a million records each finds tens, not thousands.
-    "SUBSTRING(l.first_name, 1, 1) = SUBSTRING(r.first_name, 1, 1)"
-    " AND SUBSTRING(l.surname, 1, 1) = SUBSTRING(r.surname, 1, 1)"
-    " AND SUBSTRING(CAST(l.date_of_birth AS VARCHAR), 1, 4)"
-    " = SUBSTRING(CAST(r.date_of_birth AS VARCHAR), 1, 4)",
-    "SUBSTRING(l.first_name, 1, 1) = SUBSTRING(r.first_name, 1, 1)"
-    " AND SUBSTRING(l.surname, 1, 1) = SUBSTRING(r.surname, 1, 1)"
-    " AND SPLIT_PART(l.postcode, ' ', 1) = SPLIT_PART(r.postcode, ' ', 1)",
-    "SUBSTRING(l.first_name, 1, 1) = SUBSTRING(r.first_name, 1, 1)"
-    " AND SUBSTRING(l.surname, 1, 1) = SUBSTRING(r.surname, 1, 1)"
-    " AND SPLIT_PART(l.postcode, ' ', 2) = SPLIT_PART(r.postcode, ' ', 2)",
+    _same(*INITIALS, BIRTH_YEAR),
+    _same(*INITIALS, OUTWARD),
+    _same(*INITIALS, INWARD),
     # And with both names mistyped: the year of birth with either half of the postcode.
-    "SUBSTRING(CAST(l.date_of_birth AS VARCHAR), 1, 4)"
-    " = SUBSTRING(CAST(r.date_of_birth AS VARCHAR), 1, 4)"
-    " AND SPLIT_PART(l.postcode, ' ', 1) = SPLIT_PART(r.postcode, ' ', 1)",
-    "SUBSTRING(CAST(l.date_of_birth AS VARCHAR), 1, 4)"
-    " = SUBSTRING(CAST(r.date_of_birth AS VARCHAR), 1, 4)"
-    " AND SPLIT_PART(l.postcode, ' ', 2) = SPLIT_PART(r.postcode, ' ', 2)",
-    "l.email = r.email",
-    "l.phone = r.phone",
-    "l.ni_number = r.ni_number",
+    _same(BIRTH_YEAR, OUTWARD),
+    _same(BIRTH_YEAR, INWARD),
+    _same("{s}.email"),
+    _same("{s}.phone"),
+    _same("{s}.ni_number"),
 )
 
 
@@ -254,9 +245,7 @@ class Lookup:
         self.records = records.num_rows
         present = set(records.column_names)
         searched = [
-            rule
-            for rule in SEARCH_RULES
-            if {c for c in _columns_of(rule)} <= present and rule not in self.rules
+            rule for rule in SEARCH_RULES if _columns_of(rule) <= present and rule not in self.rules
         ]
         # What finds a question's candidates: the night's rules, and the search keys.
         self.candidate_rules = [*self.rules, *searched]
@@ -357,16 +346,17 @@ def checked_details(details: dict[str, Any]) -> dict[str, Any]:
     if not str(details.get("surname") or "").strip():
         raise LookupError_("a lookup needs at least a surname")
     row = {column: details.get(column) for column in ASKED_FIELDS}
-    for column, value in row.items():
-        if column in CHECKED_FIELDS and value is not None and str(value).strip():
-            # A date that is no date at all; a placeholder a source holds (01/01/1900)
-            # is a date, dropped by standardising as the night drops it.
-            parsed = parsed_dates(pd.Series([str(value).strip()], dtype="string")).iloc[0]
-            if pd.isna(parsed):
-                raise LookupError_(
-                    f"{value!r} is not a valid {column}: expected "
-                    f"{checked.EXPECTED[column].split(', not')[0]}"
-                )
+    asked_birth = str(row["date_of_birth"] or "").strip()
+    # A date that is no date (31/31/1962) would be dropped by standardising and the
+    # question answered without it. A placeholder a source holds (01/01/1900) is a date,
+    # dropped as the night drops it; emails, phones and NI numbers are not refused for
+    # the same reason (none@none.com): a resident's details as a system holds them must
+    # be askable.
+    if asked_birth and pd.isna(parsed_dates(pd.Series([asked_birth], dtype="string")).iloc[0]):
+        raise LookupError_(
+            f"{row['date_of_birth']!r} is not a valid date_of_birth: expected a date such as "
+            "1980-02-03 or 03/02/1980"
+        )
     return row
 
 
@@ -414,15 +404,15 @@ def level_words(comparison: str, label: str) -> str:
     """A comparison level as a steward says it: "same surname", "date of birth: day and
     month swapped", "different postcode"."""
     field = FIELD_WORDS.get(comparison, comparison.replace("_", " "))
-    lowered = label.strip()
-    if lowered.lower().startswith("exact match"):
+    text = label.strip()
+    if text.lower().startswith("exact match"):
         return f"same {field}"
-    if lowered == "All other comparisons":
+    if text == "All other comparisons":
         return f"different {field}"
-    if "Jaro-Winkler" in lowered:
-        close = ">= 0.9" in lowered
+    if "Jaro-Winkler" in text:
+        close = ">= 0.9" in text
         return f"{field} spelt {'nearly the same' if close else 'similarly'}"
-    words = lowered[0].lower() + lowered[1:]
+    words = text[0].lower() + text[1:]
     return words if field.split()[0] in words or comparison == "address" else f"{field}: {words}"
 
 
@@ -439,7 +429,7 @@ def _level_labels(model: dict) -> dict[str, dict[int, str]]:
     return labels
 
 
-def _reasons(pair: pd.Series, labels: dict[str, dict[int, str]] | None = None) -> list[str]:
+def _reasons(pair: pd.Series, labels: dict[str, dict[int, str]]) -> list[str]:
     """The comparisons that weighed most, for or against (four at most), in words with
     their weight: "same date of birth (+9.8)", "first name: one letter differs (+4.1)",
     "different postcode (-3.2)"."""
@@ -454,7 +444,7 @@ def _reasons(pair: pd.Series, labels: dict[str, dict[int, str]] | None = None) -
     for name, weight in strongest:
         weight += float(pair.get(f"mw_tf_adj_{name}") or 0)
         gamma = pair.get(f"gamma_{name}")
-        label = (labels or {}).get(name, {}).get(int(gamma)) if pd.notna(gamma) else None
+        label = labels.get(name, {}).get(int(gamma)) if pd.notna(gamma) else None
         words = (
             level_words(name, label)
             if label
