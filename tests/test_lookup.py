@@ -81,7 +81,7 @@ def test_golden_record_lookup_on_the_command_line(accepted):
 
 
 def test_the_indexed_blocking_keys_find_exactly_what_the_rules_pair(accepted):
-    from golden_record.matching.lookup import _equalities, _question
+    from golden_record.matching.lookup import _equalities, _questions
 
     assert _equalities('(l."postcode" = r."postcode") AND (SUBSTRING(l.first_name, 1, 1) = '
                        "SUBSTRING(r.first_name, 1, 1))") == [
@@ -95,14 +95,22 @@ def test_the_indexed_blocking_keys_find_exactly_what_the_rules_pair(accepted):
     canonical = pd.read_parquet(accepted.canonical("revenues")).head(25)
     rules = " OR ".join(f"({rule})" for rule in lookup.candidate_rules)
     assert set(lookup.rules) < set(lookup.candidate_rules)  # the search keys beside them
-    for n, (_, person) in enumerate(canonical.iterrows()):
-        details = {f: (None if pd.isna(person[f]) else str(person[f])) for f in FIELDS}
-        question = _question(details, 500 + n, lookup.as_of).drop(columns="n")
-        asked = lookup.db_api.register(question, dataset_display_name=f"check_{n}")
-        by_keys = set(lookup.blocking.nearby(asked.physical_name).column("unique_id").to_pylist())
-        scanned = lookup.db_api._con.execute(
-            f"SELECT r.unique_id FROM {asked.physical_name} AS l, "
-            f"{lookup.population.physical_name} AS r WHERE {rules}"
-        ).fetchall()
-        assert by_keys == {row[0] for row in scanned}
-        assert by_keys  # the record itself is always found
+    questions = [
+        {f: (None if pd.isna(person[f]) else str(person[f])) for f in FIELDS}
+        for _, person in canonical.iterrows()
+    ]
+    asked = lookup.db_api.register(
+        _questions(questions, list(range(500, 525)), lookup.as_of),
+        dataset_display_name="checked_questions",
+    )
+    nearby = lookup.blocking.nearby(asked.physical_name)
+    by_keys = set(
+        zip(nearby["lookup_asked"].to_pylist(), nearby["unique_id"].to_pylist(), strict=True)
+    )
+    scanned = lookup.db_api._con.execute(
+        f"SELECT l.lookup_asked, r.unique_id FROM {asked.physical_name} AS l, "
+        f"{lookup.population.physical_name} AS r WHERE {rules}"
+    ).fetchall()
+    assert by_keys == set(scanned)
+    # Each record itself is always found.
+    assert {question for question, _ in by_keys} == set(range(500, 525))

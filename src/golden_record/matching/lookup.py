@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -187,30 +188,37 @@ class _BlockingKeys:
             self.keys.append((table, _key([left for left, _ in sides])))
 
     def nearby(self, question_table: str) -> Any:
-        """The records any rule pairs with the question (an Arrow table)."""
+        """The records any rule pairs with each question (an Arrow table, a record once
+        for each question it is near, with that question's ``lookup_asked``)."""
         import pyarrow as pa
 
-        positions: set[int] = set()
+        pairs: set[tuple[int, int]] = set()  # (the question's lookup_asked, position)
         if self.keys:
             listed = ", ".join(f"{sql} AS k{i}" for i, (_, sql) in enumerate(self.keys))
-            asked = self.connection.execute(f"SELECT {listed} FROM {question_table} AS l")
-            values = asked.fetchone()
-            for (table, _), value in zip(self.keys, values, strict=True):
-                if value is None:
-                    continue
-                found = self.connection.execute(
-                    f"SELECT position FROM {table} WHERE k = ?", [value]
-                ).fetchall()
-                positions.update(row[0] for row in found)
+            asked = self.connection.execute(
+                f"SELECT lookup_asked, {listed} FROM {question_table} AS l"
+            ).fetchall()
+            for question, *values in asked:
+                for (table, _), value in zip(self.keys, values, strict=True):
+                    if value is None:
+                        continue
+                    # A point lookup on the index: a join would scan every key.
+                    found = self.connection.execute(
+                        f"SELECT position FROM {table} WHERE k = ?", [value]
+                    ).fetchall()
+                    pairs.update((question, row[0]) for row in found)
         if self.scanned:
             rules = " OR ".join(f"({rule})" for rule in self.scanned)
             found = self.connection.execute(
-                f"SELECT r.lookup_position FROM {question_table} AS l, "
+                f"SELECT l.lookup_asked, r.lookup_position FROM {question_table} AS l, "
                 f"lookup_keyed_population AS r WHERE {rules}"
             ).fetchall()
-            positions.update(row[0] for row in found)
-        taken = self.records.take(pa.array(sorted(positions), type=pa.int64()))
-        return taken.drop_columns(["lookup_position"])
+            pairs.update((row[0], row[1]) for row in found)
+        ordered = sorted(pairs)
+        taken = self.records.take(pa.array([p for _, p in ordered], type=pa.int64()))
+        return taken.drop_columns(["lookup_position"]).append_column(
+            "lookup_asked", pa.array([q for q, _ in ordered], type=pa.int64())
+        )
 
 
 class Lookup:
@@ -280,32 +288,53 @@ class Lookup:
         """Who ``details`` may be, best first, however unsure (a steward or an officer
         looking for a resident: name and postcode alone give the model little, and the
         person they are is still the best candidate); each with its probability."""
-        return self.candidates(details, limit, lowest=None)
+        return self.candidates_of([details], limit, lowest=None)[0]
+
+    def search_many(
+        self, questions: Sequence[dict[str, Any]], limit: int = 5
+    ) -> list[list[Candidate]]:
+        """:meth:`search` for each of ``questions`` (a list of people to find), scored
+        together in one pass: the answers, in the order asked."""
+        return self.candidates_of(questions, limit, lowest=None)
 
     def candidates(
         self, details: dict[str, Any], limit: int = 5, lowest: float | None = LOWEST_PROBABILITY
     ) -> list[Candidate]:
         """The golden records ``details`` may be, best first (at most ``limit``), those the
         model gives at least ``lowest`` (None: every one found)."""
-        question = _question(details, next(self._asked), self.as_of)
-        n = int(question["n"].iloc[0])
-        asked = register(self.db_api, question.drop(columns="n"), f"lookup_question_{n}")
-        # The records any blocking rule pairs with the question, by key (Splink would join
-        # the whole population with its name frequencies for each question), then scored
-        # by Splink with the population's frequencies.
+        return self.candidates_of([details], limit, lowest)[0]
+
+    def candidates_of(
+        self,
+        questions: Sequence[dict[str, Any]],
+        limit: int = 5,
+        lowest: float | None = LOWEST_PROBABILITY,
+    ) -> list[list[Candidate]]:
+        """Each question's candidates, as :meth:`candidates` gives them, in the order
+        asked. The questions are standardised together and scored in one Splink call
+        (a call costs far more than the few pairs a question brings)."""
+        if not questions:
+            return []
+        numbers = [next(self._asked) for _ in questions]
+        asked_frame = _questions(questions, numbers, self.as_of)
+        asked = register(self.db_api, asked_frame, f"lookup_question_{numbers[0]}")
+        # The records any blocking rule pairs with each question, by key (Splink would
+        # join the whole population with its name frequencies), then scored by Splink
+        # with the population's frequencies, each question with its own nearby records.
         nearby = self.blocking.nearby(asked.physical_name)
+        answers: list[list[Candidate]] = [[] for _ in questions]
         if nearby.num_rows == 0:
             asked.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
-            return []
-        near = self.db_api.register(nearby, dataset_display_name=f"lookup_nearby_{n}")
+            return answers
+        near = self.db_api.register(nearby, dataset_display_name=f"lookup_nearby_{numbers[0]}")
         try:
             found = as_frame(
                 self.linker.inference.predict_between(
                     asked,
                     near,
                     # The nearby records are exactly those the candidate rules pair with
-                    # the question: scored together, in one pass rather than one per rule.
-                    blocking_rules_to_generate_predictions=["1=1"],
+                    # each question: scored together, in one pass rather than one per rule.
+                    blocking_rules_to_generate_predictions=["l.lookup_asked = r.lookup_asked"],
                     threshold_match_probability=lowest,
                     warning_mode="never",
                 )
@@ -314,24 +343,33 @@ class Lookup:
             for table in (asked, near):
                 table.drop_table_from_database_and_remove_from_cache(force_non_splink_table=True)
         if found.empty:
-            return []
-        other = found["unique_id_r"].where(
-            found["unique_id_l"] == question["unique_id"].iloc[0], found["unique_id_l"]
+            return answers
+        position_of = {uid: i for i, uid in enumerate(asked_frame["unique_id"])}
+        question_left = found["unique_id_l"].isin(position_of.keys())
+        found = found.assign(
+            question=found["unique_id_l"]
+            .where(question_left, found["unique_id_r"])
+            .map(position_of),
+            golden_id=self.golden_of.reindex(
+                found["unique_id_r"].where(question_left, found["unique_id_l"])
+            ).to_numpy(),
         )
-        found = found.assign(golden_id=self.golden_of.reindex(other).to_numpy())
+        # Ties (two golden records agreeing equally with every detail) in golden ID
+        # order: the same answer however the questions were asked.
         found = found.dropna(subset=["golden_id"]).sort_values(
-            "match_weight", ascending=False, kind="stable"
+            ["question", "match_weight", "golden_id"], ascending=[True, False, True]
         )
-        best = found.drop_duplicates("golden_id").head(limit)
-        return [
-            Candidate(
-                golden_id=str(row["golden_id"]),
-                match_probability=float(row["match_probability"]),
-                match_weight=float(row["match_weight"]),
-                reasons=_reasons(row, self.level_labels),
+        best = found.drop_duplicates(["question", "golden_id"]).groupby("question").head(limit)
+        for _, row in best.iterrows():
+            answers[int(row["question"])].append(
+                Candidate(
+                    golden_id=str(row["golden_id"]),
+                    match_probability=float(row["match_probability"]),
+                    match_weight=float(row["match_weight"]),
+                    reasons=_reasons(row, self.level_labels),
+                )
             )
-            for _, row in best.iterrows()
-        ]
+        return answers
 
 
 def checked_details(details: dict[str, Any]) -> dict[str, Any]:
@@ -360,10 +398,14 @@ def checked_details(details: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _question(details: dict[str, Any], n: int, as_of: date) -> pd.DataFrame:
+def _questions(
+    questions: Sequence[dict[str, Any]], numbers: list[int], as_of: date
+) -> pd.DataFrame:
+    """The questions as records standardised as a source record would be, each with its
+    own ``lookup_asked`` number (and record id from it)."""
     from golden_record.matching.stage import standardise_records
 
-    row = checked_details(details)
+    rows = [checked_details(details) for details in questions]
     canonical = pd.DataFrame(
         [
             {
@@ -374,10 +416,11 @@ def _question(details: dict[str, Any], n: int, as_of: date) -> pd.DataFrame:
                 "uprn": None,
                 "source_updated_at": as_of.isoformat(),
             }
+            for row, n in zip(rows, numbers, strict=True)
         ]
     ).astype("string")
     standardised = standardise_records(canonical, as_of=as_of)
-    return standardised.assign(n=n)
+    return standardised.assign(lookup_asked=pd.array(numbers, dtype="int64"))
 
 
 def _tf_columns(model: dict) -> list[str]:
