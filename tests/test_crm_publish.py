@@ -111,6 +111,24 @@ def test_the_change_feed_says_what_changed_and_consumers_resume_from_a_sequence(
     }
 
 
+def test_a_golden_id_whose_records_joined_another_is_merged_into_it_lineage_or_not(crm):
+    golden, sources = first_night()
+    publish(golden, sources, "2026-11-02", crm)
+    # The night re-run after a steward said Bob is Cal: the store minted the night's IDs
+    # afresh and its lineage knows nothing of GR2, which the CRM holds; nor of GR4, whose
+    # one record a steward put with Ann's.
+    golden, sources = night(
+        {"GR1": ANN, "GR3": CAL},
+        {
+            "GR1": ["revenues:r1", "housing:h1", "revenues:r4"],
+            "GR3": ["portal:p3", "waste:w3", "revenues:r2"],
+        },
+    )
+    publish(golden, sources, "2026-11-02", crm)
+    merges = [(r[1], r[2], r[3]) for r in feed(crm, after=4) if r[1] in ("merged", "retired")]
+    assert merges == [("merged", "GR2", "GR3"), ("merged", "GR4", "GR1")]
+
+
 def test_changes_from_a_night_that_never_published_arrive_with_the_next_publish(crm):
     golden, sources = first_night()
     publish(golden, sources, "2026-11-02", crm)

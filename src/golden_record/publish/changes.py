@@ -158,7 +158,7 @@ def compare(
         if rights.get(golden_id) in ("restricted", "erased"):
             rows.append((rights[golden_id], golden_id, None, None))
             continue
-        into = merged_into.get(golden_id)
+        into = merged_into.get(golden_id) or difference.went_to.get(golden_id)
         rows.append(("merged" if into else "retired", golden_id, into, None))
     # Erased while already out of the views (restricted): the CRM still hears of it, if
     # it ever had the ID.

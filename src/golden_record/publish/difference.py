@@ -13,7 +13,7 @@ transaction (:func:`golden_record.publish.staging.audit_published`).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -33,6 +33,11 @@ class Difference:
     sources: pd.DataFrame  # source rows to stage: new, or another golden ID or probability
     removed_sources: pd.DataFrame  # SOURCE_KEY of published source rows absent tonight
     moved: set[str]  # golden IDs a source record joined or left
+    # Each published golden ID absent tonight whose records are still here → the golden
+    # ID holding most of them: where the CRM's ID went, known even when the store's
+    # lineage is not (a night re-run after a steward merged two of its golden records
+    # mints its IDs afresh, and the CRM still holds the first run's).
+    went_to: dict[str, str] = field(default_factory=dict)
 
 
 def check_keys(golden: pd.DataFrame, sources: pd.DataFrame) -> None:
@@ -97,10 +102,21 @@ def difference(
     moved = set(joined.loc[membership, "golden_id"]) | set(
         joined.loc[(membership | gone) & joined["golden_id_was"].notna(), "golden_id_was"]
     )
+    removed = stored.index.difference(ids)
+    stayed = joined.loc[here & held_in(joined["golden_id_was"], removed)]
+    went_to = (
+        stayed.groupby(["golden_id_was", "golden_id"])
+        .size()
+        .rename("records")
+        .reset_index()
+        .sort_values(["golden_id_was", "records", "golden_id"], ascending=[True, False, True])
+        .drop_duplicates("golden_id_was")
+    )
     return Difference(
         golden=staged_golden,
         new_golden=sorted(ids[new]),
-        removed_golden=sorted(stored.index.difference(ids)),
+        removed_golden=sorted(removed),
+        went_to=dict(zip(went_to["golden_id_was"], went_to["golden_id"], strict=True)),
         sources=joined.loc[rewrite, list(SOURCE_COLUMNS)].reset_index(drop=True),
         removed_sources=joined.loc[gone, keys].reset_index(drop=True),
         moved=moved,
