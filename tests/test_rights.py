@@ -399,6 +399,16 @@ def _check_erasure_from(council: Council, tmp_path: Path, nights: tuple[date, da
 # ----- the commands -------------------------------------------------------------------
 
 
+def _everything(council: Council) -> tuple:
+    """Every row of the store and the CRM and every file's bytes under the data folder."""
+    files = {
+        str(path.relative_to(council.data)): path.read_bytes()
+        for path in sorted(council.data.rglob("*"))
+        if path.is_file() and path.suffix not in (".db", ".db-journal", ".log")
+    }
+    return dump(council.store_url), dump(council.crm_url), files
+
+
 def test_the_commands_an_officer_runs(council, tmp_path):
     from typer.testing import CliRunner
 
@@ -487,14 +497,24 @@ def test_the_commands_an_officer_runs(council, tmp_path):
     )
     assert withdrawn.exit_code == 0, withdrawn.output
 
-    erased = runner.invoke(
-        app,
-        ["rights", "erase", golden_id, "--reason", "asked", "--out", str(tmp_path / "erasure")]
-        + ["--crm", council.crm_url, *common, *data],
-    )
+    erase = ["rights", "erase", golden_id, "--reason", "asked", "--out", str(tmp_path / "erasure")]
+    erase += ["--crm", council.crm_url, *common, *data]
+    before = _everything(council)
+    dry = runner.invoke(app, [*erase, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert f"source records: {len(records)} (" in dry.output
+    assert "dry run: nothing was changed" in dry.output
+    declined = runner.invoke(app, erase, input="no\n")  # asked to type the golden ID
+    assert declined.exit_code == 1 and f"not erased: {golden_id} was not typed" in declined.output
+    assert _everything(council) == before  # neither the dry run nor the refusal wrote
+    erased = runner.invoke(app, erase, input=f"{golden_id}\n")
     assert erased.exit_code == 0, erased.output
     assert f"erased {golden_id} (request #5)" in erased.output
     assert f"{len(records)} source record(s) suppressed" in erased.output
+    # What the dry run listed is what went.
+    store_rows = int(dry.output.split("golden store: ")[1].split(" ")[0])
+    file_rows = int(dry.output.split("pipeline files: ")[1].split(" ")[0])
+    assert f"{store_rows} store row(s) and {file_rows} file row(s) removed" in erased.output
     listed = runner.invoke(app, ["rights", "requests", "--store", council.store_url])
     kinds = [line.split()[2] for line in listed.output.splitlines()[1:]]
     assert kinds == ["restrict", "lift", "rectify", "withdraw", "erase"]

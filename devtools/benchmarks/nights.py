@@ -242,7 +242,7 @@ def _rights(workdir: Path, env: dict[str, str]) -> dict[str, Any]:
         "restrict": [cli, "rights", "restrict", golden_id, "--reason", "bench", *who, *crm],
         "lift-restriction": [cli, "rights", "lift-restriction", golden_id, "--reason", "bench"]
         + [*who, *crm],
-        "erase": [cli, "rights", "erase", golden_id, "--reason", "bench", *who, *crm]
+        "erase": [cli, "rights", "erase", golden_id, "--reason", "bench", "--yes", *who, *crm]
         + ["--out", str(out)],
     }
     return {name: _timed_child(args, env) for name, args in steps.items()}

@@ -207,19 +207,48 @@ def erase(
     store: StoreOption,
     crm: Crm = None,
     data: Data = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List what would be erased; change nothing.")
+    ] = False,
+    yes: Annotated[
+        bool,
+        typer.Option("--yes", help="Erase without asking (a script; check with --dry-run first)."),
+    ] = False,
 ) -> None:
     """Erasure: the person removed from the golden store (current and history), the CRM
-    and the pipeline's files, and kept out of later nights. Cannot be undone."""
+    and the pipeline's files, and kept out of later nights. Cannot be undone: it lists
+    what will go and asks you to type the golden ID (`--dry-run` only lists)."""
     from golden_record.golden import StoreError
     from golden_record.rights.erasure import erase as run_erase
+    from golden_record.rights.erasure import preview
     from golden_record.rights.suppression import SuppressionKeyError
 
     root = _data(data)
+    the_store = existing_store(store)
+    if dry_run or not yes:
+        try:
+            with step(f"finding what erasing {golden_id} would remove"):
+                would = preview(the_store, golden_id, root)
+        except StoreError as exc:
+            raise _refused(exc) from None
+        _print_preview(would, crm=_crm(crm, root))
+        if dry_run:
+            typer.echo("dry run: nothing was changed")
+            return
+        try:
+            answer = typer.prompt(
+                f"This cannot be undone. Type {golden_id} to erase it",
+                default="",
+                show_default=False,
+            )
+        except typer.Abort:
+            answer = ""
+        if answer.strip() != golden_id:
+            typer.echo(f"not erased: {golden_id} was not typed (--yes erases without asking)")
+            raise typer.Exit(1)
     try:
         with step(f"erasing {golden_id}"):
-            done = run_erase(
-                existing_store(store), golden_id, by, basis, reason, root, _crm(crm, root), out
-            )
+            done = run_erase(the_store, golden_id, by, basis, reason, root, _crm(crm, root), out)
     except (StoreError, SuppressionKeyError) as exc:
         raise _refused(exc) from None
     if done["resumed"]:
@@ -237,6 +266,38 @@ def erase(
     typer.echo(f"for the source systems' owners to delete: {done['deletion_list']}")
     for path in done["text_files_still_naming_them"]:
         typer.echo(f"  still named in {path} (delete it, or keep it as retention allows)")
+
+
+def _print_preview(would: dict[str, Any], crm: str | None) -> None:
+    """What an erasure would remove, in counts and ids (no personal data)."""
+    merged = [g for g in would["golden_ids"] if g != would["golden_id"]]
+    typer.echo(
+        f"erasing {would['golden_id']}"
+        + (f" (and {', '.join(merged)}, merged into it)" if merged else "")
+        + " would remove:"
+    )
+    held = ", ".join(f"{n} in {system}" for system, n in would["source_records"].items())
+    typer.echo(
+        f"  source records: {len(would['records'])} ({held}), each suppressed from later nights"
+    )
+    rows = {table: n for table, n in would["store_rows"].items() if n}
+    typer.echo(
+        f"  golden store: {sum(rows.values())} row(s) ("
+        + ", ".join(f"{table} {n}" for table, n in rows.items())
+        + ")"
+    )
+    typer.echo(f"  pipeline files: {would['file_rows']} row(s) in {len(would['files'])} file(s)")
+    typer.echo(
+        "  CRM: its tables and views, with an 'erased' event in the change feed"
+        if crm
+        else "  CRM: none given (--crm); the next night's publish leaves them out"
+    )
+    for run_key in would["runs_taken_back"]:
+        typer.echo(f"  night {run_key}, staged and not yet decided, would be taken back")
+    for path in would["text_files_naming_them"]:
+        typer.echo(
+            f"  still named in {path} afterwards (delete it, or keep it as retention allows)"
+        )
 
 
 def restrict(

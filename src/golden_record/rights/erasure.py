@@ -103,6 +103,40 @@ def erase(
     return {**finished, **produced}
 
 
+def preview(store: GoldenStore, golden_id: str, data_root: Path) -> dict[str, Any]:
+    """What erasing ``golden_id`` would remove, changing nothing (a dry run): the golden
+    IDs, the source records by system, the store's rows by table, the pipeline's file
+    rows and the files holding them, text files still naming them, and staged nights
+    that would be taken back. No personal data, only ids and counts."""
+    if store.first_request("erase", golden_id) is not None:
+        raise StoreError(f"{golden_id} is already erased; erasing it again only finishes the CRM")
+    _check_erasable(store, golden_id)
+    ids = store.person_golden_ids(golden_id)
+    records = store.person_records(ids)
+    purged = files.purge(
+        data_root,
+        set(records),
+        set(ids),
+        mentions=_distinctive_values(data_root, records),
+        write=False,
+    )
+    by_system: dict[str, int] = {}
+    for record in records:
+        system = record.split(":", 1)[0]
+        by_system[system] = by_system.get(system, 0) + 1
+    return {
+        "golden_id": golden_id,
+        "golden_ids": ids,
+        "source_records": dict(sorted(by_system.items())),
+        "records": sorted(records),
+        "store_rows": store.rows_held(ids, records),
+        "file_rows": purged.rows_removed,
+        "files": purged.files_rewritten,
+        "text_files_naming_them": purged.still_named_in,
+        "runs_taken_back": store.pending_runs(),
+    }
+
+
 def _distinctive_values(data_root: Path, records: list[str]) -> set[str]:
     held = latest_canonical(data_root, records)
     values: set[str] = set()

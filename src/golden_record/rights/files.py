@@ -88,11 +88,11 @@ def _rows_of(table: pa.Table, path: Path, records: set[str], golden_ids: set[str
     return hit
 
 
-def _purge_parquet(path: Path, records: set[str], golden_ids: set[str]) -> int:
+def _purge_parquet(path: Path, records: set[str], golden_ids: set[str], write: bool = True) -> int:
     table = pq.read_table(path)
     hit = _rows_of(table, path, records, golden_ids)
-    if not hit.any():
-        return 0
+    if not hit.any() or not write:
+        return int(hit.sum())
     kept = table.filter(pa.array(~hit))
     temporary = path.with_name(f".{path.name}.erasing")
     pq.write_table(kept, temporary)
@@ -116,25 +116,29 @@ def _rewrite_manifest(folder: Path) -> None:
     write_text(json.dumps(manifest, indent=2) + "\n", manifest_file)
 
 
-def _purge_export(folder: Path, records: set[str], golden_ids: set[str], purged: Purged) -> None:
+def _purge_export(
+    folder: Path, records: set[str], golden_ids: set[str], purged: Purged, write: bool
+) -> None:
     """An export folder: its Parquet files purged, each CSV rewritten from its Parquet
     file (the same rows, as the export writes them), the manifest brought up to date."""
     from golden_record.publish.export import write_csv
 
     changed = False
     for path in sorted(folder.glob("*.parquet")):
-        removed = _purge_parquet(path, records, golden_ids)
+        removed = _purge_parquet(path, records, golden_ids, write)
         if removed:
             changed = True
             purged.rows_removed += removed
             purged.files_rewritten.append(str(path))
             csv = path.with_suffix(".csv")
-            if csv.is_file():
+            if csv.is_file() and not write:
+                purged.files_rewritten.append(str(csv))
+            elif csv.is_file():
                 temporary = csv.with_name(f".{csv.name}.erasing")
                 write_csv(pq.read_table(path).to_pandas(), temporary)
                 temporary.replace(csv)
                 purged.files_rewritten.append(str(csv))
-    if changed:
+    if changed and write:
         _rewrite_manifest(folder)
 
 
@@ -144,10 +148,11 @@ def purge(
     golden_ids: set[str],
     exports_root: Path | None = None,
     mentions: set[str] | None = None,
+    write: bool = True,
 ) -> Purged:
     """Remove the person's rows from every run's files and every export under
     ``data_root``; list text files still holding any of ``mentions`` (their record ids and
-    distinctive values)."""
+    distinctive values). ``write=False``: only count what would go (a dry run)."""
     from golden_record.publish.export import exports_root as default_exports
 
     purged = Purged()
@@ -156,14 +161,14 @@ def purge(
         for path in sorted(runs.rglob("*.parquet")):
             if path.name.startswith("."):
                 continue
-            removed = _purge_parquet(path, records, golden_ids)
+            removed = _purge_parquet(path, records, golden_ids, write)
             if removed:
                 purged.rows_removed += removed
                 purged.files_rewritten.append(str(path))
     exports = exports_root or default_exports(Path(data_root))
     if exports.is_dir():
         for folder in sorted(p for p in exports.iterdir() if p.is_dir()):
-            _purge_export(folder, records, golden_ids, purged)
+            _purge_export(folder, records, golden_ids, purged, write)
     wanted = sorted(m for m in (mentions or set()) | records if m and len(m) >= 5)
     # The exports were rewritten from their purged Parquet files: only the runs' reports
     # and gate results are searched.

@@ -112,6 +112,24 @@ class ErasureRecords(StoreReading):
         )
         return removed
 
+    def rows_held(self, ids: list[str], records: list[str]) -> dict[str, int]:
+        """How many rows of each table :meth:`purge_person` would delete, found by
+        deleting them in a transaction that is rolled back (the same statements, so a
+        dry run cannot disagree with the erasure)."""
+        with self.engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                return self.purge_person(connection, ids, records)
+            finally:
+                transaction.rollback()
+
+    def pending_runs(self) -> list[str]:
+        """Runs applied to the store and not yet decided by their gate."""
+        r = schema.store_run
+        query = select(r.c.run_key).where(r.c.status == "pending").order_by(r.c.sequence)
+        with self.engine.connect() as connection:
+            return list(connection.execute(query).scalars())
+
     @staticmethod
     def suppress(connection: Connection, hashes: list[str], request_id: int) -> None:
         """List these records' keyed hashes as suppressed (those not listed already)."""
