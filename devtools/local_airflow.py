@@ -1,11 +1,15 @@
 """``make airflow``: Airflow on this machine with this project's DAGs and plugins only.
 
-Starts ``airflow standalone`` (api-server, scheduler, dag-processor, triggerer) in an
-Airflow home of the project's own, with the five connections pointing at the demo's
-sample data (generated if missing), a portal server serving its customers, and the
-embedded CRM and golden store in the data folder, so the DAGs run from the UI as the demo
-runs them. Prints the URL and where the admin password is; Ctrl-C stops every part.
-Airflow's own output goes to ``<airflow home>/standalone.log``.
+Starts Airflow's four components (api-server, scheduler, dag-processor, triggerer), as
+``airflow standalone`` would but each with the settings a laptop wants: the API server on
+127.0.0.1 (``--host`` to open it wider), and no log servers (``--skip-serve-logs``: they
+listen on every address for workers elsewhere, and here the API server reads the task
+logs from disk). They run in an Airflow home of the project's own, with the five
+connections pointing at the demo's sample data (generated if missing), a portal server
+serving its customers, and the embedded CRM and golden store in the data folder, so the
+DAGs run from the UI as the demo runs them. Prints the URL and where the admin password
+is; Ctrl-C stops every part, each component waited for. Airflow's own output goes to
+``<airflow home>/airflow.log``.
 """
 
 from __future__ import annotations
@@ -72,26 +76,39 @@ def _group_running(group: int) -> bool:
     return False
 
 
-def _end(process: subprocess.Popen) -> int:
-    """Stop standalone and every component it started (its own process group): the
-    components are waited for too, since standalone can exit before them (a triggerer
-    left running holds the port and the database)."""
-    group = process.pid
-    code = process.poll()
+def _end(processes: list[subprocess.Popen]) -> None:
+    """Stop every component and whatever each started (each is its own process group:
+    the scheduler's executor workers and the dag-processor's parsers go with it), asking
+    first, then telling, then killing."""
+    groups = [process.pid for process in processes]
     for sent, wait in ((signal.SIGINT, STOP_TIMEOUT_SECONDS), (signal.SIGTERM, 10)):
-        if not _group_running(group):
+        running = [group for group in groups if _group_running(group)]
+        if not running:
             break
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, sent)
+        for group in running:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, sent)
         deadline = time.monotonic() + wait
-        while time.monotonic() < deadline and _group_running(group):
-            if code is None:
-                code = process.poll()
+        while time.monotonic() < deadline and any(_group_running(g) for g in running):
+            for process in processes:
+                process.poll()  # reap, so an exited component is no zombie
             time.sleep(0.2)
-    if _group_running(group):
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(group, signal.SIGKILL)
-    return process.wait() if code is None else code
+    for group in groups:
+        if _group_running(group):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+    for process in processes:
+        process.wait()
+
+
+def components(host: str, port: int) -> dict[str, list[str]]:
+    """Each Airflow component and its arguments."""
+    return {
+        "api-server": ["api-server", "--host", host, "--port", str(port)],
+        "scheduler": ["scheduler", "--skip-serve-logs"],
+        "dag-processor": ["dag-processor"],
+        "triggerer": ["triggerer", "--skip-serve-logs"],
+    }
 
 
 def airflow_settings(airflow_home: Path, port: int, workdir: Path) -> dict[str, str]:
@@ -101,8 +118,14 @@ def airflow_settings(airflow_home: Path, port: int, workdir: Path) -> dict[str, 
     return {
         **local_env.airflow_env(airflow_home),
         "AIRFLOW__API__PORT": str(port),
+        # What airflow standalone would set: tasks run here, its users and passwords.
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+        "AIRFLOW__CORE__AUTH_MANAGER": (
+            "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
+        ),
         "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
-        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{port}/execution/",
+        # The tasks reach the API server where it surely listens (localhost may be ::1).
+        "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         "GOLDEN_RECORD_DATA": str(workdir),
         "GOLDEN_RECORD_MODEL": os.environ.get("GOLDEN_RECORD_MODEL", str(packaged())),
@@ -112,6 +135,9 @@ def airflow_settings(airflow_home: Path, port: int, workdir: Path) -> dict[str, 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8080)
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address the UI listens on (0.0.0.0: every one)"
+    )
     parser.add_argument("--workdir", type=Path, default=local_env.PROJECT_ROOT / "data")
     parser.add_argument(
         "--airflow-home", type=Path, default=local_env.PROJECT_ROOT / "airflow_home"
@@ -142,8 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     token = secrets.token_urlsafe(24)
-    log = home / "standalone.log"
+    log = home / "airflow.log"
     airflow = Path(sys.executable).with_name("airflow")
+    processes: list[subprocess.Popen] = []
     with running_portal(sample / "portal" / "customers.jsonl", token) as portal:
         env = {
             **os.environ,
@@ -151,24 +178,28 @@ def main(argv: list[str] | None = None) -> int:
                 sample, portal.base_url, token, f"sqlite:///{workdir / 'crm.db'}"
             ),
         }
-        with log.open("ab") as output:
-            process = subprocess.Popen(
-                [str(airflow), "standalone"],
-                env=env,
-                stdout=output,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own group: stopped whole, on our signal
-            )
         try:
+            with log.open("ab") as output:
+                for arguments in components(args.host, args.port).values():
+                    processes.append(
+                        subprocess.Popen(
+                            [str(airflow), *arguments],
+                            env=env,
+                            stdout=output,
+                            stderr=subprocess.STDOUT,
+                            # Its own group: stopped whole, on our signal, not the
+                            # terminal's (which would reach it before we are ready).
+                            start_new_session=True,
+                        )
+                    )
             print(f"starting Airflow (its log: {log})", flush=True)
             started = time.monotonic()
             while not _healthy(url):
-                if process.poll() is not None:
+                if any(process.poll() is not None for process in processes):
                     print(f"Airflow stopped while starting:\n{_tail(log)}", file=sys.stderr)
                     return 1
                 if time.monotonic() - started > READY_TIMEOUT_SECONDS:
                     print(f"Airflow did not answer at {url} within {READY_TIMEOUT_SECONDS} s")
-                    _end(process)
                     return 1
                 time.sleep(1)
             passwords = home / "simple_auth_manager_passwords.json.generated"
@@ -177,18 +208,22 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  DAGs: golden_record_nightly, golden_record_train; data: {workdir}")
             print(f"  golden record reports: {url}/golden-record/")
             print("Ctrl-C stops Airflow and the portal server.", flush=True)
-            while process.poll() is None:
+            while all(process.poll() is None for process in processes):
                 time.sleep(0.5)
-            print(f"Airflow stopped by itself:\n{_tail(log)}", file=sys.stderr)
+            print(f"an Airflow component stopped by itself:\n{_tail(log)}", file=sys.stderr)
             return 1
         except Stop:
-            print("stopping Airflow…", flush=True)
-            code = _end(process)
-            print(f"stopped (exit {code})", flush=True)
+            # A second Ctrl-C while the components stop would leave them half-stopped.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            print("stopping Airflow (each component finishes what it is doing)…", flush=True)
+            _end(processes)
+            print("stopped", flush=True)
             return 0
         finally:
-            if process.poll() is None:
-                _end(process)
+            # Whatever happened (a component died, a second Ctrl-C): nothing left behind.
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            _end(processes)
 
 
 if __name__ == "__main__":

@@ -132,6 +132,10 @@ def test_make_airflow_runs_the_project_s_dags_on_the_demo_s_data_and_stops_on_ct
         }
         status, page = _request(f"{url}/golden-record/", token)
         assert status == 200 and "Golden record" in page
+        # Nothing listens beyond this machine (no log servers, the UI on 127.0.0.1).
+        started = _descendants(process.pid)
+        addresses = _listening_addresses(started)
+        assert addresses and addresses <= {"127.0.0.1", "::1"}, addresses
 
         # Unpaused, the scheduler starts the latest night's run, which reaches every
         # source through the connections and publishes to the demo's CRM.
@@ -148,12 +152,20 @@ def test_make_airflow_runs_the_project_s_dags_on_the_demo_s_data_and_stops_on_ct
             assert crm.execute("SELECT COUNT(*) FROM golden_customer").fetchone()[0] > 0
     finally:
         if process.poll() is None:
+            # Ctrl-C twice, as an impatient user does: still a clean stop.
+            process.send_signal(signal.SIGINT)
+            time.sleep(1)
             process.send_signal(signal.SIGINT)
         code = process.wait(timeout=120)
+    heard("")
     assert code == 0, "".join(said)
+    assert "Traceback" not in "".join(said)
     _wait("the port to close", lambda: not _listening(port), 30)
-    # Every component stopped with it (a triggerer once outlived standalone).
+    # Every component stopped with it (a triggerer once outlived standalone), and all
+    # they started: by their Airflow home, and by the processes seen running (an API
+    # server's title overwrites its environment).
     assert _wait("every component to stop", lambda: not _running_with_home(home), 30)
+    assert not [pid for pid in started if _alive(pid)]
 
 
 def _running_with_home(home: Path) -> list[str]:
@@ -167,6 +179,63 @@ def _running_with_home(home: Path) -> list[str]:
             continue
         if state != "Z" and f"AIRFLOW_HOME={home}".encode() in environ:
             found.append(proc.name)
+    return found
+
+
+def _stat(pid: str) -> list[str]:
+    """A process's state, parent, group... (after its name, which may hold spaces)."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
+def _alive(pid: str) -> bool:
+    try:
+        return _stat(pid)[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _descendants(root: int) -> list[str]:
+    """The live processes below ``root``."""
+    parent = {}
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            parent[proc.name] = _stat(proc.name)[1]
+        except (OSError, IndexError):
+            continue
+    found, frontier = [], {str(root)}
+    while frontier:
+        children = {pid for pid, ppid in parent.items() if ppid in frontier}
+        found += sorted(children)
+        frontier = children
+    return [pid for pid in found if _alive(pid)]
+
+
+def _listening_addresses(pids: list[str]) -> set[str]:
+    """The addresses these processes listen on (TCP)."""
+    import ipaddress
+
+    sockets: set[str] = set()
+    for pid in pids:
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            try:
+                target = os.readlink(fd)
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                sockets.add(target[8:-1])
+    found = set()
+    for table, size in (("/proc/net/tcp", 4), ("/proc/net/tcp6", 16)):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local, state, inode = fields[1], fields[3], fields[9]
+            if state != "0A" or inode not in sockets:  # 0A: LISTEN
+                continue
+            raw = bytes.fromhex(local.split(":")[0])
+            # The kernel writes each 32-bit word in host (little-endian) order.
+            ordered = b"".join(raw[i : i + 4][::-1] for i in range(0, size, 4))
+            address = ipaddress.ip_address(ordered)
+            mapped = getattr(address, "ipv4_mapped", None)
+            found.add(str(mapped or address))
     return found
 
 
