@@ -251,6 +251,7 @@ def test_a_browser_form_needs_the_pages_token_with_or_without_origin(airflow_api
         assert any(e["refused"] == "form rights/access" for e in _refusals("officer"))
         answered = ui.post("/rights/access", data={**form, "form_token": token})
         assert answered.status_code == 200, answered.text
+        assert "our response to your request" in answered.text  # the letter to send
         assert len(listed(store)) == before + 1
     # Another user's token does not pass for this user (the admin's page, the officer's
     # cookie).

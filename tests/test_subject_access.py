@@ -3,7 +3,9 @@ else's, even a household member in the same review pair."""
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -56,9 +58,11 @@ def test_a_subject_access_request_holds_the_person_and_no_one_else(council, tmp_
     assert listed.exit_code == 0, listed.output
     assert "1 request(s)" in listed.output
     assert f"access {golden_id} by ig.officer (UK GDPR Art. 15)" in listed.output
+    assert "letter.html: the response to send" in result.output
+    assert "packaged privacy notice's general wording" in result.output
     folder = tmp_path / f"subject-access-{golden_id}"
     found = json.loads((folder / "subject_access.json").read_text())
-    page = (folder / "subject_access.html").read_text()
+    page = (folder / "technical_annex.html").read_text() + (folder / "letter.html").read_text()
     assert {r["unique_id"] for r in found["source_records"]} == records
     assert {r["unique_id"] for r in found["cross_reference"]} == records
     assert found["golden_record"]["status"] == "active"
@@ -121,3 +125,62 @@ def test_what_the_crm_was_sent_about_the_person_and_only_them(tmp_path):
     rows = [r for r in merged["change_feed"] if r["event"] == "merged"]
     assert [r["related_golden_id"] for r in rows] == ["another golden record"]
     assert "GR0001" not in json.dumps(merged)
+
+
+def test_the_letter_is_one_a_resident_can_read_and_print(council, tmp_path):
+    from golden_record.extract.canonical import parsed_dates
+    from golden_record.rights.letter import load_notice
+    from tests.browser import Browser
+
+    store_url = default_store_url(council)
+    store = GoldenStore(store_url)
+    run = Run.of(RUN_DATE.isoformat(), root=council)
+    golden_id, records = _someone_in_review_with_another(store, run)
+    result = CliRunner().invoke(
+        app,
+        ["rights", "sar", "--golden-id", golden_id, "--out", str(tmp_path), "--store", store_url]
+        + ["--data", str(council), "--by", "ig.officer", "--basis", "UK GDPR Art. 15"],
+    )
+    assert result.exit_code == 0, result.output
+    letter_file = tmp_path / f"subject-access-{golden_id}" / "letter.html"
+    letter = letter_file.read_text()
+    notice = load_notice()
+    canonical = pd.read_parquet(run.standardised.canonical)
+    mine = canonical[canonical["unique_id"].isin(records)]
+    # One section per system that holds the person, named as residents know it, with
+    # each record's values as the system holds them and dates as people write them.
+    for system, held in mine.groupby("source_system"):
+        name = notice.system(str(system))
+        assert f"<h3>{name[:1].upper() + name[1:]}</h3>" in letter
+        for _, record in held.iterrows():
+            assert str(record["source_record_id"]) in letter
+            born = parsed_dates(pd.Series([record["date_of_birth"]], dtype="string")).iloc[0]
+            if pd.notna(born):
+                assert f"{born.day} {born:%B %Y}" in letter
+    # What Article 15 says the person must be told.
+    for heading in ("Why we hold it", "Who receives it", "How long we keep it",
+                    "Where it came from", "Automated decisions", "Your rights"):  # fmt: skip
+        assert f"<h2>{heading}</h2>" in letter
+    assert "Information Commissioner" in letter and "erasure" in letter
+    # None of what made the old page a database dump.
+    for internal in ("valid_to_run", "source_updated_at", "unique_id", "match_probability",
+                     "_source_system", "ig.officer", "["):  # fmt: skip
+        assert internal not in letter, internal
+    assert not re.search(r"\b(None|nan|NaT)\b", letter)  # no empty values shown as code
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", letter)  # no ISO dates or timestamps
+    assert not re.search(r"0\.\d{4,}", letter)  # no probabilities
+
+    # Printed on A4 from Chromium: nothing wider than the page.
+    with Browser(tmp_path / "profile", width=794, height=1123) as browser:
+        browser.goto(letter_file.as_uri())
+        browser.send("Emulation.setEmulatedMedia", media="print")
+        cut = browser.evaluate(
+            "[...document.querySelectorAll('body *')]"
+            ".filter(e => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX"
+            " !== 'visible' || e.getBoundingClientRect().right > window.innerWidth + 1)"
+            ".map(e => e.tagName).slice(0, 5)"
+        )
+        assert cut == [], cut
+        printed = browser.send("Page.printToPDF", paperWidth=8.27, paperHeight=11.69)
+        assert base64.b64decode(printed["data"]).startswith(b"%PDF")
+        browser.screenshot(tmp_path / "letter.png")

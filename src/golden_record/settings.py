@@ -43,6 +43,8 @@ class RuntimeSettings:
     survivorship: Path | None = None  # GOLDEN_RECORD_SURVIVORSHIP
     expectations: Path | None = None  # GOLDEN_RECORD_EXPECTATIONS
     gates: Path | None = None  # GOLDEN_RECORD_GATES
+    # The council's privacy notice for subject access letters (golden_record.rights.letter).
+    privacy_notice: Path | None = None  # GOLDEN_RECORD_PRIVACY_NOTICE
     crm_lock_timeout_seconds: float = 60.0  # GOLDEN_RECORD_CRM_LOCK_TIMEOUT
     extract_retries: int = 2  # GOLDEN_RECORD_EXTRACT_RETRIES
     publish_retries: int = 2  # GOLDEN_RECORD_PUBLISH_RETRIES
@@ -78,6 +80,7 @@ _PATHS = {
     "survivorship": "GOLDEN_RECORD_SURVIVORSHIP",
     "expectations": "GOLDEN_RECORD_EXPECTATIONS",
     "gates": "GOLDEN_RECORD_GATES",
+    "privacy_notice": "GOLDEN_RECORD_PRIVACY_NOTICE",
 }
 _NUMBERS = {
     "crm_lock_timeout_seconds": ("GOLDEN_RECORD_CRM_LOCK_TIMEOUT", float),

@@ -60,7 +60,7 @@ def router() -> APIRouter:
         from golden_record.golden import StoreError
         from golden_record.publish import exports_root
         from golden_record.rights import requests
-        from golden_record.rights.subject_access import gather, write
+        from golden_record.rights.subject_access import LETTER, gather, write
 
         check_form(request, user, ACCESS, token)
         held = store()
@@ -81,7 +81,8 @@ def router() -> APIRouter:
             "made_from": "the Airflow plugin",
         }
         requests.record(held, "access", found["golden_id"], user.get_name(), basis, produced)
-        return (folder / "subject_access.html").read_text(encoding="utf-8")
+        # The letter to send; the technical annex is in the same folder for the officer.
+        return (folder / LETTER).read_text(encoding="utf-8")
 
     return pages
 

@@ -67,13 +67,23 @@ def sar(
     crm: Crm = None,
     data: Data = None,
     limit: Annotated[int, typer.Option(help="Candidates listed by --find.")] = 5,
+    notice: Annotated[
+        Path | None,
+        typer.Option(
+            help="The council's privacy notice for the letter (a copy of the packaged "
+            "privacy_notice.toml in your words; default GOLDEN_RECORD_PRIVACY_NOTICE)."
+        ),
+    ] = None,
 ) -> None:
-    """A subject access request: everything held about one person, as JSON and HTML,
-    recorded with who handled it and its legal basis (`golden-record rights requests`)."""
+    """A subject access request: a letter the resident can read (letter.html: their
+    records as each service holds them, their combined record, and what Art. 15 says
+    they must be told), a technical annex for the officer and JSON; recorded with who
+    handled it and its legal basis (`golden-record rights requests`)."""
     from golden_record.golden import StoreError
     from golden_record.publish import exports_root
     from golden_record.rights import requests
-    from golden_record.rights.subject_access import gather, write
+    from golden_record.rights.letter import NoticeError, load_notice
+    from golden_record.rights.subject_access import ANNEX, LETTER, gather, write
 
     if not by.strip() or not basis.strip():
         raise typer.BadParameter("a request needs who handles it and its legal basis")
@@ -86,11 +96,15 @@ def sar(
         return
     assert golden_id is not None
     try:
+        letter_notice = load_notice(notice)
+    except NoticeError as exc:
+        raise _refused(exc, "--notice") from None
+    try:
         with step(f"gathering what is held about {golden_id}"):
             found = gather(golden_store, golden_id, root, _crm(crm, root), exports_root(root))
     except StoreError as exc:
         raise _refused(exc, "--golden-id") from None
-    folder = write(found, out)
+    folder = write(found, out, letter_notice)
     produced = {
         "folder": str(folder),
         "source_records": len(found["source_records"]),
@@ -103,6 +117,12 @@ def sar(
         f"{len({r['source_system'] for r in found['source_records']})} system(s), "
         f"{len(found['history'])} version(s), {len(found['change_events'])} change(s) → {folder}"
     )
+    typer.echo(f"  {LETTER}: the response to send; {ANNEX}: the detail, for you")
+    if letter_notice.placeholder:
+        typer.echo(
+            f"  the letter uses the packaged privacy notice's general wording "
+            f"({letter_notice.path}): give your council's own with --notice"
+        )
 
 
 def _list_candidates(store: Any, details: str, root: Path, limit: int) -> None:

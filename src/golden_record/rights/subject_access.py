@@ -11,14 +11,16 @@ the exports folder: which nightly export files hold the golden ID.
 Nothing about anyone else: a review pair or a decision joining one of the person's
 records to another person's names only "another record", and the values of the other
 record are never read. The folder is written beside its final place and swapped in
-whole (``subject_access.json`` for machines, ``subject_access.html`` to read).
+whole: ``letter.html``, the response a resident can read
+(:mod:`golden_record.rights.letter`); ``technical_annex.html``, everything above in
+tables for the officer; ``subject_access.json`` for machines.
 """
 
 from __future__ import annotations
 
 import html
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +29,10 @@ import pandas as pd
 from golden_record.atomic import replace_folder
 from golden_record.golden import GoldenStore
 from golden_record.keys import held_in
+from golden_record.rights.letter import Notice, load_notice, render
 
 OTHER_RECORD = "another record (not this person's)"
+LETTER, ANNEX = "letter.html", "technical_annex.html"
 
 
 def latest_canonical(data_root: Path, unique_ids: list[str]) -> pd.DataFrame:
@@ -92,6 +96,11 @@ def gather(
         "change_events": _plain(events),
         "steward_decisions": _plain(decisions),
         "review_items": _plain(reviews),
+        "corrections": _plain(
+            pd.concat([store.corrections(g) for g in ids], ignore_index=True)
+            if ids
+            else pd.DataFrame()
+        ),
         "crm": _crm(crm_url, ids) if crm_url else None,
         "exports": _exports(exports, ids) if exports and exports.is_dir() else [],
     }
@@ -143,15 +152,23 @@ def _exports(exports: Path, ids: list[str]) -> list[dict[str, Any]]:
     return found
 
 
-def write(found: dict[str, Any], out: Path) -> Path:
-    """The request's folder under ``out``: JSON and a readable HTML page."""
+def write(found: dict[str, Any], out: Path, notice: Notice | None = None) -> Path:
+    """The request's folder under ``out``: the letter, the technical annex and JSON.
+    ``notice``: the council's privacy notice (the packaged wording if None)."""
+    from golden_record.golden import survivorship
+
+    attributes = [(a.name, tuple(a.columns)) for a in survivorship.load().attributes]
+    letter = render(
+        found, notice or load_notice(), attributes, found.get("corrections", []), date.today()
+    )
     final = out / f"subject-access-{found['golden_id']}"
     building = out / f".subject-access-{found['golden_id']}.building"
     building.mkdir(parents=True, exist_ok=True)
     (building / "subject_access.json").write_text(
         json.dumps(found, indent=2, default=str) + "\n", encoding="utf-8"
     )
-    (building / "subject_access.html").write_text(_page(found), encoding="utf-8")
+    (building / LETTER).write_text(letter, encoding="utf-8")
+    (building / ANNEX).write_text(_page(found), encoding="utf-8")
     replace_folder(building, final)
     return final
 
@@ -184,6 +201,7 @@ def _page(found: dict[str, Any]) -> str:
             [{k: v for k, v in row.items() if k != "attributes"} for row in found["history"]])),
         ("Changes", _table(found["change_events"])),
         ("Stewards' decisions", _table(found["steward_decisions"])),
+        ("Corrections", _table(found.get("corrections", []))),
         ("Pairs sent for clerical review", _table(found["review_items"])),
         ("Published to the CRM", _table((found["crm"] or {}).get("change_feed", []))),
         ("Nightly exports holding the record", _table(found["exports"])),
@@ -191,11 +209,14 @@ def _page(found: dict[str, Any]) -> str:
     body = "".join(f"<h2>{html.escape(title)}</h2>{content}" for title, content in sections)
     return (
         '<!DOCTYPE html><html lang="en-GB"><head><meta charset="utf-8">'
-        f"<title>Subject access: {html.escape(found['golden_id'])}</title><style>"
+        f"<title>Subject access, technical annex: {html.escape(found['golden_id'])}</title><style>"
         "body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:72rem;padding:0 1rem}"
         "table{border-collapse:collapse;display:block;overflow-x:auto}"
         "th,td{border-bottom:1px solid #bbb;padding:.3rem .6rem;text-align:left}</style></head>"
-        f"<body><h1>Subject access: golden record {html.escape(found['golden_id'])}</h1>"
+        f"<body><h1>Subject access, technical annex: golden record "
+        f"{html.escape(found['golden_id'])}</h1><p>For the officer: everything the "
+        f"pipeline holds about the person, as it holds it. The resident's response is "
+        f"{LETTER}.</p>"
         f"<p>Produced {html.escape(found['produced_at'])}. Golden IDs of this person: "
         f"{html.escape(', '.join(found['golden_ids']))}.</p>{body}</body></html>"
     )
