@@ -411,40 +411,69 @@ def prepare(people: int, seed: int, workdir: Path) -> tuple[Path, Path, dict]:
 
 
 def measure_lookup(standardised: Path, persons: Path, model: Path | None) -> dict:
-    """The portal's "do we know this person?" against a million records: 40 residents'
-    details sampled from the canonical records, asked one after another. Each record is
-    its own golden record here (the bench times the look-up, not the clustering)."""
+    """The portal's "do we know this person?" and a steward's search against a million
+    records. Each record's golden record is its person, from the generator's truth (the
+    bench times and scores the look-up, not the clustering). Lookup: 40 residents' details
+    sampled from the canonical records, asked one after another. Search: 100 residents
+    (one record each, as its system holds it) asked for by name and postcode alone, with
+    exact details, and with one slip in each field (the questions ``tests/test_search.py``
+    asks), each question timed alone; the person first or tied first counted."""
+    import random
     import statistics
     from datetime import date
 
     import pyarrow.parquet as pq
 
+    from devtools.benchmarks.search_questions import ASKED, QUESTION_KINDS, asked, first_or_tied
     from golden_record.matching.inference import load_model
     from golden_record.matching.lookup import Lookup
     from golden_record.matching.model import with_loose_rules
 
     table = pq.read_table(standardised)
     ids = table.column("unique_id").to_pandas()
+    truth = pd.read_csv(persons.parent / "truth" / "ground_truth.csv", dtype="string")
+    person_of = pd.Series(
+        truth["person_id"].to_numpy(),
+        index=pd.Index(truth["source_system"] + ":" + truth["source_record_id"]),
+    )
+    golden_of = pd.Series(person_of.reindex(ids).fillna(ids).to_numpy(), index=pd.Index(ids))
     # The night's rules, loose ones included, as its scoring chose them (not timed: the
     # nightly lookup reads them from the night's scoring.json).
     rules_model = with_loose_rules(load_model(model), table.to_pandas(), "duckdb")
     started = time.perf_counter()
-    lookup = Lookup(
-        table, pd.Series(ids.to_numpy(), index=pd.Index(ids)), rules_model, date.today()
-    )
+    lookup = Lookup(table, golden_of, rules_model, date.today())
     load_seconds = time.perf_counter() - started
-    asked = ["first_name", "surname", "date_of_birth", "postcode", "email", "phone"]
-    sample = pd.read_parquet(persons, columns=["source_system", "source_record_id", *asked])
-    sample = sample.dropna(subset=["surname"]).sample(41, random_state=3)
+    fields = ["first_name", "surname", "date_of_birth", "postcode", "email", "phone"]
+    canonical = pd.read_parquet(persons, columns=["source_system", "source_record_id", *fields])
+    canonical["person"] = (canonical["source_system"] + ":" + canonical["source_record_id"]).map(
+        golden_of
+    )
+    sample = canonical.dropna(subset=["surname"]).sample(41, random_state=3)
     times, found = [], 0
     for _, person in sample.iterrows():
-        details = {f: (None if pd.isna(person[f]) else str(person[f])) for f in asked}
+        details = {f: (None if pd.isna(person[f]) else str(person[f])) for f in fields}
         tick = time.perf_counter()
         answer = lookup.candidates(details)
         times.append(time.perf_counter() - tick)
-        own = f"{person['source_system']}:{person['source_record_id']}"
-        found += any(c.golden_id == own for c in answer)
+        found += any(c.golden_id == person["person"] for c in answer)
     timed = sorted(times[1:])  # the first question warms DuckDB's caches
+
+    people = canonical.dropna(subset=list(ASKED)).drop_duplicates("person")
+    searched: dict[str, dict] = {}
+    search_times: list[float] = []
+    for seed, kind in enumerate(QUESTION_KINDS, start=1):
+        chosen = people.sample(100, random_state=seed)
+        residents = [{f: str(row[f]) for f in ASKED} for _, row in chosen.iterrows()]
+        first = 0
+        for details, person in zip(
+            asked(kind, residents, random.Random(seed)), chosen["person"], strict=True
+        ):
+            tick = time.perf_counter()
+            answer = lookup.search(details)
+            search_times.append(time.perf_counter() - tick)
+            first += first_or_tied(answer, str(person))
+        searched[kind] = {"questions": len(residents), "first": first}
+    search_sorted = sorted(search_times)
     return {
         "records": lookup.records,
         "load_seconds": round(load_seconds, 1),
@@ -452,7 +481,11 @@ def measure_lookup(standardised: Path, persons: Path, model: Path | None) -> dic
         "median_ms": round(statistics.median(timed) * 1000),
         "p90_ms": round(timed[int(0.9 * len(timed))] * 1000),
         "max_ms": round(timed[-1] * 1000),
-        "found_itself": found,
+        "found_person": found,
+        "search": searched,
+        "search_median_ms": round(statistics.median(search_sorted) * 1000),
+        "search_p95_ms": round(search_sorted[int(0.95 * len(search_sorted))] * 1000),
+        "search_max_ms": round(search_sorted[-1] * 1000),
         "peak_mb": round(_peak_mb()),
     }
 
@@ -588,9 +621,17 @@ def main(argv: list[str] | None = None) -> int:
         f"\nportal lookup against {looked_up['records']:,} records: loaded in "
         f"{looked_up['load_seconds']} s; {looked_up['questions']} questions, median "
         f"{looked_up['median_ms']} ms, 90th percentile {looked_up['p90_ms']} ms, slowest "
-        f"{looked_up['max_ms']} ms; the record asked about among its candidates "
-        f"{looked_up['found_itself']} times of {looked_up['questions'] + 1}; peak "
+        f"{looked_up['max_ms']} ms; the person asked about among the candidates "
+        f"{looked_up['found_person']} times of {looked_up['questions'] + 1}; peak "
         f"{looked_up['peak_mb']:,} MB"
+    )
+    firsts = ", ".join(
+        f"{kind} {done['first']}/{done['questions']}" for kind, done in looked_up["search"].items()
+    )
+    print(
+        f"search (each question alone, warm): median {looked_up['search_median_ms']} ms, "
+        f"95th percentile {looked_up['search_p95_ms']} ms, slowest "
+        f"{looked_up['search_max_ms']} ms; the person first or tied first: {firsts}"
     )
     print(
         "\nThe night's predict + cluster (ours) on DuckDB and on Spark local[2], on shares of "
