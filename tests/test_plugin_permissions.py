@@ -56,6 +56,9 @@ def _routes(reported) -> list[tuple[str, str, str | None, dict]]:
         ("GET", "/rights", "rights", {}),
         ("POST", "/rights/access", "rights", {"data": {"golden_id": "GR0000", "basis": "x"}}),
         ("POST", "/api/lookup", "lookup", {"json": {"first_name": "Ann"}}),
+        ("GET", "/search", "review", {}),
+        ("POST", "/search", "review", {"data": {"first_name": "Ann"}}),
+        ("GET", "/golden/GR0000", "review", {}),
         ("GET", "/review/style.css", None, {}),
         ("GET", "/static/data-docs/jquery/jquery.min.js", None, {}),
     ]

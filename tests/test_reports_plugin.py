@@ -386,3 +386,52 @@ def test_an_officer_makes_a_subject_access_request_from_the_plugin(airflow_api, 
         page = client.get("/rights")
         assert f"{before + 1} request(s)" in page.text and golden_id in page.text
     assert (reported / "rights" / f"subject-access-{golden_id}" / "subject_access.json").is_file()
+
+
+def test_a_steward_finds_a_resident_and_reads_their_golden_record(airflow_api, reported, tmp_path):
+    from golden_record import nights
+    from golden_record.golden import GoldenStore, default_store_url
+    from tests.browser import Browser
+    from tests.test_lookup import _someone
+
+    run = Run.of(RUN_KEY, root=reported)
+    nights.mark_accepted(run)
+    details, golden_id = _someone(run)
+    xref = GoldenStore(default_store_url(reported)).current_xref()
+    records = sorted(xref.loc[xref["golden_id"] == golden_id, "unique_id"])
+    base = airflow_api["base"] + "/golden-record"
+    asked = {k: details[k] for k in ("first_name", "surname", "postcode")}
+    with httpx.Client(base_url=base, timeout=60, cookies={"_token": airflow_api["token"]}) as ui:
+        found = ui.post("/search", data=asked)
+        assert found.status_code == 200, found.text
+        first = found.text.split('class="golden"')[1]
+        assert golden_id in first.split("</tr>")[0]  # the resident first
+        assert "same surname" in found.text  # why, in a steward's words
+        refused = ui.post("/search", data={**asked, "date_of_birth": "31/31/1962"})
+        assert refused.status_code == 200 and "is not a valid date_of_birth" in refused.text
+        page = ui.get(f"/golden/{golden_id}")
+        assert page.status_code == 200, page.text
+        # Every source record of the golden record, as the system holds it, and where
+        # each value now comes from.
+        assert all(record in page.text for record in records)
+        assert details["surname"] in page.text
+        assert "record joined" in page.text and "created" in page.text
+        assert ui.get("/golden/GR-NOBODY").status_code == 404
+    # A viewer reads reports, not residents.
+    viewer = {"Authorization": f"Bearer {airflow_api['tokens']['viewer']}"}
+    assert httpx.post(base + "/search", data=asked, headers=viewer, timeout=30).status_code == 403
+    assert httpx.get(base + f"/golden/{golden_id}", headers=viewer, timeout=30).status_code == 403
+
+    with Browser(tmp_path / "profile") as browser:
+        browser.set_cookie("_token", airflow_api["token"], airflow_api["base"])
+        browser.goto(f"{base}/search")
+        for name, value in asked.items():
+            browser.evaluate(f"document.querySelector('[name={name}]').value = {json.dumps(value)}")
+        browser.evaluate("document.getElementById('search').submit()")
+        browser.wait_for("document.getElementById('results') !== null")
+        assert browser.screenshot(tmp_path / "search.png").stat().st_size > 5_000
+        browser.evaluate("document.querySelector('a.golden').click()")
+        browser.wait_for(f"location.pathname.endsWith('/golden/{golden_id}')")
+        browser.wait_for("document.readyState === 'complete'")
+        assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert browser.screenshot(tmp_path / "golden.png").stat().st_size > 5_000

@@ -18,7 +18,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -111,12 +110,11 @@ def create_app() -> FastAPI:
         dependencies=[Depends(get_user)],
     )
 
-    from golden_record.airflow import review_pages, rights_pages
+    from golden_record.airflow import night_lookup, person_pages, review_pages, rights_pages
 
     app.include_router(review_pages.router())
     app.include_router(rights_pages.router())
-    lookups: dict[str, Any] = {}
-    asking = threading.Lock()
+    app.include_router(person_pages.router())
 
     reader = [Depends(requires(READ_REPORTS))]
 
@@ -124,19 +122,8 @@ def create_app() -> FastAPI:
     def lookup(details: dict[str, Any] = Body(...), limit: int = 5) -> dict:  # noqa: B008
         """The golden records the details may be, best first, scored with the current
         model against the last accepted night (the details are never logged)."""
-        from golden_record.matching.lookup import Lookup, LookupError_, latest_accepted
-
-        night = latest_accepted(_runs_root())
-        if night is None:
-            raise HTTPException(status_code=503, detail="no accepted night to look up in yet")
-        with asking:  # one DuckDB connection answers every question
-            if lookups.get("run_key") != night.key:
-                lookups.update(run_key=night.key, lookup=Lookup.of_night(night))
-            try:
-                found = lookups["lookup"].candidates(details, limit=limit)
-            except LookupError_ as exc:
-                raise HTTPException(status_code=422, detail=str(exc)) from None
-        return {"run_key": night.key, "candidates": [c.to_dict() for c in found]}
+        run_key, found = night_lookup.ask(lambda lookup: lookup.candidates(details, limit=limit))
+        return {"run_key": run_key, "candidates": [c.to_dict() for c in found]}
 
     @app.get("/api/runs", dependencies=reader)
     def list_runs() -> list[dict]:

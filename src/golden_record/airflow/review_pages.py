@@ -30,6 +30,7 @@ main { max-width: 72rem; margin: 0 auto; padding: 1rem 1.5rem; }
 table { border-collapse: collapse; width: 100%; background: #fff; }
 th, td { text-align: left; padding: 0.35rem 0.6rem; border-bottom: 1px solid #ddd; }
 th { background: #f0f0f0; }
+td { overflow-wrap: anywhere; }
 tr.total td { font-weight: 600; }
 .bar { display: inline-block; height: 0.7rem; vertical-align: middle; }
 .bar.for { background: #2e7d32; } .bar.against { background: #c62828; }

@@ -126,7 +126,7 @@ def _records_holding(
     the latest night read them."""
     if value is None:
         return []
-    from golden_record.rights.subject_access import latest_canonical
+    from golden_record.golden.held_records import latest_canonical
 
     members = store.current_xref()
     mine = members.loc[members["golden_id"] == golden_id, "unique_id"].tolist()

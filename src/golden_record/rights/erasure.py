@@ -32,9 +32,9 @@ from typing import Any
 from golden_record.atomic import replace_folder
 from golden_record.extract.canonical import split_unique_ids
 from golden_record.golden import GoldenStore
+from golden_record.golden.held_records import latest_canonical
 from golden_record.golden.store import StoreError
 from golden_record.rights import files, requests, suppression
-from golden_record.rights.subject_access import latest_canonical
 
 # The values of a person distinctive enough to search the pipeline's text files for.
 DISTINCTIVE = ("email", "phone", "ni_number")

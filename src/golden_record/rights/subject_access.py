@@ -28,28 +28,12 @@ import pandas as pd
 
 from golden_record.atomic import replace_folder
 from golden_record.golden import GoldenStore
+from golden_record.golden.held_records import latest_canonical
 from golden_record.keys import held_in
 from golden_record.rights.letter import Notice, load_notice, render
 
 OTHER_RECORD = "another record (not this person's)"
 LETTER, ANNEX = "letter.html", "technical_annex.html"
-
-
-def latest_canonical(data_root: Path, unique_ids: list[str]) -> pd.DataFrame:
-    """The person's source records as the latest night with canonical records read them."""
-    runs = data_root / "runs"
-    nights = (
-        sorted((p for p in runs.iterdir() if p.is_dir()), reverse=True) if runs.is_dir() else []
-    )
-    for night in nights:
-        canonical = night / "standardised" / "canonical.parquet"
-        if canonical.is_file():
-            if not unique_ids:
-                return pd.DataFrame(columns=["unique_id"])
-            # Only the person's rows are read (a night holds a million records).
-            found = pd.read_parquet(canonical, filters=[("unique_id", "in", list(unique_ids))])
-            return found.assign(as_read_on=night.name).reset_index(drop=True)
-    return pd.DataFrame(columns=["unique_id"])
 
 
 def _plain(frame: pd.DataFrame) -> list[dict[str, Any]]:
