@@ -53,6 +53,7 @@ def _routes(reported) -> list[tuple[str, str, str | None, dict]]:
         ("GET", "/review", "review", {}),
         ("GET", "/review/pair", "review", {"params": {"a": pair.record_a, "b": pair.record_b}}),
         ("POST", "/review/decide", "review", {"data": not_a_decision}),
+        ("POST", "/review/undo", "review", {"data": {**not_a_decision, "decision": None}}),
         ("GET", "/rights", "rights", {}),
         ("POST", "/rights/access", "rights", {"data": {"golden_id": "GR0000", "basis": "x"}}),
         ("POST", "/api/lookup", "lookup", {"json": {"first_name": "Ann"}}),
@@ -103,6 +104,7 @@ def test_every_route_answers_each_kind_of_user_as_its_permission_says(airflow_ap
         assert [(e["method"], e["path"]) for e in logged] == refused, user
     # The harmless posts were answered for their content, not carried out.
     assert seen[("steward", "POST", "/review/decide")] == 400
+    assert seen[("steward", "POST", "/review/undo")] == 400  # nothing to undo
     assert seen[("officer", "POST", "/rights/access")] == 400
     assert seen[("viewer", "POST", "/review/decide")] == 403
 

@@ -435,3 +435,43 @@ def test_a_steward_finds_a_resident_and_reads_their_golden_record(airflow_api, r
         browser.wait_for("document.readyState === 'complete'")
         assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert browser.screenshot(tmp_path / "golden.png").stat().st_size > 5_000
+
+
+def test_a_steward_undoes_a_decision_from_the_golden_record_page(airflow_api, reported):
+    import re
+
+    from golden_record.golden import GoldenStore, default_store_url
+    from golden_record.golden.stewardship import decide
+
+    store = GoldenStore(default_store_url(reported))
+    pair = _pending(reported).iloc[-1]
+    a, b = pair["record_a"], pair["record_b"]
+    decide(store, a, b, "same", "steward", "same NI number on the tenancy")
+    xref = store.current_xref().set_index("unique_id")["golden_id"]
+    golden_id = xref[a]
+    base = airflow_api["base"] + "/golden-record"
+    with httpx.Client(base_url=base, timeout=60, cookies={"_token": airflow_api["token"]}) as ui:
+        page = ui.get(f"/golden/{golden_id}").text
+        assert "same NI number on the tenancy" in page
+        form = page.split('<form class="undo"')[1].split("</form>")[0]
+        token = re.search(r'name="form_token" value="([^"]+)"', form).group(1)
+        fields = {"record_a": a, "record_b": b, "back_to": golden_id, "reason": "wrong file"}
+        # The Origin a browser sends with a form from this page.
+        origin = {"Origin": airflow_api["base"]}
+        assert ui.post("/review/undo", data=fields, headers=origin).status_code == 403  # no token
+        undone = ui.post("/review/undo", data={**fields, "form_token": token}, headers=origin)
+        assert undone.status_code == 303, undone.text
+        assert undone.headers["location"].endswith(f"/golden/{golden_id}")
+    kept = store.undone_decisions()
+    assert kept[["record_a", "decision", "undone_by", "undo_reason"]].values.tolist()[-1] == [
+        a,
+        "same",
+        "steward",
+        "wrong file",
+    ]
+    assert not (
+        (_decisions(reported)["record_a"] == a) & (_decisions(reported)["record_b"] == b)
+    ).any()
+    # Back in the queue, to be decided afresh.
+    back = _pending(reported)
+    assert ((back["record_a"] == a) & (back["record_b"] == b)).any()

@@ -154,3 +154,51 @@ def test_contradicting_decisions_are_refused(tmp_path):
     assert len(decisions(store)) == 2
     with pytest.raises(StoreError, match="needs who made it"):
         decide(store, "a:1", "a:3", "same", " ", "")
+
+
+def test_an_undone_decision_is_kept_and_the_next_night_makes_the_model_s_call(matched):
+    _, persons, out, store = matched
+    review_pairs = pd.read_parquet(out / "review_pairs.parquet")
+    golden = _xref(out)
+    decided = decisions(GoldenStore(store))
+    taken = set(zip(decided["record_a"], decided["record_b"], strict=True))
+    # A pair the model kept apart that no other test decided.
+    for pair in review_pairs.itertuples():
+        a = f"{pair.source_system_l}:{pair.source_record_id_l}"
+        b = f"{pair.source_system_r}:{pair.source_record_id_r}"
+        if golden[a] != golden[b] and (min(a, b), max(a, b)) not in taken:
+            break
+    who = ["--store", store, "--by", "steward-9"]
+
+    def night(key: str) -> pd.Series:
+        result = runner.invoke(
+            app, ["match", "--input", str(persons), "--output-dir", str(out), "--run-key", key]
+        )
+        assert result.exit_code == 0, result.output
+        return _xref(out)
+
+    same = ["review", "decide", a, b, "same", *who, "--reason", "same tenancy"]
+    assert runner.invoke(app, same).exit_code == 0
+    together = night("night-undo-1")
+    assert together[a] == together[b]
+    # Deciding otherwise is refused with the way out; undoing needs a reason.
+    refused = runner.invoke(app, ["review", "decide", a, b, "different", *who, "--reason", "x"])
+    assert refused.exit_code != 0 and "reviewundo" in _unwrapped(refused.output)
+    undone = runner.invoke(app, ["review", "undo", a, b, *who, "--reason", "wrong tenancy file"])
+    assert undone.exit_code == 0, undone.output
+    assert "undone: 'same'" in undone.output
+    again = runner.invoke(app, ["review", "undo", a, b, *who, "--reason", "twice"])
+    assert again.exit_code != 0 and "nothingtoundo" in _unwrapped(again.output)
+    held = GoldenStore(store)
+    kept = held.undone_decisions()
+    assert kept[
+        ["record_a", "record_b", "decision", "undone_by", "undo_reason"]
+    ].values.tolist() == [[min(a, b), max(a, b), "same", "steward-9", "wrong tenancy file"]]
+    assert not (
+        (decisions(held)["record_a"] == min(a, b)) & (decisions(held)["record_b"] == max(a, b))
+    ).any()
+    # The next night makes the model's call again: apart, as before the decision.
+    apart = night("night-undo-2")
+    assert apart[a] != apart[b]
+    different = ["review", "decide", a, b, "different", *who, "--reason", "checked again"]
+    assert runner.invoke(app, different).exit_code == 0

@@ -17,7 +17,8 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from golden_record.airflow.permissions import READ_REVIEW, requires
-from golden_record.airflow.web import base, render, store
+from golden_record.airflow.review_pages import UNDO
+from golden_record.airflow.web import base, form_token, render, store
 
 SEARCHED = ("first_name", "surname", "date_of_birth", "postcode", "email", "phone", "ni_number")
 FIELD_LABELS = {
@@ -124,6 +125,12 @@ def router() -> APIRouter:
             )
             if any(r.get(c) for r in told.source_records)
         ]  # fmt: skip
-        return render("golden_record.html", base=base(request), story=told, columns=columns)
+        return render(
+            "golden_record.html",
+            base=base(request),
+            story=told,
+            columns=columns,
+            undo_token=form_token(user, UNDO),
+        )
 
     return pages

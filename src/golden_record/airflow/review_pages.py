@@ -24,6 +24,7 @@ from golden_record.airflow.web import FORM_TOKEN_FIELD, base, check_form, form_t
 
 PAGE_SIZE = 25
 DECIDE = "review/decide"
+UNDO = "review/undo"
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
 main { max-width: 72rem; margin: 0 auto; padding: 1rem 1.5rem; }
@@ -185,6 +186,29 @@ def router() -> APIRouter:
                 f"&b={quote(first['record_b'])}&{filters}"
             )
         return RedirectResponse(url=target, status_code=303)
+
+    @pages.post("/review/undo")
+    def review_undo(
+        request: Request,
+        record_a: str = Form(...),
+        record_b: str = Form(...),
+        reason: str = Form(...),
+        back_to: str = Form(""),
+        token: str = Form("", alias=FORM_TOKEN_FIELD),
+        user: Any = Depends(requires(DECIDE_REVIEW)),  # noqa: B008
+    ) -> Response:
+        from golden_record.golden import StoreError
+        from golden_record.golden.stewardship import undo
+
+        check_form(request, user, UNDO, token)
+        try:
+            undo(store(), record_a, record_b, user.get_name(), reason)
+        except StoreError as exc:
+            raise HTTPException(status_code=400, detail=str(exc)) from None
+        # Back to the golden record the steward undid it from (only a golden ID: never a
+        # URL from the form, which would make this an open redirect).
+        target = f"{base(request)}golden/{quote(back_to)}" if back_to.startswith("GR") else None
+        return RedirectResponse(url=target or f"{base(request)}review", status_code=303)
 
     return pages
 

@@ -103,3 +103,27 @@ def review_decide(
         f"{'the same person' if row['decision'] == 'same' else 'different people'} "
         f"({row['decided_by']}, {row['decided_at']})"
     )
+
+
+@app.command("undo")
+def review_undo(
+    record_a: str,
+    record_b: str,
+    store: StoreOption,
+    by: Annotated[str, typer.Option(help="Who undoes it (name or staff id).")],
+    reason: Annotated[str, typer.Option(help="Why the decision was wrong.")],
+) -> None:
+    """Undo the decision about two records: kept for the record, the pair undecided
+    again (the next night makes the model's call; decide it afresh if you know)."""
+    from golden_record.golden import StoreError
+    from golden_record.golden.stewardship import undo
+
+    try:
+        row = undo(existing_store(store), record_a, record_b, by, reason)
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(
+        f"undone: '{row['decision']}' for {row['record_a']} and {row['record_b']} "
+        f"({row['decided_by']}, {row['decided_at']}); the next night decides the pair "
+        "by the model unless you decide it again"
+    )

@@ -136,6 +136,19 @@ def story(store: GoldenStore, golden_id: str, data_root: Path, attributes: list)
                     Happening(row["valid_to_run"], "record left", None, row["unique_id"]),
                 )
             )
+    for row in held.undone.to_dict("records"):
+        when = str(row["undone_at"])[:10]
+        history.append(
+            (
+                (when, 0),
+                Happening(
+                    when,
+                    f"decision '{row['decision']}' undone by {row['undone_by']}",
+                    None,
+                    f"{row['record_a']} · {row['record_b']}: {row['undo_reason']}",
+                ),
+            )
+        )
     history.sort(key=lambda item: (str(item[0][0]), int(item[0][1] or 0)))
 
     corrections = pd.concat([store.corrections(g) for g in ids], ignore_index=True)

@@ -1,7 +1,8 @@
 """Clerical review: the queue of doubtful pairs and stewards' decisions about them.
 
 A steward says two records are the 'same' person or 'different' people, with who, when
-and why. Decisions are kept in the golden store and honoured by every later run whatever
+and why, and may undo a decision (kept, with who undid it and why; the pair undecided
+again). Decisions are kept in the golden store and honoured by every later run whatever
 the model says (a retrained model included): 'same' joins the two records' clusters,
 'different' keeps them apart. A decision that names an unknown record, or contradicts
 earlier ones (directly or through a chain of 'same' decisions), is refused and nothing is
@@ -93,7 +94,8 @@ def decide(
                 return earlier
             raise StoreError(
                 f"{a} and {b} were decided '{earlier['decision']}' by {earlier['decided_by']} "
-                f"on {earlier['decided_at']}; refusing '{decision}'"
+                f"on {earlier['decided_at']}; refusing '{decision}' (undo that decision "
+                "first: golden-record review undo)"
             )
         made = store.decisions(connection)
         same = [(r.record_a, r.record_b) for r in made.itertuples() if r.decision == "same"]
@@ -121,6 +123,27 @@ def decide(
         }
         store.insert_decision(connection, row)
     return row
+
+
+def undo(store: GoldenStore, record_a: str, record_b: str, by: str, reason: str) -> dict:
+    """Undo the decision about two records: it is kept, with who undid it and why, and
+    the pair is undecided again (back in the queue while the latest night holds it, the
+    model's call the next night) and may be decided afresh. Refused, writing nothing,
+    when no decision about the pair is in force."""
+    if not by.strip() or not reason.strip():
+        raise StoreError("undoing a decision needs who (--by) and why (--reason)")
+    a, b = _pair(record_a, record_b)
+    with store.transaction() as connection:
+        earlier = store.decision_of(connection, a, b)
+        if earlier is None:
+            raise StoreError(f"no decision about {a} and {b} is in force: nothing to undo")
+        undone = {
+            "undone_by": by,
+            "undone_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "undo_reason": reason,
+        }
+        store.move_to_undone(connection, earlier, undone)
+    return {**earlier, **undone}
 
 
 def queue(store: GoldenStore, limit: int | None = None) -> pd.DataFrame:

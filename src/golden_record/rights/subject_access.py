@@ -52,13 +52,13 @@ def gather(
     records = store.person_records(ids)
     held = store.person_history(ids, records)
     versions, xref, events = held.versions, held.xref, held.events
-    decisions, reviews = held.decisions, held.reviews
+    decisions, reviews, undone = held.decisions, held.reviews, held.undone
     # Another person's golden ID in a merge or split event is theirs, not this person's.
     for column in ("golden_id", "other_golden_id"):
         events[column] = events[column].where(
             events[column].isna() | events[column].isin(ids), "another golden record"
         )
-    for frame in (decisions, reviews):
+    for frame in (decisions, reviews, undone):
         for column in ("record_a", "record_b"):
             frame[column] = frame[column].where(frame[column].isin(records), OTHER_RECORD)
     current = versions[versions["valid_to_run"].isna() & (versions["golden_id"] == golden_id)]
@@ -79,6 +79,7 @@ def gather(
         "cross_reference": _plain(xref),
         "change_events": _plain(events),
         "steward_decisions": _plain(decisions),
+        "undone_decisions": _plain(undone),
         "review_items": _plain(reviews),
         "corrections": _plain(
             pd.concat([store.corrections(g) for g in ids], ignore_index=True)
@@ -185,6 +186,7 @@ def _page(found: dict[str, Any]) -> str:
             [{k: v for k, v in row.items() if k != "attributes"} for row in found["history"]])),
         ("Changes", _table(found["change_events"])),
         ("Stewards' decisions", _table(found["steward_decisions"])),
+        ("Stewards' decisions since undone", _table(found.get("undone_decisions", []))),
         ("Corrections", _table(found.get("corrections", []))),
         ("Pairs sent for clerical review", _table(found["review_items"])),
         ("Published to the CRM", _table((found["crm"] or {}).get("change_feed", []))),

@@ -100,6 +100,12 @@ class ErasureRecords(StoreReading):
             lambda part: delete(s).where(or_(s.c.record_a.in_(part), s.c.record_b.in_(part))),
             records,
         )
+        u = schema.steward_decision_undone
+        removed["steward_decision_undone"] = _in_chunks(
+            connection,
+            lambda part: delete(u).where(or_(u.c.record_a.in_(part), u.c.record_b.in_(part))),
+            records,
+        )
         removed["correction"] = _in_chunks(
             connection,
             lambda part: delete(schema.correction).where(schema.correction.c.golden_id.in_(part)),

@@ -24,6 +24,7 @@ class PersonHistory:
     events: pd.DataFrame
     decisions: pd.DataFrame
     reviews: pd.DataFrame
+    undone: pd.DataFrame  # decisions about their records that stewards undid
 
 
 class PersonRecords(StoreReading):
@@ -66,6 +67,7 @@ class PersonRecords(StoreReading):
         other people they name are returned as they are: the caller masks them)."""
         v, x, e = schema.golden_version, schema.xref_version, schema.change_event
         d, r = schema.steward_decision, schema.review_item
+        u = schema.steward_decision_undone
         return PersonHistory(
             versions=self.read(select(v).where(v.c.golden_id.in_(ids)).order_by(v.c.version_id)),
             xref=self.read(
@@ -80,6 +82,9 @@ class PersonRecords(StoreReading):
             ),
             decisions=self.read(
                 select(d).where(or_(d.c.record_a.in_(records), d.c.record_b.in_(records)))
+            ),
+            undone=self.read(
+                select(u).where(or_(u.c.record_a.in_(records), u.c.record_b.in_(records)))
             ),
             reviews=self.read(
                 select(

@@ -119,6 +119,25 @@ steward_decision = Table(
     UniqueConstraint("record_a", "record_b", name="uq_steward_decision_pair"),
 )
 
+# Decisions a steward undid: the decision as it was, and who undid it, when and why.
+# The pair is undecided again (back in the queue, the model's call the next night) and
+# may be decided afresh; the audit stays here.
+steward_decision_undone = Table(
+    "steward_decision_undone",
+    metadata,
+    Column("undo_id", Integer, primary_key=True, autoincrement=True),
+    Column("decision_id", Integer, nullable=False),
+    Column("record_a", String(200), nullable=False, index=True),
+    Column("record_b", String(200), nullable=False, index=True),
+    Column("decision", String(16), nullable=False),
+    Column("decided_by", String(200), nullable=False),
+    Column("decided_at", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("undone_by", String(200), nullable=False),
+    Column("undone_at", String(32), nullable=False),
+    Column("undo_reason", Text, nullable=False),
+)
+
 review_item = Table(
     "review_item",
     metadata,

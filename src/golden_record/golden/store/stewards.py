@@ -74,6 +74,18 @@ class StewardRecords(StoreReading):
     def insert_decision(connection: Connection, row: dict[str, Any]) -> None:
         connection.execute(insert(schema.steward_decision).values(**row))
 
+    @staticmethod
+    def move_to_undone(connection: Connection, decision: dict[str, Any], undone: dict) -> None:
+        """A decision undone: kept with who undid it, when and why, and no longer in
+        force (its pair undecided again)."""
+        connection.execute(insert(schema.steward_decision_undone).values(**decision, **undone))
+        d = schema.steward_decision
+        connection.execute(delete(d).where(d.c.decision_id == decision["decision_id"]))
+
+    def undone_decisions(self) -> pd.DataFrame:
+        u = schema.steward_decision_undone
+        return self.read(select(u).order_by(u.c.undo_id))
+
     def review_queue(self, limit: int | None = None) -> pd.DataFrame:
         """The latest accepted run's review pairs no steward has decided, strongest
         first (a night still waiting for its gate has no queue yet)."""
