@@ -202,3 +202,18 @@ def test_an_undone_decision_is_kept_and_the_next_night_makes_the_model_s_call(ma
     assert apart[a] != apart[b]
     different = ["review", "decide", a, b, "different", *who, "--reason", "checked again"]
     assert runner.invoke(app, different).exit_code == 0
+
+
+def test_a_pair_s_weights_with_the_model_s_starting_point_add_up_to_its_total(matched):
+    from golden_record.golden.stewardship import item, side_by_side
+
+    store = GoldenStore(matched[3])
+    pending = queue(store, limit=None)
+    for row in pending.head(5).itertuples():
+        table = side_by_side(item(store, row.record_a, row.record_b))
+        weights = table.set_index("field")["match weight"]
+        total = weights.pop("total match weight")
+        start = weights["starting point (two records at random)"]
+        # Two records at random are seldom one person: the model starts well below zero.
+        assert start < -5, start
+        assert abs(weights.dropna().sum() - total) < 0.05, (weights.to_dict(), total)

@@ -204,12 +204,24 @@ def side_by_side(found: dict) -> pd.DataFrame:
                 "match weight": weight(comparison),
             }
         )
+    total = float(detail.get("match_weight") or 0)
+    compared_sum = sum(weight(c) or 0 for c in compared)
+    # The model's starting point before any comparison: how seldom two records picked at
+    # random are one person (Splink's prior). The comparisons' weights add to it.
+    rows.append(
+        {
+            "field": "starting point (two records at random)",
+            found["record_a"]: None,
+            found["record_b"]: None,
+            "match weight": round(total - compared_sum, 2),
+        }
+    )
     rows.append(
         {
             "field": "total match weight",
             found["record_a"]: None,
             found["record_b"]: None,
-            "match weight": round(detail.get("match_weight") or 0, 2),
+            "match weight": round(total, 2),
         }
     )
     return pd.DataFrame(rows)
