@@ -51,9 +51,14 @@ format: install
 
 # Everything, over four workers (two cores: the Airflow, Spark and PostgreSQL tests spend
 # much of their time waiting; 11m44s here, against 12m54s over two), an idle worker taking
-# tests queued for a busy one.
-test: lint febrl-data system-deps
-	$(RUN) pytest -n 4 --dist worksteal --durations=15
+# tests queued for a busy one. The linters run beside the tests, in the CPU those waits
+# leave (their output follows the tests'); either failing fails the target.
+test: install febrl-data system-deps
+	@$(MAKE) --no-print-directory lint > .lint.log 2>&1 & linting=$$!; \
+	$(RUN) pytest -n 4 --dist worksteal --durations=15; tested=$$?; \
+	wait $$linting; linted=$$?; \
+	echo "--- make lint (run beside the tests): exit $$linted"; cat .lint.log; rm -f .lint.log; \
+	exit $$(( tested || linted ))
 
 # Measure every test and fixture again into tests/durations.json (commit it): the `slow`
 # marker comes from these figures.

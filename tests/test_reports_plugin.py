@@ -475,3 +475,20 @@ def test_a_steward_undoes_a_decision_from_the_golden_record_page(airflow_api, re
     # Back in the queue, to be decided afresh.
     back = _pending(reported)
     assert ((back["record_a"] == a) & (back["record_b"] == b)).any()
+
+
+def test_the_report_says_how_many_steward_decisions_the_night_applied(reported):
+    other = Run.of("2026-11-07", root=reported)
+    shutil.copytree(Run.of(RUN_KEY, root=reported).dir, other.dir)
+    try:
+        results = json.loads((reported / "stage_results.json").read_text())
+        results["match"] = {**results["match"], "steward_decisions": 3}
+        pipeline.report(other, results, run_id="manual__2026-11-07T02:00:00+00:00")
+        page = other.report_html.read_text()
+        line = page.split('id="steward-decisions">', 1)[1].split("</p>", 1)[0]
+        assert line.startswith("Stewards' decisions applied tonight: 3 ")
+        results["match"]["steward_decisions"] = 0
+        pipeline.report(other, results, run_id="manual__2026-11-07T02:00:00+00:00")
+        assert 'id="steward-decisions"' not in other.report_html.read_text()
+    finally:
+        shutil.rmtree(other.dir)

@@ -59,6 +59,8 @@ class RunFacts:
     settled_same: int | None = None
     settled_different: int | None = None
     agreement_with_stewards: dict | None = None
+    # Stewards' decisions in force that the night applied over the model's scores.
+    steward_decisions: int | None = None
 
 
 def _read_json(path: Path) -> dict | None:
@@ -220,6 +222,7 @@ def gather(
         settled_same=(stage_results.get("match") or {}).get("settled_same"),
         settled_different=(stage_results.get("match") or {}).get("settled_different"),
         agreement_with_stewards=(stage_results.get("match") or {}).get("agreement_with_stewards"),
+        steward_decisions=(stage_results.get("match") or {}).get("steward_decisions"),
         rights=(
             {
                 **rights,
