@@ -82,10 +82,10 @@ def golden_record_nightly():
     # The report is written whatever happened upstream: a stopped night is when officers
     # most need it.
     @task(trigger_rule="all_done")
-    def report(ds: str | None = None, run_id: str | None = None, ti=None) -> dict:
+    def report(ds: str | None = None, run_id: str | None = None, ti=None, dag_run=None) -> dict:
         from golden_record.airflow.stages import report_run
 
-        return report_run(ds, run_id, ti)
+        return report_run(ds, run_id, ti, started_at=getattr(dag_run, "start_date", None))
 
     # The run's last task carries its state: it fails, saying why, when the night was
     # stopped, so a stopped night is red in Airflow even though its report was written.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import datetime, timezone
 from pathlib import Path
@@ -120,6 +121,8 @@ def test_the_next_night_keeps_every_golden_id(nightly_run, sample, portal, monke
     # The second night's report shows the first in its trends.
     report = (data / "runs" / "2026-11-03" / "report.html").read_text()
     assert 'id="trends"' in report and "<td>2026-11-02</td>" in report
+    # When the DAG run started, from Airflow, and how long it had taken.
+    assert re.search(r'id="when">started \d\d:\d\d UTC on \d+ \w+ \d{4}, the report', report)
 
 
 def test_a_critical_gate_failure_stops_the_night_and_leaves_the_crm_as_it_was(

@@ -477,14 +477,24 @@ def test_a_steward_undoes_a_decision_from_the_golden_record_page(airflow_api, re
     assert ((back["record_a"] == a) & (back["record_b"] == b)).any()
 
 
-def test_the_report_says_how_many_steward_decisions_the_night_applied(reported):
+def test_the_report_says_when_the_run_started_and_the_decisions_it_applied(reported):
+    import re
+    from datetime import UTC, datetime, timedelta
+
     other = Run.of("2026-11-07", root=reported)
     shutil.copytree(Run.of(RUN_KEY, root=reported).dir, other.dir)
     try:
         results = json.loads((reported / "stage_results.json").read_text())
         results["match"] = {**results["match"], "steward_decisions": 3}
-        pipeline.report(other, results, run_id="manual__2026-11-07T02:00:00+00:00")
+        started = datetime.now(UTC) - timedelta(seconds=252)
+        pipeline.report(
+            other, results, run_id="manual__2026-11-07T02:00:00+00:00", started_at=started
+        )
         page = other.report_html.read_text()
+        # The header says when the run started and how long it had taken.
+        when = page.split('id="when">', 1)[1].split("</span>", 1)[0]
+        assert when.startswith(f"started {started:%H:%M} UTC on {started.day} {started:%B %Y}")
+        assert re.search(r"the report written 4 min 1[23] s later$", when), when
         line = page.split('id="steward-decisions">', 1)[1].split("</p>", 1)[0]
         assert line.startswith("Stewards' decisions applied tonight: 3 ")
         results["match"]["steward_decisions"] = 0

@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -62,6 +62,7 @@ def run_night(
     """Extract every source, gate, standardise, match, build golden records, gate and
     publish ``run``, then write its report; a task that fails stops the night (the
     sources are all extracted first, as the DAG extracts them side by side)."""
+    started_at = datetime.now(UTC)
     night = NightRun(run_key=run.key, outcome="stopped")
     results: dict[str, Any] = {"extract": {}}
 
@@ -95,7 +96,7 @@ def run_night(
         for task, call in stages:
             if not attempt(task, call):
                 break
-    written = pipeline.report(run, results, store_url=store_url)
+    written = pipeline.report(run, results, store_url=store_url, started_at=started_at)
     night.results = results
     night.outcome = written.outcome
     night.stopped_because = written.stopped

@@ -11,6 +11,7 @@ row position.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -595,6 +596,7 @@ def report(
     stage_results: dict,
     run_id: str | None = None,
     store_url: str | None = None,
+    started_at: datetime | None = None,
 ) -> ReportWritten:
     """Write the run's report (``report.html`` for people, ``report.json`` for machines
     and later runs' trends); ``stage_results`` holds None for stages that did not finish.
@@ -615,7 +617,9 @@ def report(
         from golden_record.golden.stewardship import queue as review_queue
 
         queue = len(review_queue(store))
-    facts = gather(run, stage_results, run_id=run_id, review_queue=queue, rights=rights)
+    facts = gather(
+        run, stage_results, run_id=run_id, review_queue=queue, rights=rights, started_at=started_at
+    )
     written = write_report(facts, run)
     return ReportWritten(
         report_html=written["report_html"],

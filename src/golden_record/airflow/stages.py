@@ -166,9 +166,9 @@ def quality_gate_run(gate: str, ds: str | None) -> dict:
         raise AirflowFailException(f"{exc}. Nothing was published; see the run report.") from exc
 
 
-def report_run(ds: str | None, run_id: str | None, ti: Any) -> dict:
+def report_run(ds: str | None, run_id: str | None, ti: Any, started_at: Any = None) -> dict:
     """Collect the stages' results (None where a stage did not finish) and write the
-    report."""
+    report (``started_at``: when the DAG run started)."""
     from golden_record import pipeline
     from golden_record.extract.canonical import SOURCE_SYSTEMS
 
@@ -177,7 +177,9 @@ def report_run(ds: str | None, run_id: str | None, ti: Any) -> dict:
     results["extract"] = {
         source: ti.xcom_pull(task_ids=f"extract_{source}") for source in SOURCE_SYSTEMS
     }
-    return pipeline.report(run, results, run_id=run_id, store_url=connections.store_url()).to_dict()
+    return pipeline.report(
+        run, results, run_id=run_id, store_url=connections.store_url(), started_at=started_at
+    ).to_dict()
 
 
 def outcome_run(ti: Any) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +62,9 @@ class RunFacts:
     agreement_with_stewards: dict | None = None
     # Stewards' decisions in force that the night applied over the model's scores.
     steward_decisions: int | None = None
+    # When the run started (ISO, UTC) and how long it had taken when the report was written.
+    started_at: str | None = None
+    took_seconds: float | None = None
 
 
 def _read_json(path: Path) -> dict | None:
@@ -134,6 +138,7 @@ def gather(
     run_id: str | None = None,
     review_queue: int | None = None,
     rights: dict | None = None,
+    started_at: datetime | None = None,
 ) -> RunFacts:
     """Facts of a run from its files and the stages' results (None for a stage that did
     not finish)."""
@@ -223,6 +228,10 @@ def gather(
         settled_different=(stage_results.get("match") or {}).get("settled_different"),
         agreement_with_stewards=(stage_results.get("match") or {}).get("agreement_with_stewards"),
         steward_decisions=(stage_results.get("match") or {}).get("steward_decisions"),
+        started_at=started_at.astimezone(UTC).isoformat() if started_at else None,
+        took_seconds=(
+            round((datetime.now(UTC) - started_at).total_seconds(), 1) if started_at else None
+        ),
         rights=(
             {
                 **rights,
@@ -260,6 +269,22 @@ def _charts(facts: RunFacts, run: Run, thresholds: Thresholds) -> dict:
     return drawn
 
 
+def _people_time(iso: str) -> str:
+    """``2026-11-03T02:00:13+00:00`` → ``02:00 UTC on 3 November 2026``."""
+    moment = datetime.fromisoformat(iso)
+    return f"{moment:%H:%M} UTC on {moment.day} {moment:%B %Y}"
+
+
+def _duration(seconds: float) -> str:
+    """``252.4`` → ``4 min 12 s``; ``7300`` → ``2 h 1 min``."""
+    whole = int(round(seconds))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
 def write_report(facts: RunFacts, run: Run) -> dict:
     """Write ``runs/<run>/report.html`` and ``report.json``; return their paths."""
     from jinja2 import Environment, PackageLoader, select_autoescape
@@ -273,6 +298,8 @@ def write_report(facts: RunFacts, run: Run) -> dict:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    env.filters["people_time"] = _people_time
+    env.filters["duration"] = _duration
     html = env.get_template("run_report.html").render(
         facts=facts,
         dimensions=DIMENSIONS,
