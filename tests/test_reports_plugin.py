@@ -299,8 +299,14 @@ def test_data_docs_are_served_with_every_asset_from_the_plugin(airflow_api, repo
     with httpx.Client(base_url=base, headers=bearer, timeout=10) as client:
         for gate in facts["gates"]:
             page = client.get(f"/runs/{RUN_KEY}/{gate['data_docs']}").text
-            on_disk = (Run.of(RUN_KEY, root=reported).dir / gate["data_docs"]).read_text()
-            assert "cdn.jsdelivr.net" in on_disk  # GX's page as written
+            page_file = Run.of(RUN_KEY, root=reported).dir / gate["data_docs"]
+            on_disk = page_file.read_text()
+            # As written: every asset from the data folder's copy, by a relative path.
+            written = re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=\"([^\"]+)\"", on_disk)
+            assert not [url for url in written if url.startswith("http")]
+            relative = [url for url in written if "data_docs_assets/" in url]
+            assert len(relative) >= 10
+            assert all((page_file.parent / url).resolve().is_file() for url in relative)
             loaded = re.findall(r"<(?:script|link|img)[^>]+(?:src|href)=\"([^\"]+)\"", page)
             outside = [url for url in loaded if url.startswith("http")]
             assert not outside, outside
@@ -332,6 +338,15 @@ def test_data_docs_render_styled_with_no_way_out_in_chromium(airflow_api, report
             "getComputedStyle(document.querySelector('nav, .navbar') || document.body).display"
         ) in ("flex", "-webkit-box")
         assert browser.screenshot(tmp_path / "docs.png").stat().st_size > 10_000
+        # Opened from disk, as the report's links open it, with no way out: the same.
+        page_file = Run.of(RUN_KEY, root=reported).dir / facts["gates"][0]["data_docs"]
+        browser.goto(page_file.as_uri())
+        assert browser.wait_for("typeof window.jQuery === 'function'")
+        assert browser.wait_for("typeof window.vegaEmbed === 'function'")
+        assert browser.evaluate(
+            "getComputedStyle(document.querySelector('nav, .navbar') || document.body).display"
+        ) in ("flex", "-webkit-box")
+        assert browser.screenshot(tmp_path / "docs_from_disk.png").stat().st_size > 10_000
 
 
 def test_a_superseded_backfill_is_reported_as_not_written(reported, tmp_path):

@@ -24,6 +24,7 @@ import pandas as pd
 
 from golden_record.atomic import replace_folder, write_text
 from golden_record.digest import file_sha256
+from golden_record.quality.offline_docs import write_offline
 from golden_record.quality.suites import (
     QualityConfigError,
     check_columns,
@@ -276,6 +277,8 @@ def _validate(
         )
         checks += _checks(batch, suites[batch.suite], validation)
     context.build_data_docs()
+    # Readable offline from disk too (GX's pages load their styles and charts from CDNs).
+    write_offline(workdir / DATA_DOCS_INDEX.parent, run.root)
     return checks
 
 
