@@ -179,9 +179,21 @@ def test_every_dag_run_of_a_date_finds_its_report_after_a_rerun(airflow_api, rep
         pipeline.report(other, {}, run_id=rerun)
         pipeline.report(other, {}, run_id=rerun)
         assert json.loads(other.report_json.read_text())["dag_run_ids"] == [first, rerun]
+        # The first run's report is kept beside the rerun's (written twice: replaced once).
+        kept = sorted(p.name for p in other.earlier_reports.iterdir())
+        assert kept == ["01"]
+        assert (
+            json.loads((other.earlier_reports / "01" / "report.json").read_text())["run_id"]
+            == first
+        )
+        assert 'href="earlier_reports/01/report.html"' in other.report_html.read_text()
         bearer = {"Authorization": f"Bearer {airflow_api['token']}"}
         base = airflow_api["base"] + "/golden-record"
         with httpx.Client(base_url=base, headers=bearer, timeout=10) as client:
+            earlier = client.get("/runs/2026-11-05/earlier_reports/01/report.html")
+            assert earlier.status_code == 200 and first in earlier.text
+            for elsewhere in ("earlier_reports/01/result.json", "earlier_reports/x/report.html"):
+                assert client.get(f"/runs/2026-11-05/{elsewhere}").status_code == 404
             for dag_run in (first, rerun):
                 answer = client.get(f"/dag-runs/{quote(dag_run, safe='')}")
                 assert answer.status_code == 307, dag_run

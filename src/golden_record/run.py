@@ -244,6 +244,12 @@ class Run:
         return self.dir / "report.json"
 
     @property
+    def earlier_reports(self) -> Path:
+        """Reports of earlier runs of this date (a rerun writes its own, and keeps these):
+        ``earlier_reports/<nn>/report.html`` and ``report.json``, oldest first."""
+        return self.dir / "earlier_reports"
+
+    @property
     def accepted_mark(self) -> Path:
         """Present once the night is accepted (see :mod:`golden_record.nights`)."""
         return self.dir / "accepted.json"

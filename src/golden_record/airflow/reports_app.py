@@ -31,6 +31,8 @@ from golden_record.airflow.web import base
 _RUN_KEY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 # What may be served from a run's folder: the report, its JSON, and each gate's Data Docs.
 _REPORT_FILES = ("report.html", "report.json")
+# Reports of earlier runs of the date, kept when a rerun wrote its own.
+_EARLIER_REPORT = re.compile(r"^earlier_reports/\d{2,4}/report\.(html|json)$")
 _DATA_DOCS = re.compile(r"^quality/(?P<gate>[a-z_]+)/gx/uncommitted/data_docs/.+$")
 # Data Docs are pages, styles, scripts and pictures; nothing else is served from them.
 _DATA_DOCS_SUFFIXES = frozenset(
@@ -66,9 +68,9 @@ def servable(run: Path, file_path: str) -> Path | None:
         mark in file_path for mark in ("\\", "%", "\x00")
     ):
         return None
-    if file_path in _REPORT_FILES:
+    if file_path in _REPORT_FILES or _EARLIER_REPORT.match(file_path):
         allowed_root, target = run.resolve(), (run / file_path).resolve()
-        if target.parent != allowed_root:
+        if target.parent != allowed_root and target.parent.parent.parent != allowed_root:
             return None
     else:
         docs = _DATA_DOCS.match(file_path)

@@ -269,6 +269,50 @@ def _charts(facts: RunFacts, run: Run, thresholds: Thresholds) -> dict:
     return drawn
 
 
+def _another_run(written: dict, facts: RunFacts) -> bool:
+    """Whether the report on disk was written by another run of the date (another DAG
+    run, or the same one cleared and run again: it starts afresh), not by this run's
+    report written again (a retried task)."""
+    return (written.get("run_id"), written.get("started_at")) != (facts.run_id, facts.started_at)
+
+
+def _keep(run: Run) -> None:
+    """Move the date's current report to the next ``earlier_reports/<nn>/``."""
+    import shutil
+
+    kept = run.earlier_reports
+    taken = [int(p.name) for p in kept.glob("[0-9]*") if p.name.isdigit()] if kept.is_dir() else []
+    folder = kept / f"{max(taken, default=0) + 1:02d}"
+    building = kept / f".{folder.name}.building"
+    shutil.rmtree(building, ignore_errors=True)
+    building.mkdir(parents=True)
+    for written in (run.report_html, run.report_json):
+        if written.is_file():
+            shutil.copy2(written, building / written.name)
+    building.replace(folder)
+
+
+def _kept(run: Run) -> list[dict]:
+    """The earlier reports of the date, oldest first: where, when they started, their
+    Airflow run and outcome."""
+    kept = run.earlier_reports
+    found = []
+    for folder in sorted(kept.glob("[0-9]*")) if kept.is_dir() else []:
+        try:
+            about = _read_json(folder / "report.json") or {}
+        except ValueError:
+            about = {}
+        found.append(
+            {
+                "href": f"{kept.name}/{folder.name}/report.html",
+                "started_at": about.get("started_at"),
+                "run_id": about.get("run_id"),
+                "outcome": about.get("outcome"),
+            }
+        )
+    return found
+
+
 def _people_time(iso: str) -> str:
     """``2026-11-03T02:00:13+00:00`` → ``02:00 UTC on 3 November 2026``."""
     moment = datetime.fromisoformat(iso)
@@ -298,9 +342,17 @@ def write_report(facts: RunFacts, run: Run) -> dict:
         trim_blocks=True,
         lstrip_blocks=True,
     )
+    try:
+        earlier = _read_json(run.report_json) or {}
+    except ValueError:  # a report half written by an older version: start afresh
+        earlier = {}
+    # Another run of this date wrote the report there: it is kept, not replaced.
+    if earlier and _another_run(earlier, facts):
+        _keep(run)
     env.filters["people_time"] = _people_time
     env.filters["duration"] = _duration
     html = env.get_template("run_report.html").render(
+        kept=_kept(run),
         facts=facts,
         dimensions=DIMENSIONS,
         charts=_charts(facts, run, thresholds),
@@ -309,10 +361,6 @@ def write_report(facts: RunFacts, run: Run) -> dict:
     facts_json = asdict(facts)
     # Every DAG run of this date that wrote the report (a rerun, a backfill): the Airflow
     # UI's "Run report" tab of each of them finds it.
-    try:
-        earlier = _read_json(run.report_json) or {}
-    except ValueError:  # a report half written by an older version: start afresh
-        earlier = {}
     seen = [str(i) for i in earlier.get("dag_run_ids") or [] if i]
     if facts.run_id and facts.run_id not in seen:
         seen.append(facts.run_id)
