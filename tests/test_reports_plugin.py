@@ -342,23 +342,17 @@ def test_data_docs_render_styled_with_no_way_out_in_chromium(airflow_api, report
         blocked = ["*cdn*", "*unpkg.com*", "*code.jquery.com*", "*amazonaws.com*"]
         browser.send("Network.setBlockedURLs", urls=blocked)
         browser.set_cookie("_token", airflow_api["token"], airflow_api["base"])
-        browser.goto(url)
-        assert browser.wait_for("typeof window.jQuery === 'function'")
-        assert browser.wait_for("typeof window.vegaEmbed === 'function'")
-        # Bootstrap's stylesheet applied: its navbar is laid out as a flex row.
-        assert browser.evaluate(
-            "getComputedStyle(document.querySelector('nav, .navbar') || document.body).display"
-        ) in ("flex", "-webkit-box")
-        assert browser.screenshot(tmp_path / "docs.png").stat().st_size > 10_000
-        # Opened from disk, as the report's links open it, with no way out: the same.
+        # Served by the plugin, and opened from disk as the report's links open it.
         page_file = Run.of(RUN_KEY, root=reported).dir / facts["gates"][0]["data_docs"]
-        browser.goto(page_file.as_uri())
-        assert browser.wait_for("typeof window.jQuery === 'function'")
-        assert browser.wait_for("typeof window.vegaEmbed === 'function'")
-        assert browser.evaluate(
-            "getComputedStyle(document.querySelector('nav, .navbar') || document.body).display"
-        ) in ("flex", "-webkit-box")
-        assert browser.screenshot(tmp_path / "docs_from_disk.png").stat().st_size > 10_000
+        for shown, address in (("served", url), ("from_disk", page_file.as_uri())):
+            browser.goto(address)
+            assert browser.wait_for("typeof window.jQuery === 'function'")
+            assert browser.wait_for("typeof window.vegaEmbed === 'function'")
+            # Bootstrap's stylesheet applied: its navbar is laid out as a flex row.
+            assert browser.evaluate(
+                "getComputedStyle(document.querySelector('nav, .navbar') || document.body).display"
+            ) in ("flex", "-webkit-box")
+            assert browser.screenshot(tmp_path / f"docs_{shown}.png").stat().st_size > 10_000
 
 
 def test_a_superseded_backfill_is_reported_as_not_written(reported, tmp_path):

@@ -42,24 +42,32 @@ def _someone_in_review_with_another(store: GoldenStore, run: Run) -> tuple[str, 
     return chosen, set(xref.loc[xref["golden_id"] == chosen, "unique_id"])
 
 
-def test_a_subject_access_request_holds_the_person_and_no_one_else(council, tmp_path):
+def _answered(council, out):
+    """A SAR for the person in a review pair with another, made on the command line:
+    the store, the night, the golden ID, its records and what the command printed."""
     store_url = default_store_url(council)
     store = GoldenStore(store_url)
     run = Run.of(RUN_DATE.isoformat(), root=council)
     golden_id, records = _someone_in_review_with_another(store, run)
     result = CliRunner().invoke(
         app,
-        ["rights", "sar", "--golden-id", golden_id, "--out", str(tmp_path), "--store", store_url]
+        ["rights", "sar", "--golden-id", golden_id, "--out", str(out), "--store", store_url]
         + ["--data", str(council), "--by", "ig.officer", "--basis", "UK GDPR Art. 15"],
     )
     assert result.exit_code == 0, result.output
+    return store, run, golden_id, records, result.output
+
+
+def test_a_subject_access_request_holds_the_person_and_no_one_else(council, tmp_path):
+    store, run, golden_id, records, output = _answered(council, tmp_path)
+    store_url = default_store_url(council)
     # The request is audited: who, on what basis, what was produced; no personal data.
     listed = CliRunner().invoke(app, ["rights", "requests", "--store", store_url])
     assert listed.exit_code == 0, listed.output
     assert "1 request(s)" in listed.output
     assert f"access {golden_id} by ig.officer (UK GDPR Art. 15)" in listed.output
-    assert "letter.html: the response to send" in result.output
-    assert "packaged privacy notice's general wording" in result.output
+    assert "letter.html: the response to send" in output
+    assert "packaged privacy notice's general wording" in output
     folder = tmp_path / f"subject-access-{golden_id}"
     found = json.loads((folder / "subject_access.json").read_text())
     page = (folder / "technical_annex.html").read_text() + (folder / "letter.html").read_text()
@@ -132,16 +140,7 @@ def test_the_letter_is_one_a_resident_can_read_and_print(council, tmp_path):
     from golden_record.rights.letter import load_notice
     from tests.browser import Browser
 
-    store_url = default_store_url(council)
-    store = GoldenStore(store_url)
-    run = Run.of(RUN_DATE.isoformat(), root=council)
-    golden_id, records = _someone_in_review_with_another(store, run)
-    result = CliRunner().invoke(
-        app,
-        ["rights", "sar", "--golden-id", golden_id, "--out", str(tmp_path), "--store", store_url]
-        + ["--data", str(council), "--by", "ig.officer", "--basis", "UK GDPR Art. 15"],
-    )
-    assert result.exit_code == 0, result.output
+    _, run, golden_id, records, _ = _answered(council, tmp_path)
     letter_file = tmp_path / f"subject-access-{golden_id}" / "letter.html"
     letter = letter_file.read_text()
     notice = load_notice()
