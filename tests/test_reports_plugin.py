@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import httpx
+import pandas as pd
 import pytest
 from plugin_server import RUN_ID, RUN_KEY
 
@@ -236,6 +237,16 @@ def test_a_steward_works_through_the_review_queue_over_http(airflow_api, reporte
         pair = client.get("/review/pair", params={"a": first.record_a, "b": first.record_b})
         assert pair.status_code == 200
         assert "total match weight" in pair.text and first.record_a in pair.text
+        # Both records as their systems hold them, not as standardising rewrote them, and
+        # none of the helper columns blocking uses.
+        canonical = pd.read_parquet(Run.of(RUN_KEY, root=reported).standardised.canonical)
+        held = canonical.set_index("unique_id").loc[[first.record_a, first.record_b]]
+        held_table = pair.text.split('id="held"', 1)[1].split("</table>", 1)[0]
+        for surname in held["surname"].dropna():
+            assert f"{surname}</td>" in held_table or f" {surname}</td>" in held_table, surname
+        assert "&lt;NA&gt;" not in held_table and "nan<" not in held_table
+        for helper in ("first_name_sound", "address_key", "email_digits", "surname_sound"):
+            assert helper not in pair.text, helper
 
         form = {
             "record_a": first.record_a,

@@ -16,6 +16,7 @@ from math import ceil
 from typing import Any
 from urllib.parse import quote
 
+import pandas as pd
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
@@ -119,6 +120,9 @@ def router() -> APIRouter:
         except StoreError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
         table = side_by_side(found)
+        # What the model compared, with its weight; the helper columns standardising
+        # derives for blocking (sounds, digits, keys) weigh nothing here and are left out.
+        table = table[table["match weight"].notna()]
         widest = max((abs(w) for w in table["match weight"].dropna()), default=1.0) or 1.0
         rows = []
         for record in table.to_dict("records"):
@@ -146,6 +150,7 @@ def router() -> APIRouter:
             "review_pair.html",
             base=base(request),
             item=found,
+            held=_as_held(found["record_a"], found["record_b"]),
             rows=rows,
             reason=reason,
             source=source,
@@ -213,9 +218,43 @@ def router() -> APIRouter:
     return pages
 
 
+HELD_FIELDS = (
+    ("name", ("title", "first_name", "middle_names", "surname"), " "),
+    ("date of birth", ("date_of_birth",), ""),
+    ("address", ("address_line_1", "address_line_2", "address_line_3", "town", "postcode"), ", "),
+    ("UPRN", ("uprn",), ""),
+    ("email", ("email",), ""),
+    ("phone", ("phone",), ""),
+    ("NI number", ("ni_number",), ""),
+    ("updated in the system", ("source_updated_at",), ""),
+)
+
+
+def _as_held(record_a: str, record_b: str) -> list[dict[str, str]]:
+    """Both records as their systems hold them (the latest night's canonical records),
+    field by field: what a steward checks against the systems themselves."""
+    from golden_record import paths
+    from golden_record.golden.held_records import latest_canonical
+
+    held = latest_canonical(paths.data_root(), [record_a, record_b]).set_index("unique_id")
+    rows = []
+    for label, columns, sep in HELD_FIELDS:
+        values = []
+        for record in (record_a, record_b):
+            row = held.loc[record] if record in held.index else None
+            parts = [_shown(row.get(c)) for c in columns] if row is not None else []
+            joined = sep.join(p for p in parts if p) if sep else "".join(parts)
+            # A timestamp to the minute, as people read it (2024-10-27 22:16).
+            values.append(joined[:16].replace("T", " ") if label.startswith("updated") else joined)
+        if any(values):
+            rows.append({"field": label, "a": values[0], "b": values[1]})
+    return rows
+
+
 def _shown(value: Any) -> str:
-    if value is None or (isinstance(value, float) and value != value):
-        return ""
+    """A value as a steward reads it: nothing for a missing one (None, NaN, pandas' NA)."""
     if isinstance(value, list):
         return ", ".join(str(v) for v in value)
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return ""
     return str(value)
