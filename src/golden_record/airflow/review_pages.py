@@ -218,37 +218,24 @@ def router() -> APIRouter:
     return pages
 
 
-HELD_FIELDS = (
-    ("name", ("title", "first_name", "middle_names", "surname"), " "),
-    ("date of birth", ("date_of_birth",), ""),
-    ("address", ("address_line_1", "address_line_2", "address_line_3", "town", "postcode"), ", "),
-    ("UPRN", ("uprn",), ""),
-    ("email", ("email",), ""),
-    ("phone", ("phone",), ""),
-    ("NI number", ("ni_number",), ""),
-    ("updated in the system", ("source_updated_at",), ""),
-)
-
-
 def _as_held(record_a: str, record_b: str) -> list[dict[str, str]]:
     """Both records as their systems hold them (the latest night's canonical records),
     field by field: what a steward checks against the systems themselves."""
     from golden_record import paths
-    from golden_record.golden.held_records import latest_canonical
+    from golden_record.golden.held_records import field_values, latest_canonical
 
     held = latest_canonical(paths.data_root(), [record_a, record_b]).set_index("unique_id")
-    rows = []
-    for label, columns, sep in HELD_FIELDS:
-        values = []
-        for record in (record_a, record_b):
-            row = held.loc[record] if record in held.index else None
-            parts = [_shown(row.get(c)) for c in columns] if row is not None else []
-            joined = sep.join(p for p in parts if p) if sep else "".join(parts)
-            # A timestamp to the minute, as people read it (2024-10-27 22:16).
-            values.append(joined[:16].replace("T", " ") if label.startswith("updated") else joined)
-        if any(values):
-            rows.append({"field": label, "a": values[0], "b": values[1]})
-    return rows
+    sides = []
+    for record in (record_a, record_b):
+        row = {str(k): v for k, v in held.loc[record].items()} if record in held.index else {}
+        # When the system last changed it, to the minute (2024-10-27 22:16).
+        updated = _shown(row.get("source_updated_at"))[:16].replace("T", " ")
+        sides.append(dict([*field_values(row), ("Updated in the system", updated)]))
+    return [
+        {"field": label, "a": sides[0][label], "b": sides[1][label]}
+        for label in sides[0]
+        if sides[0][label] or sides[1][label]
+    ]
 
 
 def _shown(value: Any) -> str:

@@ -151,7 +151,6 @@ def story(store: GoldenStore, golden_id: str, data_root: Path, attributes: list)
         )
     history.sort(key=lambda item: (str(item[0][0]), int(item[0][1] or 0)))
 
-    corrections = pd.concat([store.corrections(g) for g in ids], ignore_index=True)
     return RecordStory(
         golden_id=golden_id,
         status=str(current["status"]),
@@ -161,5 +160,5 @@ def story(store: GoldenStore, golden_id: str, data_root: Path, attributes: list)
         source_records=_records(latest_canonical(data_root, records)),
         history=[happening for _, happening in history],
         decisions=_records(held.decisions),
-        corrections=_records(corrections),
+        corrections=_records(store.corrections(ids)),
     )

@@ -96,6 +96,9 @@ def _copy_assets(target: Path) -> None:
     different (a data folder keeps one copy for every night)."""
     wanted = [(ASSETS_DIR / name, target / name) for name in sorted(set(ASSETS.values()))]
     wanted.append((gx_logo(), target / "gx" / "logo-long.png"))
+    # Font Awesome's stylesheet loads its fonts relative to itself.
+    fonts = sorted((ASSETS_DIR / "font-awesome" / "webfonts").glob("*"))
+    wanted += [(font, target / "font-awesome" / "webfonts" / font.name) for font in fonts]
     for source, copy in wanted:
         if copy.is_file() and copy.stat().st_size == source.stat().st_size:
             continue
@@ -103,10 +106,6 @@ def _copy_assets(target: Path) -> None:
         partial = copy.with_name(f".{copy.name}.copying")
         shutil.copyfile(source, partial)
         partial.replace(copy)
-    # Font Awesome's stylesheet loads its fonts relative to itself.
-    fonts = ASSETS_DIR / "font-awesome" / "webfonts"
-    if fonts.is_dir():
-        shutil.copytree(fonts, target / "font-awesome" / "webfonts", dirs_exist_ok=True)
 
 
 def write_offline(site: Path, data_root: Path) -> int:

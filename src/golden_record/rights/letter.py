@@ -21,6 +21,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from golden_record.golden.held_records import field_values
 from golden_record.tomlfile import read_toml
 
 PACKAGED_NOTICE = Path(__file__).with_name("privacy_notice.toml")
@@ -45,16 +46,6 @@ ATTRIBUTE_WORDS = {
     "phone": "Phone number",
     "ni_number": "National Insurance number",
 }
-# A source record's fields: each label and the canonical columns it joins.
-RECORD_FIELDS = (
-    ("Name", ("title", "first_name", "middle_names", "surname"), " "),
-    ("Date of birth", ("date_of_birth",), ""),
-    ("Address", ("address_line_1", "address_line_2", "address_line_3", "town", "postcode"), ", "),
-    ("Property reference (UPRN)", ("uprn",), ""),
-    ("Email address", ("email",), ""),
-    ("Phone number", ("phone",), ""),
-    ("National Insurance number", ("ni_number",), ""),
-)
 
 
 class NoticeError(ValueError):
@@ -149,10 +140,10 @@ def _facts(pairs: list[tuple[str, str]]) -> str:
 
 
 def _record(record: dict[str, Any]) -> str:
-    pairs = []
-    for label, columns, sep in RECORD_FIELDS:
-        value = _joined(record, columns, sep)
-        pairs.append((label, people_date(value) if columns == ("date_of_birth",) else value))
+    pairs = [
+        (label, people_date(value) if label == "Date of birth" else value)
+        for label, value in field_values(record)
+    ]
     pairs.append(("Reference in this system", str(record.get("source_record_id") or "")))
     pairs.append(("Last updated by this service", people_date(record.get("source_updated_at"))))
     return _facts(pairs)

@@ -81,11 +81,7 @@ def gather(
         "steward_decisions": _plain(decisions),
         "undone_decisions": _plain(undone),
         "review_items": _plain(reviews),
-        "corrections": _plain(
-            pd.concat([store.corrections(g) for g in ids], ignore_index=True)
-            if ids
-            else pd.DataFrame()
-        ),
+        "corrections": _plain(store.corrections(ids)),
         "crm": _crm(crm_url, ids) if crm_url else None,
         "exports": _exports(exports, ids) if exports and exports.is_dir() else [],
     }

@@ -54,10 +54,13 @@ class Rectifications(StoreReading):
             .values(ended_at=at, ended_how=how, ended_by=by)
         )
 
-    def corrections(self, golden_id: str | None = None) -> pd.DataFrame:
+    def corrections(self, golden_id: str | list[str] | None = None) -> pd.DataFrame:
+        """Every correction, or those of one golden ID or of several (a person's chain)."""
         c = schema.correction
         query = select(c).order_by(c.c.correction_id)
-        if golden_id:
+        if isinstance(golden_id, list):
+            query = query.where(c.c.golden_id.in_(golden_id))
+        elif golden_id:
             query = query.where(c.c.golden_id == golden_id)
         return self.read(query)
 
