@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from devtools.benchmarks.ceilings import conflict_free_ceiling, shared_detail_ceiling
-from devtools.benchmarks.plain_splink import plain_settings, plain_splink
+from devtools.benchmarks.plain_splink import MAX_PAIRS_FOR_U, plain_settings, plain_splink
 from devtools.benchmarks.stewards import ITEMS_DECIDED, StewardsDay, stewards_day
 from golden_record.matching.blocking import blocking_recall, rules_of
 from golden_record.matching.choosing import train_checked
@@ -133,10 +133,12 @@ def run(
     with_ceilings: bool = True,
     with_unguarded: bool = True,
     with_packaged: bool = True,
+    plain_pairs_for_u: float = MAX_PAIRS_FOR_U,
 ) -> Outcome:
     """Match ``data`` as the default does and score it; beside it (each may be left out
     by a caller that does not use it, as the tests' floors do) plain Splink, ours without
-    the household guard, the packaged model, the recall ceilings and a threshold sweep."""
+    the household guard, the packaged model, the recall ceilings and a threshold sweep.
+    ``plain_pairs_for_u``: plain Splink's random sample for u (the floors' is smaller)."""
     started = time.perf_counter()
     standardised = standardise_records(data.records)
     model_path, training = None, {}
@@ -166,7 +168,7 @@ def run(
     plain_scores, plain_hard, plain_recall, plain_seconds = None, None, float("nan"), 0.0
     if with_plain:
         started = time.perf_counter()
-        plain = plain_splink(standardised, thresholds.auto_match)
+        plain = plain_splink(standardised, thresholds.auto_match, max_pairs_for_u=plain_pairs_for_u)
         plain_seconds = time.perf_counter() - started
         plain_labelled = _labelled(plain.clusters, data.truth)
         plain_scores = pairwise_scores(plain_labelled, "cluster_id", "person_id")

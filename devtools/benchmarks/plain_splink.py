@@ -100,8 +100,16 @@ def plain_settings(records: pd.DataFrame) -> tuple[Any, list, list, list]:
     return settings, blocking, deterministic, em_rules
 
 
-def plain_splink(records: pd.DataFrame, threshold: float, seed: int = 42) -> PlainResult:
-    """Train plain Splink on ``records`` (standardised), predict, cluster at ``threshold``."""
+def plain_splink(
+    records: pd.DataFrame,
+    threshold: float,
+    seed: int = 42,
+    max_pairs_for_u: float = MAX_PAIRS_FOR_U,
+) -> PlainResult:
+    """Train plain Splink on ``records`` (standardised), predict, cluster at ``threshold``.
+
+    ``max_pairs_for_u`` is the random sample for u; the benchmark samples as many pairs as
+    our training does, the tests' floors fewer (Splink's own examples use a million)."""
     from splink import DuckDBAPI, Linker
 
     columns = [
@@ -131,7 +139,7 @@ def plain_splink(records: pd.DataFrame, threshold: float, seed: int = 42) -> Pla
         linker.training.estimate_probability_two_random_records_match(
             deterministic, recall=DETERMINISTIC_RECALL
         )
-    linker.training.estimate_u_using_random_sampling(max_pairs=MAX_PAIRS_FOR_U, seed=seed)
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs_for_u, seed=seed)
     for rule in em_rules:
         linker.training.estimate_parameters_using_expectation_maximisation(rule)
     scored = linker.inference.predict(threshold_match_probability=threshold, warning_mode="never")
