@@ -35,6 +35,28 @@ def on_duckdb(landed_run):
     return records, model, predict_and_cluster(records, model, MatchOptions())
 
 
+@pytest.fixture(scope="module")
+def on_spark(on_duckdb, spark_api):
+    """What Spark makes of the same records below ``GOLDEN_RECORD_SPARK_FROM``, and the
+    sizes of the nights it clustered on Spark doing so (none): computed once, as a Spark
+    prediction takes half a minute."""
+    from golden_record.matching import inference
+
+    records, model, _ = on_duckdb
+    clustered_on_spark: list[int] = []
+    real = inference.cluster_on_spark
+
+    def counted(records, *args, **kwargs):
+        clustered_on_spark.append(len(records))
+        return real(records, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(inference, "cluster_on_spark", counted)
+        patch.delenv("GOLDEN_RECORD_SPARK_FROM", raising=False)
+        found = predict_and_cluster(records, model, MatchOptions(db_api=spark_api))
+    return found, clustered_on_spark
+
+
 def _pairs_in_clusters(clusters: pd.DataFrame) -> set[tuple[str, str]]:
     together = set()
     for _, members in clusters.groupby("cluster_id")["unique_id"]:
@@ -42,9 +64,9 @@ def _pairs_in_clusters(clusters: pd.DataFrame) -> set[tuple[str, str]]:
     return together
 
 
-def test_spark_and_duckdb_make_the_same_clusters_of_the_same_records(on_duckdb, spark_api):
-    records, model, on_duckdb = on_duckdb
-    on_spark = predict_and_cluster(records, model, MatchOptions(db_api=spark_api))
+def test_spark_and_duckdb_make_the_same_clusters_of_the_same_records(on_duckdb, on_spark):
+    _, _, on_duckdb = on_duckdb
+    on_spark, _ = on_spark
 
     key = ["unique_id_l", "unique_id_r"]
     both = on_duckdb.pairs.merge(on_spark.pairs, on=key, suffixes=("_duckdb", "_spark"))
@@ -191,13 +213,14 @@ def test_clustering_on_spark_gives_the_clusters_the_task_gives(
     assert reasons == ({"conflict", "ambiguous"} if household_guard else {"conflict"}), reasons
 
 
-def test_a_large_night_on_spark_clusters_on_spark(landed_run, spark_api, monkeypatch):
+def test_a_large_night_on_spark_clusters_on_spark(on_duckdb, on_spark, spark_api, monkeypatch):
     """From GOLDEN_RECORD_SPARK_FROM records a Spark night clusters on Spark (the setting
     lowered to the test council's size), and its clusters are the task's for its pairs."""
     from golden_record.matching import clustering_on_spark, inference
 
-    records = pd.read_parquet(Run.of(RUN_DATE.isoformat(), root=landed_run).standardised.records)
-    model = load_model(registry.packaged())
+    records, model, _ = on_duckdb
+    small, clustered_on_spark = on_spark
+    assert clustered_on_spark == []
     calls: list[int] = []
     real = clustering_on_spark.cluster_on_spark
 
@@ -206,11 +229,8 @@ def test_a_large_night_on_spark_clusters_on_spark(landed_run, spark_api, monkeyp
         return real(records, *args, **kwargs)
 
     monkeypatch.setattr(inference, "cluster_on_spark", counted)
-    options = MatchOptions(db_api=spark_api)
-    small = predict_and_cluster(records, model, options)
-    assert calls == []
     monkeypatch.setenv("GOLDEN_RECORD_SPARK_FROM", "1000")
-    large = predict_and_cluster(records, model, options)
+    large = predict_and_cluster(records, model, MatchOptions(db_api=spark_api))
     assert len(calls) == 1 and calls[0] > 1000
     pd.testing.assert_frame_equal(large.clusters, small.clusters)
     pd.testing.assert_frame_equal(large.review_pairs, small.review_pairs)
