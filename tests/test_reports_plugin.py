@@ -111,6 +111,15 @@ def test_the_report_renders_its_figures_in_headless_chromium(airflow_api, report
         browser.wait_for("document.querySelectorAll('svg').length >= 2")
         html = browser.evaluate("document.documentElement.outerHTML")
         browser.screenshot(tmp_path / "report.png")
+        # Every term linked to the glossary has its entry there.
+        terms = browser.evaluate(
+            "[...document.querySelectorAll('a.term')].map(a => a.getAttribute('href'))"
+        )
+        assert len(terms) >= 10
+        assert browser.evaluate(
+            "[...document.querySelectorAll('a.term')].every(a => "
+            "document.getElementById(a.getAttribute('href').slice(1))?.closest('#glossary'))"
+        )
         # As narrow as the Airflow UI's iframe beside its navigation: nothing is cut off
         # on the right, the charts shrink and wide tables scroll within themselves.
         browser.send(
@@ -134,6 +143,9 @@ def test_the_report_renders_its_figures_in_headless_chromium(airflow_api, report
     assert f'id="golden-records">{facts["golden_records"]:,}<' in html
     assert f'id="duplicate-rate">{facts["duplicate_rate"]:.1%}<' in html
     assert "Published to the CRM" in html
+    # The pipeline's own phrases are said in plain words (the fixture's night is a first).
+    assert "no earlier accepted night" not in html
+    assert "the first night the pipeline has run" in html
     assert html.count("<svg") >= 2  # the cluster-size and match-weight charts drew
 
 

@@ -329,6 +329,21 @@ def _duration(seconds: float) -> str:
     return f"{minutes} min {secs} s" if minutes else f"{secs} s"
 
 
+# The pipeline's reasons for a full night, in the words an officer reads them in.
+_PLAIN_REASONS = {
+    "no earlier accepted night to build on": (
+        "the first night the pipeline has run, or every night before it stopped at a gate"
+    ),
+    "the pairs were scored in full": "every pair of records was compared afresh",
+}
+
+
+def _plainly(reason: str) -> str:
+    for said, plain in _PLAIN_REASONS.items():
+        reason = reason.replace(said, plain)
+    return reason
+
+
 def write_report(facts: RunFacts, run: Run) -> dict:
     """Write ``runs/<run>/report.html`` and ``report.json``; return their paths."""
     from jinja2 import Environment, PackageLoader, select_autoescape
@@ -351,6 +366,7 @@ def write_report(facts: RunFacts, run: Run) -> dict:
         _keep(run)
     env.filters["people_time"] = _people_time
     env.filters["duration"] = _duration
+    env.filters["plainly"] = _plainly
     html = env.get_template("run_report.html").render(
         kept=_kept(run),
         facts=facts,
