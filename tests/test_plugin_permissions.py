@@ -60,6 +60,15 @@ def _routes(reported) -> list[tuple[str, str, str | None, dict]]:
         ("GET", "/search", "review", {}),
         ("POST", "/search", "review", {"data": {"first_name": "Ann"}}),
         ("GET", "/golden/GR0000", "review", {}),
+        ("GET", "/review/items", "review", {}),
+        ("GET", "/review/item/RQ0000", "review", {}),
+        ("POST", "/review/claim", "review", {"data": {"item_id": "RQ0000"}}),
+        (
+            "POST",
+            "/review/decide-all",
+            "review",
+            {"data": {"decision": "perhaps", "reason": "matrix", "pairs_seen": 0}},
+        ),
         ("GET", "/review/style.css", None, {}),
         ("GET", "/static/data-docs/jquery/jquery.min.js", None, {}),
     ]
@@ -107,6 +116,8 @@ def test_every_route_answers_each_kind_of_user_as_its_permission_says(airflow_ap
     assert seen[("steward", "POST", "/review/undo")] == 400  # nothing to undo
     assert seen[("officer", "POST", "/rights/access")] == 400
     assert seen[("viewer", "POST", "/review/decide")] == 403
+    assert seen[("steward", "POST", "/review/claim")] == 409  # no such item
+    assert seen[("steward", "POST", "/review/decide-all")] == 400  # no filter
 
 
 def test_a_viewer_cannot_decide_a_pair_nor_answer_a_subject_access_request(airflow_api, reported):

@@ -546,3 +546,99 @@ def test_the_report_says_when_the_run_started_and_the_decisions_it_applied(repor
         assert 'id="steward-decisions"' not in other.report_html.read_text()
     finally:
         shutil.rmtree(other.dir)
+
+
+def test_a_steward_works_the_queue_by_person_claims_an_item_and_decides_a_filtered_set(
+    airflow_api, reported
+):
+    from golden_record.golden import GoldenStore, default_store_url
+    from golden_record.golden.review_items import review_items
+
+    store = GoldenStore(default_store_url(reported))
+    items = review_items(store)
+    assert len(items) > 5
+    first = items[0]
+    base = airflow_api["base"] + "/golden-record"
+    bearer = {"Authorization": f"Bearer {airflow_api['token']}"}
+    with httpx.Client(base_url=base, headers=bearer, timeout=60) as client:
+        listed = client.get("/review/items")
+        assert listed.status_code == 200
+        assert f"{len(items)} items awaiting review" in listed.text
+        assert f'href="/golden-record/review/item/{first.item_id}"' in listed.text
+        page = client.get(f"/review/item/{first.item_id}")
+        assert page.status_code == 200
+        records = page.text.split('id="records"', 1)[1].split("</table>", 1)[0]
+        # Every source record the answer affects, each with its golden record.
+        for record in first.records:
+            assert f"<td>{record}" in records, record
+        for golden_id in first.golden_ids:
+            assert f">{golden_id}</a>" in records
+        links = page.text.split('id="links"', 1)[1].split("</table>", 1)[0]
+        assert links.count('class="pair"') == len(first.pairs)
+        assert "Nobody has claimed it" in page.text
+        # Claimed: the page says so, and the queue shows it as the steward's.
+        claimed = client.post("/review/claim", data={"item_id": first.item_id})
+        assert claimed.status_code == 303
+        assert "Claimed by you since" in client.get(f"/review/item/{first.item_id}").text
+        assert review_items(store)[0].claimed_by == "steward"
+        # A pair's page leads to its whole item.
+        pair = first.pairs.iloc[0]
+        pair_page = client.get("/review/pair", params={"a": pair.record_a, "b": pair.record_b})
+        assert f'href="/golden-record/review/item/{first.item_id}"' in pair_page.text
+
+        # One reason's pairs decided at once: the page shows how many, the post says how
+        # many it saw, and a count that no longer holds decides nothing.
+        reason = min(
+            {r for item in items for r in item.pairs["reason"]},
+            key=lambda r: sum((item.pairs["reason"] == r).sum() for item in items),
+        )
+        count = sum(int((item.pairs["reason"] == reason).sum()) for item in items)
+        filtered = client.get("/review/items", params={"reason": reason})
+        assert f'name="pairs_seen" value="{count}"' in filtered.text
+        form = {
+            "decision": "different",
+            "reason": "a care home's residents, checked with the home",
+            "reason_filter": reason,
+            "pairs_seen": count + 1,
+        }
+        before = _decisions(reported)
+        stale = client.post("/review/decide-all", data=form)
+        assert stale.status_code == 409 and "nothing was decided" in stale.json()["detail"]
+        whole = client.post("/review/decide-all", data={**form, "reason_filter": ""})
+        assert whole.status_code == 400 and "needs a filter" in whole.json()["detail"]
+        pd.testing.assert_frame_equal(_decisions(reported), before)
+        done = client.post("/review/decide-all", data={**form, "pairs_seen": count})
+        assert done.status_code == 303
+    made = _decisions(reported)
+    bulk = made[made["reason"] == form["reason"]]
+    assert len(bulk) == count and set(bulk["decided_by"]) == {"steward"}
+    assert not (_pending(reported)["reason"] == reason).any()
+
+
+@pytest.mark.browser
+def test_a_steward_opens_and_claims_an_item_in_chromium(airflow_api, reported, tmp_path):
+    from golden_record.golden import GoldenStore, default_store_url
+    from golden_record.golden.review_items import review_items
+    from tests.browser import Browser
+
+    first = review_items(GoldenStore(default_store_url(reported)))[0]
+    linked = set(first.pairs["record_a"]) | set(first.pairs["record_b"])
+
+    with Browser(tmp_path / "profile") as browser:
+        browser.set_cookie("_token", airflow_api["token"], airflow_api["base"])
+        browser.goto(f"{airflow_api['base']}/golden-record/review/items")
+        assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        browser.screenshot(tmp_path / "items.png")
+        browser.evaluate("document.querySelector('a.item').click()")
+        browser.wait_for("location.pathname.includes('/review/item/')")
+        browser.wait_for("document.readyState === 'complete'")
+        third = browser.evaluate("document.querySelectorAll('#records tr.third').length")
+        browser.evaluate("document.querySelector('#claim button').click()")
+        browser.wait_for(
+            "document.getElementById('claimed')?.innerText.startsWith('Claimed by you')"
+        )
+        # The records table fits the window (the Airflow UI's iframe): it wraps, not scrolls.
+        assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert browser.screenshot(tmp_path / "item.png").stat().st_size > 10_000
+    # The records in no doubtful link are there, told apart (the item's third records).
+    assert third == len(set(first.records) - linked)

@@ -217,3 +217,95 @@ def test_a_pair_s_weights_with_the_model_s_starting_point_add_up_to_its_total(ma
         # Two records at random are seldom one person: the model starts well below zero.
         assert start < -5, start
         assert abs(weights.dropna().sum() - total) < 0.05, (weights.to_dict(), total)
+
+
+def _store_copy(matched, tmp_path) -> GoldenStore:
+    """The matched night's store, copied: these tests decide and claim in it."""
+    import shutil
+
+    copied = tmp_path / "golden_store.db"
+    shutil.copyfile(matched[2] / "golden_store.db", copied)
+    return GoldenStore(f"sqlite:///{copied}")
+
+
+def test_the_queue_by_person_holds_every_record_its_answer_affects(matched, tmp_path):
+    from golden_record.golden.review_items import review_items
+
+    store = _store_copy(matched, tmp_path)
+    items = review_items(store)
+    pending = queue(store, limit=None)
+    assert items and len(items) < len(pending)  # pairs sharing people make one item
+    # Every undecided pair is in exactly one item.
+    in_items = sorted(
+        pair
+        for item in items
+        for pair in zip(item.pairs["record_a"], item.pairs["record_b"], strict=True)
+    )
+    assert in_items == sorted(zip(pending["record_a"], pending["record_b"], strict=True))
+    xref = store.current_xref()
+    for item in items:
+        # Every source record of the golden records its links would join, and no other.
+        members = set(xref.loc[xref["golden_id"].isin(item.golden_ids), "unique_id"])
+        assert set(item.records) == members
+        linked = set(item.pairs["record_a"]) | set(item.pairs["record_b"])
+        assert linked <= members and len(item.golden_ids) >= 2
+    # Records in no doubtful link are shown too (the third record, the household).
+    assert any(set(i.records) - set(i.pairs["record_a"]) - set(i.pairs["record_b"]) for i in items)
+    # Most records affected first, ranked 1, 2, 3…
+    assert [i.rank for i in items] == list(range(1, len(items) + 1))
+    sizes = [len(i.records) for i in items]
+    assert sizes == sorted(sizes, reverse=True)
+    # Listed by the command line too.
+    listed = runner.invoke(app, ["review", "items", "--store", store.url, "--limit", "3"])
+    assert listed.exit_code == 0, listed.output
+    assert f"{len(items)}itemsawaitingreview:thefirst3" in _unwrapped(listed.output)
+    assert items[0].item_id in listed.output
+
+
+def test_a_decision_for_many_pairs_is_made_for_all_or_for_none(matched, tmp_path):
+    from golden_record.golden.stewardship import decide_many
+
+    store = _store_copy(matched, tmp_path)
+    pending = queue(store, limit=None)
+    pairs = list(zip(pending["record_a"][:6], pending["record_b"][:6], strict=True))
+    decide(store, *pairs[0], "same", "ann", "one account, checked")
+    before = decisions(store)
+    # One of six decided otherwise already: refused, naming it, and none of the six written.
+    with pytest.raises(StoreError, match=f"{pairs[0][0]} and {pairs[0][1]} were decided 'same'"):
+        decide_many(store, pairs, "different", "bob", "households on the estate")
+    pd.testing.assert_frame_equal(decisions(store), before)
+    made = decide_many(store, pairs[1:], "different", "bob", "households on the estate")
+    assert len(made) == 5
+    after = decisions(store)
+    bulk = after[after["decided_by"] == "bob"]
+    assert sorted(zip(bulk["record_a"], bulk["record_b"], strict=True)) == sorted(pairs[1:])
+    assert set(bulk["reason"]) == {"households on the estate"}
+    assert len(queue(store, limit=None)) == len(pending) - 6
+
+
+def test_a_claimed_item_is_another_steward_s_only_when_released_taken_over_or_lapsed(
+    matched, tmp_path
+):
+    from golden_record.golden.review_items import CLAIM_HOURS, claim, release, review_items
+
+    store = _store_copy(matched, tmp_path)
+    first = review_items(store)[0].item_id
+    claimed = runner.invoke(app, ["review", "claim", first, "--store", store.url, "--by", "ann"])
+    assert claimed.exit_code == 0, claimed.output
+    assert review_items(store)[0].claimed_by == "ann"
+    with pytest.raises(StoreError, match=f"{first} is claimed by ann"):
+        claim(store, first, "bob")
+    with pytest.raises(StoreError, match="claimed by ann, not bob"):
+        release(store, first, "bob")
+    assert claim(store, first, "bob", take_over=True)["taken_from"] == "ann"
+    assert review_items(store)[0].claimed_by == "bob"
+    released = runner.invoke(app, ["review", "release", first, "--store", store.url, "--by", "bob"])
+    assert released.exit_code == 0, released.output
+    assert review_items(store)[0].claimed_by is None
+    # A claim made longer ago than CLAIM_HOURS has lapsed: nobody holds the item.
+    with store.transaction() as connection:
+        store.set_claim(connection, first, "ann", "2026-01-01T00:00:00Z")
+    assert CLAIM_HOURS < 24 * 300 and review_items(store)[0].claimed_by is None
+    assert claim(store, first, "bob")["taken_from"] is None
+    with pytest.raises(StoreError, match="no review item RQNOSUCH"):
+        claim(store, "RQNOSUCH", "bob")

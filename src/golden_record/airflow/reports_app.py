@@ -112,9 +112,16 @@ def create_app() -> FastAPI:
         dependencies=[Depends(get_user)],
     )
 
-    from golden_record.airflow import night_lookup, person_pages, review_pages, rights_pages
+    from golden_record.airflow import (
+        night_lookup,
+        person_pages,
+        review_item_pages,
+        review_pages,
+        rights_pages,
+    )
 
     app.include_router(review_pages.router())
+    app.include_router(review_item_pages.router())
     app.include_router(rights_pages.router())
     app.include_router(person_pages.router())
 

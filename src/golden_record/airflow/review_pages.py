@@ -42,6 +42,8 @@ input[type=text] { width: 28rem; max-width: 100%; }
 kbd { border: 1px solid #aaa; border-radius: 3px; padding: 0 0.25rem; font-size: 0.8rem; }
 .keys, .note { color: #555; font-size: 0.9rem; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+td.num, td.id { white-space: nowrap; overflow-wrap: normal; }
+tr.third td { color: #505a5f; }
 .badge { display: inline-block; padding: 0.1rem 0.5rem; color: #fff; font-weight: 600; }
 .badge.published { background: #00703c; } .badge.stopped { background: #d4351c; }
 .badge.unknown, .badge.superseded { background: #505a5f; }
@@ -112,6 +114,7 @@ def router() -> APIRouter:
         user: Any = Depends(requires(READ_REVIEW)),  # noqa: B008
     ) -> str:
         from golden_record.golden import StoreError
+        from golden_record.golden.review_items import item_holding
         from golden_record.golden.stewardship import item, queue, side_by_side
 
         held = store()
@@ -156,6 +159,7 @@ def router() -> APIRouter:
             source=source,
             remaining=len(pending),
             next_pair=following or (after[0] if after else None),
+            review_item=item_holding(held, found["record_a"], found["record_b"]),
             form_token=form_token(user, DECIDE),
         )
 

@@ -1,4 +1,5 @@
-"""``golden-record review list|show|decide``: stewards' clerical review of doubtful pairs."""
+"""``golden-record review list|items|show|decide|undo|claim|release``: stewards' clerical
+review of doubtful pairs and the items they make."""
 
 from __future__ import annotations
 
@@ -127,3 +128,74 @@ def review_undo(
         f"({row['decided_by']}, {row['decided_at']}); the next night decides the pair "
         "by the model unless you decide it again"
     )
+
+
+@app.command("items")
+def review_items_command(store: StoreOption, limit: int = 50) -> None:
+    """The queue by the people it affects: each item is the golden records a doubtful
+    link would join, first to look at first (most records affected), with its claim."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from golden_record.golden.review_items import review_items
+
+    items = review_items(existing_store(store))
+    title = f"{len(items)} items awaiting review"
+    if limit < len(items):
+        title += f": the first {limit} (--limit for more)"
+    table = Table(title=title)
+    for column in ("#", "item", "records", "golden records", "systems", "links", "why", "claimed"):
+        table.add_column(column)
+    for item in items[:limit]:
+        table.add_row(
+            str(item.rank),
+            item.item_id,
+            str(len(item.records)),
+            ", ".join(item.golden_ids),
+            str(item.systems),
+            str(len(item.pairs)),
+            item.reason,
+            item.claimed_by or "–",
+        )
+    Console(width=200).print(table)
+
+
+@app.command("claim")
+def review_claim(
+    item_id: str,
+    store: StoreOption,
+    by: Annotated[str, typer.Option(help="Who claims it (name or staff id).")],
+    take_over: Annotated[
+        bool, typer.Option(help="Take over another steward's claim (they have stopped).")
+    ] = False,
+) -> None:
+    """Claim a review item, so that no other steward works on the same people meanwhile."""
+    from golden_record.golden import StoreError
+    from golden_record.golden.review_items import CLAIM_HOURS, claim
+
+    try:
+        row = claim(existing_store(store), item_id, by, take_over=take_over)
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    taken = f", taken over from {row['taken_from']}" if row["taken_from"] else ""
+    typer.echo(
+        f"claimed: {item_id} by {by} at {row['claimed_at']}{taken} "
+        f"(for {CLAIM_HOURS} hours, or until released: golden-record review release)"
+    )
+
+
+@app.command("release")
+def review_release(
+    item_id: str,
+    store: StoreOption,
+    by: Annotated[str, typer.Option(help="Who releases it: the steward who claimed it.")],
+) -> None:
+    """Release your claim of a review item."""
+    from golden_record.golden import StoreError
+    from golden_record.golden.review_items import release
+
+    try:
+        release(existing_store(store), item_id, by)
+    except StoreError as exc:
+        raise typer.BadParameter(str(exc)) from exc
+    typer.echo(f"released: {item_id}")

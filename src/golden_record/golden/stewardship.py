@@ -76,53 +76,76 @@ def decide(
     store: GoldenStore, record_a: str, record_b: str, decision: str, by: str, reason: str
 ) -> dict:
     """Record a steward's decision, or refuse it with a clear message."""
+    return decide_many(store, [(record_a, record_b)], decision, by, reason)[0]
+
+
+def decide_many(
+    store: GoldenStore, pairs: list[tuple[str, str]], decision: str, by: str, reason: str
+) -> list[dict]:
+    """Record one decision about many pairs (a steward's bulk decision over a filtered
+    queue) in one transaction: every pair decided, or, when any is refused (the message
+    names it), none. A pair already decided the same way is left as it was."""
     if decision not in DECISIONS:
         raise StoreError(f"decision must be one of {', '.join(DECISIONS)}, not {decision!r}")
-    if record_a == record_b:
-        raise StoreError(f"a record is always the same as itself: {record_a}")
     if not by.strip() or not reason.strip():
         raise StoreError("a decision needs who made it (--by) and why (--reason)")
-    a, b = _pair(record_a, record_b)
+    if not pairs:
+        raise StoreError("no pair to decide")
+    for record_a, record_b in pairs:
+        if record_a == record_b:
+            raise StoreError(f"a record is always the same as itself: {record_a}")
+    ordered = list(dict.fromkeys(_pair(a, b) for a, b in pairs))
+    decided_at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     with store.transaction() as connection:
-        known = store.records_seen(connection, [a, b])
-        for record in (a, b):
-            if record not in known:
-                raise StoreError(f"unknown record {record}: no run has seen it")
-        earlier = store.decision_of(connection, a, b)
-        if earlier is not None:
-            if earlier["decision"] == decision:
-                return earlier
-            raise StoreError(
-                f"{a} and {b} were decided '{earlier['decision']}' by {earlier['decided_by']} "
-                f"on {earlier['decided_at']}; refusing '{decision}' (undo that decision "
-                "first: golden-record review undo)"
-            )
+        known = store.records_seen(connection, sorted({r for pair in ordered for r in pair}))
+        for a, b in ordered:
+            for record in (a, b):
+                if record not in known:
+                    raise StoreError(f"unknown record {record}: no run has seen it")
         made = store.decisions(connection)
         same = [(r.record_a, r.record_b) for r in made.itertuples() if r.decision == "same"]
         different = [
             (r.record_a, r.record_b) for r in made.itertuples() if r.decision == "different"
         ]
-        if decision == "same":
-            same.append((a, b))
-        else:
-            different.append((a, b))
+        answers, new = [], []
+        for a, b in ordered:
+            earlier = store.decision_of(connection, a, b)
+            if earlier is not None:
+                if earlier["decision"] != decision:
+                    raise StoreError(
+                        f"{a} and {b} were decided '{earlier['decision']}' by "
+                        f"{earlier['decided_by']} on {earlier['decided_at']}; refusing "
+                        f"'{decision}' (undo that decision first: golden-record review undo)"
+                    )
+                answers.append(earlier)
+                continue
+            row = {
+                "record_a": a,
+                "record_b": b,
+                "decision": decision,
+                "decided_by": by,
+                "decided_at": decided_at,
+                "reason": reason,
+            }
+            (same if decision == "same" else different).append((a, b))
+            new.append(row)
+            answers.append(row)
         group = connected_groups(same)
         for p, q in different:
             if p in group and q in group and group[p] == group[q]:
                 raise StoreError(
-                    f"'{decision}' for {a} and {b} contradicts earlier decisions: {p} and {q} "
-                    "were decided different people, and 'same' decisions would join them"
+                    f"'{decision}' for {_named(new)} contradicts earlier decisions: {p} "
+                    f"and {q} were decided different people, and 'same' decisions would "
+                    "join them"
                 )
-        row = {
-            "record_a": a,
-            "record_b": b,
-            "decision": decision,
-            "decided_by": by,
-            "decided_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "reason": reason,
-        }
-        store.insert_decision(connection, row)
-    return row
+        for row in new:
+            store.insert_decision(connection, row)
+    return answers
+
+
+def _named(rows: list[dict]) -> str:
+    shown = " ; ".join(f"{r['record_a']} and {r['record_b']}" for r in rows[:3])
+    return shown + (f" (and {len(rows) - 3} more pairs)" if len(rows) > 3 else "")
 
 
 def undo(store: GoldenStore, record_a: str, record_b: str, by: str, reason: str) -> dict:

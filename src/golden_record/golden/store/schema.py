@@ -138,6 +138,18 @@ steward_decision_undone = Table(
     Column("undo_reason", Text, nullable=False),
 )
 
+# A steward working on a review item (its ID names its source records), so that two do
+# not decide about the same people at once: who and since when. A claim ends when it is
+# released, when the item changes (another ID), or CLAIM_HOURS after it was made
+# (golden.review_items).
+review_claim = Table(
+    "review_claim",
+    metadata,
+    Column("item_id", String(32), primary_key=True),
+    Column("claimed_by", String(200), nullable=False),
+    Column("claimed_at", String(32), nullable=False),
+)
+
 review_item = Table(
     "review_item",
     metadata,

@@ -109,6 +109,48 @@ class StewardRecords(StoreReading):
                 query = query.limit(limit)
             return pd.read_sql(query, connection)
 
+    def claims(self) -> pd.DataFrame:
+        """Every review item's claim: ``item_id``, ``claimed_by``, ``claimed_at``."""
+        c = schema.review_claim
+        return self.read(select(c).order_by(c.c.item_id))
+
+    @staticmethod
+    def claim_of(connection: Connection, item_id: str) -> dict | None:
+        c = schema.review_claim
+        row = connection.execute(select(c).where(c.c.item_id == item_id)).first()
+        return None if row is None else dict(row._mapping)
+
+    @staticmethod
+    def set_claim(connection: Connection, item_id: str, by: str, at: str) -> None:
+        c = schema.review_claim
+        connection.execute(delete(c).where(c.c.item_id == item_id))
+        connection.execute(insert(c).values(item_id=item_id, claimed_by=by, claimed_at=at))
+
+    @staticmethod
+    def end_claim(connection: Connection, item_id: str) -> None:
+        c = schema.review_claim
+        connection.execute(delete(c).where(c.c.item_id == item_id))
+
+    def queue_xref(self) -> pd.DataFrame:
+        """The current ``unique_id``, ``golden_id`` of every source record sharing a
+        golden record with a record of the latest accepted run's review pairs: what the
+        queue's items hold, read without the rest of a million records."""
+        r, x, runs = schema.review_item, schema.xref_version, schema.store_run
+        accepted = select(func.max(runs.c.sequence)).where(runs.c.status == "accepted")
+        latest = select(runs.c.run_key).where(runs.c.sequence == accepted.scalar_subquery())
+        queued = (
+            select(r.c.record_a.label("unique_id"))
+            .where(r.c.run_key == latest.scalar_subquery())
+            .union(select(r.c.record_b).where(r.c.run_key == latest.scalar_subquery()))
+        )
+        current = x.c.valid_to_run.is_(None)
+        golden = select(x.c.golden_id).where(current, x.c.unique_id.in_(queued))
+        return self.read(
+            select(x.c.unique_id, x.c.golden_id)
+            .where(current, x.c.golden_id.in_(golden))
+            .order_by(x.c.unique_id)
+        )
+
     def review_pair(self, record_a: str, record_b: str) -> dict | None:
         """A pair's review item of the latest run that queued it, with its scored detail
         (JSON text), or None."""
