@@ -551,6 +551,8 @@ def test_the_report_says_when_the_run_started_and_the_decisions_it_applied(repor
 def test_a_steward_works_the_queue_by_person_claims_an_item_and_decides_a_filtered_set(
     airflow_api, reported
 ):
+    import re
+
     from golden_record.golden import GoldenStore, default_store_url
     from golden_record.golden.review_items import review_items
 
@@ -575,6 +577,10 @@ def test_a_steward_works_the_queue_by_person_claims_an_item_and_decides_a_filter
             assert f">{golden_id}</a>" in records
         links = page.text.split('id="links"', 1)[1].split("</table>", 1)[0]
         assert links.count('class="pair"') == len(first.pairs)
+        # Each link says, in words, what weighed most for and against it.
+        said = re.findall(r'<td class="in-words">([^<]*)</td>', links)
+        assert len(said) == len(first.pairs) and all(re.search(r"\([+-]\d", s) for s in said)
+        assert any(s.startswith(("same ", "different ")) or "same" in s for s in said), said
         assert "Nobody has claimed it" in page.text
         # Claimed: the page says so, and the queue shows it as the steward's.
         claimed = client.post("/review/claim", data={"item_id": first.item_id})
@@ -585,6 +591,7 @@ def test_a_steward_works_the_queue_by_person_claims_an_item_and_decides_a_filter
         pair = first.pairs.iloc[0]
         pair_page = client.get("/review/pair", params={"a": pair.record_a, "b": pair.record_b})
         assert f'href="/golden-record/review/item/{first.item_id}"' in pair_page.text
+        assert 'id="in-words">What weighed most: ' in pair_page.text
 
         # One reason's pairs decided at once: the page shows how many, the post says how
         # many it saw, and a count that no longer holds decides nothing.
@@ -621,8 +628,12 @@ def test_a_steward_opens_and_claims_an_item_in_chromium(airflow_api, reported, t
     from golden_record.golden.review_items import review_items
     from tests.browser import Browser
 
-    first = review_items(GoldenStore(default_store_url(reported)))[0]
+    store = GoldenStore(default_store_url(reported))
+    first = review_items(store)[0]
     linked = set(first.pairs["record_a"]) | set(first.pairs["record_b"])
+    # Unclaimed to begin with, whichever test of the module ran before.
+    with store.transaction() as connection:
+        store.end_claim(connection, first.item_id)
 
     with Browser(tmp_path / "profile") as browser:
         browser.set_cookie("_token", airflow_api["token"], airflow_api["base"])

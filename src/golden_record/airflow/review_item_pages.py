@@ -109,14 +109,23 @@ def router() -> APIRouter:
         item_id: str,
         user: Any = Depends(requires(READ_REVIEW)),  # noqa: B008
     ) -> str:
+        from golden_record.airflow.review_pages import in_words
         from golden_record.golden import StoreError
         from golden_record.golden.review_items import find_item
+        from golden_record.golden.stewardship import item as detail
 
         try:
             item = find_item(store(), item_id)
         except StoreError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
         rows = _held_rows(item)
+        held = store()
+        said = {
+            (a, b): in_words(detail(held, a, b))
+            for a, b in zip(
+                item.pairs["record_a"].astype(str), item.pairs["record_b"].astype(str), strict=True
+            )
+        }
         labels = list(dict.fromkeys(label for row in rows for label in row["fields"]))
         labels = [label for label in labels if any(row["fields"].get(label) for row in rows)]
         return render(
@@ -126,6 +135,7 @@ def router() -> APIRouter:
             rows=rows,
             labels=labels,
             pairs=list(item.pairs.itertuples(index=False)),
+            said=said,
             me=user.get_name(),
             claim_token=form_token(user, CLAIM),
         )

@@ -160,6 +160,7 @@ def router() -> APIRouter:
             remaining=len(pending),
             next_pair=following or (after[0] if after else None),
             review_item=item_holding(held, found["record_a"], found["record_b"]),
+            in_words=in_words(found),
             form_token=form_token(user, DECIDE),
         )
 
@@ -220,6 +221,23 @@ def router() -> APIRouter:
         return RedirectResponse(url=target or f"{base(request)}review", status_code=303)
 
     return pages
+
+
+def in_words(found: dict) -> list[str]:
+    """What weighed most for and against a review pair, in a steward's words, from the
+    model of the night that scored it (nothing when that night's model is gone)."""
+    import json
+
+    from golden_record import paths
+    from golden_record.matching.reasons import level_labels, reasons_in_words
+    from golden_record.run import Run
+
+    try:
+        model_file = Run.of(found["run_key"], root=paths.data_root()).match.model
+        model = json.loads(model_file.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    return reasons_in_words(found["detail"], level_labels(model))
 
 
 def _as_held(record_a: str, record_b: str) -> list[dict[str, str]]:

@@ -26,6 +26,7 @@ from splink import Linker
 from golden_record.extract.canonical import parsed_dates
 from golden_record.matching.backend import as_frame, default_db_api
 from golden_record.matching.inference import load_model
+from golden_record.matching.reasons import level_labels, reasons_in_words
 from golden_record.run import Run
 
 # What a person may give about themselves (canonical fields, all optional but a name).
@@ -312,7 +313,7 @@ class Lookup:
             for rule in model["blocking_rules_to_generate_predictions"]
         ]
         self.golden_of = golden_of
-        self.level_labels = _level_labels(model)
+        self.level_labels = level_labels(model)
         self.db_api = default_db_api()
         # Arrow straight from the file: no pandas copy of a million records to keep.
         self.population = self.db_api.register(records, dataset_display_name="lookup_population")
@@ -426,7 +427,7 @@ class Lookup:
                     golden_id=str(row["golden_id"]),
                     match_probability=float(row["match_probability"]),
                     match_weight=float(row["match_weight"]),
-                    reasons=_reasons(row, self.level_labels),
+                    reasons=reasons_in_words(row, self.level_labels),
                 )
             )
         return answers
@@ -492,67 +493,3 @@ def _tf_columns(model: dict) -> list[str]:
             if level.get("tf_adjustment_column")
         }
     )
-
-
-FIELD_WORDS = {
-    "first_name": "first name",
-    "middle_names": "middle names",
-    "date_of_birth": "date of birth",
-    "ni_number": "NI number",
-    "sex_from_title": "title",
-}
-
-
-def level_words(comparison: str, label: str) -> str:
-    """A comparison level as a steward says it: "same surname", "date of birth: day and
-    month swapped", "different postcode"."""
-    field = FIELD_WORDS.get(comparison, comparison.replace("_", " "))
-    text = label.strip()
-    if text.lower().startswith("exact match"):
-        return f"same {field}"
-    if text == "All other comparisons":
-        return f"different {field}"
-    if "Jaro-Winkler" in text:
-        close = ">= 0.9" in text
-        return f"{field} spelt {'nearly the same' if close else 'similarly'}"
-    words = text[0].lower() + text[1:]
-    return words if field.split()[0] in words or comparison == "address" else f"{field}: {words}"
-
-
-def _level_labels(model: dict) -> dict[str, dict[int, str]]:
-    """Each comparison's levels by their comparison vector value (Splink numbers the
-    non-null levels from the last, 0, up; the null level is -1)."""
-    labels: dict[str, dict[int, str]] = {}
-    for comparison in model["comparisons"]:
-        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
-        labels[comparison["output_column_name"]] = {
-            len(levels) - 1 - i: str(level.get("label_for_charts", ""))
-            for i, level in enumerate(levels)
-        }
-    return labels
-
-
-def _reasons(pair: pd.Series, labels: dict[str, dict[int, str]]) -> list[str]:
-    """The comparisons that weighed most, for or against (four at most), in words with
-    their weight: "same date of birth (+9.8)", "first name: one letter differs (+4.1)",
-    "different postcode (-3.2)"."""
-    weights = {
-        column[3:]: float(pair[column])
-        for column in pair.index
-        if column.startswith("mw_") and not column.startswith("mw_tf_adj")
-        and pd.notna(pair[column]) and float(pair[column]) != 0.0
-    }  # fmt: skip
-    strongest = sorted(weights.items(), key=lambda item: abs(item[1]), reverse=True)[:4]
-    said = []
-    for name, weight in strongest:
-        weight += float(pair.get(f"mw_tf_adj_{name}") or 0)
-        gamma = pair.get(f"gamma_{name}")
-        label = labels.get(name, {}).get(int(gamma)) if pd.notna(gamma) else None
-        words = (
-            level_words(name, label)
-            if label
-            else f"{FIELD_WORDS.get(name, name.replace('_', ' '))} "
-            + ("agrees" if weight > 0 else "disagrees")
-        )
-        said.append(f"{words} ({weight:+.1f})")
-    return said
