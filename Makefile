@@ -50,12 +50,15 @@ format: install
 	$(RUN) ruff check --fix .
 
 # Everything, over four workers (two cores: the Airflow, Spark and PostgreSQL tests spend
-# much of their time waiting; 11m44s here, against 12m54s over two), an idle worker taking
-# tests queued for a busy one. The linters run beside the tests, in the CPU those waits
-# leave (their output follows the tests'); either failing fails the target.
+# much of their time waiting; 11m44s here, against 12m54s over two), each given whole
+# modules, the slowest first (tests/measured.py), so a module's fixtures (a JVM, an
+# Airflow API server, a DAG's nights) are built once. The linters run beside the tests,
+# in the CPU those waits leave (their output follows the tests'); either failing fails
+# the target.
+PYTEST_WORKERS = -n 4 --dist loadscope --no-loadscope-reorder
 test: install febrl-data system-deps
 	@$(MAKE) --no-print-directory lint > .lint.log 2>&1 & linting=$$!; \
-	$(RUN) pytest -n 4 --dist worksteal --durations=15; tested=$$?; \
+	$(RUN) pytest $(PYTEST_WORKERS) --durations=15; tested=$$?; \
 	wait $$linting; linted=$$?; \
 	echo "--- make lint (run beside the tests): exit $$linted"; cat .lint.log; rm -f .lint.log; \
 	exit $$(( tested || linted ))
@@ -63,7 +66,7 @@ test: install febrl-data system-deps
 # Measure every test and fixture again into tests/durations.json (commit it): the `slow`
 # marker comes from these figures.
 test-durations: install febrl-data system-deps
-	$(RUN) pytest -n 4 --dist worksteal --store-durations
+	$(RUN) pytest $(PYTEST_WORKERS) --store-durations
 
 # The tests measured under 2 s that need no PostgreSQL, browser, real DAG run or fault
 # matrix, and use no fixture measured at 2 s or more (tests/measured.py); pytest prints how
