@@ -247,8 +247,10 @@ def test_the_queue_by_person_holds_every_record_its_answer_affects(matched, tmp_
         # Every source record of the golden records its links would join, and no other.
         members = set(xref.loc[xref["golden_id"].isin(item.golden_ids), "unique_id"])
         assert set(item.records) == members
+        # (One golden record, when a decision or a later night has joined the pair's
+        # records since the model doubted them: whether to keep them together.)
         linked = set(item.pairs["record_a"]) | set(item.pairs["record_b"])
-        assert linked <= members and len(item.golden_ids) >= 2
+        assert linked <= members
     # Records in no doubtful link are shown too (the third record, the household).
     assert any(set(i.records) - set(i.pairs["record_a"]) - set(i.pairs["record_b"]) for i in items)
     # Most records affected first, ranked 1, 2, 3…
