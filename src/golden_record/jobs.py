@@ -104,6 +104,68 @@ def run_night(
     return night
 
 
+class ApplyRefused(RuntimeError):
+    """Decisions cannot be applied to this night now; the message says why and what to
+    do instead."""
+
+
+def apply_decisions(
+    run: Run,
+    crm_url: str,
+    store_url: str | None = None,
+    model_path: Path | None = None,
+) -> NightRun:
+    """The stewards' decisions made since ``run`` (the latest accepted night) applied now
+    rather than by the next night: the night matched again from its own standardised
+    records with every decision in force, its golden records built, gated and published,
+    so a merge reaches the store and the CRM as ``merged`` with the surviving ID and a
+    split as ``split``, through the same write-audit-publish as any night; its report
+    written again (the one it replaces kept beside it). Nothing is extracted.
+
+    Refused, changing nothing, when the night is not the latest accepted one or a later
+    night has been run (that night applies them)."""
+    if not nights.is_accepted(run):
+        raise ApplyRefused(f"night {run.key} was not accepted by its gates: nothing to apply to")
+    later = sorted(p.name for p in run.runs_dir.iterdir() if p.is_dir() and p.name > run.key)
+    if later:
+        raise ApplyRefused(
+            f"night {later[-1]} has run since {run.key}: the decisions take effect with it "
+            "(or apply them to that night once its gates accept it)"
+        )
+    started_at = datetime.now(UTC)
+    night = NightRun(run_key=run.key, outcome="stopped")
+    # What the night's own extracts and source gate said: read from its files, not rerun.
+    results: dict[str, Any] = {
+        "extract": {
+            source: json.loads(run.raw(source).with_suffix(".json").read_text(encoding="utf-8"))
+            for source in SOURCE_SYSTEMS
+            if run.raw(source).with_suffix(".json").is_file()
+        },
+        "gate_sources": json.loads(
+            (run.quality("sources") / "result.json").read_text(encoding="utf-8")
+        ),
+        "standardise": json.loads(run.standardised.about.read_text(encoding="utf-8")),
+    }
+    stages: list[tuple[str, Callable[[], Any]]] = [
+        ("match", lambda: pipeline.match(run, model_path, store_url)),
+        ("golden", lambda: pipeline.build_golden(run, store_url)),
+        ("gate_golden", lambda: pipeline.quality_gate("golden", run, store_url)),
+        ("publish", lambda: pipeline.publish(run, crm_url, store_url=store_url)),
+    ]
+    for task, call in stages:
+        try:
+            results[task] = call().to_dict()
+        except Exception as exc:  # noqa: BLE001 - the report says which stage stopped
+            night.failed[task] = f"{type(exc).__name__}: {exc}"
+            break
+    written = pipeline.report(run, results, store_url=store_url, started_at=started_at)
+    night.results = results
+    night.outcome = written.outcome
+    night.stopped_because = written.stopped
+    night.report_html = written.report_html
+    return night
+
+
 @dataclass(frozen=True)
 class FileMatched:
     """A file matched: the stages' results, where the model came from, and what was

@@ -1,4 +1,5 @@
-"""``golden-record night accept|undo``: nights a gate refused, or a run published by mistake."""
+"""``golden-record night accept|undo|apply-decisions``: nights a gate refused, a run
+published by mistake, and stewards' decisions applied at once."""
 
 from __future__ import annotations
 
@@ -106,3 +107,43 @@ def night_undo(
                 for key in rerun
             )
         )
+
+
+@app.command("apply-decisions")
+def night_apply_decisions(
+    run_key: Annotated[str, typer.Argument(help="The latest accepted night, e.g. 2026-11-05")],
+    store: StoreOption,
+    crm: CrmOption,
+    data: Annotated[
+        Path | None, typer.Option(help="Pipeline data folder (default GOLDEN_RECORD_DATA).")
+    ] = None,
+) -> None:
+    """Apply the stewards' decisions now instead of with the next night: the latest
+    accepted night is matched, built, gated and published again with every decision in
+    force, so merges and splits reach the golden store and the CRM at once (nothing is
+    extracted). With Airflow, clear that night's `match` task and those after it instead."""
+    from golden_record import paths
+    from golden_record.jobs import ApplyRefused, apply_decisions
+    from golden_record.run import Run
+
+    try:
+        run = Run.of(run_key, root=data or paths.data_root())
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="RUN_KEY") from None
+    existing_store(store)
+    try:
+        done = apply_decisions(run, database_url(crm, "--crm"), store)
+    except ApplyRefused as exc:
+        raise typer.BadParameter(str(exc)) from None
+    if done.outcome != "published":
+        typer.echo(
+            f"night {run_key} stopped, nothing published: {'; '.join(done.stopped_because)} "
+            f"(report: {done.report_html})",
+            err=True,
+        )
+        raise typer.Exit(1)
+    decided = done.results.get("match", {}).get("steward_decisions", 0)
+    typer.echo(
+        f"applied {decided} steward decision(s) to night {run_key}: published "
+        f"(report: {done.report_html})"
+    )
