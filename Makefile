@@ -52,12 +52,13 @@ format: install
 	$(RUN) ruff check --fix .
 
 # Everything, over four workers (two cores: the Airflow, Spark and PostgreSQL tests spend
-# much of their time waiting; 11m44s here, against 12m54s over two), each given whole
-# modules, the slowest first (tests/measured.py), so a module's fixtures (a JVM, an
-# Airflow API server, a DAG's nights) are built once. The linters run beside the tests,
-# in the CPU those waits leave (their output follows the tests'); either failing fails
-# the target.
-PYTEST_WORKERS = -n 4 --dist loadscope --no-loadscope-reorder
+# much of their time waiting; 11m44s here, against 12m54s over two), an idle worker taking
+# tests queued for a busy one. Handing whole modules to workers, slowest first (--dist
+# loadscope), was tried and measured slower: 12m01s-13m33s against 11m53s-13m25s, the
+# heaviest modules (Spark, the DAG's nights, make airflow) all starting together. The
+# linters run beside the tests, in the CPU those waits leave (their output follows the
+# tests'); either failing fails the target.
+PYTEST_WORKERS = -n 4 --dist worksteal
 test: install febrl-data system-deps
 	@$(MAKE) --no-print-directory lint > .lint.log 2>&1 & linting=$$!; \
 	$(RUN) pytest $(PYTEST_WORKERS) --durations=15; tested=$$?; \

@@ -170,12 +170,10 @@ def pytest_configure(config):
 def pytest_collection_modifyitems(items):
     """Mark every test that reaches the PostgreSQL server (directly or through a
     parametrised CRM) ``postgres``, and every test measured slow ``slow``
-    (:mod:`measured`), so ``make test-fast`` can leave them out; then put the slowest
-    modules first (:func:`measured.slowest_modules_first`)."""
+    (:mod:`measured`), so ``make test-fast`` can leave them out."""
     for item in items:
         params = getattr(getattr(item, "callspec", None), "params", {})
         crm_on_postgresql = any(isinstance(v, str) and v == "postgresql" for v in params.values())
         if "postgres" in item.fixturenames or crm_on_postgresql:
             item.add_marker(pytest.mark.postgres)
     measured.mark_slow(items)
-    measured.slowest_modules_first(items)

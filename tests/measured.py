@@ -45,25 +45,6 @@ def mark_slow(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
-def slowest_modules_first(items: list[pytest.Item]) -> None:
-    """Order the modules by their measured time, the slowest first, each module's tests
-    kept together and in their order. ``make test`` hands whole modules to the workers
-    (``--dist loadscope``) in this order, so the longest start first and the short ones
-    fill the gaps at the end, and a module's fixtures are built once, on one worker. A
-    module not yet measured counts as fast."""
-    tests = _measured().get("tests", {})
-    taken: dict[str, float] = defaultdict(float)
-    for item in items:
-        taken[item.nodeid.split("::", 1)[0]] += sum(tests.get(item.nodeid, {}).values())
-    first_seen = {module: i for i, module in enumerate(dict.fromkeys(taken))}
-    items.sort(
-        key=lambda item: (
-            -taken[item.nodeid.split("::", 1)[0]],
-            first_seen[item.nodeid.split("::", 1)[0]],
-        )
-    )
-
-
 class DurationRecorder:
     """Times every test's phases and every fixture's set-up. Under xdist each worker
     leaves its fixture times in a file of its own; the controller, which sees every
