@@ -66,15 +66,6 @@ def run_night(
     night = NightRun(run_key=run.key, outcome="stopped")
     results: dict[str, Any] = {"extract": {}}
 
-    def attempt(task: str, call: Any) -> bool:
-        try:
-            # What the DAG's XCom carries from the task to the report.
-            results[task] = call().to_dict()
-            return True
-        except Exception as exc:  # noqa: BLE001 - a night records any task's failure
-            night.failed[task] = f"{type(exc).__name__}: {exc}"
-            return False
-
     for source in SOURCE_SYSTEMS:
         try:
             results["extract"][source] = asdict(
@@ -84,7 +75,7 @@ def run_night(
             )
         except Exception as exc:  # noqa: BLE001
             night.failed[f"extract_{source}"] = f"{type(exc).__name__}: {exc}"
-    stages = [
+    stages: list[tuple[str, Callable[[], Any]]] = [
         ("gate_sources", lambda: pipeline.quality_gate("sources", run, store_url)),
         ("standardise", lambda: pipeline.standardise(run, full_refresh=full_refresh)),
         ("match", lambda: pipeline.match(run, model_path, store_url, full_refresh=full_refresh)),
@@ -93,9 +84,25 @@ def run_night(
         ("publish", lambda: pipeline.publish(run, crm_url, store_url=store_url)),
     ]
     if not night.failed:
-        for task, call in stages:
-            if not attempt(task, call):
-                break
+        _in_order(stages, results, night)
+    return _reported(night, run, results, store_url, started_at)
+
+
+def _in_order(stages: list[tuple[str, Callable[[], Any]]], results: dict, night: NightRun) -> None:
+    """Each stage in turn, its result kept for the report (what the DAG's XCom carries
+    from a task to the report task); the first that fails stops the rest."""
+    for task, call in stages:
+        try:
+            results[task] = call().to_dict()
+        except Exception as exc:  # noqa: BLE001 - a night records any task's failure
+            night.failed[task] = f"{type(exc).__name__}: {exc}"
+            return
+
+
+def _reported(
+    night: NightRun, run: Run, results: dict, store_url: str | None, started_at: datetime
+) -> NightRun:
+    """The night's report written, whatever happened, and what it says kept on ``night``."""
     written = pipeline.report(run, results, store_url=store_url, started_at=started_at)
     night.results = results
     night.outcome = written.outcome
@@ -152,18 +159,8 @@ def apply_decisions(
         ("gate_golden", lambda: pipeline.quality_gate("golden", run, store_url)),
         ("publish", lambda: pipeline.publish(run, crm_url, store_url=store_url)),
     ]
-    for task, call in stages:
-        try:
-            results[task] = call().to_dict()
-        except Exception as exc:  # noqa: BLE001 - the report says which stage stopped
-            night.failed[task] = f"{type(exc).__name__}: {exc}"
-            break
-    written = pipeline.report(run, results, store_url=store_url, started_at=started_at)
-    night.results = results
-    night.outcome = written.outcome
-    night.stopped_because = written.stopped
-    night.report_html = written.report_html
-    return night
+    _in_order(stages, results, night)
+    return _reported(night, run, results, store_url, started_at)
 
 
 @dataclass(frozen=True)
