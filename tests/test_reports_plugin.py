@@ -648,8 +648,22 @@ def test_a_steward_opens_and_claims_an_item_in_chromium(airflow_api, reported, t
         browser.wait_for(
             "document.getElementById('claimed')?.innerText.startsWith('Claimed by you')"
         )
-        # The records table fits the window (the Airflow UI's iframe): it wraps, not scrolls.
-        assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert browser.screenshot(tmp_path / "item.png").stat().st_size > 10_000
+        # Nothing off the page, even as narrow as the Airflow UI's iframe beside its
+        # navigation: a table wider than that scrolls within itself.
+        browser.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=640,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+        browser.evaluate("location.reload()")
+        browser.wait_for("document.getElementById('claimed')?.innerText.startsWith('Claimed')")
+        assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        assert browser.evaluate(
+            "document.querySelector('.wide').scrollWidth > document.querySelector('.wide')"
+            ".clientWidth"
+        )
     # The records in no doubtful link are there, told apart (the item's third records).
     assert third == len(set(first.records) - linked)

@@ -44,6 +44,9 @@ kbd { border: 1px solid #aaa; border-radius: 3px; padding: 0 0.25rem; font-size:
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.num, td.id { white-space: nowrap; overflow-wrap: normal; }
 tr.third td { color: #505a5f; }
+/* A table wider than the window (an item of many records and fields) scrolls within
+   itself; the page never does (the Airflow UI shows it in an iframe). */
+.wide { max-width: 100%; overflow-x: auto; }
 .badge { display: inline-block; padding: 0.1rem 0.5rem; color: #fff; font-weight: 600; }
 .badge.published { background: #00703c; } .badge.stopped { background: #d4351c; }
 .badge.unknown, .badge.superseded { background: #505a5f; }
