@@ -658,8 +658,12 @@ def test_a_steward_opens_and_claims_an_item_in_chromium(airflow_api, reported, t
             deviceScaleFactor=1,
             mobile=False,
         )
-        browser.evaluate("location.reload()")
-        browser.wait_for("document.getElementById('claimed')?.innerText.startsWith('Claimed')")
+        # Reloaded at that width: the old page's mark gone is the new page loaded.
+        browser.evaluate("window.beforeNarrowing = true; location.reload()")
+        browser.wait_for(
+            "!window.beforeNarrowing && document.readyState === 'complete'"
+            " && !!document.getElementById('claimed')"
+        )
         assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert browser.evaluate(
             "document.querySelector('.wide').scrollWidth > document.querySelector('.wide')"
