@@ -68,6 +68,17 @@ class Browser:
                     raise RuntimeError(f"{method}: {message['error']}")
                 return message.get("result", {})
 
+    def narrow(self, width: int = 640) -> None:
+        """As narrow as the Airflow UI's iframe beside its navigation (from the next
+        page loaded)."""
+        self.send(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=900,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
+
     def set_cookie(self, name: str, value: str, url: str) -> None:
         self.send("Network.setCookie", name=name, value=value, url=url)
 

@@ -122,13 +122,7 @@ def test_the_report_renders_its_figures_in_headless_chromium(airflow_api, report
         )
         # As narrow as the Airflow UI's iframe beside its navigation: nothing is cut off
         # on the right, the charts shrink and wide tables scroll within themselves.
-        browser.send(
-            "Emulation.setDeviceMetricsOverride",
-            width=640,
-            height=900,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
+        browser.narrow(640)
         browser.goto(url)
         browser.wait_for("document.querySelectorAll('svg').length >= 2")
         assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -651,13 +645,7 @@ def test_a_steward_opens_and_claims_an_item_in_chromium(airflow_api, reported, t
         assert browser.screenshot(tmp_path / "item.png").stat().st_size > 10_000
         # Nothing off the page, even as narrow as the Airflow UI's iframe beside its
         # navigation: a table wider than that scrolls within itself.
-        browser.send(
-            "Emulation.setDeviceMetricsOverride",
-            width=640,
-            height=900,
-            deviceScaleFactor=1,
-            mobile=False,
-        )
+        browser.narrow(640)
         # Reloaded at that width: the old page's mark gone is the new page loaded.
         browser.evaluate("window.beforeNarrowing = true; location.reload()")
         browser.wait_for(

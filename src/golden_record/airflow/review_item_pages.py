@@ -35,19 +35,16 @@ def _shown(items: list, reason: str, source: str) -> list:
 
 
 def filtered_pairs(items: list, reason: str, source: str) -> pd.DataFrame:
-    """The undecided pairs the queue shows with these filters: those of the reason, and
-    touching a record of the source."""
+    """The undecided pairs the queue shows with these filters (the pair-by-pair queue's
+    own filter: those of the reason, and touching a record of the source)."""
+    from golden_record.airflow.review_pages import filtered
+
     frames = [item.pairs for item in items]
-    pairs = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if pairs.empty:
-        return pairs
-    if reason:
-        pairs = pairs[pairs["reason"] == reason]
-    if source:
-        systems_a = pairs["record_a"].str.split(":").str[0]
-        systems_b = pairs["record_b"].str.split(":").str[0]
-        pairs = pairs[(systems_a == source) | (systems_b == source)]
-    return pairs.reset_index(drop=True)
+    return (
+        filtered(pd.concat(frames, ignore_index=True), reason, source)
+        if frames
+        else (pd.DataFrame())
+    )
 
 
 def _held_rows(item: Any) -> list[dict[str, Any]]:
@@ -114,12 +111,12 @@ def router() -> APIRouter:
         from golden_record.golden.review_items import find_item
         from golden_record.golden.stewardship import item as detail
 
+        held = store()
         try:
-            item = find_item(store(), item_id)
+            item = find_item(held, item_id)
         except StoreError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
         rows = _held_rows(item)
-        held = store()
         said = {
             (a, b): in_words(detail(held, a, b))
             for a, b in zip(

@@ -53,7 +53,8 @@ tr.third td { color: #505a5f; }
 """
 
 
-def _filtered(pending: Any, reason: str, source: str) -> Any:
+def filtered(pending: Any, reason: str, source: str) -> Any:
+    """Review pairs of ``reason`` touching a record of ``source`` (either may be empty)."""
     if reason:
         pending = pending[pending["reason"] == reason]
     if source:
@@ -87,7 +88,7 @@ def router() -> APIRouter:
             set(pending["record_a"].str.split(":").str[0])
             | set(pending["record_b"].str.split(":").str[0])
         )
-        shown = _filtered(pending, reason, source)
+        shown = filtered(pending, reason, source)
         pages = max(1, ceil(len(shown) / PAGE_SIZE))
         page = min(max(page, 1), pages)
         rows = shown.iloc[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
@@ -146,7 +147,7 @@ def router() -> APIRouter:
                     "kind": "total" if total else "field",
                 }
             )
-        pending = _filtered(queue(held, limit=None), reason, source)
+        pending = filtered(queue(held, limit=None), reason, source)
         pairs = list(zip(pending["record_a"], pending["record_b"], strict=True))
         here = (found["record_a"], found["record_b"])
         after = [p for p in pairs if p != here]
@@ -188,7 +189,7 @@ def router() -> APIRouter:
             decide(held, record_a, record_b, decision, user.get_name(), reason)
         except StoreError as exc:
             raise HTTPException(status_code=400, detail=str(exc)) from None
-        pending = _filtered(queue(held, limit=None), reason_filter, source_filter)
+        pending = filtered(queue(held, limit=None), reason_filter, source_filter)
         filters = f"reason={quote(reason_filter)}&source={quote(source_filter)}"
         if pending.empty:
             target = f"{base(request)}review?{filters}"
