@@ -9,6 +9,7 @@ was the sum of stages rather than the largest. Called after each task's stage.
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import ctypes.util
 import gc
@@ -25,12 +26,27 @@ def _libc() -> Any:
         return None
 
 
+@cache
+def _unfrozen_at_exit() -> None:
+    # Shutdown's last collection skips frozen objects, and DuckDB's bindings then report
+    # its types as leaked on every task's stderr.
+    atexit.register(gc.unfreeze)
+
+
 def give_back() -> None:
     """Collect garbage, release Arrow's unused pool memory and trim glibc's heap (where
-    there is a glibc: elsewhere only the first two)."""
+    there is a glibc: elsewhere only the first two).
+
+    What survives the collection is frozen out of later ones (``gc.freeze``): it is the
+    process's lasting state (Airflow, Great Expectations, Splink and their modules, some
+    million objects), which a full collection otherwise walks again after every task:
+    half a second each, five of a demo night's fifty. Objects a later stage makes are
+    collected as before; a frozen object is still freed when nothing refers to it."""
     import pyarrow as pa
 
     gc.collect()
+    gc.freeze()
+    _unfrozen_at_exit()
     pa.default_memory_pool().release_unused()
     libc = _libc()
     if libc is not None and hasattr(libc, "malloc_trim"):
