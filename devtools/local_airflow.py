@@ -124,6 +124,11 @@ def airflow_settings(airflow_home: Path, port: int, workdir: Path) -> dict[str, 
             "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
         ),
         "AIRFLOW__API__BASE_URL": f"http://localhost:{port}",
+        # One user of each kind the plugin's permissions know (README, Permissions), to
+        # try the stewards' and officers' pages as they see them.
+        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": (
+            "admin:admin,steward:user,officer:op,viewer:viewer"
+        ),
         # The tasks reach the API server where it surely listens (localhost may be ::1).
         "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://127.0.0.1:{port}/execution/",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
@@ -204,7 +209,10 @@ def main(argv: list[str] | None = None) -> int:
                 time.sleep(1)
             passwords = home / "simple_auth_manager_passwords.json.generated"
             print(f"Airflow is ready at {url}", flush=True)
-            print(f"  sign in as admin; the password is in {passwords}")
+            print(
+                "  sign in as admin (or steward, officer, viewer); the passwords are in "
+                f"{passwords}"
+            )
             print(f"  DAGs: golden_record_nightly, golden_record_train; data: {workdir}")
             print(f"  golden record reports: {url}/golden-record/")
             print("Ctrl-C stops Airflow and the portal server.", flush=True)

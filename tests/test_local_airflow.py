@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -150,6 +151,7 @@ def test_make_airflow_runs_the_project_s_dags_on_the_demo_s_data_and_stops_on_ct
         assert _wait("the scheduled nightly run", finished, 420) == {"success"}
         with sqlite3.connect(work / "crm.db") as crm:
             assert crm.execute("SELECT COUNT(*) FROM golden_customer").fetchone()[0] > 0
+        _a_steward_applies_a_merge_now(url, work, passwords["steward"], dag)
     finally:
         if process.poll() is None:
             # Ctrl-C twice, as an impatient user does: still a clean stop.
@@ -166,6 +168,78 @@ def test_make_airflow_runs_the_project_s_dags_on_the_demo_s_data_and_stops_on_ct
     # server's title overwrites its environment).
     assert _wait("every component to stop", lambda: not _running_with_home(home), 30)
     assert not [pid for pid in started if _alive(pid)]
+
+
+def _a_steward_applies_a_merge_now(url: str, work: Path, password: str, dag: str) -> None:
+    """A steward decides that two records in different golden records are one person and
+    presses Apply decisions now: Airflow clears the night's match and what follows, the
+    scheduler reruns them, and the CRM's feed says one golden ID merged into the other."""
+    import re
+
+    import pandas as pd
+
+    from golden_record.golden import GoldenStore, default_store_url
+    from golden_record.golden.stewardship import queue
+
+    _, answer = _request(
+        f"{url}/auth/token", body={"username": "steward", "password": password}, method="POST"
+    )
+    token = answer["access_token"]
+    pair = queue(GoldenStore(default_store_url(work)), limit=1).iloc[0]
+    with sqlite3.connect(work / "crm.db") as crm:
+        golden_of = dict(
+            crm.execute(
+                "SELECT source_system || ':' || source_record_id, golden_id "
+                "FROM crm_golden_customer_source"
+            ).fetchall()
+        )
+        last = crm.execute("SELECT MAX(sequence) FROM crm_change_feed").fetchone()[0]
+    apart = {golden_of[pair.record_a], golden_of[pair.record_b]}
+    assert len(apart) == 2
+    form = urllib.parse.urlencode(
+        {"record_a": pair.record_a, "record_b": pair.record_b, "decision": "same",
+         "reason": "same person: checked the council tax account"}
+    ).encode()  # fmt: skip
+    headers = {"Authorization": f"Bearer {token}"}
+    decided = urllib.request.Request(
+        f"{url}/golden-record/review/decide", data=form, headers=headers, method="POST"
+    )
+    with urllib.request.urlopen(decided, timeout=60) as response:
+        assert response.status == 200  # redirected to the next pair
+    _, queue_page = _request(f"{url}/golden-record/review", token)
+    night = re.search(r'name="night" value="([0-9-]+)"', queue_page)
+    assert night and "Apply decisions now" in queue_page
+    applied = urllib.request.Request(
+        f"{url}/golden-record/review/apply-now",
+        data=urllib.parse.urlencode({"night": night.group(1)}).encode(),
+        headers=headers,
+        method="POST",
+    )
+    with urllib.request.urlopen(applied, timeout=60) as response:
+        page = response.read().decode()
+    assert "Airflow cleared" in page and "match" in page, page
+    _, runs = _request(f"{dag}/dagRuns", token)
+    assert {r["state"] for r in runs["dag_runs"]} & {"queued", "running"}, runs
+    [run] = runs["dag_runs"]
+    _, match = _request(
+        f"{dag}/dagRuns/{urllib.parse.quote(run['dag_run_id'])}/taskInstances/match", token
+    )
+    assert match["note"] == "stewards' decisions applied now by steward", match
+
+    def rerun_finished():
+        _, runs = _request(f"{dag}/dagRuns", token)
+        states = {r["state"] for r in runs["dag_runs"]}
+        return states if states <= {"success", "failed"} else None
+
+    assert _wait("the night's tasks to run again", rerun_finished, 420) == {"success"}
+    with sqlite3.connect(work / "crm.db") as crm:
+        changes = pd.read_sql(
+            "SELECT event, golden_id, related_golden_id FROM crm_change_feed WHERE sequence > ?",
+            crm,
+            params=(last,),
+        )
+    merged = changes[changes["event"] == "merged"]
+    assert len(merged) == 1 and {*merged.iloc[0][["golden_id", "related_golden_id"]]} == apart
 
 
 def _running_with_home(home: Path) -> list[str]:

@@ -69,6 +69,8 @@ def _routes(reported) -> list[tuple[str, str, str | None, dict]]:
             "review",
             {"data": {"decision": "perhaps", "reason": "matrix", "pairs_seen": 0}},
         ),
+        # A night the page never offered: refused for that, whoever may apply.
+        ("POST", "/review/apply-now", "review", {"data": {"night": "1999-01-01"}}),
         ("GET", "/review/style.css", None, {}),
         ("GET", "/static/data-docs/jquery/jquery.min.js", None, {}),
     ]
@@ -118,6 +120,7 @@ def test_every_route_answers_each_kind_of_user_as_its_permission_says(airflow_ap
     assert seen[("viewer", "POST", "/review/decide")] == 403
     assert seen[("steward", "POST", "/review/claim")] == 409  # no such item
     assert seen[("steward", "POST", "/review/decide-all")] == 400  # no filter
+    assert seen[("steward", "POST", "/review/apply-now")] == 409  # not the night shown
 
 
 def test_a_viewer_cannot_decide_a_pair_nor_answer_a_subject_access_request(airflow_api, reported):

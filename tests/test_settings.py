@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -73,3 +74,13 @@ def test_splink_on_duckdb_is_held_to_the_memory_setting_and_spills_to_a_folder_o
 
     monkeypatch.setenv("GOLDEN_RECORD_DUCKDB_MEMORY_GB", "0.5")
     assert _duckdb_memory_limit(default_db_api()) in {"512.0 MiB", "500.0 MiB", "488.2 MiB"}
+
+    def threads(api) -> int:
+        return int(api._con.execute("select current_setting('threads')").fetchone()[0])
+
+    monkeypatch.setenv("GOLDEN_RECORD_DUCKDB_THREADS", "0")
+    assert threads(default_db_api()) == os.cpu_count()
+    for memory in ("0.5", "0"):
+        monkeypatch.setenv("GOLDEN_RECORD_DUCKDB_MEMORY_GB", memory)
+        monkeypatch.setenv("GOLDEN_RECORD_DUCKDB_THREADS", "1")
+        assert threads(default_db_api()) == 1

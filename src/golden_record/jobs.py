@@ -116,6 +116,19 @@ class ApplyRefused(RuntimeError):
     do instead."""
 
 
+def check_applicable(run: Run) -> None:
+    """Raise :class:`ApplyRefused` unless the stewards' decisions may be applied to ``run``
+    now: it is accepted and no later night has run (that night applies them)."""
+    if not nights.is_accepted(run):
+        raise ApplyRefused(f"night {run.key} was not accepted by its gates: nothing to apply to")
+    later = sorted(p.name for p in run.runs_dir.iterdir() if p.is_dir() and p.name > run.key)
+    if later:
+        raise ApplyRefused(
+            f"night {later[-1]} has run since {run.key}: the decisions take effect with it "
+            "(or apply them to that night once its gates accept it)"
+        )
+
+
 def apply_decisions(
     run: Run,
     crm_url: str,
@@ -131,14 +144,7 @@ def apply_decisions(
 
     Refused, changing nothing, when the night is not the latest accepted one or a later
     night has been run (that night applies them)."""
-    if not nights.is_accepted(run):
-        raise ApplyRefused(f"night {run.key} was not accepted by its gates: nothing to apply to")
-    later = sorted(p.name for p in run.runs_dir.iterdir() if p.is_dir() and p.name > run.key)
-    if later:
-        raise ApplyRefused(
-            f"night {later[-1]} has run since {run.key}: the decisions take effect with it "
-            "(or apply them to that night once its gates accept it)"
-        )
+    check_applicable(run)
     started_at = datetime.now(UTC)
     night = NightRun(run_key=run.key, outcome="stopped")
     # What the night's own extracts and source gate said: read from its files, not rerun.

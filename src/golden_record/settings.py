@@ -52,6 +52,10 @@ class RuntimeSettings:
     # DuckDB's memory for Splink; beyond it DuckDB spills to disk (0: DuckDB's own
     # default, 80% of the machine's memory).
     duckdb_memory_gb: float = 1.5  # GOLDEN_RECORD_DUCKDB_MEMORY_GB
+    # DuckDB's threads for Splink (0: DuckDB's own default, one per core). Fewer where
+    # one machine runs several tasks at once (an Airflow worker's slots, a test run's
+    # workers), which otherwise each take every core.
+    duckdb_threads: int = 0  # GOLDEN_RECORD_DUCKDB_THREADS
     # The key of the erasure suppression list, hex (golden_record.rights.suppression);
     # kept out of repr so it is never printed.
     # GOLDEN_RECORD_SUPPRESSION_KEY
@@ -88,6 +92,7 @@ _NUMBERS = {
     "publish_retries": ("GOLDEN_RECORD_PUBLISH_RETRIES", int),
     "retry_delay_seconds": ("GOLDEN_RECORD_RETRY_DELAY", int),
     "duckdb_memory_gb": ("GOLDEN_RECORD_DUCKDB_MEMORY_GB", float),
+    "duckdb_threads": ("GOLDEN_RECORD_DUCKDB_THREADS", int),
     "spark_shuffle_partitions": ("GOLDEN_RECORD_SPARK_SHUFFLE_PARTITIONS", int),
     "spark_from": ("GOLDEN_RECORD_SPARK_FROM", int),
 }

@@ -113,6 +113,7 @@ def create_app() -> FastAPI:
     )
 
     from golden_record.airflow import (
+        apply_now,
         night_lookup,
         person_pages,
         review_item_pages,
@@ -124,6 +125,7 @@ def create_app() -> FastAPI:
     app.include_router(review_item_pages.router())
     app.include_router(rights_pages.router())
     app.include_router(person_pages.router())
+    app.include_router(apply_now.router())
 
     reader = [Depends(requires(READ_REPORTS))]
 

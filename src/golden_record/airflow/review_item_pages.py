@@ -79,6 +79,7 @@ def router() -> APIRouter:
         source: str = "",
         user: Any = Depends(requires(READ_REVIEW)),  # noqa: B008
     ) -> str:
+        from golden_record.airflow import apply_now
         from golden_record.golden.review_items import review_items
 
         items = review_items(store())
@@ -88,6 +89,7 @@ def router() -> APIRouter:
         return render(
             "review_items.html",
             base=base(request),
+            apply=apply_now.panel(user),
             items=shown,
             total=len(items),
             me=user.get_name(),

@@ -80,6 +80,7 @@ def router() -> APIRouter:
         source: str = "",
         user: Any = Depends(requires(READ_REVIEW)),  # noqa: B008
     ) -> str:
+        from golden_record.airflow import apply_now
         from golden_record.golden.stewardship import queue
 
         pending = queue(store(), limit=None)
@@ -95,6 +96,7 @@ def router() -> APIRouter:
         return render(
             "review_queue.html",
             base=base(request),
+            apply=apply_now.panel(user),
             total=len(pending),
             shown_total=len(shown),
             reasons=reasons,

@@ -36,15 +36,16 @@ def default_db_api() -> Any:
 
     from golden_record.settings import runtime
 
-    memory_gb = runtime().duckdb_memory_gb
-    if not memory_gb:
-        return DuckDBAPI()
+    settings = runtime()
+    config: dict[str, str | int] = {}
+    if settings.duckdb_threads:
+        config["threads"] = settings.duckdb_threads
+    if not settings.duckdb_memory_gb:
+        return DuckDBAPI(connection=duckdb.connect(config=config))
     # One folder per connection: two processes' spill files never meet.
     spill = tempfile.mkdtemp(prefix="golden-record-duckdb-")
-    connection = duckdb.connect(
-        config={"memory_limit": f"{memory_gb * 1024:.0f}MB", "temp_directory": spill}
-    )
-    api = DuckDBAPI(connection=connection)
+    config |= {"memory_limit": f"{settings.duckdb_memory_gb * 1024:.0f}MB", "temp_directory": spill}
+    api = DuckDBAPI(connection=duckdb.connect(config=config))
     weakref.finalize(api, shutil.rmtree, spill, True)
     return api
 
