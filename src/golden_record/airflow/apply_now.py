@@ -25,7 +25,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from golden_record.airflow.permissions import DECIDE_REVIEW, requires
-from golden_record.airflow.web import FORM_TOKEN_FIELD, base, check_form, render
+from golden_record.airflow.web import FORM_TOKEN_FIELD, URL_PREFIX, base, check_form, render
 
 APPLY = "review/apply-now"
 NIGHTLY_DAG = "golden_record_nightly"
@@ -45,8 +45,6 @@ class Cleared:
 def _airflow_prefix(request: Request) -> str:
     """Airflow's path prefix (``""`` unless it is served under one): ours less the
     plugin's mount."""
-    from golden_record.airflow.plugin import URL_PREFIX
-
     return str(request.scope.get("root_path", "")).rstrip("/").removesuffix(URL_PREFIX)
 
 

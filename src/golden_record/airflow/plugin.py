@@ -13,7 +13,7 @@ from typing import Any
 
 from airflow.plugins_manager import AirflowPlugin
 
-URL_PREFIX = "/golden-record"
+from golden_record.airflow.web import URL_PREFIX
 
 
 def _app() -> Any:

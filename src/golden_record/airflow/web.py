@@ -22,6 +22,8 @@ from urllib.parse import urlsplit
 
 from fastapi import HTTPException, Request
 
+# Where Airflow's API server mounts the plugin's app (golden_record.airflow.plugin).
+URL_PREFIX = "/golden-record"
 TEMPLATES = Path(__file__).with_name("templates")
 FORM_TOKEN_HOURS = 12
 FORM_TOKEN_FIELD = "form_token"

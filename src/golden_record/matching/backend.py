@@ -37,7 +37,7 @@ def default_db_api() -> Any:
     from golden_record.settings import runtime
 
     settings = runtime()
-    config: dict[str, str | int] = {}
+    config: dict[str, str | bool | int | float | list[str]] = {}
     if settings.duckdb_threads:
         config["threads"] = settings.duckdb_threads
     if not settings.duckdb_memory_gb:
