@@ -47,6 +47,9 @@ tr.third td { color: #505a5f; }
 /* A table wider than the window (an item of many records and fields) scrolls within
    itself; the page never does (the Airflow UI shows it in an iframe). */
 .wide { max-width: 100%; overflow-x: auto; }
+form#apply-now { margin: 1rem 0; padding: 0.6rem 0.8rem; display: flex; gap: 1rem;
+  align-items: center; background: #fff; border: 1px solid #ddd; }
+form#apply-now button { white-space: nowrap; }
 .badge { display: inline-block; padding: 0.1rem 0.5rem; color: #fff; font-weight: 600; }
 .badge.published { background: #00703c; } .badge.stopped { background: #d4351c; }
 .badge.unknown, .badge.superseded { background: #505a5f; }
