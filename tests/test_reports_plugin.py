@@ -295,6 +295,15 @@ def test_a_steward_decides_a_pair_from_the_keyboard_in_chromium(airflow_api, rep
         # Fits the window (the Airflow UI shows it in an iframe): nothing off to the right.
         assert browser.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
         assert browser.screenshot(tmp_path / "queue.png").stat().st_size > 5_000
+        # Apply now, offered for the night the queue is from, its form carrying its token
+        # (the button's effect is tested under a scheduler: tests/test_local_airflow.py).
+        offered = browser.evaluate(
+            "(() => { const f = document.getElementById('apply-now');"
+            " const b = document.getElementById('apply-now-button').getBoundingClientRect();"
+            " return [f.night.value, f.form_token.value.length > 20, b.width > 0 && b.right"
+            " <= window.innerWidth]; })()"
+        )
+        assert offered == [RUN_KEY, True, True], offered
         # Enter opens the first pair; type why, then Alt+D: "different people".
         browser.press("Enter", "Enter", 13)
         browser.wait_for("location.pathname.endsWith('/review/pair')")
