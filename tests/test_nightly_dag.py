@@ -104,6 +104,44 @@ def test_rerunning_the_same_date_yields_the_same_crm(nightly_run, sample, portal
     assert _crm_rows(crm) == before
 
 
+def test_a_run_triggered_without_a_logical_date_is_keyed_by_the_day_it_ran_after(
+    metadata_db, sample, portal, tmp_path, monkeypatch
+):
+    """Airflow 3 makes a run with no logical date when one is triggered without it: its
+    tasks key their data by the day it ran after (the extracts run for real here; the
+    tasks after them are marked done without running)."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    data, crm = tmp_path / "data", tmp_path / "crm.db"
+    _point_airflow_at(monkeypatch, sample.out, portal.base_url, data, crm)
+    dag = DagBag(dag_folder=str(local_env.PROJECT_ROOT / "dags")).get_dag("golden_record_nightly")
+    ran_after = datetime(2026, 11, 5, 23, 30, tzinfo=timezone.utc)  # noqa: UP017
+    dag_run = dag.test(
+        run_after=ran_after, logical_date=None, mark_success_pattern=r"(?!extract_).*"
+    )
+    assert dag_run.logical_date is None
+    states = _task_states(dag_run)
+    assert {t: s for t, s in states.items() if t.startswith("extract_")} == {
+        f"extract_{s}": "success" for s in ("revenues", "housing", "waste", "portal")
+    }, states
+    assert [p.name for p in (data / "runs").iterdir()] == ["2026-11-05"]
+    for source in ("revenues", "housing", "waste", "portal"):
+        assert (data / "runs" / "2026-11-05" / "raw" / f"{source}.parquet").is_file()
+
+
+def test_the_run_key_is_the_logical_date_or_else_the_day_the_run_ran_after():
+    from golden_record.airflow.stages import run_key_of
+
+    late = datetime(2026, 11, 5, 23, 30, tzinfo=timezone.utc)  # noqa: UP017
+    assert run_key_of("2026-11-02", late) == "2026-11-02"
+    assert run_key_of(None, late) == "2026-11-05"
+    from zoneinfo import ZoneInfo
+
+    # A time given in another zone is the UTC day Airflow keeps it as.
+    assert run_key_of(None, late.astimezone(ZoneInfo("Asia/Tokyo"))) == "2026-11-05"
+    assert run_key_of(None, None) is None
+
+
 def test_the_next_night_keeps_every_golden_id(nightly_run, sample, portal, monkeypatch):
     state, data, crm = nightly_run
     first = {(r[0], r[1]): r[2] for r in _crm_rows(crm)["golden_customer_source"]}

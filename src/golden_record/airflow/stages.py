@@ -1,7 +1,7 @@
 """What each task of ``golden_record_nightly`` does, in Airflow terms.
 
 Builds the task's :class:`~golden_record.run.Run` once from Airflow's context (its
-logical date), turns Airflow connections into the plain arguments of
+logical date, or for a run triggered with none, the day it ran after), turns Airflow connections into the plain arguments of
 :mod:`golden_record.pipeline`, returns each stage's result as the dict XCom carries, and
 turns bad source data into a failure that is not retried.
 """
@@ -9,6 +9,7 @@ turns bad source data into a failure that is not retried.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -33,14 +34,28 @@ def giving_back_memory(stage: Stage) -> Stage:
     return run  # type: ignore[return-value]
 
 
+def run_key_of(ds: str | None, run_after: datetime | None) -> str | None:
+    """A DAG run's key: its logical date, or, for a run Airflow 3 made without one (a
+    trigger from the UI or ``airflow dags trigger`` with none given), the day it was
+    asked to run after: every task of the run, and a rerun of it, has the same."""
+    if ds:
+        return ds
+    return run_after.astimezone(UTC).date().isoformat() if run_after else None
+
+
 def _run(ds: str | None) -> Run:
     """The task's run; a date later than tomorrow fails the task at once, unretried."""
     from airflow.sdk.exceptions import AirflowFailException
 
     from golden_record.run import RunDateAhead
 
+    run_after = None
+    if not ds:
+        from airflow.sdk import get_current_context
+
+        run_after = get_current_context()["dag_run"].run_after
     try:
-        return Run.from_context(ds)
+        return Run.from_context(run_key_of(ds, run_after))
     except RunDateAhead as exc:
         raise AirflowFailException(str(exc)) from None
 
