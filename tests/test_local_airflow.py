@@ -55,6 +55,34 @@ def test_the_airflow_config_is_written_with_the_project_s_folders_and_keeps_the_
     assert "golden_record_data" not in {k for s in config.sections() for k in config[s]}
 
 
+@pytest.mark.postgres
+def test_airflow_s_metadata_database_migrates_on_postgresql(postgres, tmp_path):
+    """Compose keeps Airflow's metadata on PostgreSQL (``postgresql+psycopg2``), where
+    Airflow 3 opens an async engine beside the sync one: every component's start failed
+    there while the lock had no async driver (``No module named 'asyncpg'``)."""
+    from sqlalchemy import create_engine, text
+
+    url = postgres.create_database("airflow_metadata")
+    env = {
+        **os.environ,
+        **local_env.airflow_env(tmp_path / "airflow_home"),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": url,
+    }
+    airflow = str(Path(sys.executable).with_name("airflow"))
+    for command in (["db", "migrate"], ["db", "check"]):
+        done = subprocess.run(
+            [airflow, *command], env=env, capture_output=True, text=True, timeout=300
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            assert connection.execute(text("SELECT COUNT(*) FROM dag_run")).scalar() == 0
+    finally:
+        engine.dispose()
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
