@@ -5,7 +5,9 @@ FROM python:3.11-slim-bookworm
 RUN apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless \
     && rm -rf /var/lib/apt/lists/*
 RUN pip install --no-cache-dir "uv==0.13.8"
+# No download cache kept in the image (it was 2.7 GB of a 4.97 GB image).
 ENV UV_PROJECT_ENVIRONMENT=/opt/venv \
+    UV_NO_CACHE=1 \
     UV_COMPILE_BYTECODE=1 \
     UV_LINK_MODE=copy \
     PATH=/opt/venv/bin:$PATH \
@@ -21,7 +23,10 @@ COPY src ./src
 COPY devtools ./devtools
 RUN uv sync --frozen --no-dev --group sample --extra airflow --extra spark
 
-RUN useradd --create-home --uid 50000 airflow && mkdir -p /opt/airflow /data \
-    && chown -R airflow /opt/airflow /data
+# Every folder a named volume mounts for the runtime user: Docker makes a new volume
+# with the ownership the image gives its folder (a root-owned /sources refused the
+# sample's writes).
+RUN useradd --create-home --uid 50000 airflow && mkdir -p /opt/airflow /data /sources \
+    && chown -R airflow /opt/airflow /data /sources
 USER airflow
 ENV AIRFLOW_HOME=/opt/airflow
