@@ -7,6 +7,7 @@ other session is local mode."""
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -46,6 +47,10 @@ def main(root: Path, run_date: str) -> dict:
     [(args, kwargs, on_spark)] = seen
     in_task = cluster_without_conflicts(*args, **kwargs)
     executors = context._jsc.sc().getExecutorMemoryStatus().size() - 1
+    checkpoint_dir = context._jsc.sc().getCheckpointDir().get()
+    checkpoint_files = sum(
+        len(files) for _, _, files in os.walk(checkpoint_dir.removeprefix("file:"))
+    )
     result = {
         "master": context.master,
         "executors": executors,
@@ -56,6 +61,8 @@ def main(root: Path, run_date: str) -> dict:
             == set(in_task.refused.itertuples(index=False, name=None))
         ),
         "records": len(records),
+        "checkpoint_dir": checkpoint_dir,
+        "checkpoint_files": checkpoint_files,
     }
     api.spark.stop()
     return result

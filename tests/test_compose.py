@@ -82,6 +82,14 @@ def test_the_spark_profile_runs_the_locks_spark_wired_to_the_tasks():
     assert environment["GOLDEN_RECORD_BACKEND"] == "${GOLDEN_RECORD_BACKEND:-duckdb}"
     assert "spark://spark-master:7077" in environment["GOLDEN_RECORD_SPARK_MASTER"]
     assert "spark.driver.host=airflow-scheduler" in environment["GOLDEN_RECORD_SPARK_CONF"]
+    # Splink's checkpoints on storage the driver and the workers share at one path.
+    checkpoints = environment["GOLDEN_RECORD_SPARK_CHECKPOINT_DIR"]
+    shared = [
+        v.split(":")[1]
+        for v in worker["volumes"]
+        if v in services["airflow-scheduler"]["volumes"] and not v.endswith(":ro")
+    ]
+    assert any(checkpoints.startswith(f"{folder}/") for folder in shared), (checkpoints, shared)
     # The golden store on PostgreSQL, its own server.
     assert "@store-db:5432/golden_store" in environment["AIRFLOW_CONN_GOLDEN_STORE"]
     assert "openjdk-17-jre-headless" in (ROOT / "Dockerfile").read_text()
@@ -97,7 +105,7 @@ def test_every_named_volume_the_runtime_user_mounts_is_its_own_in_the_image():
     made = set(re.findall(r"mkdir -p ([^&\n]+)", dockerfile)[0].split())
     owned = set(re.findall(r"chown -R airflow ([^&\n]+)", dockerfile)[0].split())
     mounted = set()
-    for name, service in compose["services"].items():
+    for service in compose["services"].values():
         if service.get("image") != "golden-record:latest":
             continue
         for volume in service.get("volumes", []):

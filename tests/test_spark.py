@@ -114,6 +114,21 @@ def test_the_backend_is_a_setting_and_a_mistyped_one_is_refused():
         runtime({"GOLDEN_RECORD_BACKEND": "oracle"})
 
 
+def test_a_cluster_without_shared_checkpoint_storage_is_refused_before_spark_starts(
+    monkeypatch,
+):
+    """Executors in other containers write their part of a checkpoint to their own
+    disks, and the driver then found nothing to read (UNABLE_TO_INFER_SCHEMA): a cluster
+    needs GOLDEN_RECORD_SPARK_CHECKPOINT_DIR, said before a JVM starts."""
+    from golden_record.settings import SettingsError
+    from golden_record.spark_session import spark_session
+
+    monkeypatch.setenv("GOLDEN_RECORD_SPARK_MASTER", "spark://spark-master:7077")
+    monkeypatch.delenv("GOLDEN_RECORD_SPARK_CHECKPOINT_DIR", raising=False)
+    with pytest.raises(SettingsError, match="set GOLDEN_RECORD_SPARK_CHECKPOINT_DIR"):
+        spark_session()
+
+
 def test_a_night_on_spark_gives_the_same_golden_records_as_on_duckdb(
     sample, tmp_path, monkeypatch, spark_api
 ):
@@ -237,7 +252,7 @@ def test_a_large_night_on_spark_clusters_on_spark(on_spark):
 
 
 def test_on_a_standalone_cluster_standardising_and_clustering_give_what_the_task_gives(
-    landed_run,
+    landed_run, tmp_path
 ):
     """Against ``spark://`` (a master and a worker in JVMs of their own, the compose
     profile's arrangement): executors start this package's Python for standardising and
@@ -251,8 +266,15 @@ def test_on_a_standalone_cluster_standardising_and_clustering_give_what_the_task
     from devtools.spark_standalone import standalone_cluster
 
     script = Path(__file__).with_name("spark_cluster_check.py")
+    checkpoints = tmp_path / "shared" / "checkpoints"
     with standalone_cluster(workers=1, cores=2, memory="3g") as master:
-        env = {**os.environ, "GOLDEN_RECORD_SPARK_MASTER": master}
+        # Without it a cluster is refused (tests/test_settings.py); here the driver and
+        # the executors share the machine's disk, as compose's share a volume.
+        env = {
+            **os.environ,
+            "GOLDEN_RECORD_SPARK_MASTER": master,
+            "GOLDEN_RECORD_SPARK_CHECKPOINT_DIR": f"file://{checkpoints}",
+        }
         env["GOLDEN_RECORD_SPARK_FROM"] = "1000"
         env.pop("PYSPARK_PYTHON", None)
         # As from a clone whose virtual environment is not activated: its Python is not on
@@ -274,6 +296,11 @@ def test_on_a_standalone_cluster_standardising_and_clustering_give_what_the_task
     assert result["master"] == master and result["executors"] == 1, result
     assert result["records"] > 1000
     assert result["standardised_equal"] and result["clusters_equal"] and result["refused_equal"]
+    # Splink's steps checkpointed in the configured folder, each session in one of its
+    # own, removed when the driver's process ended.
+    assert f"{checkpoints}/golden-record-spark-" in result["checkpoint_dir"], result
+    assert result["checkpoint_files"] > 0
+    assert checkpoints.is_dir() and not any(checkpoints.iterdir())
 
 
 def test_clustering_on_spark_with_no_links_and_nothing_kept_apart(on_duckdb, spark_api):

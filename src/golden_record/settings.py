@@ -70,6 +70,11 @@ class RuntimeSettings:
     spark_from: int = 200_000  # GOLDEN_RECORD_SPARK_FROM
     # Any other Spark settings, "key=value;key=value" (executor memory and cores, say).
     spark_conf: str = ""  # GOLDEN_RECORD_SPARK_CONF
+    # Where Splink's Spark steps checkpoint: a folder every executor and the driver reach
+    # at the same path (a shared volume, or an hdfs:// or s3a:// URL). Needed for a
+    # cluster; in local mode a temporary folder unless set. Each session writes in a
+    # folder of its own there, removed when the process ends.
+    spark_checkpoint_dir: str = ""  # GOLDEN_RECORD_SPARK_CHECKPOINT_DIR
     # Spark's own: the Python executors start (when unset, the driver's own).
     pyspark_python: str | None = None  # PYSPARK_PYTHON
     # The Airflow plugin's permissions for the simple auth manager's roles, replacing the
@@ -100,6 +105,7 @@ _TEXTS = {
     "spark_master": "GOLDEN_RECORD_SPARK_MASTER",
     "spark_driver_memory": "GOLDEN_RECORD_SPARK_DRIVER_MEMORY",
     "spark_conf": "GOLDEN_RECORD_SPARK_CONF",
+    "spark_checkpoint_dir": "GOLDEN_RECORD_SPARK_CHECKPOINT_DIR",
     "pyspark_python": "PYSPARK_PYTHON",
     "role_permissions": "GOLDEN_RECORD_ROLE_PERMISSIONS",
 }

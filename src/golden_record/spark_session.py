@@ -13,7 +13,6 @@ from typing import Any
 def spark_session() -> Any:
     """The Spark session the settings describe (the running one, if there is one)."""
     import sys
-    import tempfile
 
     from pyspark.sql import SparkSession
     from splink.backends.spark import similarity_jar_location
@@ -21,6 +20,8 @@ def spark_session() -> Any:
     from golden_record.settings import SettingsError, runtime, spark_workers_use
 
     settings = runtime()
+    # Refused before a JVM starts when a cluster has nowhere shared to checkpoint.
+    checkpoints = _checkpoint_dir(settings)
     builder = (
         SparkSession.builder.appName("golden-record")
         .master(settings.spark_master)
@@ -46,5 +47,36 @@ def spark_session() -> Any:
             )
         builder = builder.config(key.strip(), value.strip())
     session = builder.getOrCreate()
-    session.sparkContext.setCheckpointDir(tempfile.mkdtemp(prefix="golden-record-spark-"))
+    session.sparkContext.setCheckpointDir(checkpoints)
     return session
+
+
+def _checkpoint_dir(settings: Any) -> str:
+    """A folder of this process's own for Splink's checkpoints, under the configured one
+    (every executor writes its part there and the driver reads them all back: on a
+    cluster it must be storage they share), removed when the process ends."""
+    import atexit
+    import shutil
+    import tempfile
+    import uuid
+    from urllib.parse import urlsplit
+
+    from golden_record.settings import SettingsError
+
+    base = settings.spark_checkpoint_dir
+    if not base:
+        if not settings.spark_master.startswith("local"):
+            raise SettingsError(
+                f"GOLDEN_RECORD_SPARK_MASTER is {settings.spark_master}: set "
+                "GOLDEN_RECORD_SPARK_CHECKPOINT_DIR to a folder the driver and every executor "
+                "reach at the same path (a shared volume, or an hdfs:// or s3a:// URL); a "
+                "local temporary folder is on the driver's machine only"
+            )
+        base = tempfile.gettempdir()
+    folder = f"{base.rstrip('/')}/golden-record-spark-{uuid.uuid4().hex[:12]}"
+    scheme = urlsplit(folder).scheme
+    if scheme in ("", "file"):
+        local = urlsplit(folder).path if scheme else folder
+        atexit.register(shutil.rmtree, local, True)
+    # Elsewhere (hdfs://, s3a://) the storage's own lifecycle rules clear what is left.
+    return folder

@@ -1,9 +1,10 @@
 """What each task of ``golden_record_nightly`` does, in Airflow terms.
 
 Builds the task's :class:`~golden_record.run.Run` once from Airflow's context (its
-logical date, or for a run triggered with none, the day it ran after), turns Airflow connections into the plain arguments of
-:mod:`golden_record.pipeline`, returns each stage's result as the dict XCom carries, and
-turns bad source data into a failure that is not retried.
+logical date, or for a run triggered with none, the day it ran after), turns Airflow
+connections into the plain arguments of :mod:`golden_record.pipeline`, returns each
+stage's result as the dict XCom carries, and turns bad source data into a failure that
+is not retried.
 """
 
 from __future__ import annotations
