@@ -1,5 +1,8 @@
 # One image for every Airflow service and the sample sources, built from the lock file.
-FROM python:3.11-slim-bookworm
+# BASE_IMAGE: any Debian bookworm with Python 3.11 and pip (make compose-test builds one
+# from Debian's packages where no image registry is reachable).
+ARG BASE_IMAGE=python:3.11-slim-bookworm
+FROM ${BASE_IMAGE}
 
 # Java for PySpark: a task is the Spark driver when GOLDEN_RECORD_BACKEND=spark.
 RUN apt-get update && apt-get install -y --no-install-recommends openjdk-17-jre-headless \

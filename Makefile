@@ -9,7 +9,7 @@ UV := $(shell command -v uv 2>/dev/null || echo "$(PYTHON) -m uv")
 RUN := $(UV) run --frozen --all-extras
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help install system-deps demo airflow test test-fast test-durations lint format bench bench-accuracy clean model febrl-data rldata-data pseudopeople-data
+.PHONY: help install system-deps demo airflow test test-fast test-durations lint format bench bench-accuracy compose-test clean model febrl-data rldata-data pseudopeople-data
 
 help:
 	@echo "make demo   - generate sample council data and run the nightly DAG in-process"
@@ -76,6 +76,12 @@ test-durations: install febrl-data system-deps
 # many it left out ("deselected"). `make test` runs everything.
 test-fast: install
 	$(RUN) pytest -q -n 2 -m "not (postgres or browser or e2e or slow or faults)"
+
+# The production stack (docker-compose.yaml) run for real on this machine: images built
+# from Debian's packages and PyPI, every service on 127.0.0.1, a night published to the
+# CRM on PostgreSQL (devtools/compose/compose_test.py). Needs root and Docker; minutes.
+compose-test: install
+	$(RUN) python -m devtools.compose.compose_test
 
 # Programs the tests run that are not Python packages: Debian's chromium (the run report
 # is rendered in it) and PostgreSQL's server binaries (the golden store is tested on a

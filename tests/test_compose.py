@@ -53,7 +53,7 @@ def test_airflow_services_mount_the_project_and_run_the_image_built_from_the_loc
         assert service["image"] == "golden-record:latest" and service["build"] == "."
         # The CRM is its own database server, not Airflow's.
         crm = service["environment"]["AIRFLOW_CONN_GOLDEN_CRM"]
-        assert "@crm-db:5432/crm" in crm and "airflow-db" not in crm
+        assert "@crm-db:${CRM_DB_PORT:-5432}/crm" in crm and "airflow-db" not in crm
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "COPY pyproject.toml uv.lock" in dockerfile
     assert "uv sync --frozen" in dockerfile  # the lock file, never a fresh resolution
@@ -91,7 +91,8 @@ def test_the_spark_profile_runs_the_locks_spark_wired_to_the_tasks():
     ]
     assert any(checkpoints.startswith(f"{folder}/") for folder in shared), (checkpoints, shared)
     # The golden store on PostgreSQL, its own server.
-    assert "@store-db:5432/golden_store" in environment["AIRFLOW_CONN_GOLDEN_STORE"]
+    store = environment["AIRFLOW_CONN_GOLDEN_STORE"]
+    assert "@store-db:${STORE_DB_PORT:-5432}/golden_store" in store
     assert "openjdk-17-jre-headless" in (ROOT / "Dockerfile").read_text()
 
 
