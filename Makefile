@@ -79,9 +79,10 @@ test-fast: install
 
 # The production stack (docker-compose.yaml) run for real on this machine: images built
 # from Debian's packages and PyPI, every service on 127.0.0.1, a night published to the
-# CRM on PostgreSQL (devtools/compose/compose_test.py). Needs root and Docker; minutes.
+# CRM on PostgreSQL, then the spark profile's two workers matching it again
+# (devtools/compose/compose_test.py). Needs root and Docker; about five minutes.
 compose-test: install
-	$(RUN) python -m devtools.compose.compose_test
+	$(RUN) python -m devtools.compose.compose_test --spark
 
 # Programs the tests run that are not Python packages: Debian's chromium (the run report
 # is rendered in it) and PostgreSQL's server binaries (the golden store is tested on a

@@ -61,9 +61,10 @@ def _export(work: Path) -> Path:
     return tree
 
 
-def _env_file(tree: Path) -> dict[str, str]:
-    """.env from .env.example with fresh secrets and free ports on 127.0.0.1."""
-    values = {
+def _env_file(tree: Path, given: dict[str, str] | None = None) -> dict[str, str]:
+    """.env from .env.example with fresh secrets and free ports on 127.0.0.1 (``given``:
+    the values of an earlier call, kept, with any changed)."""
+    values = given or {
         "AIRFLOW_DB_PASSWORD": secrets.token_urlsafe(16),
         "CRM_DB_PASSWORD": secrets.token_urlsafe(16),
         "STORE_DB_PASSWORD": secrets.token_urlsafe(16),
@@ -83,18 +84,24 @@ def _env_file(tree: Path) -> dict[str, str]:
     return values
 
 
-def _compose_file(tree: Path) -> Path:
-    """docker-compose.yaml with the host-network override merged in, and without the
-    ports it publishes (host networking has no port mappings: each service listens on
-    its own port of 127.0.0.1)."""
+def _compose_file(tree: Path, *profiles: str) -> Path:
+    """docker-compose.yaml with the host-network override merged in (and the services of
+    ``profiles``), without the ports it publishes (host networking has no port mappings:
+    each service listens on its own port of 127.0.0.1)."""
+    chosen = [arg for profile in profiles for arg in ("--profile", profile)]
     merged = subprocess.run(
-        ["docker-compose", "-p", PROJECT, "-f", "docker-compose.yaml", "-f", str(OVERRIDE),
-         "config"],
+        ["docker-compose", "-p", PROJECT, *chosen, "-f", "docker-compose.yaml",
+         "-f", str(OVERRIDE), "config"],
         cwd=tree, capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
     config = yaml.safe_load(merged)
-    for service in config["services"].values():
+    for name, service in list(config["services"].items()):
         service.pop("ports", None)
+        # A profile's services start with the rest when it is chosen, else not at all
+        # (this file is all docker-compose is given).
+        wanted = service.pop("profiles", None)
+        if wanted and not set(wanted) & set(profiles):
+            del config["services"][name]
     path = tree / "compose-on-the-host.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path
@@ -250,6 +257,77 @@ def check_the_stack(tree: Path, settings: dict[str, str], timings: dict[str, flo
     return {"source records": records, "golden records": golden, "nights": len(runs)}
 
 
+def _master(port: str = "8090") -> dict[str, Any]:
+    """What the Spark master's UI says of its workers and applications ({} if down)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/", timeout=10) as answer:
+            return dict(json.loads(answer.read()))
+    except OSError:
+        return {}
+
+
+def _alive_workers() -> int:
+    return int(_master().get("aliveworkers", 0))
+
+
+def check_spark(tree: Path, settings: dict[str, str], timings: dict[str, float]) -> dict:
+    """The spark profile on the running stack: a master and two workers, each a
+    container of its own (no shared /tmp), the tasks the driver; the same night matched
+    again in full on Spark gives the golden records DuckDB gave (nothing new for the
+    CRM)."""
+    settings = _env_file(
+        tree,
+        settings
+        | {
+            "GOLDEN_RECORD_BACKEND": "spark",
+            "SPARK_WORKER_CORES": "1",
+            "SPARK_WORKER_MEMORY": "2g",
+            "SPARK_EXECUTOR_MEMORY": "1g",
+            # Every night's records scored, standardised and clustered on the cluster.
+            "GOLDEN_RECORD_SPARK_FROM": "1000",
+        },
+    )
+    compose = _compose_file(tree, "spark")
+    api = Api(settings["AIRFLOW_API_PORT"])
+    started = time.monotonic()
+    _compose(tree, compose, "up", "-d", "--no-build", "--scale", "spark-worker=2")
+    _wait("two live Spark workers", lambda: _alive_workers() == 2, 300)
+    _wait("Airflow's API", api.answers, 300)
+    api.sign_in()
+    timings["spark up (s)"] = round(time.monotonic() - started, 1)
+    workers = {
+        line.split()[0]
+        for line in _compose(tree, compose, "ps", "spark-worker").splitlines()
+        if line.startswith(f"{PROJECT}_spark-worker_")
+    }
+    assert len(workers) == 2, workers
+    crm = (settings["CRM_DB_PORT"], "crm", settings["CRM_DB_PASSWORD"], "crm")
+    feed = _sql(*crm, "SELECT COUNT(*) FROM crm_change_feed")
+    golden = _sql(*crm, "SELECT COUNT(*) FROM crm_golden_customer")
+    started = time.monotonic()
+    api.call(
+        "/api/v2/dags/golden_record_nightly/dagRuns",
+        {"logical_date": None, "conf": {"full_refresh": True}},
+        "POST",
+    )
+    runs = _wait("the night on Spark", lambda: _every_run_finished(api), 1200, every=5)
+    timings["night on spark (s)"] = round(time.monotonic() - started, 1)
+    assert {run["state"] for run in runs} == {"success"}, runs
+    # The night's tasks were applications of the cluster (standardising, scoring and
+    # clustering all on it: GOLDEN_RECORD_SPARK_FROM is below the night's records).
+    master = _master()
+    applications = [*master.get("completedapps", []), *master.get("activeapps", [])]
+    assert applications, master
+    changed = _sql(*crm, "SELECT COUNT(*) FROM crm_change_feed") - feed
+    assert _sql(*crm, "SELECT COUNT(*) FROM crm_golden_customer") == golden
+    assert changed == 0, f"{changed} change(s) for the CRM from the same records on Spark"
+    return {
+        "spark workers": len(workers),
+        "spark applications": len(applications),
+        "changes from spark": changed,
+    }
+
+
 def main() -> int:
     try:
         images.check_machine()
@@ -267,6 +345,12 @@ def main() -> int:
     try:
         compose = _compose_file(tree)
         found = check_the_stack(tree, settings, timings)
+        if "--spark" in sys.argv[1:]:
+            compose = _compose_file(tree, "spark")
+            found |= check_spark(tree, settings, timings)
+    except BaseException:
+        print(f"compose-test failed: the stack's logs are in {work / 'stack.log'}")
+        raise
     finally:
         if compose is not None:
             logs = _compose(tree, compose, "logs", "--no-color", "--tail", "200", check=False)
