@@ -29,7 +29,8 @@ RUN uv sync --frozen --no-dev --group sample --extra airflow --extra spark
 # Every folder a named volume mounts for the runtime user: Docker makes a new volume
 # with the ownership the image gives its folder (a root-owned /sources refused the
 # sample's writes).
-RUN useradd --create-home --uid 50000 airflow && mkdir -p /opt/airflow /data /sources \
-    && chown -R airflow /opt/airflow /data /sources
+RUN useradd --create-home --uid 50000 airflow \
+    && mkdir -p /opt/airflow /opt/airflow/logs /data /sources \
+    && chown -R airflow /opt/airflow /opt/airflow/logs /data /sources
 USER airflow
 ENV AIRFLOW_HOME=/opt/airflow

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -232,6 +233,14 @@ def check_the_stack(tree: Path, settings: dict[str, str], timings: dict[str, flo
     runs = _wait("the nights", lambda: _every_run_finished(api), 900, every=5)
     timings["nights (s)"] = round(time.monotonic() - started, 1)
     assert {run["state"] for run in runs} == {"success"}, runs
+    # A task's log as the UI shows it: read by the API server from the logs volume.
+    run_id = urllib.parse.quote(runs[0]["dag_run_id"], safe="")
+    log = api.call(
+        f"/api/v2/dags/golden_record_nightly/dagRuns/{run_id}/taskInstances/publish/logs/1"
+    )
+    text = json.dumps(log)
+    assert len(log["content"]) > 3 and "golden_record" in text, text[:2000]
+    assert "Could not read served logs" not in text and "No logs found" not in text
     manifest = subprocess.run(
         ["docker", "exec", _container("sample-portal"), "cat", "/sources/manifest.json"],
         capture_output=True, text=True, check=True,
