@@ -206,9 +206,10 @@ def _every_run_finished(api: Api) -> list[dict] | None:
     return runs if runs and states <= {"success", "failed"} else None
 
 
-def check_the_stack(tree: Path, settings: dict[str, str], timings: dict[str, float]) -> dict:
-    """Start the stack and check it; return what was measured."""
-    compose = _compose_file(tree)
+def check_the_stack(
+    tree: Path, compose: Path, settings: dict[str, str], timings: dict[str, float]
+) -> dict:
+    """Start the stack ``compose`` describes and check it; return what was measured."""
     started = time.monotonic()
     _compose(tree, compose, "up", "-d", "--no-build")
     _wait("airflow-init to finish", lambda: _exited_cleanly("airflow-init"), 300)
@@ -353,9 +354,10 @@ def main() -> int:
     compose = None
     try:
         compose = _compose_file(tree)
-        found = check_the_stack(tree, settings, timings)
+        found = check_the_stack(tree, compose, settings, timings)
         if "--spark" in sys.argv[1:]:
-            compose = _compose_file(tree, "spark")
+            # Rewrites the same compose file, with the spark profile, once .env says so:
+            # the teardown below then takes the workers down too.
             found |= check_spark(tree, settings, timings)
     except BaseException:
         print(f"compose-test failed: the stack's logs are in {work / 'stack.log'}")
