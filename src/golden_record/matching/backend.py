@@ -3,10 +3,11 @@
 :func:`matching_db_api` is the one a night scores its pairs on: DuckDB, or Spark when
 ``GOLDEN_RECORD_BACKEND=spark`` (a plain ``SparkSession`` built from the
 ``GOLDEN_RECORD_SPARK_*`` settings, so a cluster is its master URL away: ``local[2]`` by
-default, ``spark://host:7077`` for a standalone cluster). Splink's similarity functions
-(Jaro-Winkler, Damerau-Levenshtein) come from the jar Splink ships, put on the session's
-classpath. Everything else (training, the lookup, explanations) stays on DuckDB, which
-answers one question or a training sample faster than a cluster starts.
+default, ``spark://host:7077`` for a standalone cluster). The similarity functions
+(Jaro-Winkler, Damerau-Levenshtein) are DuckDB's on Spark too
+(:mod:`golden_record.matching.similarity_on_spark`), not those of the jar Splink ships.
+Everything else (training, the lookup, explanations) stays on DuckDB, which answers one
+question or a training sample faster than a cluster starts.
 
 DuckDB gets a memory limit (``GOLDEN_RECORD_DUCKDB_MEMORY_GB``, 1.5 GB unless set) and a
 folder of its own to spill to beyond it: left to itself it takes up to 80% of the
@@ -61,9 +62,14 @@ def matching_db_api(backend: str | None = None) -> Any:
 def spark_db_api() -> Any:
     from splink.backends.spark import SparkAPI
 
+    from golden_record.matching import similarity_on_spark
     from golden_record.spark_session import spark_session
 
-    return SparkAPI(spark_session=spark_session())
+    api = SparkAPI(spark_session=spark_session())
+    # Splink's API registers its jar's similarity functions as it is made; DuckDB's replace
+    # them, so a pair lands at the same level whichever engine scores it.
+    similarity_on_spark.register(api.spark)
+    return api
 
 
 def _speaks_arrow(db_api: Any) -> bool:
