@@ -1,8 +1,9 @@
-"""Nightly golden customer records: extract the four council systems, match, publish.
+"""Nightly golden customer records: extract the council's systems, match, publish.
 
-extract ×4 → gate_sources → standardise → match → build_golden → gate_golden → publish,
-then report (always) and outcome. A quality gate's critical failure stops the night
-before publishing, so the CRM keeps the previous state; the report says why.
+extract (one task per source declared in ``sources.toml``) → gate_sources → standardise
+→ match → build_golden → gate_golden → publish, then report (always) and outcome. A
+quality gate's critical failure stops the night before publishing, so the CRM keeps the
+previous state; the report says why.
 
 Thin by design: each task calls one stage of ``golden_record.pipeline``; heavy libraries
 (pandas, Splink) are imported inside the tasks, not when the scheduler parses this file.
@@ -15,9 +16,11 @@ from datetime import datetime, timedelta, timezone
 
 from airflow.sdk import Asset, dag, task
 
+from golden_record.extract.declaration import source_systems
 from golden_record.settings import runtime
 
-SOURCES = ("revenues", "housing", "waste", "portal")
+# The declared source systems (one small TOML file, read as the scheduler parses this).
+SOURCES = source_systems()
 GOLDEN_RECORDS = Asset(name="golden_customer_records", uri="golden-record://crm/golden_customer")
 
 # Transient failures (a source unreachable or slow) are retried; bad data is not.

@@ -89,8 +89,10 @@ def _settings_for(sample, portal):
     from golden_record.settings import SourceSettings
 
     return SourceSettings(
-        revenues_url=f"sqlite:///{sample.paths['revenues']}",
-        housing_url=f"sqlite:///{sample.paths['housing']}",
+        database_urls={
+            "revenues": f"sqlite:///{sample.paths['revenues']}",
+            "housing": f"sqlite:///{sample.paths['housing']}",
+        },
         waste_drop_dir=sample.paths["waste"],
         portal_base_url=portal.base_url,
         portal_token=PORTAL_TOKEN,
@@ -138,14 +140,14 @@ def landed_run(tmp_path_factory, worker_id, sample, portal):
     from built_once import built_once
 
     from golden_record import pipeline
-    from golden_record.extract.canonical import SOURCE_SYSTEMS
+    from golden_record.extract.declaration import source_systems
     from golden_record.matching import registry
     from golden_record.run import Run
 
     def land(root: Path) -> None:
         settings = _settings_for(sample, portal)
         run = Run.of(RUN_DATE.isoformat(), root=root)
-        for source in SOURCE_SYSTEMS:
+        for source in source_systems():
             pipeline.extract(source, run, settings)
         pipeline.standardise(run)
         pipeline.match(run, registry.packaged())

@@ -64,8 +64,10 @@ class Council:
         self.portal_file = next((self.sources / "portal").glob("*.jsonl"))
         self.portal = start_portal(self.portal_file, TOKEN)
         self.settings = SourceSettings(
-            revenues_url=f"sqlite:///{self.sources / 'revenues.db'}",
-            housing_url=f"sqlite:///{self.sources / 'housing.db'}",
+            database_urls={
+                "revenues": f"sqlite:///{self.sources / 'revenues.db'}",
+                "housing": f"sqlite:///{self.sources / 'housing.db'}",
+            },
             waste_drop_dir=self.sources / "waste" / "drop",
             portal_base_url=self.portal.base_url,
             portal_token=TOKEN,

@@ -65,3 +65,33 @@ def test_dag_files_do_not_import_heavy_libraries_at_parse_time():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_a_declared_source_gets_its_extract_task_and_a_broken_declaration_an_import_error(
+    tmp_path, monkeypatch
+):
+    """The DAG's extract tasks are the declared sources (GOLDEN_RECORD_SOURCES), read as the
+    file is parsed; a declaration with a mistake is the DAG's import error, naming it."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    from golden_record.extract.declaration import PACKAGED
+
+    declarations = tmp_path / "sources.toml"
+    parking = PACKAGED.read_text().split("[sources.revenues]")[1].split("[sources.housing]")[0]
+    declarations.write_text(
+        PACKAGED.read_text()
+        + "[sources.parking]"
+        + parking.replace('"golden_revenues"', '"golden_parking"').replace(
+            "[sources.revenues.canonical]", "[sources.parking.canonical]"
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("GOLDEN_RECORD_SOURCES", str(declarations))
+    dag = DagBag(dag_folder=str(DAGS / "golden_record_nightly.py")).dags["golden_record_nightly"]
+    assert "extract_parking" in dag.task_ids
+    assert "extract_parking" in dag.get_task("gate_sources").upstream_task_ids
+
+    declarations.write_text(PACKAGED.read_text().replace('kind = "sql"', 'kind = "sqll"', 1))
+    broken = DagBag(dag_folder=str(DAGS / "golden_record_nightly.py"))
+    (error,) = broken.import_errors.values()
+    assert f"{declarations}, source 'revenues', field 'kind': unknown kind 'sqll'" in error

@@ -19,7 +19,10 @@ from golden_record.run import Run
 def revenues_copy(sample, source_settings, tmp_path):
     db = tmp_path / "revenues.db"
     shutil.copy(sample.paths["revenues"], db)
-    return db, replace(source_settings, revenues_url=f"sqlite:///{db}")
+    return db, replace(
+        source_settings,
+        database_urls={**source_settings.database_urls, "revenues": f"sqlite:///{db}"},
+    )
 
 
 def test_raw_extract_is_landed_once_and_replayed_on_rerun(revenues_copy, tmp_path):

@@ -17,15 +17,16 @@ import pytest
 from conftest import PORTAL_TOKEN, RUN_DATE
 
 from golden_record.extract.canonical import CANONICAL_COLUMNS, conform
-from golden_record.extract.sources import EXTRACTORS, SourceDataError, SourceUnavailableError
+from golden_record.extract.declaration import source_systems
+from golden_record.extract.sources import SourceDataError, SourceUnavailableError, extractor
 from golden_record.extract.sources import portal as portal_source
 from golden_record.extract.sources import waste as waste_source
 from golden_record.extract.sources.text import split_contact_name
 
 
-@pytest.mark.parametrize("source", sorted(EXTRACTORS))
+@pytest.mark.parametrize("source", sorted(source_systems()))
 def test_every_source_maps_to_the_canonical_contract(source, source_settings, sample):
-    module = EXTRACTORS[source]
+    module = extractor(source)
     raw = module.extract(source_settings, None, RUN_DATE)
     canonical = conform(module.to_canonical(raw), source)
     assert tuple(canonical.columns) == CANONICAL_COLUMNS
@@ -36,8 +37,8 @@ def test_every_source_maps_to_the_canonical_contract(source, source_settings, sa
 
 
 def test_revenues_address_lines_put_the_town_last(source_settings):
-    raw = EXTRACTORS["revenues"].extract(source_settings, None, RUN_DATE)
-    canonical = EXTRACTORS["revenues"].to_canonical(raw)
+    raw = extractor("revenues").extract(source_settings, None, RUN_DATE)
+    canonical = extractor("revenues").to_canonical(raw)
     row = raw.index[raw["addr_4"].notna()][0]
     assert canonical.loc[row, "town"] == raw.loc[row, "addr_4"]
     row = raw.index[raw["addr_3"].isna() & raw["addr_2"].notna()][0]
@@ -46,8 +47,8 @@ def test_revenues_address_lines_put_the_town_last(source_settings):
 
 
 def test_housing_splits_given_names_and_keeps_ni_number(source_settings):
-    raw = EXTRACTORS["housing"].extract(source_settings, None, RUN_DATE)
-    canonical = EXTRACTORS["housing"].to_canonical(raw)
+    raw = extractor("housing").extract(source_settings, None, RUN_DATE)
+    canonical = extractor("housing").to_canonical(raw)
     with_middle = raw.index[raw["given_names"].str.contains(" ", na=False)][0]
     first, middle = raw.loc[with_middle, "given_names"].split(" ", 1)
     assert canonical.loc[with_middle, "first_name"] == first
@@ -71,9 +72,9 @@ def test_single_field_contact_names_are_split(name, expected):
 
 
 def test_relational_sources_extract_incrementally_by_watermark(source_settings):
-    everything = EXTRACTORS["revenues"].extract(source_settings, None, RUN_DATE)
+    everything = extractor("revenues").extract(source_settings, None, RUN_DATE)
     watermark = everything["last_modified"].sort_values().iloc[len(everything) // 2]
-    newer = EXTRACTORS["revenues"].extract(source_settings, watermark, RUN_DATE)
+    newer = extractor("revenues").extract(source_settings, watermark, RUN_DATE)
     assert 0 < len(newer) < len(everything)
     assert (newer["last_modified"] > watermark).all()
 
@@ -189,16 +190,25 @@ def test_portal_timeout_names_the_page(source_settings):
 
 def test_missing_database_file_is_unavailable_and_not_created(source_settings, tmp_path):
     missing = tmp_path / "nowhere.db"
-    settings = replace(source_settings, revenues_url=f"sqlite:///{missing}")
+    settings = replace(
+        source_settings,
+        database_urls={**source_settings.database_urls, "revenues": f"sqlite:///{missing}"},
+    )
     with pytest.raises(SourceUnavailableError, match="^revenues: database file not found"):
-        EXTRACTORS["revenues"].extract(settings, None, RUN_DATE)
+        extractor("revenues").extract(settings, None, RUN_DATE)
     assert not missing.exists()
 
 
 def test_database_without_the_expected_table_is_a_data_error(source_settings, tmp_path):
-    settings = replace(source_settings, housing_url=source_settings.revenues_url)
+    settings = replace(
+        source_settings,
+        database_urls={
+            **source_settings.database_urls,
+            "housing": source_settings.database_urls["revenues"],
+        },
+    )
     with pytest.raises(SourceDataError, match="^housing: schema mismatch.*no such table"):
-        EXTRACTORS["housing"].extract(settings, None, RUN_DATE)
+        extractor("housing").extract(settings, None, RUN_DATE)
 
 
 @pytest.fixture
@@ -320,7 +330,10 @@ def test_a_bad_change_timestamp_in_a_database_names_the_record(source_settings, 
         connection.execute(
             "UPDATE tenancy_person SET updated = 'soon' WHERE person_ref = 'HP00000003'"
         )
-    settings = replace(source_settings, housing_url=f"sqlite:///{db}")
-    raw = EXTRACTORS["housing"].extract(settings, None, RUN_DATE)
+    settings = replace(
+        source_settings,
+        database_urls={**source_settings.database_urls, "housing": f"sqlite:///{db}"},
+    )
+    raw = extractor("housing").extract(settings, None, RUN_DATE)
     with pytest.raises(SourceDataError, match=r"housing \(record HP00000003\): unreadable"):
-        EXTRACTORS["housing"].to_canonical(raw)
+        extractor("housing").to_canonical(raw)

@@ -37,8 +37,10 @@ from golden_record.matching import registry
 sample, data, crm, portal_url = sys.argv[1:5]
 sample, data, crm = Path(sample), Path(data), Path(crm)
 settings = SourceSettings(
-    revenues_url=f"sqlite:///{sample / 'revenues.db'}",
-    housing_url=f"sqlite:///{sample / 'housing.db'}",
+    database_urls={
+        "revenues": f"sqlite:///{sample / 'revenues.db'}",
+        "housing": f"sqlite:///{sample / 'housing.db'}",
+    },
     waste_drop_dir=sample / "waste" / "drop",
     portal_base_url=portal_url,
     portal_token="t",

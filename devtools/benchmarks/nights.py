@@ -112,8 +112,10 @@ def _settings(sample: Path, portal_url: str, token: str) -> Any:
     from golden_record.settings import SourceSettings
 
     return SourceSettings(
-        revenues_url=f"sqlite:///{sample / 'revenues.db'}",
-        housing_url=f"sqlite:///{sample / 'housing.db'}",
+        database_urls={
+            "revenues": f"sqlite:///{sample / 'revenues.db'}",
+            "housing": f"sqlite:///{sample / 'housing.db'}",
+        },
         waste_drop_dir=sample / "waste" / "drop",
         portal_base_url=portal_url,
         portal_token=token,

@@ -15,8 +15,9 @@ from pathlib import Path
 import pandas as pd
 
 from devtools.generate.portal_api import running_portal
-from golden_record.extract.canonical import SOURCE_SYSTEMS, conform
-from golden_record.extract.sources import EXTRACTORS
+from golden_record.extract.canonical import conform
+from golden_record.extract.declaration import source_systems
+from golden_record.extract.sources import extractor
 from golden_record.settings import SourceSettings
 
 
@@ -27,15 +28,17 @@ def canonical_records(sample_dir: Path) -> pd.DataFrame:
     frames = []
     with running_portal(sample_dir / "portal" / "customers.jsonl", token) as portal:
         settings = SourceSettings(
-            revenues_url=f"sqlite:///{sample_dir / 'revenues.db'}",
-            housing_url=f"sqlite:///{sample_dir / 'housing.db'}",
+            database_urls={
+                "revenues": f"sqlite:///{sample_dir / 'revenues.db'}",
+                "housing": f"sqlite:///{sample_dir / 'housing.db'}",
+            },
             waste_drop_dir=sample_dir / "waste" / "drop",
             portal_base_url=portal.base_url,
             portal_token=token,
             portal_page_size=5000,
         )
-        for source in SOURCE_SYSTEMS:
-            module = EXTRACTORS[source]
+        for source in source_systems():
+            module = extractor(source)
             raw = module.extract(settings, None, as_of)
             frames.append(conform(module.to_canonical(raw), source))
     return pd.concat(frames, ignore_index=True)

@@ -27,7 +27,8 @@ import pandas as pd
 
 from golden_record import nights, pipeline
 from golden_record.atomic import write_parquet
-from golden_record.extract.canonical import SOURCE_SYSTEMS, unique_ids
+from golden_record.extract.canonical import unique_ids
+from golden_record.extract.declaration import source_systems
 from golden_record.keys import held_in
 from golden_record.run import Run
 
@@ -66,7 +67,7 @@ def run_night(
     night = NightRun(run_key=run.key, outcome="stopped")
     results: dict[str, Any] = {"extract": {}}
 
-    for source in SOURCE_SYSTEMS:
+    for source in source_systems():
         try:
             results["extract"][source] = asdict(
                 pipeline.extract(
@@ -151,7 +152,7 @@ def apply_decisions(
     results: dict[str, Any] = {
         "extract": {
             source: json.loads(run.raw(source).with_suffix(".json").read_text(encoding="utf-8"))
-            for source in SOURCE_SYSTEMS
+            for source in source_systems()
             if run.raw(source).with_suffix(".json").is_file()
         },
         "gate_sources": json.loads(

@@ -19,7 +19,8 @@ import pandas as pd
 
 from golden_record import nights
 from golden_record.atomic import write_parquet, write_text
-from golden_record.extract.canonical import SOURCE_SYSTEMS, unique_ids
+from golden_record.extract.canonical import unique_ids
+from golden_record.extract.declaration import source_systems
 from golden_record.extract.landing import ExtractSummary, extract_source
 from golden_record.matching.inference import MatchOptions
 from golden_record.results import (
@@ -60,12 +61,12 @@ def extract(
 
 
 def load_canonical(run: Run) -> pd.DataFrame:
-    missing = [s for s in SOURCE_SYSTEMS if not run.canonical(s).is_file()]
+    missing = [s for s in source_systems() if not run.canonical(s).is_file()]
     if missing:
         raise FileNotFoundError(
             f"run {run.key}: canonical records missing for {', '.join(missing)}; extract first"
         )
-    frames = [pd.read_parquet(run.canonical(s)) for s in SOURCE_SYSTEMS]
+    frames = [pd.read_parquet(run.canonical(s)) for s in source_systems()]
     return pd.concat(frames, ignore_index=True).astype("string")
 
 
@@ -521,7 +522,7 @@ def _gate_inputs(gate: str, run: Run) -> tuple[Path, ...]:
     a steward's acceptance of the sources gate holds for exactly these."""
     if gate == "golden":
         return run.golden.published
-    return tuple(run.canonical(source) for source in SOURCE_SYSTEMS)
+    return tuple(run.canonical(source) for source in source_systems())
 
 
 def _gate_fingerprint(gate: str, run: Run) -> str | None:

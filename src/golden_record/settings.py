@@ -21,11 +21,13 @@ class SettingsError(ValueError):
 
 @dataclass(frozen=True)
 class SourceSettings:
-    revenues_url: str
-    housing_url: str
-    waste_drop_dir: Path
-    portal_base_url: str
-    portal_token: str
+    """Where each source system is: the SQL sources' SQLAlchemy URLs by source name (their
+    declarations in ``golden_record/extract/sources.toml``), the waste drop and the portal."""
+
+    database_urls: Mapping[str, str] = field(default_factory=dict)
+    waste_drop_dir: Path | None = None
+    portal_base_url: str = ""
+    portal_token: str = field(default="", repr=False)
     portal_page_size: int = 500
     portal_timeout_seconds: float = 30.0
     # When a waste drop file is whole: "marker" (its ``.done`` file is there) or "stable"
@@ -43,6 +45,8 @@ class RuntimeSettings:
     survivorship: Path | None = None  # GOLDEN_RECORD_SURVIVORSHIP
     expectations: Path | None = None  # GOLDEN_RECORD_EXPECTATIONS
     gates: Path | None = None  # GOLDEN_RECORD_GATES
+    # The council's source systems (golden_record.extract.declaration).
+    sources: Path | None = None  # GOLDEN_RECORD_SOURCES
     # The council's privacy notice for subject access letters (golden_record.rights.letter).
     privacy_notice: Path | None = None  # GOLDEN_RECORD_PRIVACY_NOTICE
     crm_lock_timeout_seconds: float = 60.0  # GOLDEN_RECORD_CRM_LOCK_TIMEOUT
@@ -89,6 +93,7 @@ _PATHS = {
     "survivorship": "GOLDEN_RECORD_SURVIVORSHIP",
     "expectations": "GOLDEN_RECORD_EXPECTATIONS",
     "gates": "GOLDEN_RECORD_GATES",
+    "sources": "GOLDEN_RECORD_SOURCES",
     "privacy_notice": "GOLDEN_RECORD_PRIVACY_NOTICE",
 }
 _NUMBERS = {

@@ -2,14 +2,17 @@
 
 Connection ids and what each holds:
 
-* ``golden_revenues``, ``golden_housing``, ``golden_crm``: ``extra.url`` is a SQLAlchemy URL.
+* each ``sql`` source's declared connection (``golden_revenues``, ``golden_housing`` for the
+  sample council: ``golden_record/extract/sources.toml``) and ``golden_crm``: ``extra.url``
+  is a SQLAlchemy URL.
 * ``golden_store`` (optional): ``extra.url``, the golden store; a SQLite file under the
   data root when it is not defined.
-* ``golden_waste``: ``extra.path`` is the CSV drop folder; ``extra.complete_when``
-  (``stable``, the default, or ``marker``) and ``extra.stable_seconds`` (30) say when a
-  drop file is whole.
-* ``golden_portal``: ``host``, ``port``, ``schema`` (http or https), ``password`` is the
-  bearer token, ``extra.base_path`` the API prefix (default ``/api/v1``).
+* the ``csv_drop`` source's (``golden_waste``): ``extra.path`` is the CSV drop folder;
+  ``extra.complete_when`` (``stable``, the default, or ``marker``) and
+  ``extra.stable_seconds`` (30) say when a drop file is whole.
+* the ``http_json`` source's (``golden_portal``): ``host``, ``port``, ``schema`` (http or
+  https), ``password`` is the bearer token, ``extra.base_path`` the API prefix (default
+  ``/api/v1``).
 """
 
 from __future__ import annotations
@@ -19,11 +22,7 @@ from typing import Any
 
 from golden_record.settings import SettingsError, SourceSettings
 
-REVENUES, HOUSING, WASTE, PORTAL, CRM, STORE = (
-    "golden_revenues",
-    "golden_housing",
-    "golden_waste",
-    "golden_portal",
+CRM, STORE = (
     "golden_crm",
     "golden_store",
 )
@@ -45,8 +44,7 @@ def _extra(conn_id: str, key: str) -> str:
     return str(value)
 
 
-def portal_base_url() -> str:
-    conn = _connection(PORTAL)
+def _base_url(conn: Any) -> str:
     scheme = conn.schema or "http"
     port = f":{conn.port}" if conn.port else ""
     base_path = (conn.extra_dejson or {}).get("base_path", "/api/v1")
@@ -54,22 +52,35 @@ def portal_base_url() -> str:
 
 
 def source_settings() -> SourceSettings:
-    portal = _connection(PORTAL)
-    extra = portal.extra_dejson or {}
-    if not portal.password:
-        raise SettingsError(f"Airflow connection {PORTAL!r} has no password (the bearer token)")
-    waste = _connection(WASTE).extra_dejson or {}
-    return SourceSettings(
-        revenues_url=_extra(REVENUES, "url"),
-        housing_url=_extra(HOUSING, "url"),
-        waste_drop_dir=Path(_extra(WASTE, "path")),
-        waste_complete_when=str(waste.get("complete_when", "stable")),
-        waste_stable_seconds=float(waste.get("stable_seconds", 30)),
-        portal_base_url=portal_base_url(),
-        portal_token=portal.password,
-        portal_page_size=int(extra.get("page_size", 500)),
-        portal_timeout_seconds=float(extra.get("timeout", 30)),
-    )
+    """Where each declared source is, from the connection its declaration names."""
+    from golden_record.extract.declaration import declared_sources
+
+    declared = declared_sources().sources
+    settings: dict[str, Any] = {
+        "database_urls": {s.name: _extra(s.connection, "url") for s in declared if s.kind == "sql"}
+    }
+    for source in declared:
+        if source.kind == "csv_drop":
+            waste = _connection(source.connection).extra_dejson or {}
+            settings |= {
+                "waste_drop_dir": Path(_extra(source.connection, "path")),
+                "waste_complete_when": str(waste.get("complete_when", "stable")),
+                "waste_stable_seconds": float(waste.get("stable_seconds", 30)),
+            }
+        elif source.kind == "http_json":
+            portal = _connection(source.connection)
+            extra = portal.extra_dejson or {}
+            if not portal.password:
+                raise SettingsError(
+                    f"Airflow connection {source.connection!r} has no password (the bearer token)"
+                )
+            settings |= {
+                "portal_base_url": _base_url(portal),
+                "portal_token": portal.password,
+                "portal_page_size": int(extra.get("page_size", 500)),
+                "portal_timeout_seconds": float(extra.get("timeout", 30)),
+            }
+    return SourceSettings(**settings)
 
 
 def crm_url() -> str:

@@ -186,12 +186,12 @@ def report_run(ds: str | None, run_id: str | None, ti: Any, started_at: Any = No
     """Collect the stages' results (None where a stage did not finish) and write the
     report (``started_at``: when the DAG run started)."""
     from golden_record import pipeline
-    from golden_record.extract.canonical import SOURCE_SYSTEMS
+    from golden_record.extract.declaration import source_systems
 
     run = _run(ds)
     results = {stage: ti.xcom_pull(task_ids=task_id) for stage, task_id in STAGE_TASKS.items()}
     results["extract"] = {
-        source: ti.xcom_pull(task_ids=f"extract_{source}") for source in SOURCE_SYSTEMS
+        source: ti.xcom_pull(task_ids=f"extract_{source}") for source in source_systems()
     }
     return pipeline.report(
         run, results, run_id=run_id, store_url=connections.store_url(), started_at=started_at

@@ -56,8 +56,6 @@ REQUIRED_COLUMNS: tuple[str, ...] = ("source_system", "source_record_id", "sourc
 NAME_COLUMNS: tuple[str, ...] = ("first_name", "surname")
 IDENTIFYING_COLUMNS: tuple[str, ...] = ("email", "phone", "ni_number", "date_of_birth")
 
-SOURCE_SYSTEMS: tuple[str, ...] = ("revenues", "housing", "waste", "portal")
-
 
 class CanonicalContractError(ValueError):
     """A frame claimed to hold canonical person records but breaks the contract."""
@@ -76,9 +74,12 @@ def record_id_problem(value: str) -> str | None:
     system, colon, record = value.partition(":")
     if colon and system and record:
         return None
+    from golden_record.extract.declaration import source_systems
+
+    systems = source_systems()
     return (
-        f"{value!r} is not a record id: write it as system:id, e.g. revenues:{value or 'R123'} "
-        f"(the system one of {', '.join(SOURCE_SYSTEMS)})"
+        f"{value!r} is not a record id: write it as system:id, e.g. {systems[0]}:"
+        f"{value or 'R123'} (the system one of {', '.join(systems)})"
     )
 
 

@@ -28,7 +28,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from types import ModuleType
 
 import pandas as pd
 
@@ -41,7 +40,7 @@ from golden_record.extract.canonical import (
     empty_frame,
     parsed_dates,
 )
-from golden_record.extract.sources import EXTRACTORS, SourceDataError
+from golden_record.extract.sources import Extractor, SourceDataError, extractor
 from golden_record.keys import held_in
 from golden_record.run import Run
 from golden_record.settings import SourceSettings
@@ -100,7 +99,7 @@ def _previous_run_with(run: Run, source: str) -> Run | None:
     )
 
 
-def _canonical_changes(module: ModuleType, raw: pd.DataFrame, source: str) -> pd.DataFrame:
+def _canonical_changes(module: Extractor, raw: pd.DataFrame, source: str) -> pd.DataFrame:
     """The raw rows as canonical records; a broken contract (a record id twice, say) is
     bad source data, which no retry will fix."""
     if not len(raw):
@@ -144,7 +143,7 @@ Suppressed = Callable[[str, pd.Series], pd.Series | None]
 
 
 def _without_suppressed(
-    raw: pd.DataFrame, module: ModuleType, source: str, suppressed: Suppressed | None
+    raw: pd.DataFrame, module: Extractor, source: str, suppressed: Suppressed | None
 ) -> tuple[pd.DataFrame, int]:
     """The raw rows less those of residents erased at their request (which the source
     still holds until its owner deletes them): never landed, so no later stage sees them."""
@@ -165,7 +164,7 @@ def extract_source(
 ) -> ExtractSummary:
     """Land ``source`` for ``run`` and write its canonical snapshot; ``suppressed``: which
     rows to leave out (erased residents), as :func:`golden_record.pipeline.extract` gives."""
-    module = EXTRACTORS[source]
+    module = extractor(source)
     incremental = module.WATERMARK_COLUMN is not None and not full_refresh
     raw_file = run.raw(source)
     meta_file = _meta_path(raw_file)
@@ -303,7 +302,7 @@ def _stamp(value: object) -> pd.Timestamp | None:
 
 
 def _watermark_reached(
-    raw: pd.DataFrame, module: ModuleType, watermark: str | None, started: datetime
+    raw: pd.DataFrame, module: Extractor, watermark: str | None, started: datetime
 ) -> tuple[str | None, pd.Series]:
     """The watermark this night reached (the newest change timestamp read that is not
     after ``started``, never behind ``watermark``), and the keys of the rows stamped
@@ -316,7 +315,7 @@ def _watermark_reached(
     usable = stamps[~future].dropna()
     reached = watermark
     if len(usable):
-        newest = raw[column].loc[usable.idxmax()]
+        newest = raw[column].loc[usable.idxmax()]  # type: ignore[call-overload]
         before = _stamp(watermark) if watermark is not None else None
         if before is None or usable.max() > before:
             reached = str(newest)

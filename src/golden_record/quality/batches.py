@@ -20,7 +20,8 @@ from pathlib import Path
 import pandas as pd
 
 from golden_record import nights
-from golden_record.extract.canonical import CANONICAL_COLUMNS, REQUIRED_COLUMNS, SOURCE_SYSTEMS
+from golden_record.extract.canonical import CANONICAL_COLUMNS, REQUIRED_COLUMNS
+from golden_record.extract.declaration import source_systems
 from golden_record.keys import held_in
 from golden_record.quality.bands import Bands
 from golden_record.quality.gates import Batch
@@ -45,7 +46,7 @@ def acceptable_batches(gate: str) -> list[str]:
         return [CHANGES_BATCH]
     return [
         f"{source}{suffix}"
-        for source in SOURCE_SYSTEMS
+        for source in source_systems()
         for suffix in (SOURCE_CHANGES_SUFFIX, COMPLETENESS_SUFFIX)
     ]
 
@@ -127,7 +128,7 @@ def source_batches(run: Run, bands: Bands) -> list[Batch]:
     batches = []
     fresh_since = (run.date - timedelta(days=bands.max_age_days)).isoformat()
     not_after = (run.date + timedelta(days=1)).isoformat()
-    for source in SOURCE_SYSTEMS:
+    for source in source_systems():
         raw_file = run.raw(source)
         canonical_file = run.canonical(source)
         for needed in (raw_file, canonical_file):
@@ -180,6 +181,7 @@ def source_batches(run: Run, bands: Bands) -> list[Batch]:
                     ),
                     "fresh_since": fresh_since,
                     "not_after": not_after,
+                    "source_system": [source],
                 },
             )
         )

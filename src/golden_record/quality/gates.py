@@ -320,6 +320,11 @@ def run_gate(
                 or (Path(folder).name == "expectations" and n.endswith(".json") and n not in used)
             ],
         )
+        # Suites a declaration implies (a source with no raw suite file of its own).
+        for name, suite in suites.items():
+            written = building / "gx" / "expectations" / f"{name}.json"
+            if not written.is_file():
+                written.write_text(json.dumps(suite, indent=2) + "\n", encoding="utf-8")
         checks = _validate(building, gate, run, batches, suites)
     except QualityConfigError as exc:
         error = str(exc)

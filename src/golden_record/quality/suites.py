@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from golden_record.extract.declaration import SourceDeclaration
 from golden_record.paths import EXPECTATIONS_DIR
 from golden_record.settings import runtime
 
+RAW_PREFIX = "raw_"
 # Expectation arguments that name columns of the batch.
 _COLUMN_ARGUMENTS = ("column", "column_A", "column_B")
 _COLUMN_LIST_ARGUMENTS = ("column_list",)
@@ -36,7 +38,15 @@ def suite_path(name: str, root: Path | None = None) -> Path:
 
 
 def read_suite(name: str, root: Path | None = None) -> dict:
+    """The suite ``name`` from its file; a declared source with no ``raw_<source>`` suite
+    of its own is checked by the one its declaration implies (:func:`declared_raw_suite`)."""
     path = suite_path(name, root)
+    if name.startswith(RAW_PREFIX) and not path.is_file():
+        from golden_record.extract.declaration import declared_sources
+
+        declared = declared_sources()
+        if name.removeprefix(RAW_PREFIX) in declared.names:
+            return declared_raw_suite(declared[name.removeprefix(RAW_PREFIX)])
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
@@ -97,3 +107,70 @@ def columns_read(suite: dict) -> list[str]:
         for column in columns_named(expectation):
             seen.setdefault(column, None)
     return list(seen)
+
+
+def declared_raw_suite(declaration: SourceDeclaration) -> dict:
+    """What a source's raw extract must hold by its declaration alone: its key, filled
+    and unique; its watermark, filled; every native column its mapping reads. A council
+    writes ``raw_<source>.json`` beside the others for more (value formats, code lists)."""
+    import uuid
+
+    from golden_record.extract.declaration import mapped_columns
+
+    name = f"{RAW_PREFIX}{declaration.name}"
+
+    def expectation(kind: str, column: str, dimension: str, why: str) -> dict:
+        return {
+            "type": kind,
+            "kwargs": {"column": column},
+            "meta": {"dimension": dimension, "why": why},
+            "severity": "critical",
+            # Stable ids, as the suites' files have: a night's results name the same ones.
+            "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"golden-record:{name}:{kind}:{column}")),
+        }
+
+    key = declaration.key
+    expectations = [
+        expectation("expect_column_to_exist", key, "consistency", "the declared key is there"),
+        expectation(
+            "expect_column_values_to_not_be_null", key, "completeness", "every row names its record"
+        ),
+        expectation(
+            "expect_column_values_to_be_unique",
+            key,
+            "uniqueness",
+            "one row per record in an extract",
+        ),
+    ]
+    if declaration.watermark:
+        expectations += [
+            expectation(
+                "expect_column_to_exist",
+                declaration.watermark,
+                "consistency",
+                "the declared watermark is there",
+            ),
+            expectation(
+                "expect_column_values_to_not_be_null",
+                declaration.watermark,
+                "timeliness",
+                "every row says when it changed",
+            ),
+        ]
+    for column in mapped_columns(declaration):
+        if column not in (key, declaration.watermark):
+            expectations.append(
+                expectation(
+                    "expect_column_to_exist", column, "consistency", "a column the declaration maps"
+                )
+            )
+    return {
+        "name": name,
+        "id": str(uuid.uuid5(uuid.NAMESPACE_URL, f"golden-record:{name}")),
+        "notes": None,
+        "meta": {
+            "description": f"{declaration.name} as extracted, as its declaration says "
+            f"({declaration.declared_in.name})."
+        },
+        "expectations": expectations,
+    }

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from golden_record.atomic import write_text
-from golden_record.extract.canonical import SOURCE_SYSTEMS
+from golden_record.extract.declaration import source_systems
 from golden_record.reporting import charts
 from golden_record.run import Run
 
@@ -144,7 +144,7 @@ def gather(
     not finish)."""
     extracts = stage_results.get("extract") or {}
     sources = []
-    for source in SOURCE_SYSTEMS:
+    for source in source_systems():
         summary = extracts.get(source) or {}
         sources.append(
             {

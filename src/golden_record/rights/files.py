@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from golden_record.atomic import write_text
 from golden_record.digest import file_sha256
-from golden_record.extract.sources import EXTRACTORS
+from golden_record.extract.declaration import declared_sources
 from golden_record.keys import held_in
 
 TEXT_SUFFIXES = (".json", ".html", ".csv", ".txt")
@@ -80,9 +80,9 @@ def _rows_of(table: pa.Table, path: Path, records: set[str], golden_ids: set[str
         hit |= held_in(keys, records)
     if path.parent.name == "raw":
         source = path.name.split(".")[0]
-        module = EXTRACTORS.get(source)
-        key = "key" if path.name.endswith(".keys.parquet") else getattr(module, "KEY_COLUMN", "")
-        if module is not None and key and key in names:
+        declared = {s.name: s.key for s in declared_sources().sources}
+        key = "key" if path.name.endswith(".keys.parquet") else declared.get(source, "")
+        if source in declared and key and key in names:
             ids = {r.split(":", 1)[1] for r in records if r.startswith(f"{source}:")}
             hit |= held_in(pc.utf8_trim_whitespace(_column(table, key)), ids)
     return hit

@@ -11,13 +11,13 @@ from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQ
 
 from golden_record.database_urls import with_installed_driver
 from golden_record.extract.sources.errors import SourceDataError, SourceUnavailableError
-from golden_record.paths import SQL_DIR
 
 # Watermark used for a first, full extract: earlier than any real timestamp.
 EPOCH = "0000-00-00 00:00:00"
 
 
-def read_query(source: str, url: str, query_file: str, watermark: str | None) -> pd.DataFrame:
+def read_query(source: str, url: str, query: str, watermark: str | None) -> pd.DataFrame:
+    """The rows ``query`` (SQL, ``:watermark`` bound) returns, every value as text."""
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
@@ -32,10 +32,12 @@ def read_query(source: str, url: str, query_file: str, watermark: str | None) ->
     engine = create_engine(
         with_installed_driver(url), connect_args={"timeout": 30} if "sqlite" in url else {}
     )
-    query = text((SQL_DIR / "sources" / query_file).read_text(encoding="utf-8"))
+    statement = text(query)
+    # Bound only where the query names it (a full-snapshot query need not).
+    values = {"watermark": watermark or EPOCH} if ":watermark" in query else {}
     try:
         with engine.connect() as connection:
-            result = connection.execute(query, {"watermark": watermark or EPOCH})
+            result = connection.execute(statement, values)
             columns = list(result.keys())
             return pd.DataFrame(result.fetchall(), columns=columns, dtype="string")
     except (OperationalError, ProgrammingError) as exc:

@@ -90,6 +90,8 @@ def _fetch_page(client: httpx.Client, url: str, params: dict, page: int) -> dict
 def _walk(settings: SourceSettings, params: dict) -> list[dict]:
     """Every account the API lists for ``params``, page by page after each cursor; where
     an account was read twice (edited during the walk), its later reading."""
+    if not settings.portal_base_url:
+        raise SourceUnavailableError(SOURCE, "no API address given (its connection's host)")
     url = settings.portal_base_url.rstrip("/") + "/customers"
     headers = {"Authorization": f"Bearer {settings.portal_token}", "Accept": "application/json"}
     records: dict[str, dict] = {}

@@ -213,6 +213,8 @@ def wait_until_whole(path: Path, settings: SourceSettings) -> int | None:
 
 
 def extract(settings: SourceSettings, watermark: str | None, run_date: date) -> pd.DataFrame:
+    if settings.waste_drop_dir is None:
+        raise SourceUnavailableError(SOURCE, "no drop folder given (its connection's extra.path)")
     path = drop_file_for(settings.waste_drop_dir, run_date)
     expected_rows = wait_until_whole(path, settings)
     raw = read_drop_file(path)

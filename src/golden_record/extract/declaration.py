@@ -1,0 +1,316 @@
+"""The council's source systems as declared in ``sources.toml``, read and checked.
+
+A source system is configuration, not code: its kind (a SQL database, the waste services'
+file drop, the portal's JSON API), where it is, its key, how its changes are found, how
+its columns map to the canonical person record and what it is for. The packaged file
+declares the sample council's four; ``GOLDEN_RECORD_SOURCES`` names a deployment's own.
+
+Every mistake is refused before a night runs, naming the file, the source and the field:
+an unknown kind, a missing key, a mapping to a field the canonical record lacks or in a
+shape no transform has, a query file that is not there. (Two sources with one name are a
+TOML error, named with its line.) A mapped column the system itself lacks is named by the
+night that reads it (:mod:`golden_record.extract.sources.mapping`).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from golden_record.paths import PACKAGE_ROOT, SQL_DIR
+
+PACKAGED = PACKAGE_ROOT / "extract" / "sources.toml"
+KINDS = ("sql", "csv_drop", "http_json")
+# The canonical fields a declaration may map (the rest are the extract's own).
+MAPPABLE_FIELDS = (
+    "title",
+    "first_name",
+    "middle_names",
+    "surname",
+    "date_of_birth",
+    "email",
+    "phone",
+    "address_line_1",
+    "address_line_2",
+    "address_line_3",
+    "town",
+    "postcode",
+    "uprn",
+    "ni_number",
+    "source_updated_at",
+)
+# The transforms a mapping entry may name (its one required key first), and the other
+# keys each takes: golden_record.extract.mapping applies them.
+TRANSFORMS: dict[str, tuple[str, ...]] = {
+    "first_of": (),
+    "join": ("sep",),
+    "first_word": (),
+    "after_first_word": (),
+    "line": ("lines",),
+    "town_of_lines": (),
+    "date": ("format",),
+    "code": ("values",),
+}
+_GOVERNANCE = ("purpose", "lawful_basis", "data_owner")
+_KNOWN_FIELDS = frozenset(
+    {"kind", "connection", "key", "watermark", "query", "keys_query", "canonical"}
+    | set(_GOVERNANCE)
+    | {"retention_days", "categories"}
+)
+_NAME_CHARACTERS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+class DeclarationError(ValueError):
+    """A source declaration that cannot be used: says the file, the source and the field."""
+
+    def __init__(self, path: Path, source: str | None, field_name: str | None, problem: str):
+        where = ", ".join(
+            part
+            for part in (
+                str(path),
+                f"source {source!r}" if source else "",
+                f"field {field_name!r}" if field_name else "",
+            )
+            if part
+        )
+        super().__init__(f"{where}: {problem}")
+
+
+@dataclass(frozen=True)
+class SourceDeclaration:
+    """One source system as declared."""
+
+    name: str
+    kind: str
+    connection: str
+    key: str
+    watermark: str | None
+    # The SQL itself (read from its file when the declaration names one), sql kind only.
+    query: str | None
+    keys_query: str | None
+    # canonical field -> a column name, or a transform's table (see sources.toml)
+    canonical: Mapping[str, str | Mapping[str, Any]]
+    purpose: str
+    lawful_basis: str
+    data_owner: str
+    retention_days: int
+    categories: tuple[str, ...] = field(default_factory=tuple)
+    declared_in: Path = PACKAGED
+
+
+@dataclass(frozen=True)
+class SourceDeclarations:
+    """Every declared source, in the file's order."""
+
+    path: Path
+    sources: tuple[SourceDeclaration, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(source.name for source in self.sources)
+
+    def __getitem__(self, name: str) -> SourceDeclaration:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        raise KeyError(
+            f"{name!r} is not a source declared in {self.path} (declared: {', '.join(self.names)})"
+        )
+
+
+def declared_sources(path: Path | None = None) -> SourceDeclarations:
+    """The declarations in ``path``, else the file ``GOLDEN_RECORD_SOURCES`` names, else
+    the packaged sample council's."""
+    if path is None:
+        from golden_record.settings import runtime
+
+        path = runtime().sources or PACKAGED
+    return _read(Path(path).resolve())
+
+
+def source_systems() -> tuple[str, ...]:
+    """The declared source systems' names, in the file's order."""
+    return declared_sources().names
+
+
+def mapped_columns(declaration: SourceDeclaration) -> list[str]:
+    """Every native column the declaration's mapping reads, in its order."""
+    seen: dict[str, None] = {}
+    for entry in declaration.canonical.values():
+        if isinstance(entry, str):
+            seen.setdefault(entry, None)
+            continue
+        for option, value in entry.items():
+            if option in ("sep", "format", "values") or isinstance(value, int):
+                continue
+            for column in [value] if isinstance(value, str) else value:
+                seen.setdefault(column, None)
+    return list(seen)
+
+
+@cache
+def _read_cached(path: Path, modified: int, size: int) -> SourceDeclarations:
+    return _parse(path)
+
+
+def _read(path: Path) -> SourceDeclarations:
+    # Read again when the file changes (a long-running API server, an edited deployment).
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        raise DeclarationError(path, None, None, f"cannot read the file: {exc}") from None
+    return _read_cached(path, stat.st_mtime_ns, stat.st_size)
+
+
+def _parse(path: Path) -> SourceDeclarations:
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise DeclarationError(path, None, None, f"cannot read the file: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        # A table declared twice (two sources with one name) is a TOML error with its line.
+        raise DeclarationError(path, None, None, f"not valid TOML: {exc}") from None
+    if document.get("version") != 1:
+        raise DeclarationError(path, None, "version", "expected version = 1")
+    tables = document.get("sources")
+    if not isinstance(tables, dict) or not tables:
+        raise DeclarationError(path, None, "sources", "no [sources.NAME] table declared")
+    return SourceDeclarations(
+        path=path, sources=tuple(_source(path, name, table) for name, table in tables.items())
+    )
+
+
+def _source(path: Path, name: str, table: Any) -> SourceDeclaration:
+    def fail(field_name: str | None, problem: str) -> DeclarationError:
+        return DeclarationError(path, name, field_name, problem)
+
+    if not name or not set(name) <= _NAME_CHARACTERS or not name[0].isalpha():
+        raise fail(None, "a source's name is lower-case letters, digits and _ (it keys records)")
+    if not isinstance(table, dict):
+        raise fail(None, "expected a table of fields")
+    unknown = sorted(set(table) - _KNOWN_FIELDS)
+    if unknown:
+        raise fail(
+            unknown[0], f"not a field of a source (fields: {', '.join(sorted(_KNOWN_FIELDS))})"
+        )
+
+    def text(field_name: str, required: bool = True) -> str | None:
+        value = table.get(field_name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise fail(field_name, "missing: expected text" if value is None else "expected text")
+        return value.strip()
+
+    kind = text("kind")
+    if kind not in KINDS:
+        raise fail("kind", f"unknown kind {kind!r}: expected one of {', '.join(KINDS)}")
+    key = text("key")
+    watermark = text("watermark", required=False)
+    query = keys_query = None
+    if kind == "sql":
+        query = _sql(path, text("query") or "", fail, "query")
+        if watermark:
+            keys_query = _sql(path, text("keys_query") or "", fail, "keys_query")
+    elif "query" in table or "keys_query" in table:
+        raise fail("query" if "query" in table else "keys_query", f"a {kind} source has no query")
+    retention = table.get("retention_days")
+    if not isinstance(retention, int) or isinstance(retention, bool) or retention < 1:
+        raise fail("retention_days", "expected a whole number of days, at least 1")
+    categories = table.get("categories", [])
+    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+        raise fail("categories", "expected a list of text")
+    canonical = table.get("canonical", {})
+    if kind == "sql" and not canonical:
+        raise fail("canonical", "a sql source maps its columns: add [sources.NAME.canonical]")
+    return SourceDeclaration(
+        name=name,
+        kind=kind,
+        connection=text("connection") or "",
+        key=key or "",
+        watermark=watermark,
+        query=query,
+        keys_query=keys_query,
+        canonical=_mapping(canonical, fail),
+        purpose=text("purpose") or "",
+        lawful_basis=text("lawful_basis") or "",
+        data_owner=text("data_owner") or "",
+        retention_days=retention,
+        categories=tuple(categories),
+        declared_in=path,
+    )
+
+
+def _sql(path: Path, value: str, fail: Any, field_name: str) -> str:
+    """The SQL a query field gives: a ``.sql`` file beside the declaration or among the
+    package's, else the text itself."""
+    if not value.endswith(".sql"):
+        return value
+    for folder in (path.parent, SQL_DIR / "sources"):
+        candidate = folder / value
+        if candidate.is_file():
+            return candidate.read_text(encoding="utf-8")
+    raise fail(
+        field_name,
+        f"query file {value} not found beside the declaration or in {SQL_DIR / 'sources'}",
+    )
+
+
+def _mapping(canonical: Any, fail: Any) -> dict[str, str | dict[str, Any]]:
+    if not isinstance(canonical, dict):
+        raise fail("canonical", "expected a table: canonical field = native column or transform")
+    out: dict[str, str | dict[str, Any]] = {}
+    for target, entry in canonical.items():
+        if target not in MAPPABLE_FIELDS:
+            raise fail(
+                f"canonical.{target}",
+                f"not a field of the canonical record (fields: {', '.join(MAPPABLE_FIELDS)})",
+            )
+        if isinstance(entry, str) and entry.strip():
+            out[target] = entry.strip()
+            continue
+        if not isinstance(entry, dict):
+            raise fail(f"canonical.{target}", "expected a column name or a transform's table")
+        named = [t for t in TRANSFORMS if t in entry]
+        if len(named) != 1:
+            raise fail(
+                f"canonical.{target}",
+                f"expected one transform of {', '.join(TRANSFORMS)}, found "
+                f"{', '.join(named) or 'none'}",
+            )
+        transform = named[0]
+        extra = sorted(set(entry) - {transform, *TRANSFORMS[transform]})
+        if extra:
+            raise fail(f"canonical.{target}.{extra[0]}", f"not an option of {transform}")
+        problem = _transform_problem(transform, entry)
+        if problem:
+            raise fail(f"canonical.{target}.{transform}", problem)
+        out[target] = dict(entry)
+    return out
+
+
+def _columns(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(v, str) for v in value)
+
+
+def _transform_problem(transform: str, entry: Mapping[str, Any]) -> str | None:
+    value = entry[transform]
+    if transform in ("first_of", "join", "town_of_lines"):
+        return None if _columns(value) else "expected a list of column names"
+    if transform == "line":
+        if not _columns(entry.get("lines")):
+            return "expected lines = [the address line columns]"
+        if not isinstance(value, int) or not 1 <= value <= 3:
+            return "expected 1, 2 or 3"
+        return None
+    if transform == "code":
+        values = entry.get("values")
+        if not isinstance(values, dict) or not all(isinstance(v, str) for v in values.values()):
+            return "expected values = { code = text, ... }"
+    if transform == "date" and not isinstance(entry.get("format", ""), str):
+        return "expected format as text, such as %d/%m/%Y"
+    return None if isinstance(value, str) and value.strip() else "expected a column name"
