@@ -1,7 +1,7 @@
 """Nightly golden customer records: extract the council's systems, match, publish.
 
 extract (one task per source declared in ``sources.toml``) → gate_sources → standardise
-→ match → build_golden → gate_golden → publish, then report (always) and outcome. A
+→ match → build_golden → gate_golden → publish → retain, then report (always) and outcome. A
 quality gate's critical failure stops the night before publishing, so the CRM keeps the
 previous state; the report says why.
 
@@ -82,6 +82,13 @@ def golden_record_nightly():
         outlet_events[GOLDEN_RECORDS].extra = asset_extra(published)
         return published
 
+    # What is past its source's retention goes once the night is published.
+    @task
+    def retain(ds: str | None = None) -> dict:
+        from golden_record.airflow.stages import retain_run
+
+        return retain_run(ds)
+
     # The report is written whatever happened upstream: a stopped night is when officers
     # most need it.
     @task(trigger_rule="all_done")
@@ -110,6 +117,7 @@ def golden_record_nightly():
         >> build_golden()
         >> gate_golden
         >> published
+        >> retain()
         >> report()
         >> outcome()
     )

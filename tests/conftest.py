@@ -86,7 +86,7 @@ def portal(sample):
 
 
 def _settings_for(sample, portal):
-    from golden_record.settings import SourceSettings
+    from golden_record.settings import ApiSettings, SourceSettings
 
     return SourceSettings(
         database_urls={
@@ -94,10 +94,11 @@ def _settings_for(sample, portal):
             "housing": f"sqlite:///{sample.paths['housing']}",
         },
         waste_drop_dir=sample.paths["waste"],
-        portal_base_url=portal.base_url,
-        portal_token=PORTAL_TOKEN,
-        portal_page_size=250,
-        portal_timeout_seconds=5,
+        apis={
+            "portal": ApiSettings(
+                base_url=portal.base_url, token=PORTAL_TOKEN, page_size=250, timeout_seconds=5
+            )
+        },
         # Drops the tests write have no marker; whole once a moment has passed.
         waste_stable_seconds=0.2,
     )

@@ -37,7 +37,9 @@ def test_nightly_dag_shape(dagbag):
     assert dag.max_active_runs == 1
     task_ids = set(dag.task_ids)
     extracts = {f"extract_{s}" for s in ("revenues", "housing", "waste", "portal")}
-    stages = {"gate_sources", "standardise", "match", "build_golden", "gate_golden", "publish"}
+    stages = {
+        "gate_sources", "standardise", "match", "build_golden", "gate_golden", "publish", "retain"
+    }  # fmt: skip
     assert extracts | stages | {"report", "outcome"} == task_ids
     # The four extracts run in parallel; all must pass the sources gate before standardise.
     assert dag.get_task("gate_sources").upstream_task_ids == extracts
@@ -47,6 +49,9 @@ def test_nightly_dag_shape(dagbag):
     # Nothing publishes unless the golden gate passed.
     assert dag.get_task("gate_golden").upstream_task_ids == {"build_golden"}
     assert dag.get_task("publish").upstream_task_ids == {"gate_golden"}
+    # Retention only after a published night; the report after it.
+    assert dag.get_task("retain").upstream_task_ids == {"publish"}
+    assert dag.get_task("report").upstream_task_ids == {"retain"}
     # The report is written whatever happened; the last task carries the run's state.
     assert dag.get_task("report").trigger_rule == "all_done"
     assert dag.get_task("outcome").upstream_task_ids == {"report"}

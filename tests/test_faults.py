@@ -366,9 +366,7 @@ def test_a_source_down_stops_the_night_and_the_next_night_catches_up(council):
     from devtools.generate.portal_api import start_portal
 
     council.portal = start_portal(council.portal_file, "fault-token")
-    council.settings = council.settings.__class__(
-        **{**council.settings.__dict__, "portal_base_url": council.portal.base_url}
-    )
+    council.settings = council.settings.with_api("portal", base_url=council.portal.base_url)
     recovered = council.night(THIRD)
     assert recovered.outcome == "published", recovered.failed
     housing = pd.read_parquet(council.data / "runs" / THIRD.isoformat() / "canonical" /

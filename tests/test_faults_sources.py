@@ -15,7 +15,7 @@ import pytest
 from night_runner import FOURTH, SECOND, THIRD, Council, postgresql_copy, stamp_before
 
 from devtools.generate.portal_api import start_portal
-from golden_record.extract.sources import portal as portal_source
+from golden_record.extract.sources import extractor
 from golden_record.run import Run
 
 pytestmark = pytest.mark.faults
@@ -127,13 +127,10 @@ def _walk_with(council: Council, tmp_path, change_between_pages) -> tuple[set, l
 
     portal = start_portal(customers, "walk-token", after_page=after_page)
     try:
-        settings = replace(
-            council.settings,
-            portal_base_url=portal.base_url,
-            portal_token="walk-token",
-            portal_page_size=25,
+        settings = council.settings.with_api(
+            "portal", base_url=portal.base_url, token="walk-token", page_size=25
         )
-        read = portal_source.extract(settings, None, council.run(SECOND).date)
+        read = extractor("portal").extract(settings, None, council.run(SECOND).date)
     finally:
         portal.stop()
     final = [json.loads(line) for line in customers.read_text().splitlines() if line]

@@ -314,3 +314,183 @@ def test_sources_check_names_a_mistake_and_tries_a_declared_database(tmp_path, c
     said = capsys.readouterr().out
     assert "parking      sql       key holder_id, changes by updated_at" in said, said
     assert "parking: 1 rows read, 1 canonical records (first_name 0%, surname 100%" in said
+
+
+# ----- a JSON API with its own paging words ---------------------------------------------
+
+LIBRARIES_DECLARATION = """
+[sources.libraries]
+kind = "http_json"
+connection = "golden_libraries"
+key = "cardNumber"
+watermark = "modified"
+purpose = "Lending library items and reminding borrowers of them"
+lawful_basis = "UK GDPR Art. 6(1)(e) public task (Public Libraries and Museums Act 1964)"
+data_owner = "Head of Libraries"
+retention_days = 60
+
+[sources.libraries.api]
+endpoint = "/lms/borrowers"
+records = "items"
+next_cursor = "nextPage"
+cursor_param = "after"
+page_size_param = "limit"
+since_param = "modifiedSince"
+keys_params = { fields = "cardNumber" }
+
+[sources.libraries.canonical]
+first_name = "name_first"
+surname = "name_last"
+date_of_birth = "born"
+email = "contact_email"
+postcode = "address_postcode"
+"""
+
+
+def _borrowers(count: int) -> list[dict]:
+    return [
+        {
+            "cardNumber": f"LB{i:04d}",
+            "name": {"first": f"Reader{i}", "last": "Okafor" if i % 2 else "Price"},
+            "born": f"2014-03-0{1 + i % 9}" if i % 3 == 0 else None,
+            "contact": {"email": f"reader{i}@example.org"},
+            "address": {"postcode": "LS1 4AP"},
+            "modified": f"2026-10-{1 + i:02d} 09:00:00",
+            "loans": [{"item": "a book", "due": "2026-11-20"}],  # not the council's to keep
+        }
+        for i in range(count)
+    ]
+
+
+def _serve_borrowers(borrowers: list[dict], token: str):
+    """A library system's API: ``limit``/``after`` paging, ``modifiedSince``, bearer auth."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlparse
+
+    asked: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            url = urlparse(self.path)
+            query = {k: v[0] for k, v in parse_qs(url.query).items()}
+            asked.append(query)
+            if self.headers.get("Authorization") != f"Bearer {token}":
+                self.send_response(401)
+                self.end_headers()
+                return
+            rows = [b for b in borrowers if b["modified"] > query.get("modifiedSince", "")]
+            if "after" in query:
+                rows = [b for b in rows if b["cardNumber"] > query["after"]]
+            page = rows[: int(query["limit"])]
+            if query.get("fields") == "cardNumber":
+                page = [{"cardNumber": b["cardNumber"]} for b in page]
+            more = len(rows) > len(page)
+            body = {"items": page, "nextPage": page[-1]["cardNumber"] if more else None}
+            data = json.dumps(body).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, asked
+
+
+def test_a_json_api_declared_with_its_own_paging_words_is_read_whole_then_by_watermark(
+    tmp_path, monkeypatch
+):
+    from golden_record.extract.canonical import conform
+    from golden_record.extract.sources import extractor
+    from golden_record.settings import ApiSettings, SourceSettings
+
+    declarations = tmp_path / "sources.toml"
+    declarations.write_text(PACKAGED.read_text() + LIBRARIES_DECLARATION, encoding="utf-8")
+    monkeypatch.setenv("GOLDEN_RECORD_SOURCES", str(declarations))
+    server, asked = _serve_borrowers(_borrowers(23), "lib-token")
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        settings = SourceSettings(
+            apis={"libraries": ApiSettings(base_url=base, token="lib-token", page_size=5)}
+        )
+        libraries = extractor("libraries")
+        raw = libraries.extract(settings, None, FIRST)
+        assert len(raw) == 23 and len(asked) == 5  # five pages of five
+        # Only what the declaration reads lands: the borrowers' loans do not.
+        assert list(raw.columns) == [
+            "cardNumber", "name_first", "name_last", "born", "contact_email",
+            "address_postcode", "modified",
+        ]  # fmt: skip
+        canonical = conform(libraries.to_canonical(raw), "libraries")
+        first = canonical.set_index("source_record_id").loc["LB0003"]
+        assert (first["first_name"], first["surname"], first["email"]) == (
+            "Reader3",
+            "Okafor",
+            "reader3@example.org",
+        )
+        assert first["source_updated_at"] == "2026-10-04T09:00:00"
+
+        asked.clear()
+        changed = libraries.extract(settings, "2026-10-20 09:00:00", FIRST)
+        assert sorted(changed["cardNumber"]) == ["LB0020", "LB0021", "LB0022"]
+        assert asked[0]["modifiedSince"] == "2026-10-20 09:00:00"
+        keys = libraries.keys(settings)
+        assert len(keys) == 23 and asked[-1]["fields"] == "cardNumber"
+
+        with pytest.raises(Exception, match=r"^libraries \(page 1\): token refused"):
+            libraries.extract(settings.with_api("libraries", token="wrong"), None, FIRST)
+    finally:
+        server.shutdown()
+
+
+def test_a_json_api_without_its_paging_declared_is_refused(tmp_path):
+    no_api = LIBRARIES_DECLARATION.split("[sources.libraries.api]")[0] + (
+        '[sources.libraries.canonical]\nsurname = "name_last"\n'
+    )
+    with pytest.raises(DeclarationError, match=r"source 'libraries', field 'api': an http_json"):
+        declared_sources(_write(tmp_path, "version = 1\n" + no_api))
+    unknown = LIBRARIES_DECLARATION.replace('records = "items"', 'rows = "items"')
+    with pytest.raises(DeclarationError, match=r"field 'api.rows': not a field of api"):
+        declared_sources(_write(tmp_path, "version = 1\n" + unknown))
+
+
+def test_the_record_of_processing_follows_the_declarations(tmp_path, capsys):
+    import csv
+
+    from golden_record.cli.main import main
+
+    declarations = tmp_path / "sources.toml"
+    declarations.write_text(PACKAGED.read_text() + LIBRARIES_DECLARATION, encoding="utf-8")
+    with pytest.raises(SystemExit) as exited:
+        main(
+            [
+                "sources",
+                "processing-record",
+                "--out",
+                str(tmp_path / "ropa"),
+                "--file",
+                str(declarations),
+            ]
+        )
+    assert exited.value.code == 0
+    with (tmp_path / "ropa" / "processing_record.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    from golden_record.rights.processing_record import COLUMNS
+
+    assert tuple(rows[0]) == COLUMNS
+    assert len(rows) == 6  # five systems and the golden customer record
+    libraries = rows[4]
+    assert libraries["Purpose of processing"].startswith("Lending library items")
+    assert "Public Libraries and Museums Act 1964" in libraries["Lawful basis for processing"]
+    assert "60 days" in libraries["Retention schedule"]
+    assert "Head of Libraries" in libraries["Business function"]
+    assert "libraries" in rows[-1]["Source of the data"]
+    markdown = (tmp_path / "ropa" / "processing_record.md").read_text(encoding="utf-8")
+    assert "# Record of processing activities (UK GDPR Art. 30)" in markdown
+    assert "put in the council's own words" in markdown  # the packaged notice, said so

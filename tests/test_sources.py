@@ -19,7 +19,6 @@ from conftest import PORTAL_TOKEN, RUN_DATE
 from golden_record.extract.canonical import CANONICAL_COLUMNS, conform
 from golden_record.extract.declaration import source_systems
 from golden_record.extract.sources import SourceDataError, SourceUnavailableError, extractor
-from golden_record.extract.sources import portal as portal_source
 from golden_record.extract.sources import waste as waste_source
 from golden_record.extract.sources.text import split_contact_name
 
@@ -80,18 +79,20 @@ def test_relational_sources_extract_incrementally_by_watermark(source_settings):
 
 
 def test_portal_pages_through_everything_and_filters_by_watermark(source_settings, sample):
-    small_pages = replace(source_settings, portal_page_size=97)
-    everything = portal_source.extract(small_pages, None, RUN_DATE)
+    small_pages = source_settings.with_api("portal", page_size=97)
+    everything = extractor("portal").extract(small_pages, None, RUN_DATE)
     assert len(everything) == sample.records["portal"] > 97 * 3
     assert everything["id"].is_unique
     watermark = everything["updatedAt"].sort_values().iloc[-10]
-    newer = portal_source.extract(small_pages, watermark, RUN_DATE)
+    newer = extractor("portal").extract(small_pages, watermark, RUN_DATE)
     assert len(newer) == 9
 
 
 def test_portal_with_a_wrong_token_is_refused(source_settings):
     with pytest.raises(SourceUnavailableError, match=r"portal \(page 1\): token refused"):
-        portal_source.extract(replace(source_settings, portal_token="wrong"), None, RUN_DATE)
+        extractor("portal").extract(
+            source_settings.with_api("portal", token="wrong"), None, RUN_DATE
+        )
     assert PORTAL_TOKEN != "wrong"
 
 
@@ -104,7 +105,9 @@ def _free_port() -> int:
 def test_portal_unreachable_names_the_source(source_settings):
     url = f"http://127.0.0.1:{_free_port()}/api/v1"
     with pytest.raises(SourceUnavailableError, match=r"^portal \(page 1\): unreachable"):
-        portal_source.extract(replace(source_settings, portal_base_url=url), None, RUN_DATE)
+        extractor("portal").extract(
+            source_settings.with_api("portal", base_url=url), None, RUN_DATE
+        )
 
 
 class _FakePortal:
@@ -150,16 +153,16 @@ class _FakePortal:
 
 def test_portal_malformed_json_names_the_page(source_settings):
     with _FakePortal(b'{"data": [ {"id": "b2",') as url:
-        settings = replace(source_settings, portal_base_url=url)
+        settings = source_settings.with_api("portal", base_url=url)
         with pytest.raises(SourceDataError, match=r"^portal \(page 2\): malformed JSON"):
-            portal_source.extract(settings, None, RUN_DATE)
+            extractor("portal").extract(settings, None, RUN_DATE)
 
 
 def test_portal_record_without_id_names_the_page(source_settings):
     with _FakePortal(b'{"data": [{"email": "x@example.org"}], "next_cursor": null}') as url:
-        settings = replace(source_settings, portal_base_url=url)
+        settings = source_settings.with_api("portal", base_url=url)
         with pytest.raises(SourceDataError, match=r"portal \(page 2\): record 0 has no id"):
-            portal_source.extract(settings, None, RUN_DATE)
+            extractor("portal").extract(settings, None, RUN_DATE)
 
 
 @pytest.mark.parametrize(
@@ -175,17 +178,17 @@ def test_portal_record_without_id_names_the_page(source_settings):
 )
 def test_a_malformed_paging_envelope_names_the_field(source_settings, page_two, named):
     with _FakePortal(page_two) as url:
-        settings = replace(source_settings, portal_base_url=url)
+        settings = source_settings.with_api("portal", base_url=url)
         with pytest.raises(SourceDataError, match=r"^portal \(page 2\): ") as raised:
-            portal_source.extract(settings, None, RUN_DATE)
+            extractor("portal").extract(settings, None, RUN_DATE)
     assert named in str(raised.value)
 
 
 def test_portal_timeout_names_the_page(source_settings):
     with _FakePortal(b'{"data": []}', delay=3) as url:
-        settings = replace(source_settings, portal_base_url=url, portal_timeout_seconds=0.5)
+        settings = source_settings.with_api("portal", base_url=url, timeout_seconds=0.5)
         with pytest.raises(SourceUnavailableError, match=r"^portal \(page 2\): timed out"):
-            portal_source.extract(settings, None, RUN_DATE)
+            extractor("portal").extract(settings, None, RUN_DATE)
 
 
 def test_missing_database_file_is_unavailable_and_not_created(source_settings, tmp_path):

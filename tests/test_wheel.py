@@ -32,6 +32,7 @@ from pathlib import Path
 
 import golden_record
 from golden_record import Run, SourceSettings, run_night
+from golden_record.settings import ApiSettings
 from golden_record.matching import registry
 
 sample, data, crm, portal_url = sys.argv[1:5]
@@ -42,8 +43,7 @@ settings = SourceSettings(
         "housing": f"sqlite:///{sample / 'housing.db'}",
     },
     waste_drop_dir=sample / "waste" / "drop",
-    portal_base_url=portal_url,
-    portal_token="t",
+    apis={"portal": ApiSettings(base_url=portal_url, token="t")},
 )
 night = run_night(Run.of("2026-11-02", root=data), settings, f"sqlite:///{crm}",
                   model_path=registry.packaged())

@@ -109,7 +109,7 @@ def _timed_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def _settings(sample: Path, portal_url: str, token: str) -> Any:
-    from golden_record.settings import SourceSettings
+    from golden_record.settings import ApiSettings, SourceSettings
 
     return SourceSettings(
         database_urls={
@@ -117,8 +117,7 @@ def _settings(sample: Path, portal_url: str, token: str) -> Any:
             "housing": f"sqlite:///{sample / 'housing.db'}",
         },
         waste_drop_dir=sample / "waste" / "drop",
-        portal_base_url=portal_url,
-        portal_token=token,
+        apis={"portal": ApiSettings(base_url=portal_url, token=token)},
         waste_stable_seconds=0.2,
     )
 

@@ -18,7 +18,7 @@ from devtools.generate.portal_api import running_portal
 from golden_record.extract.canonical import conform
 from golden_record.extract.declaration import source_systems
 from golden_record.extract.sources import extractor
-from golden_record.settings import SourceSettings
+from golden_record.settings import ApiSettings, SourceSettings
 
 
 def canonical_records(sample_dir: Path) -> pd.DataFrame:
@@ -33,9 +33,7 @@ def canonical_records(sample_dir: Path) -> pd.DataFrame:
                 "housing": f"sqlite:///{sample_dir / 'housing.db'}",
             },
             waste_drop_dir=sample_dir / "waste" / "drop",
-            portal_base_url=portal.base_url,
-            portal_token=token,
-            portal_page_size=5000,
+            apis={"portal": ApiSettings(base_url=portal.base_url, token=token, page_size=5000)},
         )
         for source in source_systems():
             module = extractor(source)

@@ -83,6 +83,7 @@ def run_night(
         ("golden", lambda: pipeline.build_golden(run, store_url)),
         ("gate_golden", lambda: pipeline.quality_gate("golden", run, store_url)),
         ("publish", lambda: pipeline.publish(run, crm_url, store_url=store_url)),
+        ("retain", lambda: pipeline.retain(run)),
     ]
     if not night.failed:
         _in_order(stages, results, night)

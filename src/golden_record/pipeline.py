@@ -31,6 +31,7 @@ from golden_record.results import (
     ReportWritten,
     Standardised,
 )
+from golden_record.retention import Retained
 from golden_record.run import Run
 from golden_record.settings import SourceSettings
 
@@ -590,6 +591,17 @@ def publish(
     if summary.outcome == "superseded":
         return Published(summary)
     return Published(summary, export=str(export_run(run.key, crm_url, export_root or run.root)))
+
+
+def retain(run: Run) -> Retained:
+    """Delete what is past its source's retention as of ``run``, once ``run`` is accepted
+    (a refused night changes nothing); what a later night or a replay needs stays
+    (:mod:`golden_record.retention`)."""
+    from golden_record import retention
+
+    if not nights.is_accepted(run):
+        return Retained(run_key=run.key)
+    return retention.enforce(run)
 
 
 def report(

@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 class SettingsError(ValueError):
@@ -20,20 +21,35 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class ApiSettings:
+    """Where an ``http_json`` source is: its base URL and bearer token, the page size it is
+    asked for and how long a page may take."""
+
+    base_url: str
+    token: str = field(default="", repr=False)
+    page_size: int = 500
+    timeout_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
 class SourceSettings:
-    """Where each source system is: the SQL sources' SQLAlchemy URLs by source name (their
-    declarations in ``golden_record/extract/sources.toml``), the waste drop and the portal."""
+    """Where each source system is, by the source's declared name
+    (``golden_record/extract/sources.toml``): the ``sql`` sources' SQLAlchemy URLs, the
+    ``http_json`` sources' APIs, and the waste drop."""
 
     database_urls: Mapping[str, str] = field(default_factory=dict)
+    apis: Mapping[str, ApiSettings] = field(default_factory=dict)
     waste_drop_dir: Path | None = None
-    portal_base_url: str = ""
-    portal_token: str = field(default="", repr=False)
-    portal_page_size: int = 500
-    portal_timeout_seconds: float = 30.0
     # When a waste drop file is whole: "marker" (its ``.done`` file is there) or "stable"
     # (its ``.done`` file is there, or the file has not changed for waste_stable_seconds).
     waste_complete_when: str = "stable"
     waste_stable_seconds: float = 30.0
+
+    def with_api(self, source: str, **changes: Any) -> SourceSettings:
+        """These settings with ``source``'s API settings changed."""
+        from dataclasses import replace
+
+        return replace(self, apis={**self.apis, source: replace(self.apis[source], **changes)})
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,10 @@ Connection ids and what each holds:
 * the ``csv_drop`` source's (``golden_waste``): ``extra.path`` is the CSV drop folder;
   ``extra.complete_when`` (``stable``, the default, or ``marker``) and
   ``extra.stable_seconds`` (30) say when a drop file is whole.
-* the ``http_json`` source's (``golden_portal``): ``host``, ``port``, ``schema`` (http or
-  https), ``password`` is the bearer token, ``extra.base_path`` the API prefix (default
-  ``/api/v1``).
+* each ``http_json`` source's declared connection (``golden_portal``): ``host``,
+  ``port``, ``schema`` (http or https), ``password`` is the bearer token,
+  ``extra.base_path`` the API prefix (default ``/api/v1``), ``extra.page_size`` (500) and
+  ``extra.timeout`` (30 s).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from golden_record.settings import SettingsError, SourceSettings
+from golden_record.settings import ApiSettings, SettingsError, SourceSettings
 
 CRM, STORE = (
     "golden_crm",
@@ -51,13 +52,27 @@ def _base_url(conn: Any) -> str:
     return f"{scheme}://{conn.host}{port}{base_path}"
 
 
+def _api(conn_id: str) -> ApiSettings:
+    api = _connection(conn_id)
+    extra = api.extra_dejson or {}
+    if not api.password:
+        raise SettingsError(f"Airflow connection {conn_id!r} has no password (the bearer token)")
+    return ApiSettings(
+        base_url=_base_url(api),
+        token=api.password,
+        page_size=int(extra.get("page_size", 500)),
+        timeout_seconds=float(extra.get("timeout", 30)),
+    )
+
+
 def source_settings() -> SourceSettings:
     """Where each declared source is, from the connection its declaration names."""
     from golden_record.extract.declaration import declared_sources
 
     declared = declared_sources().sources
     settings: dict[str, Any] = {
-        "database_urls": {s.name: _extra(s.connection, "url") for s in declared if s.kind == "sql"}
+        "database_urls": {s.name: _extra(s.connection, "url") for s in declared if s.kind == "sql"},
+        "apis": {s.name: _api(s.connection) for s in declared if s.kind == "http_json"},
     }
     for source in declared:
         if source.kind == "csv_drop":
@@ -66,19 +81,6 @@ def source_settings() -> SourceSettings:
                 "waste_drop_dir": Path(_extra(source.connection, "path")),
                 "waste_complete_when": str(waste.get("complete_when", "stable")),
                 "waste_stable_seconds": float(waste.get("stable_seconds", 30)),
-            }
-        elif source.kind == "http_json":
-            portal = _connection(source.connection)
-            extra = portal.extra_dejson or {}
-            if not portal.password:
-                raise SettingsError(
-                    f"Airflow connection {source.connection!r} has no password (the bearer token)"
-                )
-            settings |= {
-                "portal_base_url": _base_url(portal),
-                "portal_token": portal.password,
-                "portal_page_size": int(extra.get("page_size", 500)),
-                "portal_timeout_seconds": float(extra.get("timeout", 30)),
             }
     return SourceSettings(**settings)
 

@@ -165,6 +165,7 @@ STAGE_TASKS = {
     "golden": "build_golden",
     "gate_golden": "gate_golden",
     "publish": "publish",
+    "retain": "retain",
 }
 
 
@@ -180,6 +181,14 @@ def quality_gate_run(gate: str, ds: str | None) -> dict:
     except GateFailed as exc:
         # Not retried: the same data fails the same way. Nothing downstream publishes.
         raise AirflowFailException(f"{exc}. Nothing was published; see the run report.") from exc
+
+
+@giving_back_memory
+def retain_run(ds: str | None) -> dict:
+    """Delete what is past its source's retention (a published night only)."""
+    from golden_record import pipeline
+
+    return pipeline.retain(_run(ds)).to_dict()
 
 
 def report_run(ds: str | None, run_id: str | None, ti: Any, started_at: Any = None) -> dict:

@@ -1,5 +1,6 @@
-"""``golden-record sources check``: the council's source declarations read and checked,
-and a declared database's extract tried, before any night runs."""
+"""``golden-record sources check|processing-record``: the council's source declarations
+read and checked, a declared database's extract tried, before any night runs; and the
+record of processing activities they imply."""
 
 from __future__ import annotations
 
@@ -74,3 +75,23 @@ def sources_check(
         typer.echo(
             f"{name}: {len(raw):,} rows read, {len(canonical):,} canonical records ({filled})"
         )
+
+
+@app.command("processing-record")
+def sources_processing_record(
+    out: Annotated[Path, typer.Option(help="Folder to write the record into.")],
+    file: Annotated[
+        Path | None, typer.Option("--file", help="The declarations (as for check).")
+    ] = None,
+    notice: Annotated[
+        Path | None,
+        typer.Option(help="The privacy notice (default: $GOLDEN_RECORD_PRIVACY_NOTICE)."),
+    ] = None,
+) -> None:
+    """Write the record of processing activities (UK GDPR Art. 30) for every declared
+    system and the golden customer record, as CSV (the ICO template's columns) and
+    Markdown."""
+    from golden_record.rights.processing_record import write
+
+    for path in write(out, file, notice):
+        typer.echo(str(path))

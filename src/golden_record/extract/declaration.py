@@ -57,7 +57,7 @@ TRANSFORMS: dict[str, tuple[str, ...]] = {
 }
 _GOVERNANCE = ("purpose", "lawful_basis", "data_owner")
 _KNOWN_FIELDS = frozenset(
-    {"kind", "connection", "key", "watermark", "query", "keys_query", "canonical"}
+    {"kind", "connection", "key", "watermark", "query", "keys_query", "canonical", "api"}
     | set(_GOVERNANCE)
     | {"retention_days", "categories"}
 )
@@ -81,6 +81,31 @@ class DeclarationError(ValueError):
 
 
 @dataclass(frozen=True)
+class HttpPaging:
+    """How an ``http_json`` source's API pages (its ``[sources.NAME.api]`` table)."""
+
+    endpoint: str  # the list's path under the connection's base URL, e.g. /customers
+    records_field: str = "data"  # the page's list of records
+    cursor_field: str = "next_cursor"  # the next page's cursor, null on the last page
+    cursor_param: str = "cursor"
+    page_size_param: str = "page_size"
+    since_param: str = "updated_since"  # asks for records changed after the watermark
+    # Asked for with the key walk (a sparse fieldset, e.g. fields = "id").
+    keys_params: Mapping[str, str] = field(default_factory=dict)
+
+
+_HTTP_FIELDS = {
+    "endpoint": "endpoint",
+    "records": "records_field",
+    "next_cursor": "cursor_field",
+    "cursor_param": "cursor_param",
+    "page_size_param": "page_size_param",
+    "since_param": "since_param",
+    "keys_params": "keys_params",
+}
+
+
+@dataclass(frozen=True)
 class SourceDeclaration:
     """One source system as declared."""
 
@@ -100,6 +125,8 @@ class SourceDeclaration:
     retention_days: int
     categories: tuple[str, ...] = field(default_factory=tuple)
     declared_in: Path = PACKAGED
+    # How its API pages (http_json sources only).
+    http: HttpPaging = field(default_factory=lambda: HttpPaging(endpoint="/"))
 
 
 @dataclass(frozen=True)
@@ -218,6 +245,11 @@ def _source(path: Path, name: str, table: Any) -> SourceDeclaration:
             keys_query = _sql(path, text("keys_query") or "", fail, "keys_query")
     elif "query" in table or "keys_query" in table:
         raise fail("query" if "query" in table else "keys_query", f"a {kind} source has no query")
+    http = HttpPaging(endpoint="/")
+    if kind == "http_json":
+        http = _http(table.get("api"), fail)
+    elif "api" in table:
+        raise fail("api", f"a {kind} source has no API")
     retention = table.get("retention_days")
     if not isinstance(retention, int) or isinstance(retention, bool) or retention < 1:
         raise fail("retention_days", "expected a whole number of days, at least 1")
@@ -242,7 +274,32 @@ def _source(path: Path, name: str, table: Any) -> SourceDeclaration:
         retention_days=retention,
         categories=tuple(categories),
         declared_in=path,
+        http=http,
     )
+
+
+def _http(table: Any, fail: Any) -> HttpPaging:
+    if not isinstance(table, dict):
+        raise fail("api", "an http_json source says how its API pages: add [sources.NAME.api]")
+    unknown = sorted(set(table) - set(_HTTP_FIELDS))
+    if unknown:
+        raise fail(f"api.{unknown[0]}", f"not a field of api ({', '.join(_HTTP_FIELDS)})")
+    values: dict[str, Any] = {}
+    for name, attribute in _HTTP_FIELDS.items():
+        if name not in table:
+            continue
+        value = table[name]
+        if name == "keys_params":
+            if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+                raise fail("api.keys_params", 'expected a table of text, e.g. { fields = "id" }')
+        elif not isinstance(value, str) or not value.strip():
+            raise fail(f"api.{name}", "expected text")
+        values[attribute] = value
+    if "endpoint" not in values:
+        raise fail("api.endpoint", "missing: the list's path, e.g. /customers")
+    if not values["endpoint"].startswith("/"):
+        raise fail("api.endpoint", "expected a path starting with /")
+    return HttpPaging(**values)
 
 
 def _sql(path: Path, value: str, fail: Any, field_name: str) -> str:

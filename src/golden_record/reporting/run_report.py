@@ -53,6 +53,8 @@ class RunFacts:
     rebuilt: dict | None = None  # golden records rebuilt: records_rebuilt, why_all
     # Residents' rights: requests by kind, restricted, corrections in force, suppressed.
     rights: dict | None = None
+    # What retention deleted tonight (golden_record.retention.Retained), if it ran.
+    retention: dict | None = None
     # The review queue by golden record (matching.review_queue): items, records they hold.
     review_items: int | None = None
     review_records: int | None = None
@@ -232,6 +234,7 @@ def gather(
         took_seconds=(
             round((datetime.now(UTC) - started_at).total_seconds(), 1) if started_at else None
         ),
+        retention=stage_results.get("retain"),
         rights=(
             {
                 **rights,

@@ -4,8 +4,8 @@ An extractor offers ``extract(settings, watermark, run_date) -> raw DataFrame`` 
 columns, unchanged), ``keys(settings)`` (every key, for sources with a watermark) and
 ``to_canonical(raw) -> DataFrame`` (the canonical person record), with ``SOURCE``,
 ``KEY_COLUMN`` and ``WATERMARK_COLUMN`` (``None`` for full snapshots). A ``sql`` source is
-its declaration alone (:mod:`.sql_database`); the ``csv_drop`` and ``http_json`` kinds
-are the waste drop's and the portal's formats (:mod:`.waste`, :mod:`.portal`).
+its declaration alone (:mod:`.sql_database`), as is an ``http_json`` source
+(:mod:`.http_api`); the ``csv_drop`` kind is the waste drop's format (:mod:`.waste`).
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from typing import Protocol
 import pandas as pd
 
 from golden_record.extract.declaration import DeclarationError, declared_sources
-from golden_record.extract.sources import portal, waste
+from golden_record.extract.sources import waste
 from golden_record.extract.sources.errors import (
     SourceDataError,
     SourceError,
     SourceUnavailableError,
 )
+from golden_record.extract.sources.http_api import HttpJsonSource
 from golden_record.extract.sources.sql_database import SqlDatabaseSource
 from golden_record.settings import SourceSettings
 
@@ -47,7 +48,7 @@ class Extractor(Protocol):
 
 
 # The kinds whose format is written in a module of their own (one source each, so far).
-_FORMAT_MODULES: dict[str, ModuleType] = {"csv_drop": waste, "http_json": portal}
+_FORMAT_MODULES: dict[str, ModuleType] = {"csv_drop": waste}
 
 
 def extractor(source: str) -> Extractor:
@@ -55,6 +56,8 @@ def extractor(source: str) -> Extractor:
     declaration = declared_sources()[source]
     if declaration.kind == "sql":
         return SqlDatabaseSource(declaration)
+    if declaration.kind == "http_json":
+        return HttpJsonSource(declaration)
     module = _FORMAT_MODULES[declaration.kind]
     # The module's format fixes its name, key and watermark; the declaration must agree.
     for name, declared, fixed in (
