@@ -122,6 +122,19 @@ def test_spark_sql_s_similarity_functions_are_duckdb_s(spark_api):
     )
 
 
+def test_records_reach_spark_as_a_checkpointed_table_not_a_plan_of_local_rows(spark_api):
+    """Records registered from pandas are written to checkpoint storage: as a LocalRelation
+    every query reading them carried the rows in its plan, and Splink's blocking (two reads
+    per rule) ran a 2 GB driver out of memory at 31,000 records."""
+    from golden_record.matching.backend import register
+
+    records = pd.DataFrame({"unique_id": ["a:1", "b:2"], "surname": ["Ng", None]})
+    registered = register(spark_api, records)
+    plan = spark_api.spark.table(registered.physical_name)._jdf.queryExecution().analyzed()
+    assert "LocalRelation" not in plan.toString(), plan.toString()
+    assert spark_api.spark.table(registered.physical_name).count() == 2
+
+
 def test_the_backend_is_a_setting_and_a_mistyped_one_is_refused():
     from golden_record.settings import SettingsError, runtime
 

@@ -293,6 +293,8 @@ def check_spark(tree: Path, settings: dict[str, str], timings: dict[str, float])
             "SPARK_WORKER_CORES": "1",
             "SPARK_WORKER_MEMORY": "2g",
             "SPARK_EXECUTOR_MEMORY": "1g",
+            # The driver as small as the issue that found it running out at 31,000 records.
+            "GOLDEN_RECORD_SPARK_DRIVER_MEMORY": "2g",
             # Every night's records scored, standardised and clustered on the cluster.
             "GOLDEN_RECORD_SPARK_FROM": "1000",
         },

@@ -90,7 +90,16 @@ def register(db_api: Any, records: pd.DataFrame, name: str = "person_records") -
     import uuid
 
     frame = records.astype(object).where(records.notna(), None)
-    return db_api.register(frame, dataset_display_name=f"{name}_{uuid.uuid4().hex[:8]}")
+    display = f"{name}_{uuid.uuid4().hex[:8]}"
+    spark = getattr(db_api, "spark", None)
+    if spark is None:
+        return db_api.register(frame, dataset_display_name=display)
+    # Written to the session's checkpoint storage, not held in the query plan: a frame
+    # made from local data is a LocalRelation inlined in every plan that reads it, and
+    # Splink's blocking reads it twice per rule; at 31,000 records that plan ran a 2 GB
+    # driver out of memory.
+    table = spark.createDataFrame(frame).checkpoint(eager=True)
+    return db_api.register(table, dataset_display_name=display)
 
 
 def as_frame(splink_frame: Any) -> pd.DataFrame:
