@@ -86,21 +86,20 @@ def portal(sample):
 
 
 def _settings_for(sample, portal):
-    from golden_record.settings import ApiSettings, SourceSettings
+    from golden_record.settings import ApiSettings, DropSettings, SourceSettings
 
     return SourceSettings(
         database_urls={
             "revenues": f"sqlite:///{sample.paths['revenues']}",
             "housing": f"sqlite:///{sample.paths['housing']}",
         },
-        waste_drop_dir=sample.paths["waste"],
         apis={
             "portal": ApiSettings(
                 base_url=portal.base_url, token=PORTAL_TOKEN, page_size=250, timeout_seconds=5
             )
         },
         # Drops the tests write have no marker; whole once a moment has passed.
-        waste_stable_seconds=0.2,
+        drops={"waste": DropSettings(sample.paths["waste"], stable_seconds=0.2)},
     )
 
 

@@ -22,7 +22,7 @@ from golden_record.golden import GoldenStore, default_store_url
 from golden_record.jobs import NightRun, run_night
 from golden_record.matching import registry
 from golden_record.run import Run
-from golden_record.settings import ApiSettings, SourceSettings
+from golden_record.settings import ApiSettings, DropSettings, SourceSettings
 
 TOKEN = "fault-token"
 FIRST, SECOND, THIRD, FOURTH = (date(2026, 11, d) for d in (2, 3, 4, 5))
@@ -68,14 +68,13 @@ class Council:
                 "revenues": f"sqlite:///{self.sources / 'revenues.db'}",
                 "housing": f"sqlite:///{self.sources / 'housing.db'}",
             },
-            waste_drop_dir=self.sources / "waste" / "drop",
             apis={
                 "portal": ApiSettings(
                     base_url=self.portal.base_url, token=TOKEN, page_size=250, timeout_seconds=5
                 )
             },
             # Drops the tests write have no marker; whole once a moment has passed.
-            waste_stable_seconds=0.2,
+            drops={"waste": DropSettings(self.sources / "waste" / "drop", stable_seconds=0.2)},
         )
 
     @classmethod

@@ -79,7 +79,9 @@ def test_a_failed_extract_lands_nothing(source_settings, sample, tmp_path):
     root = tmp_path / "data"
     with pytest.raises(SourceDataError, match="line"):
         extract_source(
-            "waste", Run.of("2026-11-02", root=root), replace(source_settings, waste_drop_dir=drop)
+            "waste",
+            Run.of("2026-11-02", root=root),
+            source_settings.with_drop("waste", folder=drop),
         )
     run = Run.of("2026-11-02", root=root).dir
     assert not any(p.is_file() for p in run.rglob("*")) if run.exists() else True

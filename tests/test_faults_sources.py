@@ -8,7 +8,6 @@ Each night-level test starts from a council whose first night was published
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -311,22 +310,22 @@ def test_a_drop_is_read_once_whole_by_its_marker_or_once_it_stops_changing(counc
     import time
 
     from golden_record.extract.sources import SourceDataError, SourceUnavailableError
-    from golden_record.extract.sources import waste as waste_source
+    from golden_record.extract.sources.file_drop import marker_for
 
     lines = council.waste_lines()
     drop = tmp_path / "drop"
     drop.mkdir()
     path = drop / f"waste_contacts_{SECOND:%Y%m%d}.csv"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    markers = replace(council.settings, waste_drop_dir=drop, waste_complete_when="marker")
+    markers = council.settings.with_drop("waste", folder=drop, complete_when="marker")
     with pytest.raises(SourceUnavailableError, match="no completion marker"):
-        waste_source.extract(markers, None, SECOND)
-    marker = waste_source.marker_for(path)
+        extractor("waste").extract(markers, None, SECOND)
+    marker = marker_for(path)
     marker.write_text(f"rows={len(lines) + 5}\n")
     with pytest.raises(SourceDataError, match=f"holds {len(lines) - 1:,} rows where its marker"):
-        waste_source.extract(markers, None, SECOND)
+        extractor("waste").extract(markers, None, SECOND)
     marker.write_text(f"rows={len(lines) - 1}\n")
-    assert len(waste_source.extract(markers, None, SECOND)) == len(lines) - 1
+    assert len(extractor("waste").extract(markers, None, SECOND)) == len(lines) - 1
 
     # Without a marker, a file still growing is waited for until it has not changed for
     # the stable time, and read whole.
@@ -341,8 +340,8 @@ def test_a_drop_is_read_once_whole_by_its_marker_or_once_it_stops_changing(counc
 
     writer = threading.Thread(target=finish)
     writer.start()
-    stable = replace(council.settings, waste_drop_dir=drop, waste_stable_seconds=1.0)
-    read = waste_source.extract(stable, None, SECOND)
+    stable = council.settings.with_drop("waste", folder=drop, stable_seconds=1.0)
+    read = extractor("waste").extract(stable, None, SECOND)
     writer.join()
     assert len(read) == len(lines) - 1
     # A file that keeps changing is left for a retry.
@@ -360,7 +359,7 @@ def test_a_drop_is_read_once_whole_by_its_marker_or_once_it_stops_changing(counc
         toucher = threading.Thread(target=keep_writing)
         toucher.start()
         try:
-            waste_source.extract(replace(stable, waste_stable_seconds=0.5), None, SECOND)
+            extractor("waste").extract(stable.with_drop("waste", stable_seconds=0.5), None, SECOND)
         finally:
             stop.set()
             toucher.join()

@@ -494,3 +494,71 @@ def test_the_record_of_processing_follows_the_declarations(tmp_path, capsys):
     markdown = (tmp_path / "ropa" / "processing_record.md").read_text(encoding="utf-8")
     assert "# Record of processing activities (UK GDPR Art. 30)" in markdown
     assert "put in the council's own words" in markdown  # the packaged notice, said so
+
+
+_DROP = """
+version = 1
+[sources.bins]
+kind = "csv_drop"
+connection = "golden_bins"
+key = "ID"
+purpose = "Bin collections"
+lawful_basis = "UK GDPR Art. 6(1)(e) public task"
+data_owner = "Head of Waste Services"
+retention_days = 30
+[sources.bins.drop]
+file = "bins_YYYYMMDD.csv"
+formats = { UPRN = { pattern = '\\d{1,12}', expected = "a number" } }
+[sources.bins.canonical]
+surname = { name_part = "surname", of = "NAME" }
+"""
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "problem"),
+    [
+        (('file = "bins_YYYYMMDD.csv"', 'file = "bins.csv"'), "drop.file", "YYYYMMDD"),
+        (("'\\d{1,12}'", "'(\\d{1,12}'"), "drop.formats.UPRN", "not a regular expression"),
+        (('surname = { name_part = "surname"', 'surname = { name_part = "nickname"'),
+         "canonical.surname.name_part", "expected one of title, first_name, surname"),
+        (('key = "ID"', 'key = "ID"\nwatermark = "UPDATED"'), "watermark", "full snapshot"),
+        (("[sources.bins.drop]", "[sources.bins.api]"), "api", "has no API"),
+    ],
+)  # fmt: skip
+def test_a_mistake_in_a_file_drop_s_declaration_is_named(tmp_path, change, field, problem):
+    assert declared_sources(_write(tmp_path, _DROP)).names == ("bins",)
+    assert change[0] in _DROP
+    path = _write(tmp_path, _DROP.replace(*change))
+    with pytest.raises(DeclarationError) as refused:
+        declared_sources(path)
+    message = str(refused.value)
+    assert f"source 'bins', field {field!r}" in message and problem in message, message
+
+
+def test_a_declared_file_drop_is_read_and_checked_by_its_declaration(tmp_path, monkeypatch):
+    from golden_record.extract.canonical import conform
+    from golden_record.extract.sources import extractor
+    from golden_record.settings import DropSettings, SourceSettings
+
+    declarations = _write(tmp_path, _DROP + 'source_updated_at = "UPDATED"\n')
+    monkeypatch.setenv("GOLDEN_RECORD_SOURCES", str(declarations))
+    drop = tmp_path / "drop"
+    drop.mkdir()
+    (drop / "bins_20261101.csv").write_text(
+        'ID,NAME,UPRN,UPDATED\nB1,"Smith, John",100023,2026-10-30 08:00:00\n'
+        "B2,Mrs A Khan,,2026-10-31 09:30:00\n",
+        encoding="utf-8",
+    )
+    settings = SourceSettings(drops={"bins": DropSettings(drop, stable_seconds=0)})
+    bins = extractor("bins")
+    raw = bins.extract(settings, None, FIRST)
+    canonical = conform(bins.to_canonical(raw), "bins")
+    assert list(canonical["surname"]) == ["Smith", "Khan"]
+    assert list(canonical["source_updated_at"]) == ["2026-10-30T08:00:00", "2026-10-31T09:30:00"]
+    (drop / "bins_20261102.csv").write_text(
+        "ID,NAME,UPRN,UPDATED\nB1,J Smith,12A,2026-11-01 08:00:00\n", encoding="utf-8"
+    )
+    with pytest.raises(
+        SourceDataError, match=r"^bins \(bins_20261102.csv line 2\): UPRN is not a number"
+    ):
+        bins.extract(settings, None, FIRST)

@@ -19,7 +19,6 @@ from conftest import PORTAL_TOKEN, RUN_DATE
 from golden_record.extract.canonical import CANONICAL_COLUMNS, conform
 from golden_record.extract.declaration import source_systems
 from golden_record.extract.sources import SourceDataError, SourceUnavailableError, extractor
-from golden_record.extract.sources import waste as waste_source
 from golden_record.extract.sources.text import split_contact_name
 
 
@@ -228,7 +227,7 @@ def test_waste_reads_the_newest_drop_on_or_before_the_run_date(source_settings, 
     drop, current = waste_drop
     later = drop / "waste_contacts_20991231.csv"
     later.write_text("not even csv")
-    raw = waste_source.extract(replace(source_settings, waste_drop_dir=drop), None, RUN_DATE)
+    raw = _waste_in(source_settings, drop)
     assert (raw["DROP_FILE"] == current.name).all()
 
 
@@ -237,7 +236,7 @@ def test_waste_missing_column_names_file_and_line(source_settings, waste_drop):
     frame = pd.read_csv(current, dtype=str, keep_default_na=False).drop(columns=["UPRN"])
     frame.to_csv(current, index=False)
     with pytest.raises(SourceDataError, match=rf"waste \({current.name} line 1\): missing column"):
-        waste_source.extract(replace(source_settings, waste_drop_dir=drop), None, RUN_DATE)
+        _waste_in(source_settings, drop)
 
 
 def test_waste_bad_row_names_file_and_line(source_settings, waste_drop):
@@ -246,13 +245,13 @@ def test_waste_bad_row_names_file_and_line(source_settings, waste_drop):
     lines[41] = lines[41].rsplit(",", 2)[0]  # a truncated row on line 42
     current.write_text("\n".join(lines) + "\n")
     with pytest.raises(SourceDataError, match=rf"waste \({current.name} line 42\): expected 9"):
-        waste_source.extract(replace(source_settings, waste_drop_dir=drop), None, RUN_DATE)
+        _waste_in(source_settings, drop)
 
 
 def test_waste_without_any_drop_file_is_unavailable(source_settings, tmp_path):
-    settings = replace(source_settings, waste_drop_dir=tmp_path)
+    settings = source_settings.with_drop("waste", folder=tmp_path)
     with pytest.raises(SourceUnavailableError, match="no waste_contacts_YYYYMMDD.csv"):
-        waste_source.extract(settings, None, RUN_DATE)
+        extractor("waste").extract(settings, None, RUN_DATE)
 
 
 def _rewrite(path, change) -> None:
@@ -267,14 +266,14 @@ def test_waste_a_byte_that_is_not_utf8_is_named_at_its_line(source_settings, was
     lines[49] = lines[49].replace(b",", b",Caf\xe9 ", 1)  # Latin-1 é on line 50
     current.write_bytes(b"\n".join(lines))
     with pytest.raises(SourceDataError, match=rf"{current.name} line 50\): byte 0xE9 .*not UTF-8"):
-        waste_source.extract(replace(source_settings, waste_drop_dir=drop), None, RUN_DATE)
+        _waste_in(source_settings, drop)
 
 
 def test_waste_a_byte_order_mark_is_read_as_utf8(source_settings, waste_drop):
     drop, current = waste_drop
-    plain = waste_source.extract(replace(source_settings, waste_drop_dir=drop), None, RUN_DATE)
+    plain = _waste_in(source_settings, drop)
     current.write_bytes(b"\xef\xbb\xbf" + current.read_bytes())
-    marked = waste_source.extract(replace(source_settings, waste_drop_dir=drop), None, RUN_DATE)
+    marked = _waste_in(source_settings, drop)
     pd.testing.assert_frame_equal(plain, marked)
 
 
@@ -306,7 +305,7 @@ def test_waste_rows_are_read_strictly_naming_file_and_line(
     lines[29] = row
     current.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(SourceDataError, match=rf"waste \({current.name} line 30\): .*{message}"):
-        waste_source.extract(replace(source_settings, waste_drop_dir=drop), None, RUN_DATE)
+        _waste_in(source_settings, drop)
 
 
 def test_a_record_id_given_twice_is_bad_data_not_retried(source_settings, waste_drop, tmp_path):
@@ -319,7 +318,7 @@ def test_a_record_id_given_twice_is_bad_data_not_retried(source_settings, waste_
         extract_source(
             "waste",
             Run.of(RUN_DATE.isoformat(), root=tmp_path / "data"),
-            replace(source_settings, waste_drop_dir=drop),
+            source_settings.with_drop("waste", folder=drop),
         )
     assert not (tmp_path / "data" / "runs").exists() or not list(
         (tmp_path / "data" / "runs").rglob("waste*")
@@ -340,3 +339,10 @@ def test_a_bad_change_timestamp_in_a_database_names_the_record(source_settings, 
     raw = extractor("housing").extract(settings, None, RUN_DATE)
     with pytest.raises(SourceDataError, match=r"housing \(record HP00000003\): unreadable"):
         extractor("housing").to_canonical(raw)
+
+
+def _waste_in(source_settings, drop):
+    """The waste extract of the drop folder ``drop``."""
+    return extractor("waste").extract(
+        source_settings.with_drop("waste", folder=drop), None, RUN_DATE
+    )

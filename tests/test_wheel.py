@@ -32,7 +32,7 @@ from pathlib import Path
 
 import golden_record
 from golden_record import Run, SourceSettings, run_night
-from golden_record.settings import ApiSettings
+from golden_record.settings import ApiSettings, DropSettings
 from golden_record.matching import registry
 
 sample, data, crm, portal_url = sys.argv[1:5]
@@ -42,7 +42,7 @@ settings = SourceSettings(
         "revenues": f"sqlite:///{sample / 'revenues.db'}",
         "housing": f"sqlite:///{sample / 'housing.db'}",
     },
-    waste_drop_dir=sample / "waste" / "drop",
+    drops={"waste": DropSettings(sample / "waste" / "drop")},
     apis={"portal": ApiSettings(base_url=portal_url, token="t")},
 )
 night = run_night(Run.of("2026-11-02", root=data), settings, f"sqlite:///{crm}",

@@ -109,16 +109,15 @@ def _timed_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def _settings(sample: Path, portal_url: str, token: str) -> Any:
-    from golden_record.settings import ApiSettings, SourceSettings
+    from golden_record.settings import ApiSettings, DropSettings, SourceSettings
 
     return SourceSettings(
         database_urls={
             "revenues": f"sqlite:///{sample / 'revenues.db'}",
             "housing": f"sqlite:///{sample / 'housing.db'}",
         },
-        waste_drop_dir=sample / "waste" / "drop",
         apis={"portal": ApiSettings(base_url=portal_url, token=token)},
-        waste_stable_seconds=0.2,
+        drops={"waste": DropSettings(sample / "waste" / "drop", stable_seconds=0.2)},
     )
 
 

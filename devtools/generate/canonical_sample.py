@@ -18,7 +18,7 @@ from devtools.generate.portal_api import running_portal
 from golden_record.extract.canonical import conform
 from golden_record.extract.declaration import source_systems
 from golden_record.extract.sources import extractor
-from golden_record.settings import ApiSettings, SourceSettings
+from golden_record.settings import ApiSettings, DropSettings, SourceSettings
 
 
 def canonical_records(sample_dir: Path) -> pd.DataFrame:
@@ -32,7 +32,7 @@ def canonical_records(sample_dir: Path) -> pd.DataFrame:
                 "revenues": f"sqlite:///{sample_dir / 'revenues.db'}",
                 "housing": f"sqlite:///{sample_dir / 'housing.db'}",
             },
-            waste_drop_dir=sample_dir / "waste" / "drop",
+            drops={"waste": DropSettings(sample_dir / "waste" / "drop")},
             apis={"portal": ApiSettings(base_url=portal.base_url, token=token, page_size=5000)},
         )
         for source in source_systems():

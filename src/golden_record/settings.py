@@ -32,24 +32,37 @@ class ApiSettings:
 
 
 @dataclass(frozen=True)
+class DropSettings:
+    """Where a ``csv_drop`` source's files are and when one is whole: ``complete_when``
+    "marker" (its ``.done`` file is there) or "stable" (its ``.done`` file is there, or the
+    file has not changed for ``stable_seconds``)."""
+
+    folder: Path
+    complete_when: str = "stable"
+    stable_seconds: float = 30.0
+
+
+@dataclass(frozen=True)
 class SourceSettings:
     """Where each source system is, by the source's declared name
     (``golden_record/extract/sources.toml``): the ``sql`` sources' SQLAlchemy URLs, the
-    ``http_json`` sources' APIs, and the waste drop."""
+    ``http_json`` sources' APIs and the ``csv_drop`` sources' folders."""
 
     database_urls: Mapping[str, str] = field(default_factory=dict)
     apis: Mapping[str, ApiSettings] = field(default_factory=dict)
-    waste_drop_dir: Path | None = None
-    # When a waste drop file is whole: "marker" (its ``.done`` file is there) or "stable"
-    # (its ``.done`` file is there, or the file has not changed for waste_stable_seconds).
-    waste_complete_when: str = "stable"
-    waste_stable_seconds: float = 30.0
+    drops: Mapping[str, DropSettings] = field(default_factory=dict)
 
     def with_api(self, source: str, **changes: Any) -> SourceSettings:
         """These settings with ``source``'s API settings changed."""
         from dataclasses import replace
 
         return replace(self, apis={**self.apis, source: replace(self.apis[source], **changes)})
+
+    def with_drop(self, source: str, **changes: Any) -> SourceSettings:
+        """These settings with ``source``'s drop settings changed."""
+        from dataclasses import replace
+
+        return replace(self, drops={**self.drops, source: replace(self.drops[source], **changes)})
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from golden_record.settings import ApiSettings, SettingsError, SourceSettings
+from golden_record.settings import ApiSettings, DropSettings, SettingsError, SourceSettings
 
 CRM, STORE = (
     "golden_crm",
@@ -65,6 +65,15 @@ def _api(conn_id: str) -> ApiSettings:
     )
 
 
+def _drop(conn_id: str) -> DropSettings:
+    extra = _connection(conn_id).extra_dejson or {}
+    return DropSettings(
+        folder=Path(_extra(conn_id, "path")),
+        complete_when=str(extra.get("complete_when", "stable")),
+        stable_seconds=float(extra.get("stable_seconds", 30)),
+    )
+
+
 def source_settings() -> SourceSettings:
     """Where each declared source is, from the connection its declaration names."""
     from golden_record.extract.declaration import declared_sources
@@ -73,15 +82,8 @@ def source_settings() -> SourceSettings:
     settings: dict[str, Any] = {
         "database_urls": {s.name: _extra(s.connection, "url") for s in declared if s.kind == "sql"},
         "apis": {s.name: _api(s.connection) for s in declared if s.kind == "http_json"},
+        "drops": {s.name: _drop(s.connection) for s in declared if s.kind == "csv_drop"},
     }
-    for source in declared:
-        if source.kind == "csv_drop":
-            waste = _connection(source.connection).extra_dejson or {}
-            settings |= {
-                "waste_drop_dir": Path(_extra(source.connection, "path")),
-                "waste_complete_when": str(waste.get("complete_when", "stable")),
-                "waste_stable_seconds": float(waste.get("stable_seconds", 30)),
-            }
     return SourceSettings(**settings)
 
 

@@ -14,6 +14,7 @@ night that reads it (:mod:`golden_record.extract.sources.mapping`).
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,10 +55,15 @@ TRANSFORMS: dict[str, tuple[str, ...]] = {
     "town_of_lines": (),
     "date": ("format",),
     "code": ("values",),
+    "name_part": ("of",),
+    "comma_line": ("of",),
+    "comma_town": (),
 }
+NAME_PARTS = ("title", "first_name", "surname")
 _GOVERNANCE = ("purpose", "lawful_basis", "data_owner")
 _KNOWN_FIELDS = frozenset(
     {"kind", "connection", "key", "watermark", "query", "keys_query", "canonical", "api"}
+    | {"drop"}
     | set(_GOVERNANCE)
     | {"retention_days", "categories"}
 )
@@ -94,6 +100,17 @@ class HttpPaging:
     keys_params: Mapping[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class FileDrop:
+    """How a ``csv_drop`` source's files are named and checked (``[sources.NAME.drop]``)."""
+
+    file: str  # the file's name, its date written YYYYMMDD: waste_contacts_YYYYMMDD.csv
+    # Columns holding one value each: a comma or quote in one means fields merged.
+    single_value_columns: tuple[str, ...] = ()
+    # column -> (regular expression a filled value matches, what it says it expected)
+    formats: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+
+
 _HTTP_FIELDS = {
     "endpoint": "endpoint",
     "records": "records_field",
@@ -127,6 +144,8 @@ class SourceDeclaration:
     declared_in: Path = PACKAGED
     # How its API pages (http_json sources only).
     http: HttpPaging = field(default_factory=lambda: HttpPaging(endpoint="/"))
+    # How its files are named and checked (csv_drop sources only).
+    drop: FileDrop = field(default_factory=lambda: FileDrop(file="YYYYMMDD"))
 
 
 @dataclass(frozen=True)
@@ -172,7 +191,7 @@ def mapped_columns(declaration: SourceDeclaration) -> list[str]:
             seen.setdefault(entry, None)
             continue
         for option, value in entry.items():
-            if option in ("sep", "format", "values") or isinstance(value, int):
+            if option in ("sep", "format", "values", "name_part") or isinstance(value, int):
                 continue
             for column in [value] if isinstance(value, str) else value:
                 seen.setdefault(column, None)
@@ -250,6 +269,13 @@ def _source(path: Path, name: str, table: Any) -> SourceDeclaration:
         http = _http(table.get("api"), fail)
     elif "api" in table:
         raise fail("api", f"a {kind} source has no API")
+    drop = FileDrop(file="YYYYMMDD")
+    if kind == "csv_drop":
+        drop = _drop(table.get("drop"), fail)
+        if watermark:
+            raise fail("watermark", "a csv_drop source is a full snapshot each night")
+    elif "drop" in table:
+        raise fail("drop", f"a {kind} source has no drop files")
     retention = table.get("retention_days")
     if not isinstance(retention, int) or isinstance(retention, bool) or retention < 1:
         raise fail("retention_days", "expected a whole number of days, at least 1")
@@ -275,7 +301,37 @@ def _source(path: Path, name: str, table: Any) -> SourceDeclaration:
         categories=tuple(categories),
         declared_in=path,
         http=http,
+        drop=drop,
     )
+
+
+def _drop(table: Any, fail: Any) -> FileDrop:
+    if not isinstance(table, dict):
+        raise fail("drop", "a csv_drop source names its files: add [sources.NAME.drop]")
+    unknown = sorted(set(table) - {"file", "single_value_columns", "formats"})
+    if unknown:
+        raise fail(
+            f"drop.{unknown[0]}", "not a field of drop (file, single_value_columns, formats)"
+        )
+    named = table.get("file")
+    if not isinstance(named, str) or "YYYYMMDD" not in named or "/" in named:
+        raise fail("drop.file", "expected a file name with its date as YYYYMMDD")
+    single = table.get("single_value_columns", [])
+    if not isinstance(single, list) or not all(isinstance(c, str) for c in single):
+        raise fail("drop.single_value_columns", "expected a list of column names")
+    formats: dict[str, tuple[str, str]] = {}
+    for column, spec in (table.get("formats") or {}).items():
+        where = f"drop.formats.{column}"
+        if not isinstance(spec, dict) or not all(
+            isinstance(spec.get(k), str) for k in ("pattern", "expected")
+        ):
+            raise fail(where, "expected { pattern = regular expression, expected = what it is }")
+        try:
+            re.compile(spec["pattern"])
+        except re.error as exc:
+            raise fail(where, f"not a regular expression: {exc}") from None
+        formats[column] = (spec["pattern"], spec["expected"])
+    return FileDrop(file=named, single_value_columns=tuple(single), formats=formats)
 
 
 def _http(table: Any, fail: Any) -> HttpPaging:
@@ -356,6 +412,14 @@ def _columns(value: Any) -> bool:
 
 def _transform_problem(transform: str, entry: Mapping[str, Any]) -> str | None:
     value = entry[transform]
+    if transform == "name_part":
+        if value not in NAME_PARTS:
+            return f"expected one of {', '.join(NAME_PARTS)}"
+        return None if isinstance(entry.get("of"), str) else "expected of = the name column"
+    if transform == "comma_line":
+        if not isinstance(value, int) or not 1 <= value <= 3:
+            return "expected 1, 2 or 3"
+        return None if isinstance(entry.get("of"), str) else "expected of = the address column"
     if transform in ("first_of", "join", "town_of_lines"):
         return None if _columns(value) else "expected a list of column names"
     if transform == "line":

@@ -16,9 +16,14 @@ from typing import Any
 import pandas as pd
 
 from golden_record.extract.canonical import CANONICAL_COLUMNS
-from golden_record.extract.declaration import SourceDeclaration
+from golden_record.extract.declaration import NAME_PARTS, SourceDeclaration
 from golden_record.extract.sources.errors import SourceDataError
-from golden_record.extract.sources.text import compact_lines, iso_timestamp, join_nonempty
+from golden_record.extract.sources.text import (
+    compact_lines,
+    iso_timestamp,
+    join_nonempty,
+    split_contact_name,
+)
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +58,23 @@ def _column(declaration: SourceDeclaration, raw: pd.DataFrame, name: str, target
     return raw[name].astype("string")
 
 
+def _comma_address(values: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
+    """An address written as one comma-separated line ending in the town, as lines 1-3
+    (the third holding the rest) and the town; one part alone is a first line."""
+    parts = values.fillna("").str.split(",").map(lambda p: [x.strip() for x in p])
+    town = parts.map(lambda p: p[-1] if len(p) > 1 else None)
+    lines = parts.map(lambda p: p[:-1] if len(p) > 1 else p)
+    out = pd.DataFrame(
+        {
+            "line_1": lines.map(lambda p: p[0] if len(p) > 0 else None),
+            "line_2": lines.map(lambda p: p[1] if len(p) > 1 else None),
+            "line_3": lines.map(lambda p: ", ".join(p[2:]) if len(p) > 2 else None),
+        },
+        index=values.index,
+    )
+    return out.astype("string"), town.astype("string")
+
+
 def _value(
     declaration: SourceDeclaration,
     raw: pd.DataFrame,
@@ -85,6 +107,16 @@ def _value(
             lines_cache[names] = compact_lines(pd.DataFrame({n: column(n) for n in names}))
         compacted = lines_cache[names]
         return compacted["town"] if "town_of_lines" in entry else compacted[f"line_{entry['line']}"]
+    if "name_part" in entry:
+        split = [split_contact_name(v) for v in column(entry["of"]).astype(object)]
+        parts = pd.DataFrame(split, columns=list(NAME_PARTS), index=raw.index, dtype="string")
+        return parts[entry["name_part"]]
+    if "comma_line" in entry or "comma_town" in entry:
+        name = entry.get("of") or entry["comma_town"]
+        lines, town = _comma_address(column(name))
+        if "comma_town" in entry:
+            return town
+        return lines[f"line_{entry['comma_line']}"]
     if "date" in entry:
         text = column(entry["date"])
         written = entry.get("format")
