@@ -68,21 +68,6 @@ def unique_ids(records: pd.DataFrame) -> pd.Series:
     return (records["source_system"] + ":" + records["source_record_id"]).rename("unique_id")
 
 
-def record_id_problem(value: str) -> str | None:
-    """Why ``value`` is not a record's ``system:id`` as stewards and officers write it,
-    or None when it is one. (Whether the record exists is the store's to say.)"""
-    system, colon, record = value.partition(":")
-    if colon and system and record:
-        return None
-    from golden_record.extract.declaration import source_systems
-
-    systems = source_systems()
-    return (
-        f"{value!r} is not a record id: write it as system:id, e.g. {systems[0]}:"
-        f"{value or 'R123'} (the system one of {', '.join(systems)})"
-    )
-
-
 def split_unique_ids(ids: pd.Series) -> tuple[pd.Series, pd.Series]:
     """``unique_id`` back to source system and record id, for the CRM contract and files
     people read: a record id may itself hold a colon, the system never does."""

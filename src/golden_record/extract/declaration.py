@@ -22,28 +22,13 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from golden_record.extract.canonical import CANONICAL_COLUMNS
 from golden_record.paths import PACKAGE_ROOT, SQL_DIR
 
 PACKAGED = PACKAGE_ROOT / "extract" / "sources.toml"
 KINDS = ("sql", "csv_drop", "http_json")
-# The canonical fields a declaration may map (the rest are the extract's own).
-MAPPABLE_FIELDS = (
-    "title",
-    "first_name",
-    "middle_names",
-    "surname",
-    "date_of_birth",
-    "email",
-    "phone",
-    "address_line_1",
-    "address_line_2",
-    "address_line_3",
-    "town",
-    "postcode",
-    "uprn",
-    "ni_number",
-    "source_updated_at",
-)
+# The canonical fields a declaration may map (the system and record id are the extract's).
+MAPPABLE_FIELDS = CANONICAL_COLUMNS[2:]  # all but source_system and source_record_id
 # The transforms a mapping entry may name (its one required key first), and the other
 # keys each takes: golden_record.extract.mapping applies them.
 TRANSFORMS: dict[str, tuple[str, ...]] = {
@@ -181,6 +166,19 @@ def declared_sources(path: Path | None = None) -> SourceDeclarations:
 def source_systems() -> tuple[str, ...]:
     """The declared source systems' names, in the file's order."""
     return declared_sources().names
+
+
+def record_id_problem(value: str) -> str | None:
+    """Why ``value`` is not a record's ``system:id`` as stewards and officers write it,
+    or None when it is one. (Whether the record exists is the store's to say.)"""
+    system, colon, record = value.partition(":")
+    if colon and system and record:
+        return None
+    systems = source_systems()
+    return (
+        f"{value!r} is not a record id: write it as system:id, e.g. {systems[0]}:"
+        f"{value or 'R123'} (the system one of {', '.join(systems)})"
+    )
 
 
 def mapped_columns(declaration: SourceDeclaration) -> list[str]:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 
 import pandas as pd
 
-from golden_record.extract.canonical import record_id_problem
+from golden_record.extract.declaration import record_id_problem
 from golden_record.golden.store import GoldenStore, StoreError
 from golden_record.matching.clustering import connected_groups
 from golden_record.matching.precedents import Precedents

@@ -29,9 +29,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from golden_record.extract.declaration import SourceDeclaration, mapped_columns
+from golden_record.extract.declaration import mapped_columns
+from golden_record.extract.sources.declared import DeclaredSource
 from golden_record.extract.sources.errors import SourceDataError, SourceUnavailableError
-from golden_record.extract.sources.mapping import to_canonical
 from golden_record.extract.sources.text import unreadable_timestamps
 from golden_record.settings import DropSettings, SourceSettings
 
@@ -45,20 +45,8 @@ def marker_for(path: Path) -> Path:
 
 
 @dataclass(frozen=True)
-class CsvDropSource:
-    declaration: SourceDeclaration
-
-    @property
-    def SOURCE(self) -> str:  # noqa: N802 - the extractor interface's names
-        return self.declaration.name
-
-    @property
-    def KEY_COLUMN(self) -> str:  # noqa: N802
-        return self.declaration.key
-
-    @property
-    def WATERMARK_COLUMN(self) -> str | None:  # noqa: N802
-        return None  # a full snapshot each night
+class CsvDropSource(DeclaredSource):
+    """A full snapshot each night (its declaration has no watermark)."""
 
     def _drop(self, settings: SourceSettings) -> DropSettings:
         drop = settings.drops.get(self.SOURCE)
@@ -90,9 +78,6 @@ class CsvDropSource:
 
     def keys(self, settings: SourceSettings) -> pd.Series:
         raise NotImplementedError("a file drop is a full snapshot: it needs no key list")
-
-    def to_canonical(self, raw: pd.DataFrame) -> pd.DataFrame:
-        return to_canonical(self.declaration, raw)
 
     # ----- the drop file ---------------------------------------------------------------
 

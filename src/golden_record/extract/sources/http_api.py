@@ -30,9 +30,9 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from golden_record.extract.declaration import SourceDeclaration, mapped_columns
+from golden_record.extract.declaration import mapped_columns
+from golden_record.extract.sources.declared import DeclaredSource
 from golden_record.extract.sources.errors import SourceDataError, SourceUnavailableError
-from golden_record.extract.sources.mapping import to_canonical
 from golden_record.settings import ApiSettings, SourceSettings
 
 KEY_PAGE_SIZE = 5000
@@ -40,21 +40,7 @@ MAX_PAGES = 100_000
 
 
 @dataclass(frozen=True)
-class HttpJsonSource:
-    declaration: SourceDeclaration
-
-    @property
-    def SOURCE(self) -> str:  # noqa: N802 - the extractor interface's names
-        return self.declaration.name
-
-    @property
-    def KEY_COLUMN(self) -> str:  # noqa: N802
-        return self.declaration.key
-
-    @property
-    def WATERMARK_COLUMN(self) -> str | None:  # noqa: N802
-        return self.declaration.watermark
-
+class HttpJsonSource(DeclaredSource):
     def _api(self, settings: SourceSettings) -> ApiSettings:
         api = settings.apis.get(self.SOURCE)
         if api is None or not api.base_url:
@@ -88,9 +74,6 @@ class HttpJsonSource:
         return pd.Series(
             [str(r[self.KEY_COLUMN]) for r in records], name=self.KEY_COLUMN, dtype="string"
         )
-
-    def to_canonical(self, raw: pd.DataFrame) -> pd.DataFrame:
-        return to_canonical(self.declaration, raw)
 
     def _walk(self, api: ApiSettings, params: dict) -> list[dict]:
         """Every record the API lists for ``params``, page by page after each cursor; where

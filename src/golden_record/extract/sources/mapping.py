@@ -15,8 +15,7 @@ from typing import Any
 
 import pandas as pd
 
-from golden_record.extract.canonical import CANONICAL_COLUMNS
-from golden_record.extract.declaration import NAME_PARTS, SourceDeclaration
+from golden_record.extract.declaration import MAPPABLE_FIELDS, NAME_PARTS, SourceDeclaration
 from golden_record.extract.sources.errors import SourceDataError
 from golden_record.extract.sources.text import (
     compact_lines,
@@ -34,7 +33,7 @@ def to_canonical(declaration: SourceDeclaration, raw: pd.DataFrame) -> pd.DataFr
     key = _column(declaration, raw, declaration.key, "source_record_id")
     out: dict[str, Any] = {"source_system": source, "source_record_id": key}
     lines_cache: dict[tuple[str, ...], pd.DataFrame] = {}
-    for target in CANONICAL_COLUMNS[2:]:
+    for target in MAPPABLE_FIELDS:
         entry = declaration.canonical.get(target)
         if entry is None and target == "source_updated_at" and declaration.watermark:
             entry = declaration.watermark

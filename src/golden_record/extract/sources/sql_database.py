@@ -13,29 +13,14 @@ from datetime import date
 
 import pandas as pd
 
-from golden_record.extract.declaration import SourceDeclaration
 from golden_record.extract.sources._sql import read_query
+from golden_record.extract.sources.declared import DeclaredSource
 from golden_record.extract.sources.errors import SourceDataError, SourceUnavailableError
-from golden_record.extract.sources.mapping import to_canonical
 from golden_record.settings import SourceSettings
 
 
 @dataclass(frozen=True)
-class SqlDatabaseSource:
-    declaration: SourceDeclaration
-
-    @property
-    def SOURCE(self) -> str:  # noqa: N802 - the extractor interface's names
-        return self.declaration.name
-
-    @property
-    def KEY_COLUMN(self) -> str:  # noqa: N802
-        return self.declaration.key
-
-    @property
-    def WATERMARK_COLUMN(self) -> str | None:  # noqa: N802
-        return self.declaration.watermark
-
+class SqlDatabaseSource(DeclaredSource):
     def _url(self, settings: SourceSettings) -> str:
         url = settings.database_urls.get(self.SOURCE)
         if not url:
@@ -68,6 +53,3 @@ class SqlDatabaseSource:
                 self.SOURCE, f"the declared keys_query returns no column {self.KEY_COLUMN!r}"
             )
         return keys[self.KEY_COLUMN]
-
-    def to_canonical(self, raw: pd.DataFrame) -> pd.DataFrame:
-        return to_canonical(self.declaration, raw)

@@ -1,0 +1,31 @@
+"""What every declared source's extractor shares: its names from the declaration and the
+mapping of its rows to canonical records; each kind adds how it reads its system."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from golden_record.extract.declaration import SourceDeclaration
+from golden_record.extract.sources.mapping import to_canonical
+
+
+@dataclass(frozen=True)
+class DeclaredSource:
+    declaration: SourceDeclaration
+
+    @property
+    def SOURCE(self) -> str:  # noqa: N802 - the extractor interface's names
+        return self.declaration.name
+
+    @property
+    def KEY_COLUMN(self) -> str:  # noqa: N802
+        return self.declaration.key
+
+    @property
+    def WATERMARK_COLUMN(self) -> str | None:  # noqa: N802
+        return self.declaration.watermark
+
+    def to_canonical(self, raw: pd.DataFrame) -> pd.DataFrame:
+        return to_canonical(self.declaration, raw)
