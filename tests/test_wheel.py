@@ -31,8 +31,7 @@ import json, sys
 from pathlib import Path
 
 import golden_record
-from golden_record import Run, SourceSettings, run_night
-from golden_record.settings import ApiSettings, DropSettings
+from golden_record import ApiSettings, DropSettings, Run, SourceSettings, run_night
 from golden_record.matching import registry
 
 sample, data, crm, portal_url = sys.argv[1:5]

@@ -26,7 +26,13 @@ if TYPE_CHECKING:
     from golden_record.golden import GoldenStore
     from golden_record.jobs import FileMatched, NightRun, match_file, run_night
     from golden_record.run import Run
-    from golden_record.settings import RuntimeSettings, SourceSettings, runtime
+    from golden_record.settings import (
+        ApiSettings,
+        DropSettings,
+        RuntimeSettings,
+        SourceSettings,
+        runtime,
+    )
 
 # The public name → the module that defines it.
 _PUBLIC = {
@@ -37,11 +43,15 @@ _PUBLIC = {
     "GoldenStore": "golden_record.golden",
     "Run": "golden_record.run",
     "SourceSettings": "golden_record.settings",
+    "ApiSettings": "golden_record.settings",
+    "DropSettings": "golden_record.settings",
     "RuntimeSettings": "golden_record.settings",
     "runtime": "golden_record.settings",
 }
 
 __all__ = [
+    "ApiSettings",
+    "DropSettings",
     "FileMatched",
     "GoldenStore",
     "NightRun",
