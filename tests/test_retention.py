@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from night_runner import FIRST, stamp_before
 
@@ -95,8 +96,17 @@ def test_nights_past_the_periods_keep_only_what_later_nights_need(council, tmp_p
     again = council.night(following)
     assert again.outcome == "published", again.failed
     assert all(e["replayed"] for e in again.results["extract"].values())
-    # The night an undo of the latest would return to still has its golden records.
-    assert council.run(last).golden.golden_records.is_file()
+    # An undo of the latest night returns the store and the CRM to the one before it,
+    # whose golden records retention kept.
+    from golden_record.undo import undo_run
+
+    undone = undo_run(
+        council.run(following), "ops.lead", "retention test", council.crm_url, council.store
+    )
+    assert undone["back_to"] == last.isoformat() and undone["crm"], undone
+    assert len(council.store.golden_records()) == len(
+        pd.read_parquet(council.run(last).golden.golden_records)
+    )
 
 
 def test_a_refused_night_deletes_nothing(council, tmp_path, monkeypatch):
