@@ -562,3 +562,33 @@ def test_a_declared_file_drop_is_read_and_checked_by_its_declaration(tmp_path, m
         SourceDataError, match=r"^bins \(bins_20261102.csv line 2\): UPRN is not a number"
     ):
         bins.extract(settings, None, FIRST)
+
+
+def test_a_declared_source_takes_its_place_in_the_trust_rankings(tmp_path, monkeypatch):
+    from golden_record.golden import survivorship
+    from golden_record.golden.store import survivorship_digest
+
+    plain = survivorship.load()
+    declarations = tmp_path / "sources.toml"
+    declarations.write_text(
+        PACKAGED.read_text() + PARKING_DECLARATION + "\n[sources.parking.trust]\naddress = 1\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "parking_extract.sql").write_text(PARKING_SQL, encoding="utf-8")
+    monkeypatch.setenv("GOLDEN_RECORD_SOURCES", str(declarations))
+    placed = survivorship.load()
+    by_name = {a.name: a.trust for a in placed.attributes}
+    before = {a.name: a.trust for a in plain.attributes}
+    assert by_name["address"] == ("parking", *before["address"])
+    # Rankings it gives no place in rank it last, as any source they do not name.
+    assert by_name["name"] == before["name"]
+    assert placed.declared_trust == (("address", by_name["address"]),)
+    # A change of rankings is a change of rules: every golden record is rebuilt.
+    assert survivorship_digest(placed) != survivorship_digest(plain)
+
+    declarations.write_text(
+        PACKAGED.read_text() + PARKING_DECLARATION + "\n[sources.parking.trust]\nadress = 1\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(DeclarationError, match=r"source 'parking', field 'trust.adress': not a"):
+        survivorship.load()

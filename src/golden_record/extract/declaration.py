@@ -48,7 +48,7 @@ NAME_PARTS = ("title", "first_name", "surname")
 _GOVERNANCE = ("purpose", "lawful_basis", "data_owner")
 _KNOWN_FIELDS = frozenset(
     {"kind", "connection", "key", "watermark", "query", "keys_query", "canonical", "api"}
-    | {"drop"}
+    | {"drop", "trust"}
     | set(_GOVERNANCE)
     | {"retention_days", "categories"}
 )
@@ -131,6 +131,9 @@ class SourceDeclaration:
     http: HttpPaging = field(default_factory=lambda: HttpPaging(endpoint="/"))
     # How its files are named and checked (csv_drop sources only).
     drop: FileDrop = field(default_factory=lambda: FileDrop(file="YYYYMMDD"))
+    # Survivorship attribute -> its place in that attribute's trust ranking (1: first),
+    # for rankings survivorship.toml writes without this source.
+    trust: Mapping[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -300,7 +303,17 @@ def _source(path: Path, name: str, table: Any) -> SourceDeclaration:
         declared_in=path,
         http=http,
         drop=drop,
+        trust=_trust(table.get("trust", {}), fail),
     )
+
+
+def _trust(table: Any, fail: Any) -> dict[str, int]:
+    if not isinstance(table, dict):
+        raise fail("trust", "expected a table: attribute = place in its trust ranking (1: first)")
+    for attribute, place in table.items():
+        if not isinstance(place, int) or isinstance(place, bool) or place < 1:
+            raise fail(f"trust.{attribute}", "expected a place in the ranking, 1 or more")
+    return dict(table)
 
 
 def _drop(table: Any, fail: Any) -> FileDrop:

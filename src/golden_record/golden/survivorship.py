@@ -42,6 +42,8 @@ class Survivorship:
     attributes: tuple[AttributeRule, ...]
     lists: dict[str, str]  # list column → attribute whose values it gathers
     path: Path
+    # Trust rankings the source declarations changed: (attribute, ranking).
+    declared_trust: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     @property
     def value_columns(self) -> list[str]:
@@ -90,6 +92,7 @@ def load(path: Path | None = None) -> Survivorship:
         attributes.append(rule)
     if not attributes:
         raise SurvivorshipConfigError(f"{path}: no [attributes.*] tables")
+    attributes, declared = _with_declared_trust(attributes)
     lists = dict(raw.get("lists", {}))
     names = {a.name for a in attributes}
     for column, attribute in lists.items():
@@ -97,7 +100,43 @@ def load(path: Path | None = None) -> Survivorship:
             raise SurvivorshipConfigError(
                 f"{path}: list {column!r} gathers unknown attribute {attribute!r}"
             )
-    return Survivorship(int(raw.get("version", 1)), tuple(attributes), lists, path)
+    return Survivorship(int(raw.get("version", 1)), tuple(attributes), lists, path, declared)
+
+
+def _with_declared_trust(
+    attributes: list[AttributeRule],
+) -> tuple[list[AttributeRule], tuple[tuple[str, tuple[str, ...]], ...]]:
+    """The rules with each declared source placed in the trust rankings that do not name
+    it, where its declaration's ``trust`` table says (``sources.toml``); and the rankings
+    so changed (part of the rules' digest: a change rebuilds every golden record)."""
+    from dataclasses import replace
+
+    from golden_record.extract.declaration import DeclarationError, declared_sources
+
+    names = {a.name for a in attributes}
+    declared = declared_sources()
+    out, changed = [], []
+    for rule in attributes:
+        ranking = list(rule.trust)
+        for source in declared.sources:
+            place = source.trust.get(rule.name)
+            if place is None or source.name in ranking or "trust" not in rule.rules:
+                continue
+            ranking.insert(min(place, len(ranking) + 1) - 1, source.name)
+        if tuple(ranking) != rule.trust:
+            changed.append((rule.name, tuple(ranking)))
+            rule = replace(rule, trust=tuple(ranking))
+        out.append(rule)
+    for source in declared.sources:
+        unknown = sorted(set(source.trust) - names)
+        if unknown:
+            raise DeclarationError(
+                source.declared_in,
+                source.name,
+                f"trust.{unknown[0]}",
+                f"not a survivorship attribute (attributes: {', '.join(sorted(names))})",
+            )
+    return out, tuple(changed)
 
 
 def _check_columns(records: pd.DataFrame, config: Survivorship) -> None:

@@ -128,7 +128,12 @@ def survivorship_digest(survivorship: Survivorship) -> str:
     import golden_record.golden.survivorship
 
     code = [golden_record.golden.records.__file__, golden_record.golden.survivorship.__file__]
-    return files_sha256([survivorship.path, *code])[:16]
+    digest = files_sha256([survivorship.path, *code])[:16]
+    if not survivorship.declared_trust:
+        return digest
+    # Rankings the source declarations changed are rules too.
+    placed = json.dumps(survivorship.declared_trust).encode()
+    return hashlib.sha256(digest.encode() + placed).hexdigest()[:16]
 
 
 def now_text() -> str:
