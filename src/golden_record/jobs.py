@@ -29,6 +29,7 @@ from golden_record import nights, pipeline
 from golden_record.atomic import write_parquet
 from golden_record.extract.canonical import unique_ids
 from golden_record.extract.declaration import source_systems
+from golden_record.extract.landing import meta_path
 from golden_record.keys import held_in
 from golden_record.run import Run
 
@@ -152,9 +153,9 @@ def apply_decisions(
     # What the night's own extracts and source gate said: read from its files, not rerun.
     results: dict[str, Any] = {
         "extract": {
-            source: json.loads(run.raw(source).with_suffix(".json").read_text(encoding="utf-8"))
+            source: json.loads(meta_path(run.raw(source)).read_text(encoding="utf-8"))
             for source in source_systems()
-            if run.raw(source).with_suffix(".json").is_file()
+            if meta_path(run.raw(source)).is_file()
         },
         "gate_sources": json.loads(
             (run.quality("sources") / "result.json").read_text(encoding="utf-8")

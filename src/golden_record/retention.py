@@ -36,6 +36,7 @@ from pathlib import Path
 
 from golden_record import nights
 from golden_record.extract.declaration import SourceDeclarations, declared_sources
+from golden_record.extract.landing import keys_path, meta_path
 from golden_record.results import StageResult
 from golden_record.run import CANONICAL, GOLDEN, MATCH, QUALITY, RAW, STANDARDISED, Run
 
@@ -72,7 +73,7 @@ def _dated_nights(run: Run) -> list[Run]:
 
 
 def _baselines(night: Run, source: str) -> set[str]:
-    meta = night.raw(source).with_suffix(".json")
+    meta = meta_path(night.raw(source))
     if not meta.is_file():
         return set()
     landed = json.loads(meta.read_text(encoding="utf-8"))
@@ -95,12 +96,7 @@ def _remove(paths: list[Path]) -> tuple[int, int]:
 
 def _source_files(night: Run, source: str) -> list[Path]:
     raw = night.raw(source)
-    return [
-        raw,
-        raw.with_suffix(".json"),
-        raw.with_name(raw.stem + ".keys.parquet"),
-        night.canonical(source),
-    ]
+    return [raw, meta_path(raw), keys_path(raw), night.canonical(source)]
 
 
 def enforce(
@@ -124,9 +120,8 @@ def enforce(
             n.key for n in earlier if n.key in accepted and n.canonical(source.name).is_file()
         ]
         needed = set(latest) | set(landed[-1:])
-        for night in earlier:
-            if night.key in latest:
-                needed |= _baselines(night, source.name)
+        for key in latest:
+            needed |= _baselines(run.other(key), source.name)
         for night in earlier:
             present = [p for p in _source_files(night, source.name) if p.exists()]
             if night.key >= horizon or not present:

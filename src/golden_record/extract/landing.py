@@ -84,7 +84,8 @@ def keys_path(raw_file: Path) -> Path:
     return raw_file.with_name(raw_file.stem + ".keys.parquet")
 
 
-def _meta_path(raw_file: Path) -> Path:
+def meta_path(raw_file: Path) -> Path:
+    """Where a landed extract's change metadata (watermarks, baselines) is kept."""
     return raw_file.with_suffix(".json")
 
 
@@ -94,7 +95,7 @@ def _previous_run_with(run: Run, source: str) -> Run | None:
     return nights.last_accepted_before(
         run,
         having=lambda night: (
-            night.canonical(source).is_file() and _meta_path(night.raw(source)).is_file()
+            night.canonical(source).is_file() and meta_path(night.raw(source)).is_file()
         ),
     )
 
@@ -167,11 +168,11 @@ def extract_source(
     module = extractor(source)
     incremental = module.WATERMARK_COLUMN is not None and not full_refresh
     raw_file = run.raw(source)
-    meta_file = _meta_path(raw_file)
+    meta_file = meta_path(raw_file)
 
     baseline = _previous_run_with(run, source)
     previous = baseline if incremental else None
-    previous_meta = json.loads(_meta_path(previous.raw(source)).read_text()) if previous else None
+    previous_meta = json.loads(meta_path(previous.raw(source)).read_text()) if previous else None
 
     replayed = raw_file.is_file() and meta_file.is_file()
     keys_file = keys_path(raw_file)

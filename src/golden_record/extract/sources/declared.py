@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from golden_record.extract.declaration import SourceDeclaration
+from golden_record.extract.declaration import SourceDeclaration, mapped_columns
 from golden_record.extract.sources.mapping import to_canonical
 
 
@@ -26,6 +26,12 @@ class DeclaredSource:
     @property
     def WATERMARK_COLUMN(self) -> str | None:  # noqa: N802
         return self.declaration.watermark
+
+    @property
+    def landed_columns(self) -> list[str]:
+        """The native columns the declaration reads: its key, mapped columns, watermark."""
+        named = [self.KEY_COLUMN, *mapped_columns(self.declaration), self.WATERMARK_COLUMN]
+        return [column for column in dict.fromkeys(named) if column]
 
     def to_canonical(self, raw: pd.DataFrame) -> pd.DataFrame:
         return to_canonical(self.declaration, raw)

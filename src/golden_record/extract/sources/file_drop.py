@@ -29,7 +29,6 @@ from pathlib import Path
 
 import pandas as pd
 
-from golden_record.extract.declaration import mapped_columns
 from golden_record.extract.sources.declared import DeclaredSource
 from golden_record.extract.sources.errors import SourceDataError, SourceUnavailableError
 from golden_record.extract.sources.text import unreadable_timestamps
@@ -117,9 +116,6 @@ class CsvDropSource(DeclaredSource):
                 f"{path.name} line {line}",
             ) from None
 
-    def _required_columns(self) -> list[str]:
-        return list(dict.fromkeys([self.KEY_COLUMN, *mapped_columns(self.declaration)]))
-
     def _check_row(self, row: list[str], header: list[str], where: str) -> None:
         if len(row) != len(header):
             raise SourceDataError(
@@ -154,7 +150,7 @@ class CsvDropSource(DeclaredSource):
             raise SourceDataError(
                 self.SOURCE, f"unreadable header: {exc}", f"{path.name} line 1"
             ) from exc
-        missing = [c for c in self._required_columns() if c not in header]
+        missing = [c for c in self.landed_columns if c not in header]
         if missing:
             raise SourceDataError(
                 self.SOURCE,

@@ -30,7 +30,6 @@ from typing import Any
 import httpx
 import pandas as pd
 
-from golden_record.extract.declaration import mapped_columns
 from golden_record.extract.sources.declared import DeclaredSource
 from golden_record.extract.sources.errors import SourceDataError, SourceUnavailableError
 from golden_record.settings import ApiSettings, SourceSettings
@@ -58,14 +57,8 @@ class HttpJsonSource(DeclaredSource):
         if watermark:
             params[http.since_param] = watermark
         records = self._walk(api, params)
-        columns = list(
-            dict.fromkeys(
-                [self.KEY_COLUMN, *mapped_columns(self.declaration), self.WATERMARK_COLUMN]
-            )
-        )
-        columns = [c for c in columns if c]
         frame = pd.json_normalize(records, sep="_") if records else pd.DataFrame()
-        return frame.reindex(columns=columns).astype("string")
+        return frame.reindex(columns=self.landed_columns).astype("string")
 
     def keys(self, settings: SourceSettings) -> pd.Series:
         http = self.declaration.http
