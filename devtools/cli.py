@@ -65,6 +65,19 @@ def canonical(
     typer.echo(f"{len(records)} canonical person records → {out}")
 
 
+@app.command("sample-to-postgres")
+def sample_to_postgres(
+    sqlite: Annotated[Path, typer.Option(help="A generated system's SQLite database.")],
+    schema: Annotated[str, typer.Option(help="Its DDL, a file under sql/sources.")],
+    url: Annotated[str, typer.Option(help="The PostgreSQL database's SQLAlchemy URL.")],
+) -> None:
+    """Serve a generated system from PostgreSQL: its tables built there and filled."""
+    from devtools.generate.to_postgres import copy_sqlite_to_postgres
+
+    copied = copy_sqlite_to_postgres(sqlite, schema, url)
+    typer.echo(", ".join(f"{table}: {rows} rows" for table, rows in copied.items()))
+
+
 @app.command("portal-server")
 def portal_server(
     data: Annotated[Path, typer.Option(help="Generated data folder (holds portal/).")],

@@ -30,31 +30,19 @@ def airflow_env(airflow_home: Path) -> dict[str, str]:
 
 
 def connections_env(
-    sample_dir: Path, portal_url: str, portal_token: str, crm_url: str
+    sample_dir: Path,
+    portal_url: str,
+    portal_token: str,
+    crm_url: str,
+    database_urls: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    from urllib.parse import urlparse
+    """``AIRFLOW_CONN_*`` for every declared source of the sample (and the CRM)."""
+    from devtools.generate.sample_sources import sample_connections
 
-    portal = urlparse(portal_url)
-    connections = {
-        "golden_revenues": {
-            "conn_type": "generic",
-            "extra": {"url": f"sqlite:///{sample_dir / 'revenues.db'}"},
-        },
-        "golden_housing": {
-            "conn_type": "generic",
-            "extra": {"url": f"sqlite:///{sample_dir / 'housing.db'}"},
-        },
-        "golden_waste": {"conn_type": "fs", "extra": {"path": str(sample_dir / "waste" / "drop")}},
-        "golden_portal": {
-            "conn_type": "http",
-            "host": portal.hostname,
-            "port": portal.port,
-            "schema": portal.scheme,
-            "password": portal_token,
-            "extra": {"base_path": portal.path, "page_size": 1000, "timeout": 10},
-        },
-        "golden_crm": {"conn_type": "generic", "extra": {"url": crm_url}},
-    }
+    connections = sample_connections(
+        sample_dir, portal_url, portal_token, database_urls=database_urls
+    )
+    connections["golden_crm"] = {"conn_type": "generic", "extra": {"url": crm_url}}
     return {f"AIRFLOW_CONN_{cid.upper()}": json.dumps(conn) for cid, conn in connections.items()}
 
 

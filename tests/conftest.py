@@ -62,6 +62,7 @@ def sample(tmp_path_factory, worker_id):
             "people": made.people,
             "households": made.households,
             "records": made.records,
+            "not_persons": made.not_persons,
             "paths": {name: str(path) for name, path in made.paths.items()},
         }
         (folder / "generated.json").write_text(json.dumps(about))
@@ -73,6 +74,7 @@ def sample(tmp_path_factory, worker_id):
         people=about["people"],
         households=about["households"],
         records=about["records"],
+        not_persons=about["not_persons"],
         paths={name: Path(path) for name, path in about["paths"].items()},
     )
 
@@ -86,21 +88,13 @@ def portal(sample):
 
 
 def _settings_for(sample, portal):
-    from golden_record.settings import ApiSettings, DropSettings, SourceSettings
+    from devtools.generate.sample_sources import sample_source_settings
+    from golden_record.settings import ApiSettings
 
-    return SourceSettings(
-        database_urls={
-            "revenues": f"sqlite:///{sample.paths['revenues']}",
-            "housing": f"sqlite:///{sample.paths['housing']}",
-        },
-        apis={
-            "portal": ApiSettings(
-                base_url=portal.base_url, token=PORTAL_TOKEN, page_size=250, timeout_seconds=5
-            )
-        },
-        # Drops the tests write have no marker; whole once a moment has passed.
-        drops={"waste": DropSettings(sample.paths["waste"], stable_seconds=0.2)},
+    api = ApiSettings(
+        base_url=portal.base_url, token=PORTAL_TOKEN, page_size=250, timeout_seconds=5
     )
+    return sample_source_settings(sample.out, api)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from golden_record.golden import GoldenStore, default_store_url
 from golden_record.jobs import NightRun, run_night
 from golden_record.matching import registry
 from golden_record.run import Run
-from golden_record.settings import ApiSettings, DropSettings, SourceSettings
+from golden_record.settings import ApiSettings
 
 TOKEN = "fault-token"
 FIRST, SECOND, THIRD, FOURTH = (date(2026, 11, d) for d in (2, 3, 4, 5))
@@ -53,8 +53,15 @@ class Council:
     """One test's council: sources, portal, pipeline data, golden store and CRM, all under
     one folder (``work``), so a published council can be copied for each test."""
 
-    def __init__(self, work: Path, crm_url: str | None = None, store_url: str | None = None):
+    def __init__(
+        self,
+        work: Path,
+        crm_url: str | None = None,
+        store_url: str | None = None,
+        database_urls: dict[str, str] | None = None,
+    ):
         from devtools.generate.portal_api import start_portal
+        from devtools.generate.sample_sources import sample_source_settings
 
         self.work = work
         self.sources = work / "sources"
@@ -63,19 +70,10 @@ class Council:
         self.store_url = store_url or default_store_url(self.data)
         self.portal_file = next((self.sources / "portal").glob("*.jsonl"))
         self.portal = start_portal(self.portal_file, TOKEN)
-        self.settings = SourceSettings(
-            database_urls={
-                "revenues": f"sqlite:///{self.sources / 'revenues.db'}",
-                "housing": f"sqlite:///{self.sources / 'housing.db'}",
-            },
-            apis={
-                "portal": ApiSettings(
-                    base_url=self.portal.base_url, token=TOKEN, page_size=250, timeout_seconds=5
-                )
-            },
-            # Drops the tests write have no marker; whole once a moment has passed.
-            drops={"waste": DropSettings(self.sources / "waste" / "drop", stable_seconds=0.2)},
+        api = ApiSettings(
+            base_url=self.portal.base_url, token=TOKEN, page_size=250, timeout_seconds=5
         )
+        self.settings = sample_source_settings(self.sources, api, database_urls=database_urls)
 
     @classmethod
     def generated(cls, sample, work: Path, **urls) -> Council:
@@ -202,12 +200,18 @@ def published_on_postgresql(sample, postgres, tmp_path_factory):
     """A council after its first night with its golden store and CRM on the tests'
     PostgreSQL server, built once per worker (each worker has its own server); each test
     takes a copy (:func:`postgresql_copy`)."""
+    from devtools.generate.to_postgres import copy_sqlite_to_postgres
+
     work = tmp_path_factory.mktemp("published-on-postgresql") / "council"
+    # Parking is served from PostgreSQL, as permit systems are (and as compose serves it).
+    parking = postgres.create_database("first_night_parking")
+    copy_sqlite_to_postgres(sample.out / "parking.db", "parking_schema.sql", parking)
     council = Council.generated(
         sample,
         work,
         crm_url=postgres.create_database("first_night_crm"),
         store_url=postgres.create_database("first_night_store"),
+        database_urls={"parking": parking},
     )
     try:
         assert council.night(FIRST).outcome == "published"
@@ -217,13 +221,15 @@ def published_on_postgresql(sample, postgres, tmp_path_factory):
 
 
 def postgresql_copy(published_on_postgresql: Path, postgres, work: Path, name: str) -> Council:
-    """A copy of the council published on PostgreSQL: its folder, and its store and CRM
-    databases copied from the published ones (named ``<name>_store``, ``<name>_crm``)."""
+    """A copy of the council published on PostgreSQL: its folder, and its store, CRM and
+    parking databases copied from the published ones (``<name>_store``, ``<name>_crm``,
+    ``<name>_parking``)."""
     shutil.copytree(published_on_postgresql, work)
     return Council(
         work,
         crm_url=postgres.copy_database("first_night_crm", f"{name}_crm"),
         store_url=postgres.copy_database("first_night_store", f"{name}_store"),
+        database_urls={"parking": postgres.copy_database("first_night_parking", f"{name}_parking")},
     )
 
 

@@ -17,6 +17,7 @@ import pytest
 from conftest import RUN_DATE
 
 from golden_record import pipeline
+from golden_record.extract.declaration import source_systems
 from golden_record.run import Run
 
 RUN_KEY = RUN_DATE.isoformat()
@@ -42,7 +43,7 @@ def reported(landed_run, tmp_path_factory) -> Path:
     results["extract"] = {
         s: json.loads(run.raw(s).with_suffix(".json").read_text())
         | {"raw_rows": 1, "canonical_rows": 1}
-        for s in ("revenues", "housing", "waste", "portal")
+        for s in source_systems()
     }
     pipeline.report(run, results, run_id=RUN_ID)
     # What the stages handed the report, for tests that report the run again.

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from golden_record.extract.declaration import source_systems
+
 DAGS = Path(__file__).resolve().parents[1] / "dags"
 
 
@@ -36,7 +38,7 @@ def test_nightly_dag_shape(dagbag):
     assert dag.catchup is False
     assert dag.max_active_runs == 1
     task_ids = set(dag.task_ids)
-    extracts = {f"extract_{s}" for s in ("revenues", "housing", "waste", "portal")}
+    extracts = {f"extract_{s}" for s in source_systems()}
     stages = {
         "gate_sources", "standardise", "match", "build_golden", "gate_golden", "publish", "retain"
     }  # fmt: skip
@@ -82,19 +84,19 @@ def test_a_declared_source_gets_its_extract_task_and_a_broken_declaration_an_imp
     from golden_record.extract.declaration import PACKAGED
 
     declarations = tmp_path / "sources.toml"
-    parking = PACKAGED.read_text().split("[sources.revenues]")[1].split("[sources.housing]")[0]
+    badges = PACKAGED.read_text().split("[sources.revenues]")[1].split("[sources.housing]")[0]
     declarations.write_text(
         PACKAGED.read_text()
-        + "[sources.parking]"
-        + parking.replace('"golden_revenues"', '"golden_parking"').replace(
-            "[sources.revenues.canonical]", "[sources.parking.canonical]"
+        + "[sources.blue_badges]"
+        + badges.replace('"golden_revenues"', '"golden_blue_badges"').replace(
+            "[sources.revenues.canonical]", "[sources.blue_badges.canonical]"
         ),
         encoding="utf-8",
     )
     monkeypatch.setenv("GOLDEN_RECORD_SOURCES", str(declarations))
     dag = DagBag(dag_folder=str(DAGS / "golden_record_nightly.py")).dags["golden_record_nightly"]
-    assert "extract_parking" in dag.task_ids
-    assert "extract_parking" in dag.get_task("gate_sources").upstream_task_ids
+    assert "extract_blue_badges" in dag.task_ids
+    assert "extract_blue_badges" in dag.get_task("gate_sources").upstream_task_ids
 
     declarations.write_text(PACKAGED.read_text().replace('kind = "sql"', 'kind = "sqll"', 1))
     broken = DagBag(dag_folder=str(DAGS / "golden_record_nightly.py"))

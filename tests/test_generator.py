@@ -130,3 +130,58 @@ def test_the_benchmarks_source_edits_change_every_source_but_waste(sample, tmp_p
             "SELECT count(*) FROM ctax_liable_party WHERE last_modified = '2026-11-02 12:00:00'"
         ).fetchone()[0]
     assert stamped > 0
+
+
+def test_parking_holds_several_permits_per_holder_and_companies_at_residents_homes(sample):
+    import sqlite3
+
+    with sqlite3.connect(sample.paths["parking"]) as connection:
+        holders = pd.read_sql_query("SELECT * FROM permit_holder", connection)
+        permits = pd.read_sql_query("SELECT * FROM permit", connection)
+    per_holder = permits.groupby("holder_id").size()
+    assert set(per_holder.index) == set(holders["holder_id"])
+    assert (per_holder >= 2).mean() > 0.2  # a second vehicle or visitor permits
+    assert permits["vrm"].dropna().str.fullmatch(r"[A-Z]{2}\d{2} [A-Z]{3}").all()
+    # Each holder's permits are in the zone of the holder's street.
+    zones = permits.merge(holders[["holder_id", "zone"]], on="holder_id", suffixes=("", "_h"))
+    assert (zones["zone"] == zones["zone_h"]).all()
+    business = holders[holders["holder_type"] == "BUSINESS"]
+    assert len(business) == sample.not_persons["parking"] > 0
+    assert business["last_name"].str.endswith(" Ltd").all() and business["first_name"].isna().all()
+    # A company's permit at its owner's home, with the owner's mobile: a must-never-merge
+    # pair whose truth is an entity of its own, not the owner.
+    truth = pd.read_csv(sample.paths["ground_truth"], dtype=str)
+    cases = pd.read_csv(sample.paths["hard_cases"], dtype=str)
+    companies = cases[cases["relation"] == "company_of_resident"]
+    assert len(companies) == len(business)
+    owned_by = truth.set_index("source_record_id").loc[business["holder_id"], "person_id"]
+    assert set(owned_by) == set(companies["person_b"])
+    assert not set(owned_by) & set(truth[truth["source_system"] != "parking"]["person_id"])
+
+
+def test_libraries_hold_children_with_birth_dates_and_their_parents_emails(sample):
+    drop = next(sample.paths["libraries"].glob("library_borrowers_*.csv"))
+    borrowers = pd.read_csv(drop, dtype=str, keep_default_na=False)
+    assert borrowers["CARD_NUMBER"].str.fullmatch(r"\d{14}").all()
+    assert borrowers["CARD_NUMBER"].is_unique
+    juniors = borrowers[borrowers["BORROWER_CATEGORY"] == "JUNIOR"]
+    adults = borrowers[borrowers["BORROWER_CATEGORY"] == "ADULT"]
+    assert len(juniors) > 20 and len(adults) > 100
+    # A child's card nearly always records the date of birth; an adult's seldom does.
+    assert (juniors["DATE_OF_BIRTH"] != "").mean() > 0.85
+    assert (adults["DATE_OF_BIRTH"] != "").mean() < 0.45
+    born = pd.to_datetime(juniors["DATE_OF_BIRTH"], format="%d-%m-%Y", errors="coerce").dropna()
+    assert born.between(pd.Timestamp("2010-01-01"), pd.Timestamp("2023-01-01")).all()
+    # Children only libraries hold, some carrying a parent's email (a household sharing
+    # one library card email): pairs that must never merge.
+    truth = pd.read_csv(sample.paths["ground_truth"], dtype=str)
+    children = set(truth[truth["source_record_id"].isin(juniors["CARD_NUMBER"])]["person_id"])
+    assert not children & set(truth[truth["source_system"] != "libraries"]["person_id"])
+    cases = pd.read_csv(sample.paths["hard_cases"], dtype=str)
+    shared = cases[cases["relation"] == "parent_child_shared_email"]
+    assert len(shared) > 5 and set(shared["person_b"]) <= children
+    card_of = truth[truth["source_system"] == "libraries"].set_index("person_id")[
+        "source_record_id"
+    ]
+    email_of = juniors.set_index("CARD_NUMBER")["EMAIL"]
+    assert all(email_of[card_of[child]] != "" for child in shared["person_b"])

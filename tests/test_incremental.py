@@ -12,6 +12,7 @@ import json
 import shutil
 from datetime import date
 
+import numpy as np
 import pandas as pd
 from night_runner import Council
 
@@ -267,8 +268,23 @@ def test_changed_records_scored_against_the_rest_give_the_full_pairs(published, 
     # 40 new; of the 17 edited, those whose value was not already the new one.
     assert 40 < incremental.changed <= 40 + 11 + 6
     key = ["unique_id_l", "unique_id_r"]
-    assert pairs[key].astype(str).equals(whole[key].astype(str))
+    # The same pairs, but for the drift the module documents: kept pairs keep the name
+    # frequencies of the night they were scored. Here 'tracy' went from 0.00316 to
+    # 0.00349 of forenames (−0.14 bits), and a pair at 2.03 bits (0.803) against the
+    # threshold's 2.0 (0.8) was kept where the whole scoring left it out, and another in.
+    threshold_bits = np.log2(0.8 / 0.2)
+    both = pairs.merge(whole, on=key, suffixes=("", "_whole"))
+    assert (both["match_weight"] - both["match_weight_whole"]).abs().max() < DRIFT_BITS
+    only_one = pd.concat([pairs, whole]).drop_duplicates(key, keep=False)
+    assert len(only_one) <= 0.002 * len(whole), len(only_one)
+    assert ((only_one["match_weight"] - threshold_bits).abs() < DRIFT_BITS).all(), only_one
     assert (pairs["unique_id_l"] < pairs["unique_id_r"]).all()
+
+
+# The largest change a kept pair's weight may show from the name frequencies' drift when a
+# small share of records changes: a rare name whose count goes from two to three moves by
+# up to log2(3/2) bits (measured: at most 0.83 bits, for 77 of 2,888 records changed).
+DRIFT_BITS = 1.0
 
 
 def _earlier_from(scoring, pairs, folder) -> EarlierScoring:

@@ -16,9 +16,10 @@ from golden_record.extract.declaration import PACKAGED, declared_sources
 
 pytestmark = pytest.mark.faults
 
-# Short periods, so a week of nights spans them: the revenues' and housing's extracts kept
-# two days, the waste drop's one, the portal's three (the derived files: three).
-PERIODS = {"revenues": 2, "housing": 2, "waste": 1, "portal": 3}
+# Short periods, so a week of nights spans them: the revenues', housing's and parking's
+# extracts kept two days, the waste and libraries drops' one, the portal's three (the
+# derived files: three).
+PERIODS = {"revenues": 2, "housing": 2, "waste": 1, "portal": 3, "parking": 2, "libraries": 1}
 
 
 def _short_periods(folder: Path) -> Path:
@@ -89,7 +90,7 @@ def test_nights_past_the_periods_keep_only_what_later_nights_need(council, tmp_p
     _change_a_payer(council, following)
     night = council.night(following)
     assert night.outcome == "published", night.failed or night.stopped_because
-    for source in ("revenues", "housing", "portal"):
+    for source in ("revenues", "housing", "portal", "parking"):
         assert night.results["extract"][source]["mode"] == "incremental", source
     assert night.results["extract"]["revenues"]["raw_rows"] == 1
     # A rerun of the date replays its landed extracts.

@@ -16,12 +16,12 @@ import pytest
 from night_runner import Council, postgresql_copy
 from sqlalchemy import create_engine, text
 
+from golden_record.extract.declaration import source_systems
 from golden_record.rights import correction, erasure, restriction
 from golden_record.rights.subject_access import gather
 from tests.crm_fixtures import dump
 
 FIRST, SECOND, THIRD, FOURTH = (date(2026, 11, d) for d in (2, 3, 4, 5))
-SYSTEMS = {"revenues", "housing", "waste", "portal"}
 OFFICER, BASIS = "ig.officer", "UK GDPR, request of 1 Nov"
 
 
@@ -47,20 +47,20 @@ def _canonical(council: Council, day: date) -> pd.DataFrame:
 
 
 def _someone_everywhere(council: Council, day: date = FIRST) -> tuple[str, set[str], set[str]]:
-    """A golden ID with records in all four systems whose emails and phones no one else
+    """A golden ID with records in four systems or more whose emails and phones no one else
     holds: the ID, its records, and those distinctive values."""
     xref = council.store.current_xref()
     systems = xref.assign(system=xref["unique_id"].str.split(":").str[0])
     spread = systems.groupby("golden_id")["system"].nunique()
     canonical = _canonical(council, day).merge(xref[["unique_id", "golden_id"]], on="unique_id")
-    for golden_id in sorted(spread[spread == 4].index):
+    for golden_id in sorted(spread[spread >= 4].index):
         mine = canonical[canonical["golden_id"] == golden_id]
         values = {str(v) for c in ("email", "phone") for v in mine[c].dropna()}
         others = canonical[canonical["golden_id"] != golden_id]
         held_by_others = {str(v) for c in ("email", "phone") for v in others[c].dropna()}
         if len(values) >= 2 and not values & held_by_others:
             return golden_id, set(mine["unique_id"]), values
-    raise AssertionError("no one with records in all four systems and values of their own")
+    raise AssertionError("no one with records in four systems and values of their own")
 
 
 def _text_of(url: str) -> str:
@@ -94,7 +94,8 @@ def _check_subject_access(council: Council, tmp_path: Path) -> None:
     golden_id, records, _ = _someone_everywhere(council)
     found = gather(council.store, golden_id, council.data, council.crm_url)
     assert {r["unique_id"] for r in found["source_records"]} == records
-    assert {r["source_system"] for r in found["source_records"]} == SYSTEMS
+    systems = {r["source_system"] for r in found["source_records"]}
+    assert systems == {r.split(":", 1)[0] for r in records} and len(systems) >= 4
     listed = json.dumps(found, default=str)
     others = set(council.store.current_xref()["unique_id"]) - records
     assert not [o for o in others if f'"{o}"' in listed]
@@ -541,7 +542,7 @@ def test_without_the_suppression_key_the_extracts_refuse_rather_than_bring_anyon
     key.rename(tmp_path / "moved.key")
     night = council.night(SECOND)
     assert night.outcome == "stopped"
-    assert all("no suppression key" in night.failed[f"extract_{s}"] for s in SYSTEMS)
+    assert all("no suppression key" in night.failed[f"extract_{s}"] for s in source_systems())
     assert dump(council.crm_url) == crm_before
     (tmp_path / "moved.key").rename(key)
     assert council.night(SECOND).outcome == "published"

@@ -23,15 +23,17 @@ from golden_record.extract.sources import SourceDataError
 pytestmark = pytest.mark.faults
 
 
-def test_the_packaged_file_declares_the_sample_council_s_four_systems():
+def test_the_packaged_file_declares_the_sample_council_s_six_systems():
     declared = declared_sources(PACKAGED)
-    assert declared.names == ("revenues", "housing", "waste", "portal")
+    assert declared.names == ("revenues", "housing", "waste", "portal", "parking", "libraries")
     kinds = {s.name: s.kind for s in declared.sources}
     assert kinds == {
         "revenues": "sql",
         "housing": "sql",
         "waste": "csv_drop",
         "portal": "http_json",
+        "parking": "sql",
+        "libraries": "csv_drop",
     }
     for source in declared.sources:
         assert source.purpose and source.lawful_basis and source.data_owner
@@ -135,21 +137,21 @@ def test_a_mapped_column_the_source_lacks_is_bad_data_naming_source_field_and_co
 
 # ----- a seventh system, from its declaration and its data alone ------------------------
 
-PARKING_DECLARATION = """
-[sources.parking]
+BADGES_DECLARATION = """
+[sources.blue_badges]
 kind = "sql"
-connection = "golden_parking"
+connection = "golden_blue_badges"
 key = "holder_id"
 watermark = "updated_at"
-query = "parking_extract.sql"
-keys_query = "SELECT holder_id FROM permit_holder ORDER BY holder_id"
-purpose = "Issuing resident and visitor parking permits"
-lawful_basis = "UK GDPR Art. 6(1)(e) public task (Road Traffic Regulation Act 1984)"
-data_owner = "Head of Parking Services"
+query = "badges_extract.sql"
+keys_query = "SELECT holder_id FROM badge_holder ORDER BY holder_id"
+purpose = "Issuing Blue Badges (disabled persons' parking)"
+lawful_basis = "UK GDPR Art. 6(1)(e) public task (Chronically Sick and Disabled Persons Act 1970)"
+data_owner = "Head of Blue Badge Assessments"
 retention_days = 60
-categories = ["name", "date of birth", "contact details", "address", "vehicle"]
+categories = ["name", "date of birth", "contact details", "address", "disability"]
 
-[sources.parking.canonical]
+[sources.blue_badges.canonical]
 title = { code = "title_code", values = { "1" = "Mr", "2" = "Mrs", "3" = "Ms", "4" = "Dr" } }
 first_name = { first_word = "holder_name" }
 surname = { after_first_word = "holder_name" }
@@ -161,11 +163,11 @@ town = "town"
 postcode = "postcode"
 """
 
-PARKING_SQL = """
--- Permit holders changed since the watermark; one row per holder however many permits.
+BADGES_SQL = """
+-- Badge holders changed since the watermark; one row per holder however many badges.
 SELECT holder_id, title_code, holder_name, born, email, mobile, landline,
        house, street, town, postcode, updated_at
-FROM permit_holder
+FROM badge_holder
 WHERE updated_at > :watermark
 ORDER BY holder_id
 """
@@ -173,8 +175,8 @@ ORDER BY holder_id
 _TITLE_CODES = {"Mr": "1", "Mrs": "2", "Ms": "3", "Dr": "4"}
 
 
-def _permit_holders_from_revenues(council: Council, count: int) -> pd.DataFrame:
-    """Residents council tax already holds, as a parking system would have them keyed:
+def _badge_holders_from_revenues(council: Council, count: int) -> pd.DataFrame:
+    """Residents council tax already holds, as a Blue Badge system would have them keyed:
     its own ids, one name field, dates written day first, a code for the title."""
     with sqlite3.connect(council.sources / "revenues.db") as connection:
         people = pd.read_sql_query(
@@ -189,7 +191,7 @@ def _permit_holders_from_revenues(council: Council, count: int) -> pd.DataFrame:
     house_street = people["addr_1"].fillna("").str.split(n=1, expand=True).reindex(columns=[0, 1])
     return pd.DataFrame(
         {
-            "holder_id": [f"PK{i:05d}" for i in range(len(people))],
+            "holder_id": [f"BB{i:05d}" for i in range(len(people))],
             "party_id": people["party_id"],
             "title_code": people["title"].map(_TITLE_CODES),
             "holder_name": people["forename"] + " " + people["surname"],
@@ -224,21 +226,24 @@ def test_a_system_added_by_declaration_and_data_alone_runs_through_nights_to_the
     before = _python_files_under_src()
     council = Council.generated(sample, tmp_path / "council")
     try:
-        holders = _permit_holders_from_revenues(council, 40)
-        parking_db = council.sources / "parking.db"
-        with sqlite3.connect(parking_db) as connection:
-            holders.drop(columns="party_id").to_sql("permit_holder", connection, index=False)
+        holders = _badge_holders_from_revenues(council, 40)
+        badges_db = council.sources / "blue_badges.db"
+        with sqlite3.connect(badges_db) as connection:
+            holders.drop(columns="party_id").to_sql("badge_holder", connection, index=False)
         folder = tmp_path / "deployment"
         folder.mkdir()
-        (folder / "parking_extract.sql").write_text(PARKING_SQL, encoding="utf-8")
+        (folder / "badges_extract.sql").write_text(BADGES_SQL, encoding="utf-8")
         declarations = folder / "sources.toml"
-        declarations.write_text(PACKAGED.read_text() + PARKING_DECLARATION, encoding="utf-8")
+        declarations.write_text(PACKAGED.read_text() + BADGES_DECLARATION, encoding="utf-8")
         monkeypatch.setenv("GOLDEN_RECORD_SOURCES", str(declarations))
         council.settings = replace(
             council.settings,
-            database_urls={**council.settings.database_urls, "parking": f"sqlite:///{parking_db}"},
+            database_urls={
+                **council.settings.database_urls,
+                "blue_badges": f"sqlite:///{badges_db}",
+            },
         )
-        assert declared_sources().names[-1] == "parking"
+        assert declared_sources().names[-1] == "blue_badges"
 
         night = council.night(FIRST)
         assert night.outcome == "published", night.failed or night.stopped_because
@@ -250,42 +255,42 @@ def test_a_system_added_by_declaration_and_data_alone_runs_through_nights_to_the
                 ),
                 connection,
             )
-        parking = xref[xref["source_system"] == "parking"]
-        assert sorted(parking["source_record_id"]) == sorted(holders["holder_id"])
-        # Each permit holder joined the golden record of the council tax payer they are.
+        blue_badges = xref[xref["source_system"] == "blue_badges"]
+        assert sorted(blue_badges["source_record_id"]) == sorted(holders["holder_id"])
+        # Each badge holder joined the golden record of the council tax payer they are.
         golden_of = xref.set_index(xref["source_system"] + ":" + xref["source_record_id"])[
             "golden_id"
         ]
         same = [
-            golden_of[f"parking:{h}"] == golden_of[f"revenues:{p}"]
+            golden_of[f"blue_badges:{h}"] == golden_of[f"revenues:{p}"]
             for h, p in zip(holders["holder_id"], holders["party_id"], strict=True)
         ]
         assert sum(same) >= 0.9 * len(same), sum(same)
         # The report names the system; the subject access answer holds its record.
-        assert "parking" in Path(night.report_html).read_text(encoding="utf-8")
+        assert "blue_badges" in Path(night.report_html).read_text(encoding="utf-8")
         from golden_record.rights import subject_access
 
         answer = subject_access.gather(
-            council.store, golden_of["parking:PK00001"], council.data, council.crm_url
+            council.store, golden_of["blue_badges:BB00001"], council.data, council.crm_url
         )
         held = {(r["source_system"], r["source_record_id"]) for r in answer["source_records"]}
-        assert ("parking", "PK00001") in held, held
+        assert ("blue_badges", "BB00001") in held, held
         # The transforms did their work: titles from codes, day-first dates read.
-        canonical = pd.read_parquet(council.run(FIRST).canonical("parking"))
+        canonical = pd.read_parquet(council.run(FIRST).canonical("blue_badges"))
         assert set(canonical["title"].dropna()) <= set(_TITLE_CODES)
         assert canonical["date_of_birth"].str.match(r"^\d{4}-\d\d-\d\d$").all()
 
         # The next night is incremental for it too: one holder changed, one gone.
-        with sqlite3.connect(parking_db) as connection:
+        with sqlite3.connect(badges_db) as connection:
             connection.execute(
-                "UPDATE permit_holder SET email = 'moved@example.org', updated_at = ? "
-                "WHERE holder_id = 'PK00003'",
+                "UPDATE badge_holder SET email = 'moved@example.org', updated_at = ? "
+                "WHERE holder_id = 'BB00003'",
                 (stamp_before(SECOND),),
             )
-            connection.execute("DELETE FROM permit_holder WHERE holder_id = 'PK00004'")
+            connection.execute("DELETE FROM badge_holder WHERE holder_id = 'BB00004'")
         second = council.night(SECOND)
         assert second.outcome == "published", second.failed or second.stopped_because
-        landed = second.results["extract"]["parking"]
+        landed = second.results["extract"]["blue_badges"]
         assert landed["mode"] == "incremental" and landed["raw_rows"] == 1, landed
         assert landed["deleted_rows"] == 1
     finally:
@@ -318,19 +323,19 @@ def test_sources_check_names_a_mistake_and_tries_a_declared_database(tmp_path, c
 
 # ----- a JSON API with its own paging words ---------------------------------------------
 
-LIBRARIES_DECLARATION = """
-[sources.libraries]
+LEISURE_DECLARATION = """
+[sources.leisure]
 kind = "http_json"
-connection = "golden_libraries"
+connection = "golden_leisure"
 key = "cardNumber"
 watermark = "modified"
-purpose = "Lending library items and reminding borrowers of them"
-lawful_basis = "UK GDPR Art. 6(1)(e) public task (Public Libraries and Museums Act 1964)"
-data_owner = "Head of Libraries"
+purpose = "Running leisure centre memberships and bookings"
+lawful_basis = "UK GDPR Art. 6(1)(e) public task (Local Government Act 1972)"
+data_owner = "Head of Leisure Services"
 retention_days = 60
 
-[sources.libraries.api]
-endpoint = "/lms/borrowers"
+[sources.leisure.api]
+endpoint = "/members"
 records = "items"
 next_cursor = "nextPage"
 cursor_param = "after"
@@ -338,7 +343,7 @@ page_size_param = "limit"
 since_param = "modifiedSince"
 keys_params = { fields = "cardNumber" }
 
-[sources.libraries.canonical]
+[sources.leisure.canonical]
 first_name = "name_first"
 surname = "name_last"
 date_of_birth = "born"
@@ -363,7 +368,7 @@ def _borrowers(count: int) -> list[dict]:
 
 
 def _serve_borrowers(borrowers: list[dict], token: str):
-    """A library system's API: ``limit``/``after`` paging, ``modifiedSince``, bearer auth."""
+    """A leisure system's API: ``limit``/``after`` paging, ``modifiedSince``, bearer auth."""
     import json
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -411,23 +416,23 @@ def test_a_json_api_declared_with_its_own_paging_words_is_read_whole_then_by_wat
     from golden_record.settings import ApiSettings, SourceSettings
 
     declarations = tmp_path / "sources.toml"
-    declarations.write_text(PACKAGED.read_text() + LIBRARIES_DECLARATION, encoding="utf-8")
+    declarations.write_text(PACKAGED.read_text() + LEISURE_DECLARATION, encoding="utf-8")
     monkeypatch.setenv("GOLDEN_RECORD_SOURCES", str(declarations))
     server, asked = _serve_borrowers(_borrowers(23), "lib-token")
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
         settings = SourceSettings(
-            apis={"libraries": ApiSettings(base_url=base, token="lib-token", page_size=5)}
+            apis={"leisure": ApiSettings(base_url=base, token="lib-token", page_size=5)}
         )
-        libraries = extractor("libraries")
-        raw = libraries.extract(settings, None, FIRST)
+        leisure = extractor("leisure")
+        raw = leisure.extract(settings, None, FIRST)
         assert len(raw) == 23 and len(asked) == 5  # five pages of five
         # Only what the declaration reads lands: the borrowers' loans do not.
         assert list(raw.columns) == [
             "cardNumber", "name_first", "name_last", "born", "contact_email",
             "address_postcode", "modified",
         ]  # fmt: skip
-        canonical = conform(libraries.to_canonical(raw), "libraries")
+        canonical = conform(leisure.to_canonical(raw), "leisure")
         first = canonical.set_index("source_record_id").loc["LB0003"]
         assert (first["first_name"], first["surname"], first["email"]) == (
             "Reader3",
@@ -437,25 +442,25 @@ def test_a_json_api_declared_with_its_own_paging_words_is_read_whole_then_by_wat
         assert first["source_updated_at"] == "2026-10-04T09:00:00"
 
         asked.clear()
-        changed = libraries.extract(settings, "2026-10-20 09:00:00", FIRST)
+        changed = leisure.extract(settings, "2026-10-20 09:00:00", FIRST)
         assert sorted(changed["cardNumber"]) == ["LB0020", "LB0021", "LB0022"]
         assert asked[0]["modifiedSince"] == "2026-10-20 09:00:00"
-        keys = libraries.keys(settings)
+        keys = leisure.keys(settings)
         assert len(keys) == 23 and asked[-1]["fields"] == "cardNumber"
 
-        with pytest.raises(Exception, match=r"^libraries \(page 1\): token refused"):
-            libraries.extract(settings.with_api("libraries", token="wrong"), None, FIRST)
+        with pytest.raises(Exception, match=r"^leisure \(page 1\): token refused"):
+            leisure.extract(settings.with_api("leisure", token="wrong"), None, FIRST)
     finally:
         server.shutdown()
 
 
 def test_a_json_api_without_its_paging_declared_is_refused(tmp_path):
-    no_api = LIBRARIES_DECLARATION.split("[sources.libraries.api]")[0] + (
-        '[sources.libraries.canonical]\nsurname = "name_last"\n'
+    no_api = LEISURE_DECLARATION.split("[sources.leisure.api]")[0] + (
+        '[sources.leisure.canonical]\nsurname = "name_last"\n'
     )
-    with pytest.raises(DeclarationError, match=r"source 'libraries', field 'api': an http_json"):
+    with pytest.raises(DeclarationError, match=r"source 'leisure', field 'api': an http_json"):
         declared_sources(_write(tmp_path, "version = 1\n" + no_api))
-    unknown = LIBRARIES_DECLARATION.replace('records = "items"', 'rows = "items"')
+    unknown = LEISURE_DECLARATION.replace('records = "items"', 'rows = "items"')
     with pytest.raises(DeclarationError, match=r"field 'api.rows': not a field of api"):
         declared_sources(_write(tmp_path, "version = 1\n" + unknown))
 
@@ -466,7 +471,7 @@ def test_the_record_of_processing_follows_the_declarations(tmp_path, capsys):
     from golden_record.cli.main import main
 
     declarations = tmp_path / "sources.toml"
-    declarations.write_text(PACKAGED.read_text() + LIBRARIES_DECLARATION, encoding="utf-8")
+    declarations.write_text(PACKAGED.read_text() + LEISURE_DECLARATION, encoding="utf-8")
     with pytest.raises(SystemExit) as exited:
         main(
             [
@@ -484,13 +489,13 @@ def test_the_record_of_processing_follows_the_declarations(tmp_path, capsys):
     from golden_record.rights.processing_record import COLUMNS
 
     assert tuple(rows[0]) == COLUMNS
-    assert len(rows) == 6  # five systems and the golden customer record
-    libraries = rows[4]
-    assert libraries["Purpose of processing"].startswith("Lending library items")
-    assert "Public Libraries and Museums Act 1964" in libraries["Lawful basis for processing"]
-    assert "60 days" in libraries["Retention schedule"]
-    assert "Head of Libraries" in libraries["Business function"]
-    assert "libraries" in rows[-1]["Source of the data"]
+    assert len(rows) == 8  # seven systems and the golden customer record
+    leisure = rows[6]
+    assert leisure["Purpose of processing"].startswith("Running leisure centre")
+    assert "Local Government Act 1972" in leisure["Lawful basis for processing"]
+    assert "60 days" in leisure["Retention schedule"]
+    assert "Head of Leisure Services" in leisure["Business function"]
+    assert "leisure" in rows[-1]["Source of the data"]
     markdown = (tmp_path / "ropa" / "processing_record.md").read_text(encoding="utf-8")
     assert "# Record of processing activities (UK GDPR Art. 30)" in markdown
     assert "put in the council's own words" in markdown  # the packaged notice, said so
@@ -571,24 +576,29 @@ def test_a_declared_source_takes_its_place_in_the_trust_rankings(tmp_path, monke
     plain = survivorship.load()
     declarations = tmp_path / "sources.toml"
     declarations.write_text(
-        PACKAGED.read_text() + PARKING_DECLARATION + "\n[sources.parking.trust]\naddress = 1\n",
+        PACKAGED.read_text() + BADGES_DECLARATION + "\n[sources.blue_badges.trust]\naddress = 1\n",
         encoding="utf-8",
     )
-    (tmp_path / "parking_extract.sql").write_text(PARKING_SQL, encoding="utf-8")
+    (tmp_path / "badges_extract.sql").write_text(BADGES_SQL, encoding="utf-8")
     monkeypatch.setenv("GOLDEN_RECORD_SOURCES", str(declarations))
     placed = survivorship.load()
     by_name = {a.name: a.trust for a in placed.attributes}
     before = {a.name: a.trust for a in plain.attributes}
-    assert by_name["address"] == ("parking", *before["address"])
+    assert by_name["address"] == ("blue_badges", *before["address"])
     # Rankings it gives no place in rank it last, as any source they do not name.
     assert by_name["name"] == before["name"]
-    assert placed.declared_trust == (("address", by_name["address"]),)
+    assert dict(placed.declared_trust)["address"] == by_name["address"]
+    # The packaged declarations place parking and libraries where they say.
+    assert before["address"].index("parking") == 1
+    assert before["date_of_birth"].index("libraries") == 2
     # A change of rankings is a change of rules: every golden record is rebuilt.
     assert survivorship_digest(placed) != survivorship_digest(plain)
 
     declarations.write_text(
-        PACKAGED.read_text() + PARKING_DECLARATION + "\n[sources.parking.trust]\nadress = 1\n",
+        PACKAGED.read_text() + BADGES_DECLARATION + "\n[sources.blue_badges.trust]\nadress = 1\n",
         encoding="utf-8",
     )
-    with pytest.raises(DeclarationError, match=r"source 'parking', field 'trust.adress': not a"):
+    with pytest.raises(
+        DeclarationError, match=r"source 'blue_badges', field 'trust.adress': not a"
+    ):
         survivorship.load()

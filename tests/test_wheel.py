@@ -40,8 +40,12 @@ settings = SourceSettings(
     database_urls={
         "revenues": f"sqlite:///{sample / 'revenues.db'}",
         "housing": f"sqlite:///{sample / 'housing.db'}",
+        "parking": f"sqlite:///{sample / 'parking.db'}",
     },
-    drops={"waste": DropSettings(sample / "waste" / "drop")},
+    drops={
+        "waste": DropSettings(sample / "waste" / "drop"),
+        "libraries": DropSettings(sample / "libraries" / "drop"),
+    },
     apis={"portal": ApiSettings(base_url=portal_url, token="t")},
 )
 night = run_night(Run.of("2026-11-02", root=data), settings, f"sqlite:///{crm}",

@@ -45,17 +45,22 @@ from typing import Any
 
 from golden_record.paths import PROJECT_ROOT
 
-TASKS = (
-    "extract_revenues",
-    "extract_housing",
-    "extract_waste",
-    "extract_portal",
+
+def _tasks() -> tuple[str, ...]:
+    """The nightly DAG's tasks in its order: an extract per declared source, then the rest."""
+    from golden_record.extract.declaration import source_systems
+
+    return (*(f"extract_{source}" for source in source_systems()), *AFTER_EXTRACTS)
+
+
+AFTER_EXTRACTS = (
     "gate_sources",
     "standardise",
     "match",
     "golden",
     "gate_golden",
     "publish",
+    "retain",
     "report",
 )
 TOKEN_VARIABLE = "BENCH_PORTAL_TOKEN"
@@ -109,16 +114,10 @@ def _timed_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
 
 
 def _settings(sample: Path, portal_url: str, token: str) -> Any:
-    from golden_record.settings import ApiSettings, DropSettings, SourceSettings
+    from devtools.generate.sample_sources import sample_source_settings
+    from golden_record.settings import ApiSettings
 
-    return SourceSettings(
-        database_urls={
-            "revenues": f"sqlite:///{sample / 'revenues.db'}",
-            "housing": f"sqlite:///{sample / 'housing.db'}",
-        },
-        apis={"portal": ApiSettings(base_url=portal_url, token=token)},
-        drops={"waste": DropSettings(sample / "waste" / "drop", stable_seconds=0.2)},
-    )
+    return sample_source_settings(sample, ApiSettings(base_url=portal_url, token=token))
 
 
 def run_task(task: str, day: date, workdir: Path, portal_url: str) -> dict[str, Any]:
@@ -149,6 +148,8 @@ def run_task(task: str, day: date, workdir: Path, portal_url: str) -> dict[str, 
         found = pipeline.quality_gate("golden", run).to_dict()
     elif task == "publish":
         found = pipeline.publish(run, crm_url).to_dict()
+    elif task == "retain":
+        found = pipeline.retain(run).to_dict()
     elif task == "report":
         results: dict[str, Any] = {"extract": {}}
         for done in sorted(results_dir.glob("*.json")):
@@ -161,7 +162,7 @@ def run_task(task: str, day: date, workdir: Path, portal_url: str) -> dict[str, 
         written = pipeline.report(run, results)
         return {"outcome": written.outcome}
     else:
-        raise SystemExit(f"unknown task {task!r}: one of {', '.join(TASKS)}")
+        raise SystemExit(f"unknown task {task!r}: one of {', '.join(_tasks())}")
     (results_dir / f"{task}.json").write_text(json.dumps(found, default=str))
     return {}
 
@@ -202,7 +203,7 @@ def _night(via: str, day: date, workdir: Path, portal_url: str, env: dict[str, s
     me = [sys.executable, "-m", "devtools.benchmarks.nights"]
     common = ["--date", day.isoformat(), "--workdir", str(workdir), "--portal-url", portal_url]
     if via == "tasks":
-        tasks = {task: _timed_child([*me, "task", task, *common], env) for task in TASKS}
+        tasks = {task: _timed_child([*me, "task", task, *common], env) for task in _tasks()}
         failed = [t for t, r in tasks.items() if not r["ok"]]
         return {"tasks": tasks, "failed": failed, "outcome": tasks["report"].get("outcome")}
     if via == "dag":
@@ -253,7 +254,7 @@ def _table(nights: dict[str, dict], via: str) -> str:
     if via == "tasks":
         head = "| task | " + " | ".join(f"night {d}: s / peak MB" for d in days) + " |"
         lines = [head, "|---|" + "---|" * len(days)]
-        for task in TASKS:
+        for task in _tasks():
             cells = [
                 f"{n['tasks'][task]['seconds']} / {n['tasks'][task]['peak_mb']:,.0f}"
                 + ("" if n["tasks"][task]["ok"] else " (failed)")

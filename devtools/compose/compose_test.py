@@ -69,6 +69,7 @@ def _env_file(tree: Path, given: dict[str, str] | None = None) -> dict[str, str]
         "AIRFLOW_DB_PASSWORD": secrets.token_urlsafe(16),
         "CRM_DB_PASSWORD": secrets.token_urlsafe(16),
         "STORE_DB_PASSWORD": secrets.token_urlsafe(16),
+        "PARKING_DB_PASSWORD": secrets.token_urlsafe(16),
         "AIRFLOW_JWT_SECRET": secrets.token_urlsafe(48),
         "PORTAL_TOKEN": secrets.token_urlsafe(16),
         "SAMPLE_PEOPLE": os.environ.get("SAMPLE_PEOPLE", "2000"),
@@ -76,6 +77,7 @@ def _env_file(tree: Path, given: dict[str, str] | None = None) -> dict[str, str]
         "AIRFLOW_DB_PORT": str(_free_port()),
         "CRM_DB_PORT": str(_free_port()),
         "STORE_DB_PORT": str(_free_port()),
+        "PARKING_DB_PORT": str(_free_port()),
     }
     lines = []
     for line in (tree / ".env.example").read_text().splitlines():
@@ -214,6 +216,7 @@ def check_the_stack(
     _compose(tree, compose, "up", "-d", "--no-build")
     _wait("airflow-init to finish", lambda: _exited_cleanly("airflow-init"), 300)
     _wait("the sample sources", lambda: _exited_cleanly("sample-sources"), 300)
+    _wait("parking loaded into PostgreSQL", lambda: _exited_cleanly("sample-parking"), 300)
     api = Api(settings["AIRFLOW_API_PORT"])
     _wait("Airflow's API", api.answers, 300)
     timings["stack up (s)"] = round(time.monotonic() - started, 1)
@@ -246,11 +249,19 @@ def check_the_stack(
         ["docker", "exec", _container("sample-portal"), "cat", "/sources/manifest.json"],
         capture_output=True, text=True, check=True,
     ).stdout  # fmt: skip
-    records = sum(json.loads(manifest)["records"].values())
+    generated = json.loads(manifest)["records"]
+    # Parking is read from its PostgreSQL database, its residents' permits only.
+    parking_db = (settings["PARKING_DB_PORT"], "parking", settings["PARKING_DB_PASSWORD"])
+    residents = "SELECT COUNT(*) FROM permit_holder WHERE holder_type = 'RESIDENT'"
+    parking = _sql(*parking_db, "parking", residents)
+    assert 0 < parking <= generated["parking"], (parking, generated)
+    records = sum(generated.values()) - generated["parking"] + parking
     crm = (settings["CRM_DB_PORT"], "crm", settings["CRM_DB_PASSWORD"], "crm")
     sources = _sql(*crm, "SELECT COUNT(*) FROM crm_golden_customer_source")
     golden = _sql(*crm, "SELECT COUNT(*) FROM crm_golden_customer")
     assert sources == records, (sources, records)
+    from_parking = "SELECT COUNT(*) FROM crm_golden_customer_source WHERE source_system = 'parking'"
+    assert _sql(*crm, from_parking) == parking
     store = (settings["STORE_DB_PORT"], "store", settings["STORE_DB_PASSWORD"], "golden_store")
     current = "SELECT COUNT(*) FROM golden_version WHERE valid_to_run IS NULL AND status = 'active'"
     assert _sql(*store, current) == golden

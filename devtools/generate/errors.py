@@ -30,6 +30,14 @@ _STRUCTURAL = {
     "portal_duplicate_account",
     "moved_keeps_old_revenues_account",
     "moved_keeps_old_waste_contact",
+    "household_in_parking",
+    "parking_second_holder_account",
+    "parking_business_permit",
+    "moved_keeps_old_parking_account",
+    "adult_in_libraries",
+    "library_second_card",
+    "household_has_junior_borrowers",
+    "library_child_shares_parent_email",
 }
 
 
@@ -54,6 +62,14 @@ class ErrorModel:
     portal_duplicate_account: float = 0.04
     moved_keeps_old_revenues_account: float = 0.6
     moved_keeps_old_waste_contact: float = 0.3
+    household_in_parking: float = 0.15
+    parking_second_holder_account: float = 0.08
+    parking_business_permit: float = 0.05
+    moved_keeps_old_parking_account: float = 0.4
+    adult_in_libraries: float = 0.20
+    library_second_card: float = 0.05
+    household_has_junior_borrowers: float = 0.12
+    library_child_shares_parent_email: float = 0.6
 
     # Record-level corruption.
     typo_first_name: float = 0.03
@@ -66,6 +82,8 @@ class ErrorModel:
     dob_missing_revenues: float = 0.6
     dob_missing_housing: float = 0.03
     dob_missing_portal: float = 0.3
+    dob_missing_libraries: float = 0.7
+    dob_missing_libraries_junior: float = 0.05
     dob_day_month_swapped: float = 0.01
     email_missing: float = 0.5
     email_upper_case: float = 0.1

@@ -23,6 +23,9 @@ class Rendered:
     tenancy_people: list[dict] = field(default_factory=list)
     waste_contacts: list[dict] = field(default_factory=list)
     portal_customers: list[dict] = field(default_factory=list)
+    parking_holders: list[dict] = field(default_factory=list)
+    parking_permits: list[dict] = field(default_factory=list)
+    library_borrowers: list[dict] = field(default_factory=list)
     truth: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 

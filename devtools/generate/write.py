@@ -1,8 +1,9 @@
 """Write rendered source data to where each system keeps it.
 
-Revenues and housing become SQLite databases built from the DDL in ``sql/sources``; waste
-becomes a nightly CSV drop; the portal becomes JSON Lines that the local portal API
-serves. The ground truth and the hard cases go to ``truth/``.
+Revenues, housing and parking become SQLite databases built from the DDL in
+``sql/sources`` (parking's DDL also builds it in PostgreSQL: ``devtools.generate.to_postgres``);
+waste and libraries become nightly CSV drops; the portal becomes JSON Lines that the local
+portal API serves. The ground truth and the hard cases go to ``truth/``.
 """
 
 from __future__ import annotations
@@ -33,6 +34,24 @@ WASTE_COLUMNS = (
 )
 
 
+LIBRARY_COLUMNS = (
+    "CARD_NUMBER",
+    "BORROWER_CATEGORY",
+    "TITLE",
+    "SURNAME",
+    "FORENAMES",
+    "DATE_OF_BIRTH",
+    "ADDRESS_1",
+    "ADDRESS_2",
+    "ADDRESS_3",
+    "POSTCODE",
+    "EMAIL",
+    "HOME_BRANCH",
+    "REGISTERED",
+    "LAST_UPDATED",
+)
+
+
 def _write_sqlite(path: Path, schema: str, tables: dict[str, list[dict]]) -> None:
     def build(tmp: Path) -> None:
         with sqlite3.connect(tmp) as connection:
@@ -54,6 +73,22 @@ def waste_drop_name(as_of: date) -> str:
     return f"waste_contacts_{as_of:%Y%m%d}.csv"
 
 
+def library_drop_name(as_of: date) -> str:
+    return f"library_borrowers_{as_of:%Y%m%d}.csv"
+
+
+def _write_drop(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
+    def write(tmp: Path) -> None:
+        with tmp.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns)
+            writer.writeheader()
+            writer.writerows(rows)
+
+    write_atomically(path, write)
+    # Written after the file, as a council's export job would: the drop is whole.
+    write_text(f"rows={len(rows)}\n", path.with_name(path.name + ".done"))
+
+
 def write_sources(out: Path, rendered: Rendered, as_of: date) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     revenues = out / "revenues.db"
@@ -69,19 +104,17 @@ def write_sources(out: Path, rendered: Rendered, as_of: date) -> dict[str, Path]
         {"tenancy": rendered.tenancies, "tenancy_person": rendered.tenancy_people},
     )
 
+    parking = out / "parking.db"
+    _write_sqlite(
+        parking,
+        "parking_schema.sql",
+        {"permit_holder": rendered.parking_holders, "permit": rendered.parking_permits},
+    )
     waste_drop = out / "waste" / "drop"
-    waste_file = waste_drop / waste_drop_name(as_of)
-
-    def write_waste(tmp: Path) -> None:
-        with tmp.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.DictWriter(handle, fieldnames=WASTE_COLUMNS)
-            writer.writeheader()
-            writer.writerows(rendered.waste_contacts)
-
-    write_atomically(waste_file, write_waste)
-    # Written after the file, as a council's export job would: the drop is whole.
-    write_text(
-        f"rows={len(rendered.waste_contacts)}\n", waste_file.with_name(waste_file.name + ".done")
+    _write_drop(waste_drop / waste_drop_name(as_of), WASTE_COLUMNS, rendered.waste_contacts)
+    library_drop = out / "libraries" / "drop"
+    _write_drop(
+        library_drop / library_drop_name(as_of), LIBRARY_COLUMNS, rendered.library_borrowers
     )
 
     portal = out / "portal" / "customers.jsonl"
@@ -91,7 +124,14 @@ def write_sources(out: Path, rendered: Rendered, as_of: date) -> dict[str, Path]
         ),
         portal,
     )
-    return {"revenues": revenues, "housing": housing, "waste": waste_drop, "portal": portal}
+    return {
+        "revenues": revenues,
+        "housing": housing,
+        "waste": waste_drop,
+        "portal": portal,
+        "parking": parking,
+        "libraries": library_drop,
+    }
 
 
 def write_truth(out: Path, rendered: Rendered, hard_cases: list[HardCase]) -> dict[str, Path]:

@@ -127,8 +127,12 @@ def _with_declared_trust(
             changed.append((rule.name, tuple(ranking)))
             rule = replace(rule, trust=tuple(ranking))
         out.append(rule)
+    # A place for an attribute these rules lack but the packaged ones hold is not a slip
+    # (a council's rules may leave one out, and the packaged declarations place sources
+    # in the packaged attributes): it places nothing. Any other name is refused.
+    known = names | _packaged_attribute_names()
     for source in declared.sources:
-        unknown = sorted(set(source.trust) - names)
+        unknown = sorted(set(source.trust) - known)
         if unknown:
             raise DeclarationError(
                 source.declared_in,
@@ -137,6 +141,11 @@ def _with_declared_trust(
                 f"not a survivorship attribute (attributes: {', '.join(sorted(names))})",
             )
     return out, tuple(changed)
+
+
+def _packaged_attribute_names() -> set[str]:
+    raw = read_toml(DEFAULT_CONFIG, SurvivorshipConfigError, "survivorship")
+    return set(raw.get("attributes", {}))
 
 
 def _check_columns(records: pd.DataFrame, config: Survivorship) -> None:

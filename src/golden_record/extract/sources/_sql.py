@@ -12,8 +12,9 @@ from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError, SQ
 from golden_record.database_urls import with_installed_driver
 from golden_record.extract.sources.errors import SourceDataError, SourceUnavailableError
 
-# Watermark used for a first, full extract: earlier than any real timestamp.
-EPOCH = "0000-00-00 00:00:00"
+# Watermark used for a first, full extract: earlier than any real timestamp, and a valid
+# one (a PostgreSQL timestamp column converts the text it is compared with).
+EPOCH = "0001-01-01 00:00:00"
 
 
 def read_query(source: str, url: str, query: str, watermark: str | None) -> pd.DataFrame:
