@@ -4,7 +4,7 @@
 production, night after night, so its figures in docs/benchmarks.md can be measured
 again by anyone:
 
-    python -m devtools.benchmarks.nights --people 650000 --seed 1 --workdir BIG_DIR \\
+    python -m devtools.benchmarks.nights --people 520000 --seed 1 --workdir BIG_DIR \\
         --nights 3 --via tasks [--rights]
 
 ``--via tasks``: each task of the nightly DAG (an extract per source, the sources gate,
@@ -295,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
         "command", nargs="?", default="nights", choices=("nights", "task", "dag-night")
     )
     parser.add_argument("task", nargs="?", default=None)
-    parser.add_argument("--people", type=int, default=650_000)
+    parser.add_argument("--people", type=int, default=520_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--workdir", type=Path, required=True)
     parser.add_argument("--nights", type=int, default=3)

@@ -492,7 +492,7 @@ def measure_lookup(standardised: Path, persons: Path, model: Path | None) -> dic
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--people", type=int, default=650_000, help="about 1.5 records each")
+    parser.add_argument("--people", type=int, default=520_000, help="about 1.9 records each")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--workdir", type=Path, default=(PROJECT_ROOT or Path.cwd()) / "data" / "bench"
