@@ -72,6 +72,13 @@ def spark_db_api() -> Any:
     return api
 
 
+def release(db_api: Any) -> None:
+    """Close a DuckDB connection made for one match (its tables and buffers go with it);
+    another backend's session is left as it is."""
+    if _speaks_arrow(db_api):
+        db_api.duckdb_con.close()
+
+
 def _speaks_arrow(db_api: Any) -> bool:
     from splink import DuckDBAPI
 
@@ -108,3 +115,19 @@ def as_frame(splink_frame: Any) -> pd.DataFrame:
         return splink_frame.as_pyarrow_table().to_pandas()
     frame: pd.DataFrame = splink_frame.as_pandas_dataframe()
     return frame
+
+
+def taken_as_frame(splink_frame: Any, sort_by: list[str]) -> pd.DataFrame:
+    """A Splink result table as pandas sorted by ``sort_by``, the table dropped from the
+    database as soon as it is read: at a million records the predictions are a gigabyte
+    in DuckDB, another in Arrow and a third in pandas, and holding all three at once was
+    the match's peak. Sorted in Arrow, whose copy is freed as pandas takes it."""
+    if not _speaks_arrow(splink_frame.db_api):
+        frame = splink_frame.as_pandas_dataframe()
+        splink_frame.drop_table_from_database_and_remove_from_cache()
+        sorted_frame: pd.DataFrame = frame.sort_values(sort_by, kind="stable")
+        return sorted_frame.reset_index(drop=True)
+    table = splink_frame.as_pyarrow_table()
+    splink_frame.drop_table_from_database_and_remove_from_cache()
+    table = table.sort_by([(column, "ascending") for column in sort_by])
+    return table.to_pandas(self_destruct=True, split_blocks=True)

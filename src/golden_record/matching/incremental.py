@@ -33,7 +33,7 @@ import pandas as pd
 from splink import Linker
 
 from golden_record.keys import held_in
-from golden_record.matching.backend import as_frame, matching_db_api, register
+from golden_record.matching.backend import as_frame, matching_db_api, register, taken_as_frame
 from golden_record.matching.dialect import for_dialect
 from golden_record.matching.model import with_loose_rules
 from golden_record.standardise.fields import MATCH_COLUMNS
@@ -184,7 +184,7 @@ def score_records(
         found = linker.inference.predict(
             threshold_match_probability=threshold, warning_mode="never"
         )
-        pairs = _sorted(as_frame(found))
+        pairs = taken_as_frame(found, PAIR_ORDER)
         return pairs, scoring(mode="full", why_full=why_full, new_pairs=len(pairs))
 
     same = _same_content(scored, earlier.records)
@@ -262,7 +262,10 @@ def _left_lower(pairs: pd.DataFrame) -> pd.DataFrame:
     return pairs
 
 
+# DuckDB returns pairs in no fixed order; sorted, a night's pairs are one file whichever
+# way they were scored.
+PAIR_ORDER = ["unique_id_l", "unique_id_r"]
+
+
 def _sorted(pairs: pd.DataFrame) -> pd.DataFrame:
-    # DuckDB returns pairs in no fixed order; sorted, a night's pairs are one file
-    # whichever way they were scored.
-    return pairs.sort_values(["unique_id_l", "unique_id_r"], kind="stable").reset_index(drop=True)
+    return pairs.sort_values(PAIR_ORDER, kind="stable").reset_index(drop=True)

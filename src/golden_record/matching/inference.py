@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 from splink import Linker
 
-from golden_record.matching.backend import as_frame, matching_db_api, register
+from golden_record.matching.backend import as_frame, matching_db_api, register, release
 from golden_record.matching.clustering import cluster_without_conflicts, join_must_link
 from golden_record.matching.clustering_on_spark import cluster_on_spark, should_cluster_on_spark
 from golden_record.matching.dialect import for_dialect
@@ -290,6 +290,14 @@ def predict_and_cluster(
     )
 
 
+def _shared_places(records: pd.DataFrame, weights: LevelWeights, pairs: pd.DataFrame) -> Any:
+    """Whether each pair shares a household's place. Its own function so that the
+    households' every-record keys and places (about 0.4 GB at a million records) are freed
+    before the clustering builds its own."""
+    households = Households(records, Conflicts(PersonKeys.from_records(records), weights))
+    return households.shared(pairs)
+
+
 def _match_distinct(
     records: pd.DataFrame,
     model: dict,
@@ -315,14 +323,17 @@ def _match_distinct(
     pairs, scoring = score_records(
         records, model, thresholds.review, db_api, options.earlier, options.why_full
     )
+    clusters_on_spark = should_cluster_on_spark(db_api, len(records))
+    if options.db_api is None and not clusters_on_spark:
+        # The pairs are in pandas now: Splink's tables (the blocked pairs, the predictions)
+        # would hold DuckDB's memory (up to its limit, 1.6 GB at a million records) through
+        # the guard and the clustering. This match's own connection: no one else's cache.
+        release(db_api)
     high = pairs["match_probability"] >= thresholds.auto_match
     evidence = PersonalEvidence.of(pairs)
+    at_household = pd.Series(False, index=pairs.index)
     if options.household_guard:
-        households = Households(records, Conflicts(PersonKeys.from_records(records), weights))
-        at_household = pd.Series(False, index=pairs.index)
-        at_household[high] = households.shared(pairs[high])
-    else:
-        at_household = pd.Series(False, index=pairs.index)
+        at_household[high] = _shared_places(records, weights, pairs[high])
     auto_bits = float(np.log2(thresholds.auto_match / (1 - thresholds.auto_match)))
     household_only = high & household_evidence_only(pairs, evidence, at_household, auto_bits)
     namesakes = (
@@ -341,7 +352,7 @@ def _match_distinct(
     }
     links = pairs.loc[auto, PAIR_COLUMNS].assign(agrees=evidence.agree[auto])
     cluster = cluster_without_conflicts
-    if should_cluster_on_spark(db_api, len(records)):
+    if clusters_on_spark:
         cluster = partial(cluster_on_spark, db_api=db_api)
     clustering = cluster(
         records,
