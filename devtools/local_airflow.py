@@ -177,12 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     airflow = Path(sys.executable).with_name("airflow")
     processes: list[subprocess.Popen] = []
     with running_portal(sample / "portal" / "customers.jsonl", token) as portal:
-        env = {
-            **os.environ,
-            **local_env.connections_env(
-                sample, portal.base_url, token, f"sqlite:///{workdir / 'crm.db'}"
-            ),
-        }
+        made = local_env.connections_env(
+            sample, portal.base_url, token, f"sqlite:///{workdir / 'crm.db'}"
+        )
+        # A connection set in the shell wins (a system added to GOLDEN_RECORD_SOURCES is
+        # reached where its own AIRFLOW_CONN_* says, as README's "Adding a source system").
+        env = {**made, **os.environ}
         try:
             with log.open("ab") as output:
                 for arguments in components(args.host, args.port).values():
