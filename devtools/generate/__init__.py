@@ -73,9 +73,9 @@ def generate(
         random.Random(f"{seed}-parking-libraries"),
         as_of,
         title_rng=random.Random(f"{seed}-parking-libraries-titles"),
+        out=renderer.out,
         hard_cases=builder.hard_cases,
     )
-    later.out = renderer.out
 
     households = 0
     with Progress(disable=not show_progress, transient=True) as progress:

@@ -22,7 +22,7 @@ import zlib
 from datetime import date, timedelta
 
 from devtools.generate.population import Address, HardCase, Household, Person
-from devtools.generate.render import Renderer
+from devtools.generate.render import Rendered, Renderer
 
 TRADES = ("Plumbing", "Building Services", "Electrical", "Decorators", "Cleaning", "Gardens")
 BRANCHES = ("Central", "North", "Riverside", "Eastfield", "Mobile Library")
@@ -47,8 +47,9 @@ class ParkingLibrariesRenderer(Renderer):
     libraries add are new people (in the truth, and their must-never-merge pairs in
     ``hard_cases``)."""
 
-    def __init__(self, *args, hard_cases: list[HardCase], **kwargs):
+    def __init__(self, *args, out: Rendered, hard_cases: list[HardCase], **kwargs):
         super().__init__(*args, **kwargs)
+        self.out = out  # the older systems' renderer's: one truth, one set of outputs
         self.hard_cases = hard_cases
         self._ids.update({"PH": 0, "RP": 0, "C": 0})
         self._next_card = 21_234_000_000_000
@@ -65,11 +66,11 @@ class ParkingLibrariesRenderer(Renderer):
             if len(household.members) > 1 and self._chance(0.35):
                 holders.append(household.members[1])
             for person in holders:
-                holder_id = self._holder(person, household.address, person.household_id)
+                holder_id = self._holder(person, household.address)
                 self._permits(holder_id, household.address, expired=False)
                 if self._chance(e.parking_second_holder_account):
                     # Applied again online for a second vehicle, as a new account.
-                    second = self._holder(person, household.address, person.household_id)
+                    second = self._holder(person, household.address)
                     self._permits(second, household.address, expired=False)
             if self._chance(e.parking_business_permit):
                 self._business_holder(household)
@@ -77,10 +78,10 @@ class ParkingLibrariesRenderer(Renderer):
             e.moved_keeps_old_parking_account
         ):
             person = household.members[0]
-            holder_id = self._holder(person, household.previous_address, person.household_id)
+            holder_id = self._holder(person, household.previous_address)
             self._permits(holder_id, household.previous_address, expired=True)
 
-    def _holder(self, person: Person, address: Address, household_id: str) -> str:
+    def _holder(self, person: Person, address: Address) -> str:
         holder_id = self._next("PH")
         updated = self._timestamp()
         self.out.parking_holders.append(
@@ -101,7 +102,7 @@ class ParkingLibrariesRenderer(Renderer):
                 "updated_at": updated,
             }
         )
-        self.out.truth.append(("parking", holder_id, person.person_id, household_id))
+        self.out.truth.append(("parking", holder_id, person.person_id, person.household_id))
         return holder_id
 
     def _business_holder(self, household: Household) -> None:
