@@ -267,6 +267,86 @@ def measure_incremental(standardised: Path, model: Path | None) -> dict:
     }
 
 
+def canonical_changed_night(
+    records: pd.DataFrame, seed: int = 7
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """:func:`changed_night` for canonical records (what ``golden-record match`` reads):
+    0.5% new tonight, 0.3% with a new email or another record's address, 0.2% deleted."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    draw = rng.random(len(records))
+    first = records[~(draw < 0.005)].reset_index(drop=True)
+    tonight = records[~((draw >= 0.005) & (draw < 0.007))].copy()
+    index = tonight.index[(draw[tonight.index] >= 0.007) & (draw[tonight.index] < 0.010)]
+    half = index[: len(index) // 2]
+    tonight.loc[half, "email"] = (
+        "moved." + tonight.loc[half, "source_record_id"].str[-8:] + "@example.org"
+    )
+    rest = index[len(index) // 2 :]
+    place = ["address_line_1", "address_line_2", "address_line_3", "town", "postcode", "uprn"]
+    homes = tonight.loc[rng.choice(tonight.index, size=len(rest), replace=False), place]
+    tonight.loc[rest, place] = homes.to_numpy()
+    tonight.loc[index, "source_updated_at"] = "2026-11-02 12:00:00"
+    return first, tonight.reset_index(drop=True)
+
+
+def measure_cli_night(night_input: Path, workdir: Path, run_key: str, model: Path | None) -> dict:
+    """``golden-record match --store`` as a council runs it, in this process: one night
+    into its own output folder (``workdir/<run_key>``), the store shared by every night
+    (``workdir/golden_store.db``). Its standard output says how it scored."""
+    import contextlib
+    import io
+
+    from golden_record.cli import app
+
+    said, progress = io.StringIO(), io.StringIO()
+    command = [
+        "match",
+        *("--input", str(night_input), "--output-dir", str(workdir / run_key)),
+        *("--store", f"sqlite:///{workdir / 'golden_store.db'}", "--run-key", run_key),
+    ]
+    if model:
+        command += ["--model", str(model)]
+    started = time.perf_counter()
+    with contextlib.redirect_stdout(said), contextlib.redirect_stderr(progress):
+        app(command, standalone_mode=False)
+    seconds = time.perf_counter() - started
+    lines = said.getvalue().splitlines()
+    return {
+        "seconds": round(seconds, 1),
+        "peak_mb": round(_peak_mb()),
+        "steps": [line[2:] for line in progress.getvalue().splitlines() if line.startswith("✓")],
+        "scored": next((line for line in lines if line.startswith("scored")), ""),
+    }
+
+
+def measure_cli(persons: Path, model: Path | None) -> dict:
+    """Two nights of ``golden-record match --store``, each in its own process and output
+    folder: the first on the council less 0.5%, the second with 1% changed
+    (:func:`canonical_changed_night`); the second finds the first's state through the
+    store."""
+    import shutil
+
+    from golden_record.matching.registry import packaged
+
+    workdir = persons.parent / "cli-nights"
+    shutil.rmtree(workdir, ignore_errors=True)
+    workdir.mkdir()
+    # The model plain Splink is measured with, so both score with the same one.
+    model = model or packaged()
+    first, tonight = canonical_changed_night(pd.read_parquet(persons))
+    nights = {}
+    for key, frame in (("2026-11-02", first), ("2026-11-03", tonight)):
+        night_input = workdir / f"input-{key}.parquet"
+        frame.to_parquet(night_input)
+        nights[key] = _child(
+            "cli-night", night_input, model, "--workdir", str(workdir), "--run-key", key
+        )
+    shutil.rmtree(workdir, ignore_errors=True)
+    return {"records": len(first), "tonight": len(tonight), "nights": nights}
+
+
 def measure_store(persons: Path, model: Path | None) -> dict:
     """Two nights into a fresh SQLite golden store: the first creates every golden record,
     the second (same records) should change nothing."""
@@ -509,6 +589,8 @@ def main(argv: list[str] | None = None) -> int:
             "incremental",
             "lookup",
             "backend",
+            "cli",
+            "cli-night",
         ],
         default=None,
     )
@@ -518,6 +600,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--share", type=float, default=1.0, help="for --step backend")
     parser.add_argument("--input", type=Path, default=None)
     parser.add_argument("--persons", type=Path, default=None, help="for --step lookup")
+    parser.add_argument("--run-key", default=None, help="for --step cli-night")
     args = parser.parse_args(argv)
 
     if args.step == "ours":
@@ -540,6 +623,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.step == "lookup":
         print(json.dumps(measure_lookup(args.input, args.persons, args.model)))
+        return 0
+    if args.step == "cli":
+        print(json.dumps(measure_cli(args.input, args.model)))
+        return 0
+    if args.step == "cli-night":
+        print(json.dumps(measure_cli_night(args.input, args.workdir, args.run_key, args.model)))
         return 0
     if args.step == "backend":
         print(json.dumps(measure_backend(args.input, args.model, args.backend, args.share)))

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from golden_record import nights, pipeline
-from golden_record.atomic import write_parquet
+from golden_record.atomic import write_parquet, write_text
 from golden_record.extract.canonical import unique_ids
 from golden_record.extract.declaration import source_systems
 from golden_record.extract.landing import meta_path
@@ -79,7 +79,10 @@ def run_night(
             night.failed[f"extract_{source}"] = f"{type(exc).__name__}: {exc}"
     stages: list[tuple[str, Callable[[], Any]]] = [
         ("gate_sources", lambda: pipeline.quality_gate("sources", run, store_url)),
-        ("standardise", lambda: pipeline.standardise(run, full_refresh=full_refresh)),
+        (
+            "standardise",
+            lambda: pipeline.standardise(run, full_refresh=full_refresh, store_url=store_url),
+        ),
         ("match", lambda: pipeline.match(run, model_path, store_url, full_refresh=full_refresh)),
         ("golden", lambda: pipeline.build_golden(run, store_url)),
         ("gate_golden", lambda: pipeline.quality_gate("golden", run, store_url)),
@@ -237,7 +240,7 @@ def match_file(
     run = Run.of(key, run_date, root=output_dir)
     store_url = store_url or default_store_url(output_dir)
     with step(f"reading and standardising {source_name}"):
-        pipeline.standardise_canonical(run, records)
+        pipeline.standardise_canonical(run, records, store_url=store_url)
     store = GoldenStore(store_url)
     standardised = pd.read_parquet(run.standardised.records)
     with step("choosing the model"):
@@ -308,7 +311,11 @@ def _model_for_file(
         return model, f"model {model}"
     models = registry.models_dir(run.root)
     if not retrain:
-        current = registry.resolve(None, run.root) or _moved_from_store(store, run)
+        current = (
+            registry.resolve(None, run.root)
+            or _moved_from_store(store, run)
+            or _last_run_s_model(store, run)
+        )
         if current is not None:
             meta_file = metadata_path(current)
             meta = json.loads(meta_file.read_text()) if meta_file.is_file() else {}
@@ -329,10 +336,33 @@ def _model_for_file(
     )
 
 
+def _last_run_s_model(store: GoldenStore, run: Run) -> Path | None:
+    """The model the store's last accepted run was matched with, when that run wrote to
+    another folder: copied into this output folder's registry (with its training
+    metadata) and promoted there, so a run into a new folder keeps the store's model, and
+    builds on its scoring, instead of training a new one."""
+    from golden_record.matching import registry
+    from golden_record.matching.training import metadata_path
+
+    def pinned(night: Run) -> bool:
+        return night.match.model.is_file() and night.match.model_source.is_file()
+
+    elsewhere = nights.runs_in_store(store.accepted_run_folders(before=run.key), run)
+    last = nights.last_accepted_before(run, having=pinned, elsewhere=elsewhere)
+    if last is None:
+        return None
+    name = str(json.loads(last.match.model_source.read_text(encoding="utf-8"))["model"])
+    copied = registry.models_dir(run.root) / name
+    write_text(last.match.model.read_text(encoding="utf-8"), copied)
+    meta = metadata_path(registry.models_dir(last.root) / name)
+    if meta.is_file():
+        write_text(meta.read_text(encoding="utf-8"), metadata_path(copied))
+    return registry.promote(name, run.root)
+
+
 def _moved_from_store(store: GoldenStore, run: Run) -> Path | None:
     """A model an earlier version kept inside the golden store, moved into the output
     folder's registry and promoted there (once), so its golden IDs keep their model."""
-    from golden_record.atomic import write_text
     from golden_record.golden.kept_model import kept_model
     from golden_record.matching import registry
     from golden_record.matching.training import metadata_path

@@ -71,13 +71,15 @@ def load_canonical(run: Run) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).astype("string")
 
 
-def standardise(run: Run, full_refresh: bool = False) -> Standardised:
+def standardise(run: Run, full_refresh: bool = False, store_url: str | None = None) -> Standardised:
     """Standardise the canonical records the run's extracts landed."""
-    return standardise_canonical(run, load_canonical(run), full_refresh=full_refresh)
+    return standardise_canonical(
+        run, load_canonical(run), full_refresh=full_refresh, store_url=store_url
+    )
 
 
 def standardise_canonical(
-    run: Run, canonical: pd.DataFrame, full_refresh: bool = False
+    run: Run, canonical: pd.DataFrame, full_refresh: bool = False, store_url: str | None = None
 ) -> Standardised:
     """Check the canonical contract, then standardise ``canonical`` records as the
     run's (the night's extracts, or a command-line run's input): only those new or
@@ -88,7 +90,7 @@ def standardise_canonical(
 
     canonical = conform_all(canonical)
     keyed = canonical.assign(unique_id=unique_ids(canonical))
-    earlier, why_full = earlier_standardised(run, full_refresh)
+    earlier, why_full = earlier_standardised(run, full_refresh, store_url)
     night = standardise_night(keyed, run.date, earlier, why_full)
     standardised = night.records
     files = run.standardised
@@ -107,10 +109,11 @@ def standardise_canonical(
 
 
 def earlier_standardised(
-    run: Run, full_refresh: bool = False
+    run: Run, full_refresh: bool = False, store_url: str | None = None
 ) -> tuple[EarlierStandardised | None, str | None]:
     """The last accepted night's standardised files to reuse unchanged records' rows
-    from, or why there is none."""
+    from, or why there is none: under the run's data root or wherever the golden store
+    says its last accepted run is (:func:`runs_in_store`)."""
     from golden_record.standardise.incremental import EarlierStandardised, read_about
 
     if full_refresh:
@@ -120,11 +123,43 @@ def earlier_standardised(
         files = night.standardised
         return all(p.is_file() for p in (files.about, files.hashes, files.records))
 
-    base = nights.last_accepted_before(run, having=standardised)
+    elsewhere = runs_in_store(store_url, run)
+    base = nights.last_accepted_before(run, having=standardised, elsewhere=elsewhere)
     if base is None:
-        return None, "no earlier accepted night to build on"
+        return None, _why_no_base(elsewhere)
     files = base.standardised
     return EarlierStandardised(base.key, read_about(files.about), files.records, files.hashes), None
+
+
+def runs_in_store(store_url: str | None, run: Run) -> list[Run]:
+    """The accepted runs the golden store (``store_url``, else the run's data root's
+    store) knows in folders other than ``run``'s data root: what a run writing to a new
+    folder builds on. None when that store does not exist yet."""
+    from golden_record.golden.store import missing_sqlite_file
+
+    url = store_url or _default_store_url(run)
+    if missing_sqlite_file(url) is not None:
+        return []
+    return nights.runs_in_store(_store(url, run).accepted_run_folders(before=run.key), run)
+
+
+def _why_no_base(elsewhere: list[Run]) -> str:
+    """Why a run has nothing to build on, naming the folder of the store's last accepted
+    run when it is gone (moved, or deleted by hand)."""
+    gone = [night for night in elsewhere if not night.dir.is_dir()]
+    if not gone:
+        return "no earlier accepted night to build on"
+    last = max(gone, key=lambda night: night.key)
+    return (
+        f"no earlier accepted night to build on: the golden store's run {last.key} was "
+        f"kept at {last.dir}, which is gone"
+    )
+
+
+def _default_store_url(run: Run) -> str:
+    from golden_record.golden import default_store_url
+
+    return default_store_url(run.root)
 
 
 def _store(store_url: str | None, run: Run) -> GoldenStore:
@@ -169,7 +204,7 @@ def match(
     model_file, source = pinned_model(run, standardised, model_path)
     store = _store(store_url, run)
     decided = links(store)
-    earlier, why_full = earlier_scoring(run, full_refresh)
+    earlier, why_full = earlier_scoring(run, full_refresh, store_url)
     options = replace(
         options or MatchOptions(),
         cannot_link=frozenset(decided.cannot),
@@ -228,10 +263,11 @@ def match(
 
 
 def earlier_scoring(
-    run: Run, full_refresh: bool = False
+    run: Run, full_refresh: bool = False, store_url: str | None = None
 ) -> tuple[EarlierScoring | None, str | None]:
-    """The last accepted night's scoring to build this night's on, or why there is none
-    (the pairs are then scored in full)."""
+    """The last accepted night's scoring to build this night's on (under the run's data
+    root or wherever the golden store says its last accepted run is), or why there is
+    none (the pairs are then scored in full)."""
     from golden_record.matching.incremental import EarlierScoring
 
     if full_refresh:
@@ -241,9 +277,10 @@ def earlier_scoring(
         files = night.match
         return all(p.is_file() for p in (files.scoring, files.scored_records, files.scored_pairs))
 
-    base = nights.last_accepted_before(run, having=scored)
+    elsewhere = runs_in_store(store_url, run)
+    base = nights.last_accepted_before(run, having=scored, elsewhere=elsewhere)
     if base is None:
-        return None, "no earlier accepted night to build on"
+        return None, _why_no_base(elsewhere)
     about = json.loads(base.match.scoring.read_text(encoding="utf-8"))
     try:
         last_full = Run.of(about.get("last_full") or base.key, root=run.root).date
@@ -355,6 +392,8 @@ def build_golden(run: Run, store_url: str | None = None, staged: bool = True) ->
         staged=staged,
         rebuild_all=_why_rebuild_all(run),
     )
+    # Where this run's files are, so a later run writing elsewhere builds on them.
+    store.keep_run_folder(run.key, run.dir)
     snapshot = golden_files(store, run)
     golden = snapshot.golden
     events = store.events_of_run(run.key)

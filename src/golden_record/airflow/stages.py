@@ -89,7 +89,9 @@ def extract_source(source: str, ds: str | None, full_refresh: bool = False) -> d
 def standardise_run(ds: str | None, full_refresh: bool = False) -> dict:
     from golden_record import pipeline
 
-    return pipeline.standardise(_run(ds), full_refresh=full_refresh).to_dict()
+    return pipeline.standardise(
+        _run(ds), full_refresh=full_refresh, store_url=connections.store_url()
+    ).to_dict()
 
 
 @giving_back_memory

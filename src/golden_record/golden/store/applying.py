@@ -205,6 +205,9 @@ class NightApplying(StoreReading):
             )
         )
         connection.execute(delete(schema.store_run).where(schema.store_run.c.run_key == run_key))
+        connection.execute(
+            delete(schema.run_folder).where(schema.run_folder.c.run_key == run_key)
+        )
 
     def _apply(
         self,

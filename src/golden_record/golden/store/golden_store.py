@@ -9,6 +9,7 @@ from golden_record.golden.store.person import PersonRecords
 from golden_record.golden.store.rectifications import Rectifications
 from golden_record.golden.store.requests import RightsRequests
 from golden_record.golden.store.restrictions import Restrictions
+from golden_record.golden.store.run_folders import RunFolders
 from golden_record.golden.store.stewards import StewardRecords
 
 
@@ -20,8 +21,10 @@ class GoldenStore(
     Restrictions,
     ErasureRecords,
     PersonRecords,
+    RunFolders,
 ):
     """The golden store: read it (:class:`~.reading.StoreReading`), apply nights to it
     and take them back (:class:`~.applying.NightApplying`), and keep what stewards and
     residents' rights change (decisions and acceptances, requests, corrections,
-    restrictions, erasures). Only these modules write SQL against its tables."""
+    restrictions, erasures) and where each run keeps its files. Only these modules write
+    SQL against its tables."""

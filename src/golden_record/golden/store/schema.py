@@ -42,6 +42,16 @@ store_run = Table(
     Column("status", String(16), nullable=False, server_default="accepted"),
 )
 
+# Where each run's files are (its folder, ``<data root>/runs/<run_key>``): a later run,
+# whatever data root or output folder it writes to, finds the last accepted run's
+# standardised records, scoring and model through the store and builds on them.
+run_folder = Table(
+    "run_folder",
+    metadata,
+    Column("run_key", String(64), primary_key=True),
+    Column("folder", Text, nullable=False),
+)
+
 golden_id_registry = Table(
     "golden_id_registry",
     metadata,
