@@ -18,13 +18,13 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
+from golden_record.bulk_load import bulk_insert
 from golden_record.publish.difference import Difference
 from golden_record.publish.staging import (
     SOURCE_COLUMNS,
     SOURCE_KEY,
     STAGED_GOLDEN,
     STAGED_SOURCES,
-    bulk_insert,
     create_temp_table,
 )
 

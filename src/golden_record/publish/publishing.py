@@ -29,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
+from golden_record.bulk_load import bulk_insert
 from golden_record.publish import changes, contract, staging
 from golden_record.publish.database import crm_engine, explain, lock_publish, safe_url
 from golden_record.publish.difference import check_keys, difference
@@ -232,7 +233,7 @@ def _publish(
         feed = events.assign(
             sequence=range(first, first + len(events)), publish_id=publish_id, run_key=run_key
         )
-        staging.bulk_insert(connection, FEED_TABLE, feed)
+        bulk_insert(connection, FEED_TABLE, feed)
     return PublishSummary(
         **base,
         outcome="published",

@@ -3,27 +3,23 @@ database, then checked there before anything is made visible.
 
 Staging tables are temporary (private to the publishing session, gone when it ends), so
 two sessions never see each other's half-loaded rows and a failed publish leaves none.
-PostgreSQL loads with ``COPY``; SQLite with batched inserts.
+PostgreSQL loads with ``COPY``; SQLite with batched inserts (:mod:`golden_record.bulk_load`).
 """
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+
+from golden_record.bulk_load import bulk_insert
 
 STAGED_GOLDEN = "stage_golden_customer"
 STAGED_SOURCES = "stage_golden_customer_source"
 SOURCE_KEY = ("source_system", "source_record_id")
 SOURCE_COLUMNS = (*SOURCE_KEY, "golden_id", "cluster_match_probability")
-_COPY_CHUNK = 50_000
-_INSERT_CHUNK = 10_000
-_NULL = r"\N"
 
 
 class AuditFailed(RuntimeError):
@@ -52,47 +48,6 @@ def create_temp_copy(connection: Connection, name: str, table: str) -> None:
         )
     else:
         connection.execute(text(f"CREATE TEMP TABLE {name} AS SELECT * FROM {table} WHERE 0"))
-
-
-def _plain_rows(frame: pd.DataFrame) -> Iterable[tuple]:
-    plain = frame.astype(object).where(frame.notna(), None)
-    return plain.itertuples(index=False, name=None)
-
-
-def bulk_insert(connection: Connection, table: str, frame: pd.DataFrame) -> None:
-    """Append ``frame`` (its columns named as the table's) to ``table``."""
-    columns = list(frame.columns)
-    if connection.dialect.name == "postgresql":
-        _copy(connection, table, frame)
-        return
-    placeholders = ", ".join("?" for _ in columns)
-    statement = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})"
-    rows = list(_plain_rows(frame))
-    for start in range(0, len(rows), _INSERT_CHUNK):
-        connection.exec_driver_sql(statement, rows[start : start + _INSERT_CHUNK])
-
-
-def _copy(connection: Connection, table: str, frame: pd.DataFrame) -> None:
-    raw = connection.connection.dbapi_connection
-    dbapi = connection.dialect.dbapi
-    assert raw is not None and dbapi is not None  # an open PostgreSQL connection has both
-    cursor = raw.cursor()
-    statement = (
-        f"COPY {table} ({', '.join(frame.columns)}) FROM STDIN WITH (FORMAT csv, NULL '{_NULL}')"
-    )
-    try:
-        for start in range(0, len(frame), _COPY_CHUNK):
-            buffer = io.StringIO()
-            frame.iloc[start : start + _COPY_CHUNK].to_csv(
-                buffer, index=False, header=False, na_rep=_NULL, quoting=csv.QUOTE_MINIMAL
-            )
-            buffer.seek(0)
-            cursor.copy_expert(statement, buffer)
-    except dbapi.Error as exc:
-        # Raw cursor errors bypass SQLAlchemy's wrapping; wrap them so callers see one kind.
-        raise DBAPIError(statement, None, exc) from exc
-    finally:
-        cursor.close()
 
 
 def stage(

@@ -6,11 +6,23 @@ from __future__ import annotations
 import hashlib
 
 import pandas as pd
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from golden_record.bulk_load import bulk_insert
 from golden_record.golden.store import schema
-from golden_record.golden.store.common import CHUNK, as_json, chunks
+from golden_record.golden.store.common import CHUNK, as_json
+
+# review_item's columns, in the order a night's rows are loaded.
+_ITEM_COLUMNS = [
+    "run_key",
+    "record_a",
+    "record_b",
+    "match_probability",
+    "match_weight",
+    "reason",
+    "detail_hash",
+]
 
 
 def write_review(
@@ -42,9 +54,8 @@ def write_review(
                     )
                 ).scalars()
             )
-        fresh = [{"detail_hash": h, "detail": t} for h, t in texts.items() if h not in known]
-        for chunk in chunks(fresh):
-            connection.execute(insert(d), chunk)
+        fresh = [(h, t) for h, t in texts.items() if h not in known]
+        bulk_insert(connection, d.name, pd.DataFrame(fresh, columns=["detail_hash", "detail"]))
     rows = [
         {
             "run_key": run_key,
@@ -65,5 +76,4 @@ def write_review(
         )
     ]
     rows = list({(r["record_a"], r["record_b"]): r for r in rows}.values())
-    for chunk in chunks(rows):
-        connection.execute(insert(schema.review_item), chunk)
+    bulk_insert(connection, schema.review_item.name, pd.DataFrame(rows, columns=_ITEM_COLUMNS))
