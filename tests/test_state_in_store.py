@@ -76,6 +76,11 @@ def test_a_second_run_into_a_new_folder_builds_on_the_store_s_last_run(records, 
         (tmp_path / "night-2" / "runs" / SECOND / "standardised" / "about.json").read_text()
     )
     assert about["mode"] == "incremental" and about["standardised"] == edited
+    # The golden files too: the first run's, patched with what changed, not read whole.
+    built = json.loads(
+        (tmp_path / "night-2" / "runs" / SECOND / "golden" / "summary.json").read_text()
+    )
+    assert built["files_patched_from"] == FIRST
 
     full = _match(
         second,

@@ -637,6 +637,7 @@ def main(argv: list[str] | None = None) -> int:
     persons, standardised, timings = prepare(args.people, args.seed, args.workdir)
     ours = _child("ours", persons, args.model)
     plain = _child("plain-splink", standardised, args.model)
+    cli = _child("cli", persons, args.model)
     blocked = _child("blocking", standardised, None)
     stored = _child("store", persons, args.model)
     changed = _child("incremental", standardised, args.model)
@@ -678,6 +679,19 @@ def main(argv: list[str] | None = None) -> int:
         f"memory {ours['peak_mb'] / plain['peak_mb']:.2f}; "
         f"ours scored {ours['scored_pairs']:,} pairs, {ours['review_pairs']:,} for review"
     )
+    print("\n`golden-record match --store`, two nights, each into a new output folder:\n")
+    print(
+        "| night | records | wall time (s) | / plain Splink | peak memory (MB) | scored | steps |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for (key, night), records in zip(
+        cli["nights"].items(), (cli["records"], cli["tonight"]), strict=True
+    ):
+        print(
+            f"| {key} | {records:,} | {night['seconds']} "
+            f"| {night['seconds'] / plain['seconds']:.2f} | {night['peak_mb']:,} "
+            f"| {night['scored']} | {'; '.join(night['steps'])} |"
+        )
     print(
         f"\ngolden store (SQLite), {stored['records']:,} records: first night "
         f"{stored['first_night_seconds']} s {stored['first_night_events']}; second night, "

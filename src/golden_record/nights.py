@@ -64,10 +64,14 @@ def last_accepted_before(
 
 def runs_in_store(folders: Iterable[tuple[str, Path]], run: Run) -> list[Run]:
     """The runs at ``folders`` (run key, folder: what the golden store records of its
-    accepted runs) other than ``run``'s own data root's, as runs to build on."""
+    accepted runs) whose key ``run``'s own data root does not hold, as runs to build on.
+    A run this data root holds is always taken from here, even when the store recorded
+    another folder for it: a data root copied or restored elsewhere builds on its own
+    files, never on the folder it was copied from."""
     found = []
     for key, folder in folders:
-        if folder == (run.runs_dir / key).resolve():
+        local = run.runs_dir / key
+        if local.is_dir() or folder == local.resolve():
             continue  # this data root's own: seen there
         root = folder.parent.parent
         try:

@@ -20,6 +20,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from golden_record import nights
 from golden_record.golden.records import cross_reference
 from golden_record.golden.store import GoldenStore
 from golden_record.keys import held_in
@@ -34,7 +35,8 @@ class GoldenFiles:
 
 
 def _base_night(store: GoldenStore, run: Run) -> Run | None:
-    """The store's run just before ``run``, if accepted and its files are its own."""
+    """The store's run just before ``run``, if accepted and its files are its own (in
+    this data root or the folder the store recorded for it)."""
     runs = store.runs().sort_values("sequence").reset_index(drop=True)
     position = runs.index[runs["run_key"] == run.key]
     if len(position) != 1 or position[0] == 0:
@@ -42,7 +44,11 @@ def _base_night(store: GoldenStore, run: Run) -> Run | None:
     latest = runs.iloc[position[0] - 1]
     if latest["status"] != "accepted":
         return None
-    base = run.other(str(latest["run_key"]))
+    key = str(latest["run_key"])
+    # Wherever that run wrote its files (a command-line run into another folder).
+    folder = store.folder_of(key)
+    elsewhere = nights.runs_in_store([(key, folder)], run) if folder else []
+    base = elsewhere[0] if elsewhere else run.other(key)
     files = base.golden
     if not all(p.is_file() for p in (files.golden_records, files.xref, files.summary)):
         return None

@@ -43,6 +43,7 @@ from golden_record.golden.store.common import (
     close_versions,
     fingerprint,
     now_text,
+    row_dicts,
     survivorship_digest,
 )
 from golden_record.golden.store.reading import StoreReading
@@ -484,16 +485,9 @@ class NightApplying(StoreReading):
             end = start + GOLDEN_SLICE
             closing, rows, backfill = [], [], []
             part = candidates.iloc[start:end]
-            # Rows as dicts from whole columns (``to_dict("records")`` boxed each value:
-            # 10 s of a first night at a million records).
-            names = list(part.columns)
-            as_dicts = (
-                dict(zip(names, row, strict=True))
-                for row in zip(*(part[name].tolist() for name in names), strict=True)
-            )
             for golden_id, values, content_hash, count in zip(
                 part.index,
-                as_dicts,
+                row_dicts(part),
                 candidate_hashes[start:end],
                 candidate_counts[start:end],
                 strict=True,

@@ -140,6 +140,14 @@ def now_text() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def row_dicts(frame: pd.DataFrame) -> Iterator[dict[str, Any]]:
+    """``frame``'s rows as dicts, built from whole columns: ``to_dict("records")`` boxes
+    each value on its own (10 s of a first night's golden records at a million)."""
+    names = [str(name) for name in frame.columns]
+    for row in zip(*(frame[name].tolist() for name in frame.columns), strict=True):
+        yield dict(zip(names, row, strict=True))
+
+
 def chunks(rows: list[dict]) -> Iterator[list[dict]]:
     for start in range(0, len(rows), CHUNK):
         yield rows[start : start + CHUNK]

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from golden_record.bulk_load import bulk_insert
 from golden_record.golden.store import schema
-from golden_record.golden.store.common import CHUNK, as_json
+from golden_record.golden.store.common import CHUNK, as_json, row_dicts
 
 # review_item's columns, in the order a night's rows are loaded.
 _ITEM_COLUMNS = [
@@ -38,7 +38,7 @@ def write_review(
         chosen = detail[[key in wanted for key in keys]]
         plain = chosen.astype(object).where(chosen.notna(), None)
         texts = {}
-        for row in plain.to_dict("records"):
+        for row in row_dicts(plain):
             text = as_json(row)
             digest = hashlib.sha256(text.encode()).hexdigest()
             texts[digest] = text

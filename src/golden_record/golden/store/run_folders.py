@@ -24,6 +24,13 @@ class RunFolders(StoreReading):
                 insert(f).values(run_key=run_key, folder=str(Path(folder).resolve()))
             )
 
+    def folder_of(self, run_key: str) -> Path | None:
+        """The folder recorded for ``run_key``, if any."""
+        f = schema.run_folder
+        with self.engine.connect() as connection:
+            folder = connection.execute(select(f.c.folder).where(f.c.run_key == run_key)).scalar()
+        return Path(folder) if folder else None
+
     def accepted_run_folders(self, before: str) -> list[tuple[str, Path]]:
         """The accepted runs keyed before ``before`` with their folders, latest key first
         (runs taken back, or still pending, are not built on)."""
