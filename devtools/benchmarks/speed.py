@@ -195,9 +195,22 @@ def cluster_pair_agreement(a: Path, b: Path) -> float:
     return len(left & right) / max(1, len(left | right))
 
 
-def changed_night(records: pd.DataFrame, seed: int = 7) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Two nights of standardised records, 1% changed between them: 0.5% new tonight
-    (held back from the first), 0.3% with a new email or a moved address, 0.2% deleted."""
+# Where a record lives: the columns a move between nights changes.
+STANDARDISED_PLACE = ("postcode", "address_key", "uprn", "town")
+CANONICAL_PLACE = ("address_line_1", "address_line_2", "address_line_3", "town", "postcode", "uprn")
+
+
+def changed_night(
+    records: pd.DataFrame,
+    seed: int = 7,
+    record_id: str = "unique_id",
+    place: tuple[str, ...] = STANDARDISED_PLACE,
+    also_set: dict[str, str] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two nights of records (standardised by default; canonical with the canonical
+    ``record_id`` and ``place``), 1% changed between them: 0.5% new tonight (held back
+    from the first), 0.3% with a new email or a moved address, 0.2% deleted. ``also_set``:
+    values every changed record takes too (its change time at source)."""
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -206,13 +219,14 @@ def changed_night(records: pd.DataFrame, seed: int = 7) -> tuple[pd.DataFrame, p
     tonight = records[~((draw >= 0.005) & (draw < 0.007))].copy()
     index = tonight.index[(draw[tonight.index] >= 0.007) & (draw[tonight.index] < 0.010)]
     half = index[: len(index) // 2]
-    tonight.loc[half, "email"] = "moved." + tonight.loc[half, "unique_id"].str[-8:] + "@example.org"
+    tonight.loc[half, "email"] = "moved." + tonight.loc[half, record_id].str[-8:] + "@example.org"
     rest = index[len(index) // 2 :]
     # Each moves to another record's address (not all to one, which the loose postcode
     # rule would turn into a million pairs).
-    place = ["postcode", "address_key", "uprn", "town"]
-    homes = tonight.loc[rng.choice(tonight.index, size=len(rest), replace=False), place]
-    tonight.loc[rest, place] = homes.to_numpy()
+    homes = tonight.loc[rng.choice(tonight.index, size=len(rest), replace=False), list(place)]
+    tonight.loc[rest, list(place)] = homes.to_numpy()
+    for column, value in (also_set or {}).items():
+        tonight.loc[index, column] = value
     return first, tonight.reset_index(drop=True)
 
 
@@ -267,30 +281,6 @@ def measure_incremental(standardised: Path, model: Path | None) -> dict:
     }
 
 
-def canonical_changed_night(
-    records: pd.DataFrame, seed: int = 7
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """:func:`changed_night` for canonical records (what ``golden-record match`` reads):
-    0.5% new tonight, 0.3% with a new email or another record's address, 0.2% deleted."""
-    import numpy as np
-
-    rng = np.random.default_rng(seed)
-    draw = rng.random(len(records))
-    first = records[~(draw < 0.005)].reset_index(drop=True)
-    tonight = records[~((draw >= 0.005) & (draw < 0.007))].copy()
-    index = tonight.index[(draw[tonight.index] >= 0.007) & (draw[tonight.index] < 0.010)]
-    half = index[: len(index) // 2]
-    tonight.loc[half, "email"] = (
-        "moved." + tonight.loc[half, "source_record_id"].str[-8:] + "@example.org"
-    )
-    rest = index[len(index) // 2 :]
-    place = ["address_line_1", "address_line_2", "address_line_3", "town", "postcode", "uprn"]
-    homes = tonight.loc[rng.choice(tonight.index, size=len(rest), replace=False), place]
-    tonight.loc[rest, place] = homes.to_numpy()
-    tonight.loc[index, "source_updated_at"] = "2026-11-02 12:00:00"
-    return first, tonight.reset_index(drop=True)
-
-
 def measure_cli_night(night_input: Path, workdir: Path, run_key: str, model: Path | None) -> dict:
     """``golden-record match --store`` as a council runs it, in this process: one night
     into its own output folder (``workdir/<run_key>``), the store shared by every night
@@ -324,7 +314,7 @@ def measure_cli_night(night_input: Path, workdir: Path, run_key: str, model: Pat
 def measure_cli(persons: Path, model: Path | None) -> dict:
     """Two nights of ``golden-record match --store``, each in its own process and output
     folder: the first on the council less 0.5%, the second with 1% changed
-    (:func:`canonical_changed_night`); the second finds the first's state through the
+    (:func:`changed_night`); the second finds the first's state through the
     store."""
     import shutil
 
@@ -335,7 +325,12 @@ def measure_cli(persons: Path, model: Path | None) -> dict:
     workdir.mkdir()
     # The model plain Splink is measured with, so both score with the same one.
     model = model or packaged()
-    first, tonight = canonical_changed_night(pd.read_parquet(persons))
+    first, tonight = changed_night(
+        pd.read_parquet(persons),
+        record_id="source_record_id",
+        place=CANONICAL_PLACE,
+        also_set={"source_updated_at": "2026-11-02 12:00:00"},
+    )
     nights = {}
     for key, frame in (("2026-11-02", first), ("2026-11-03", tonight)):
         night_input = workdir / f"input-{key}.parquet"
