@@ -134,7 +134,7 @@ def earlier_standardised(
 def runs_in_store(store_url: str | None, run: Run) -> list[Run]:
     """The accepted runs the golden store (``store_url``, else the run's data root's
     store) knows in folders other than ``run``'s data root: what a run writing to a new
-    folder builds on. None when that store does not exist yet."""
+    folder builds on; none when that store does not exist yet."""
     from golden_record.golden.store import missing_sqlite_file
 
     url = store_url or _default_store_url(run)
