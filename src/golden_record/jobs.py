@@ -225,6 +225,8 @@ def match_file(
     canonical contract, ``ModelError``/``StoreError``/``TrainingError`` as the stages do.
     ``step(what)``: a context around each long step (the command line shows progress).
     """
+    import pyarrow.parquet as pq
+
     from golden_record.golden import GoldenStore, default_store_url
     from golden_record.matching.inference import MatchOptions, Thresholds
     from golden_record.matching.stage import review_with_source_ids, xref_with_source_ids
@@ -242,18 +244,16 @@ def match_file(
     with step(f"reading and standardising {source_name}"):
         pipeline.standardise_canonical(run, records, store_url=store_url)
     store = GoldenStore(store_url)
-    standardised = pd.read_parquet(run.standardised.records)
     with step("choosing the model"):
-        model_path, model_source = _model_for_file(
-            standardised, run, model, retrain, store, source_name
-        )
+        model_path, model_source = _model_for_file(run, model, retrain, store, source_name)
     # A command-line run chooses its model each time it is run: unpin the last one.
     shutil.rmtree(run.match.dir, ignore_errors=True)
     options = MatchOptions(thresholds=thresholds or Thresholds(), db_api=db_api)
     # The store takes a command-line run at once: like a night whose gate passed, it is
     # what the next run builds on.
     nights.withdraw(run)
-    with step(f"scoring and clustering {len(standardised):,} records"):
+    records_standardised = pq.ParquetFile(run.standardised.records).metadata.num_rows
+    with step(f"scoring and clustering {records_standardised:,} records"):
         matched = pipeline.match(
             run, model_path, store_url=store_url, options=options, full_refresh=full_refresh
         )
@@ -295,7 +295,6 @@ def match_file(
 
 
 def _model_for_file(
-    standardised: pd.DataFrame,
     run: Run,
     model: Path | None,
     retrain: bool,
@@ -303,7 +302,9 @@ def _model_for_file(
     source_name: str,
 ) -> tuple[Path, str]:
     """The model to match with and where it came from: given, promoted in the output
-    folder's registry, or trained now on these records (and promoted there)."""
+    folder's registry, or trained now on the run's standardised records (and promoted
+    there). The records are read only to train: held through the match and the store
+    they were a gigabyte of a million-record run's peak."""
     from golden_record.matching import registry
     from golden_record.matching.training import metadata_path
 
@@ -324,7 +325,10 @@ def _model_for_file(
                 f"(trained {meta.get('trained_at', 'at an unknown time')})"
             )
     trained = registry.train_version(
-        standardised, trained_on=source_name, run_date=run.date, root=run.root
+        pd.read_parquet(run.standardised.records),
+        trained_on=source_name,
+        run_date=run.date,
+        root=run.root,
     )
     promoted = registry.promote(trained["model_file"], run.root)
     if trained.get("chosen") == "packaged":
