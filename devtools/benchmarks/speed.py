@@ -565,9 +565,62 @@ def measure_lookup(standardised: Path, persons: Path, model: Path | None) -> dic
     }
 
 
+def _headroom(people: int, seed: int, workdir: Path, model: Path | None) -> dict | None:
+    """Plain Splink and two nights of ``golden-record match --store`` on a council of
+    ``people`` (generated here, not stored in the repository), to show how each step's
+    cost grows past a county; a step that fails (out of memory, say) is reported, not
+    hidden."""
+    if not people:
+        return None
+    persons, standardised, timings = prepare(people, seed, workdir)
+    found: dict[str, Any] = {"people": people, **timings}
+    for step, path in (("plain-splink", standardised), ("cli", persons)):
+        try:
+            found[step] = _child(step, path, model)
+        except RuntimeError as exc:
+            found[step] = {"failed": str(exc)[-500:]}
+    return found
+
+
+def _print_headroom(headroom: dict | None, cli: dict, plain: dict) -> None:
+    if headroom is None:
+        return
+    big_plain, big_cli = headroom["plain-splink"], headroom["cli"]
+    print(f"\nHeadroom: a council of {headroom['people']:,} people, the same steps:\n")
+    if "failed" in big_plain or "failed" in big_cli:
+        print(f"plain Splink: {big_plain}\ngolden-record match --store: {big_cli}")
+        return
+    print("| step | records | wall time (s) | × the first council's time | peak (MB) |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| plain Splink: predict + cluster | {big_plain['records']:,} | "
+        f"{big_plain['seconds']} | {big_plain['seconds'] / plain['seconds']:.1f} "
+        f"| {big_plain['peak_mb']:,} |"
+    )
+    for (key, night), (_, small), records in zip(
+        big_cli["nights"].items(),
+        cli["nights"].items(),
+        (big_cli["records"], big_cli["tonight"]),
+        strict=True,
+    ):
+        print(
+            f"| golden-record match --store, {key} | {records:,} "
+            f"| {night['seconds']} | {night['seconds'] / small['seconds']:.1f} "
+            f"| {night['peak_mb']:,} |"
+        )
+        print(f"|   its steps | | {'; '.join(night['steps'])} | | |")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, default=520_000, help="about 1.9 records each")
+    parser.add_argument(
+        "--headroom-people",
+        type=int,
+        default=2_600_000,
+        help="the headroom council (about 5 million records): two nights of "
+        "golden-record match --store beside plain Splink; 0 leaves it out",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--workdir", type=Path, default=(PROJECT_ROOT or Path.cwd()) / "data" / "bench"
@@ -648,6 +701,7 @@ def main(argv: list[str] | None = None) -> int:
         for share in BACKEND_SHARES
         for backend in ("duckdb", "spark")
     }
+    headroom = _headroom(args.headroom_people, args.seed, args.workdir, args.model)
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
     print(
         f"machine: {os.cpu_count()} cores, {memory_gb:.0f} GB RAM, "
@@ -687,6 +741,7 @@ def main(argv: list[str] | None = None) -> int:
             f"| {night['seconds'] / plain['seconds']:.2f} | {night['peak_mb']:,} "
             f"| {night['scored']} | {'; '.join(night['steps'])} |"
         )
+    _print_headroom(headroom, cli, plain)
     print(
         f"\ngolden store (SQLite), {stored['records']:,} records: first night "
         f"{stored['first_night_seconds']} s {stored['first_night_events']}; second night, "
