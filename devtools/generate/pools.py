@@ -42,7 +42,20 @@ class Pools:
     localities: tuple[str, ...]
 
 
-def build_pools(seed: int, streets: int = 4000, towns: int = 60) -> Pools:
+# Streets a council of this many people needs: 4,000 up to 600,000 people (every seed's
+# data as it always was), then one per 150 people. With a fixed 4,000 streets (each
+# number 1-239) a council of 2.6 million people put several unrelated households at one
+# street and number, and the address blocking rules' pairs grew with the square of the
+# population: DuckDB spilled past 40 GB of disk for plain Splink at five million records.
+PEOPLE_PER_STREET = 150
+FEWEST_STREETS = 4000
+
+
+def streets_for(people: int) -> int:
+    return max(FEWEST_STREETS, people // PEOPLE_PER_STREET)
+
+
+def build_pools(seed: int, streets: int = FEWEST_STREETS, towns: int = 60) -> Pools:
     fake = Faker("en_GB")
     fake.seed_instance(seed)
     surnames = tuple(PersonProvider.last_names.keys())
