@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from devtools.cli import app as dev_app
 from golden_record.cli import app
+from golden_record.matching.registry import packaged
 
 runner = CliRunner()
 FIRST, SECOND = "2026-11-02", "2026-11-03"
@@ -95,16 +96,19 @@ def test_a_second_run_into_a_new_folder_builds_on_the_store_s_last_run(records, 
 
 def test_another_store_or_a_run_folder_gone_starts_afresh_and_says_why(records, tmp_path):
     first, second, _ = records
-    _match(first, tmp_path / "night-1", f"sqlite:///{tmp_path / 'store.db'}", FIRST)
-    # Another store knows nothing of that run: scored in full, its model trained anew.
-    said = _match(second, tmp_path / "other", f"sqlite:///{tmp_path / 'other.db'}", SECOND)
+    # The packaged model throughout: what is found or not here is the scoring's base.
+    model = ("--model", str(packaged()))
+    _match(first, tmp_path / "night-1", f"sqlite:///{tmp_path / 'store.db'}", FIRST, *model)
+    # Another store knows nothing of that run: scored in full.
+    said = _match(second, tmp_path / "other", f"sqlite:///{tmp_path / 'other.db'}", SECOND, *model)
     assert "scored every record (no earlier accepted night to build on)" in said
-    assert "trained on these" in said or "the packaged model" in said
 
     # The first run's folder moved away: the store's record of it leads nowhere, and the
     # second run says so by scoring in full rather than failing.
     shutil.move(tmp_path / "night-1", tmp_path / "moved")
-    said = _match(second, tmp_path / "night-2", f"sqlite:///{tmp_path / 'store.db'}", SECOND)
+    said = _match(
+        second, tmp_path / "night-2", f"sqlite:///{tmp_path / 'store.db'}", SECOND, *model
+    )
     assert (
         f"scored every record (no earlier accepted night to build on: the golden store's run "
         f"{FIRST} was kept at {(tmp_path / 'night-1' / 'runs' / FIRST).resolve()}, which is gone)"
