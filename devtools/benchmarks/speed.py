@@ -571,7 +571,7 @@ def measure_lookup(standardised: Path, persons: Path, model: Path | None) -> dic
 
 # Candidate pairs past which the headroom council's predict is not run. The million-record
 # council's rules give 7.8 million; at 2.6 million people they gave 156 million (the
-# model's first name and surname rule 134 million: the generator's few thousand names
+# model's first name and surname rule 134 million: the generator's few hundred names
 # repeat with the population, so that rule's pairs grow with its square), and plain
 # Splink's predict of them filled the 40 GB of disk left for DuckDB to spill to.
 HEADROOM_PAIR_LIMIT = 50_000_000

@@ -225,8 +225,6 @@ def match_file(
     canonical contract, ``ModelError``/``StoreError``/``TrainingError`` as the stages do.
     ``step(what)``: a context around each long step (the command line shows progress).
     """
-    import pyarrow.parquet as pq
-
     from golden_record.golden import GoldenStore, default_store_url
     from golden_record.matching.inference import MatchOptions, Thresholds
     from golden_record.matching.stage import review_with_source_ids, xref_with_source_ids
@@ -242,7 +240,7 @@ def match_file(
     run = Run.of(key, run_date, root=output_dir)
     store_url = store_url or default_store_url(output_dir)
     with step(f"reading and standardising {source_name}"):
-        pipeline.standardise_canonical(run, records, store_url=store_url)
+        standardised = pipeline.standardise_canonical(run, records, store_url=store_url)
     store = GoldenStore(store_url)
     with step("choosing the model"):
         model_path, model_source = _model_for_file(run, model, retrain, store, source_name)
@@ -252,8 +250,7 @@ def match_file(
     # The store takes a command-line run at once: like a night whose gate passed, it is
     # what the next run builds on.
     nights.withdraw(run)
-    records_standardised = pq.ParquetFile(run.standardised.records).metadata.num_rows
-    with step(f"scoring and clustering {records_standardised:,} records"):
+    with step(f"scoring and clustering {standardised.records:,} records"):
         matched = pipeline.match(
             run, model_path, store_url=store_url, options=options, full_refresh=full_refresh
         )
@@ -351,7 +348,7 @@ def _last_run_s_model(store: GoldenStore, run: Run) -> Path | None:
     def pinned(night: Run) -> bool:
         return night.match.model.is_file() and night.match.model_source.is_file()
 
-    elsewhere = nights.runs_in_store(store.accepted_run_folders(before=run.key), run)
+    elsewhere = pipeline.runs_in_store(store.url, run)
     last = nights.last_accepted_before(run, having=pinned, elsewhere=elsewhere)
     if last is None:
         return None
