@@ -74,6 +74,20 @@ def test_dag_files_do_not_import_heavy_libraries_at_parse_time():
     assert json.loads(result.stdout.strip().splitlines()[-1]) == []
 
 
+def test_a_task_starts_without_the_libraries_only_other_stages_use():
+    """Every task imports the stages (``golden_record.pipeline``) in a process of its own:
+    a gate, the golden build or a file drop's extract must not pay at its start for
+    Splink, a database toolkit or an HTTP client (a second of each of fourteen tasks)."""
+    code = (
+        "import sys, json; import golden_record.pipeline; "
+        "print(json.dumps(sorted(m for m in ('splink', 'duckdb', 'sqlalchemy', 'httpx', "
+        "'great_expectations') if m in sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
 def test_a_declared_source_gets_its_extract_task_and_a_broken_declaration_an_import_error(
     tmp_path, monkeypatch
 ):

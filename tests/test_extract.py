@@ -85,3 +85,23 @@ def test_a_failed_extract_lands_nothing(source_settings, sample, tmp_path):
         )
     run = Run.of("2026-11-02", root=root).dir
     assert not any(p.is_file() for p in run.rglob("*")) if run.exists() else True
+
+
+def test_conform_removes_every_control_and_invisible_character_and_keeps_the_joiners():
+    """The characters the canonical contract removes, each in an Arrow-backed column (the
+    matching runs in Arrow's regular expressions, not Python's): the C0 and C1 controls,
+    the soft hyphen, bidirectional marks and overrides, zero-width and format characters;
+    tabs and line breaks become one space; the joiners Persian and Indic names need stay."""
+    from golden_record.extract.canonical import CANONICAL_COLUMNS, conform
+
+    removed = [
+        *range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0), 0xAD, 0x61C,
+        0x180E, 0x200B, 0x200E, 0x200F, *range(0x202A, 0x202F), *range(0x2060, 0x2065),
+        *range(0x2066, 0x206A), 0xFEFF,
+    ]  # fmt: skip
+    values = [f"Ann{chr(c)}e" for c in removed] + ["Ann\t\r\ne", "A\u200cb\u200dc", "Zoë"]
+    frame = pd.DataFrame({c: "x" for c in CANONICAL_COLUMNS}, index=range(len(values)))
+    frame["source_record_id"] = [str(i) for i in range(len(values))]
+    frame["first_name"] = pd.Series(values, dtype="string[pyarrow]")
+    cleaned = conform(frame, "test")["first_name"].tolist()
+    assert cleaned == ["Anne"] * len(removed) + ["Ann e", "A\u200cb\u200dc", "Zoë"]

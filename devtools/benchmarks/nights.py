@@ -43,6 +43,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from devtools.benchmarks import own_peak_mb
 from golden_record.paths import PROJECT_ROOT
 
 
@@ -92,7 +93,8 @@ def _timed_child(args: list[str], env: dict[str, str]) -> dict[str, Any]:
         started = time.perf_counter()
         process = subprocess.Popen(args, env=env, cwd=PROJECT_ROOT, stdout=out, stderr=err)
         # Reaped with wait4 for the child's own peak (RUSAGE_CHILDREN would give the
-        # largest of every child so far).
+        # largest of every child so far); a child that prints its own (``task``,
+        # ``dag-night``: see ``own_peak_mb``) is taken at its word.
         _, status, usage = os.wait4(process.pid, 0)
         process.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - started
@@ -199,11 +201,40 @@ def run_dag_night(day: date, workdir: Path, portal_url: str) -> dict[str, Any]:
     }
 
 
-def _night(via: str, day: date, workdir: Path, portal_url: str, env: dict[str, str]) -> dict:
+def _profiled(command: list[str], profile: Path | None) -> list[str]:
+    """``command`` under py-spy (sampling 25 times a second, raw stacks to ``profile``),
+    or as it is; py-spy is not a dependency: install it beside the project to profile."""
+    if profile is None:
+        return command
+    spy = Path(sys.executable).with_name("py-spy")
+    if not spy.is_file():
+        raise SystemExit(f"--profile-dir needs py-spy beside {sys.executable}")
+    return [str(spy), "record", "-o", str(profile), "-f", "raw", "-r", "25", "--", *command]
+
+
+def _night(
+    via: str,
+    day: date,
+    workdir: Path,
+    portal_url: str,
+    env: dict[str, str],
+    profile_dir: Path | None = None,
+) -> dict:
     me = [sys.executable, "-m", "devtools.benchmarks.nights"]
     common = ["--date", day.isoformat(), "--workdir", str(workdir), "--portal-url", portal_url]
     if via == "tasks":
-        tasks = {task: _timed_child([*me, "task", task, *common], env) for task in _tasks()}
+        if profile_dir is not None:
+            profile_dir.mkdir(parents=True, exist_ok=True)
+        tasks = {
+            task: _timed_child(
+                _profiled(
+                    [*me, "task", task, *common],
+                    profile_dir / f"{day}-{task}.txt" if profile_dir else None,
+                ),
+                env,
+            )
+            for task in _tasks()
+        }
         failed = [t for t, r in tasks.items() if not r["ok"]]
         return {"tasks": tasks, "failed": failed, "outcome": tasks["report"].get("outcome")}
     if via == "dag":
@@ -308,18 +339,44 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rights", action="store_true")
     parser.add_argument("--date", type=date.fromisoformat, default=None)
     parser.add_argument("--portal-url", default=None)
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="carry on this workdir's nights: a night it holds accepted is not run again",
+    )
+    parser.add_argument(
+        "--profile-dir",
+        type=Path,
+        default=None,
+        help="each task under py-spy, its stacks to DIR/DATE-TASK.txt (--via tasks)",
+    )
     args = parser.parse_args(argv)
     workdir = args.workdir.resolve()
     if args.command == "task":
-        print(json.dumps(run_task(args.task, args.date, workdir, args.portal_url)))
+        print(
+            json.dumps(
+                {
+                    **run_task(args.task, args.date, workdir, args.portal_url),
+                    "peak_mb": round(own_peak_mb(), 1),
+                }
+            )
+        )
         return 0
     if args.command == "dag-night":
-        print(json.dumps(run_dag_night(args.date, workdir, args.portal_url)))
+        print(
+            json.dumps(
+                {
+                    **run_dag_night(args.date, workdir, args.portal_url),
+                    "peak_mb": round(own_peak_mb(), 1),
+                }
+            )
+        )
         return 0
 
     from devtools.benchmarks.source_edits import edit_sources
     from devtools.generate import generate
     from devtools.generate.portal_api import running_portal
+    from golden_record.run import Run
 
     sample = workdir / "sample"
     manifest = sample / "manifest.json"
@@ -335,12 +392,20 @@ def main(argv: list[str] | None = None) -> int:
     with running_portal(sample / "portal" / "customers.jsonl", token) as portal:
         for n in range(args.nights):
             day = args.first + timedelta(days=n)
+            if (
+                args.resume
+                and Run.of(day.isoformat(), root=workdir / "data").accepted_mark.is_file()
+            ):
+                print(f"night {day}: accepted in this workdir already, not run again")
+                continue
             if n:
                 stamp = f"{day - timedelta(days=1)} 12:00:00"
                 edited = edit_sources(sample, stamp, offset=n - 1, prefix=f"e{n:03d}")
                 print(f"changed at source before {day}: {edited}")
             started = time.perf_counter()
-            nights[day.isoformat()] = _night(args.via, day, workdir, portal.base_url, env)
+            nights[day.isoformat()] = _night(
+                args.via, day, workdir, portal.base_url, env, args.profile_dir
+            )
             print(f"night {day} via {args.via}: {time.perf_counter() - started:.0f} s")
     figures: dict[str, Any] = {"via": args.via, "people": args.people, "nights": nights}
     if args.rights:

@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import platform
-import resource
 import subprocess
 import sys
 import time
@@ -22,26 +21,23 @@ from typing import Any
 
 import pandas as pd
 
+from devtools.benchmarks import own_peak_mb
 from golden_record.digest import files_sha256
 from golden_record.paths import PROJECT_ROOT
-
-
-def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def measure_ours(persons: Path, model: Path | None) -> dict:
     from golden_record.matching.stage import match_records
 
     records = pd.read_parquet(persons).astype("string")
-    loaded_mb = _peak_mb()
+    loaded_mb = own_peak_mb()
     started = time.perf_counter()
     output = match_records(records, model_path=model)
     seconds = time.perf_counter() - started
     return {
         "records": len(records),
         "seconds": round(seconds, 1),
-        "peak_mb": round(_peak_mb()),
+        "peak_mb": round(own_peak_mb()),
         "after_loading_mb": round(loaded_mb),
         "clusters": int(output.xref["cluster_id"].nunique()),
         "scored_pairs": len(output.result.pairs),
@@ -56,7 +52,7 @@ def measure_plain_splink(standardised: Path, model: Path | None) -> dict:
     from golden_record.matching.inference import Thresholds, load_model
 
     records = pd.read_parquet(standardised)
-    loaded_mb = _peak_mb()
+    loaded_mb = own_peak_mb()
     started = time.perf_counter()
     db_api = default_db_api()
     linker = Linker(register(db_api, records), load_model(model), log_level=None)
@@ -70,7 +66,7 @@ def measure_plain_splink(standardised: Path, model: Path | None) -> dict:
     return {
         "records": len(records),
         "seconds": round(seconds, 1),
-        "peak_mb": round(_peak_mb()),
+        "peak_mb": round(own_peak_mb()),
         "after_loading_mb": round(loaded_mb),
         "clusters": int(clusters["cluster_id"].nunique()),
     }
@@ -169,7 +165,7 @@ def measure_backend(standardised: Path, model: Path | None, backend: str, share:
         "share": share,
         "records": len(records),
         "seconds": round(seconds, 1),
-        "peak_mb": round(_peak_mb()),
+        "peak_mb": round(own_peak_mb()),
         "pairs": len(result.pairs),
         "clusters": int(clusters["cluster_id"].nunique()),
         "clusters_file": str(folder),
@@ -277,7 +273,7 @@ def measure_incremental(standardised: Path, model: Path | None) -> dict:
         "weight_drift_max_bits": round(float(drift.max()), 4) if len(drift) else 0.0,
         "pairs_drifting_over_0_01_bits": int((drift > 0.01).sum()),
         "records_in_another_cluster": int((~same_cluster).sum()),
-        "peak_mb": round(_peak_mb()),
+        "peak_mb": round(own_peak_mb()),
     }
 
 
@@ -305,7 +301,7 @@ def measure_cli_night(night_input: Path, workdir: Path, run_key: str, model: Pat
     lines = said.getvalue().splitlines()
     return {
         "seconds": round(seconds, 1),
-        "peak_mb": round(_peak_mb()),
+        "peak_mb": round(own_peak_mb()),
         "steps": [line[2:] for line in progress.getvalue().splitlines() if line.startswith("✓")],
         "scored": next((line for line in lines if line.startswith("scored")), ""),
     }
@@ -379,7 +375,7 @@ def measure_store(persons: Path, model: Path | None) -> dict:
         )
         write_parquet(golden, persons.parent / "golden_records.parquet")
         write_parquet(cross_reference(membership), persons.parent / "xref.parquet")
-    return {"records": len(records), "peak_mb": round(_peak_mb()), **timings}
+    return {"records": len(records), "peak_mb": round(own_peak_mb()), **timings}
 
 
 def measure_publish(folder: Path, backend: str) -> dict:
@@ -421,7 +417,12 @@ def measure_publish(folder: Path, backend: str) -> dict:
         finally:
             if server:
                 server.stop()
-    return {"golden": len(golden), "sources": len(sources), "peak_mb": round(_peak_mb()), **timings}
+    return {
+        "golden": len(golden),
+        "sources": len(sources),
+        "peak_mb": round(own_peak_mb()),
+        **timings,
+    }
 
 
 def count_blocked_pairs(standardised: Path) -> dict:
@@ -565,7 +566,7 @@ def measure_lookup(standardised: Path, persons: Path, model: Path | None) -> dic
         "search_median_ms": round(statistics.median(search_sorted) * 1000),
         "search_p95_ms": round(search_sorted[int(0.95 * len(search_sorted))] * 1000),
         "search_max_ms": round(search_sorted[-1] * 1000),
-        "peak_mb": round(_peak_mb()),
+        "peak_mb": round(own_peak_mb()),
     }
 
 

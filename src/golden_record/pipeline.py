@@ -22,7 +22,6 @@ from golden_record.atomic import write_parquet, write_text
 from golden_record.extract.canonical import unique_ids
 from golden_record.extract.declaration import source_systems
 from golden_record.extract.landing import ExtractSummary, extract_source
-from golden_record.matching.inference import MatchOptions
 from golden_record.results import (
     GatePassed,
     GoldenBuilt,
@@ -38,6 +37,7 @@ from golden_record.settings import SourceSettings
 if TYPE_CHECKING:
     from golden_record.golden import GoldenStore
     from golden_record.matching.incremental import EarlierScoring
+    from golden_record.matching.inference import MatchOptions
     from golden_record.standardise.incremental import EarlierStandardised
 
 
@@ -192,6 +192,7 @@ def match(
     from dataclasses import replace
 
     from golden_record.golden.stewardship import links, precedents
+    from golden_record.matching.inference import MatchOptions
     from golden_record.matching.precedents import agreement_with_stewards
     from golden_record.matching.review_queue import review_queue
     from golden_record.matching.stage import match_standardised

@@ -8,9 +8,12 @@ stage's result has one shape wherever it is read.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from golden_record.publish.publishing import PublishSummary
+if TYPE_CHECKING:
+    # An annotation only: the publishing module brings SQLAlchemy, which a task that
+    # does not publish should not pay for at its start.
+    from golden_record.publish.publishing import PublishSummary
 
 
 class StageResult:

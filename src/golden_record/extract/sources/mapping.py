@@ -60,18 +60,21 @@ def _column(declaration: SourceDeclaration, raw: pd.DataFrame, name: str, target
 def _comma_address(values: pd.Series) -> tuple[pd.DataFrame, pd.Series]:
     """An address written as one comma-separated line ending in the town, as lines 1-3
     (the third holding the rest) and the town; one part alone is a first line."""
-    parts = values.fillna("").str.split(",").map(lambda p: [x.strip() for x in p])
-    town = parts.map(lambda p: p[-1] if len(p) > 1 else None)
-    lines = parts.map(lambda p: p[:-1] if len(p) > 1 else p)
-    out = pd.DataFrame(
-        {
-            "line_1": lines.map(lambda p: p[0] if len(p) > 0 else None),
-            "line_2": lines.map(lambda p: p[1] if len(p) > 1 else None),
-            "line_3": lines.map(lambda p: ", ".join(p[2:]) if len(p) > 2 else None),
-        },
-        index=values.index,
-    )
-    return out.astype("string"), town.astype("string")
+    # One pass over plain strings: six pandas maps over lists cost 1.6 s of a
+    # 300,000-row file drop's every night.
+    line_1: list[str | None] = []
+    line_2: list[str | None] = []
+    line_3: list[str | None] = []
+    town: list[str | None] = []
+    for value in values.fillna("").tolist():
+        parts = [part.strip() for part in value.split(",")]
+        lines = parts[:-1] if len(parts) > 1 else parts
+        town.append(parts[-1] if len(parts) > 1 else None)
+        line_1.append(lines[0] if len(lines) > 0 else None)
+        line_2.append(lines[1] if len(lines) > 1 else None)
+        line_3.append(", ".join(lines[2:]) if len(lines) > 2 else None)
+    out = pd.DataFrame({"line_1": line_1, "line_2": line_2, "line_3": line_3}, index=values.index)
+    return out.astype("string"), pd.Series(town, index=values.index, dtype="string")
 
 
 def _value(
