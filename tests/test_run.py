@@ -57,3 +57,21 @@ def test_retraining_reads_the_last_accepted_night_on_or_before_its_own_date(tmp_
         pipeline.training_run(Run.of("2026-10-31", root=tmp_path))
     with pytest.raises(FileNotFoundError, match="run 2026-11-09 has no standardised"):
         pipeline.training_run(training, "2026-11-09")
+
+
+def test_a_frame_with_lists_held_in_arrow_is_written_so_that_pandas_reads_it_back(tmp_path):
+    """The match keeps list columns (a forename's variants) in Arrow; pandas would write
+    their type as text it cannot read back, failing every later reader of the file."""
+    import pandas as pd
+    import pyarrow as pa
+
+    from golden_record.atomic import write_parquet
+    from golden_record.matching.backend import lists_in_arrow
+
+    table = pa.table({"unique_id": ["a", "b"], "variants": [["ann", "anne"], None]})
+    frame = table.to_pandas(types_mapper=lists_in_arrow)
+    assert isinstance(frame["variants"].dtype, pd.ArrowDtype)
+    written = write_parquet(frame, tmp_path / "pairs.parquet")
+    back = pd.read_parquet(written)
+    assert back["unique_id"].tolist() == ["a", "b"]
+    assert list(back["variants"].iloc[0]) == ["ann", "anne"] and back["variants"].iloc[1] is None

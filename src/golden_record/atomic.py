@@ -7,11 +7,13 @@ which POSIX guarantees to be atomic on one filesystem.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -35,7 +37,29 @@ def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    return write_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    if not any(isinstance(dtype, pd.ArrowDtype) for dtype in frame.dtypes):
+        return write_atomically(path, lambda tmp: frame.to_parquet(tmp, index=False))
+    import pyarrow.parquet as pq
+
+    return write_atomically(path, lambda tmp: pq.write_table(_readable_table(frame), tmp))
+
+
+def _readable_table(frame: pd.DataFrame) -> Any:
+    """``frame`` as Arrow, its Arrow-held columns (lists kept in Arrow by the match) noted
+    in the pandas metadata as plain objects: pandas writes their type as text such as
+    ``list<element: string>[pyarrow]``, which it cannot read back (every reader of the
+    file would fail), and read as objects they are what they were before being kept in
+    Arrow."""
+    import pyarrow as pa
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    metadata = dict(table.schema.metadata or {})
+    pandas_metadata = json.loads(metadata[b"pandas"])
+    for column in pandas_metadata["columns"]:
+        if str(column.get("numpy_type", "")).endswith("[pyarrow]"):
+            column["numpy_type"] = "object"
+    metadata[b"pandas"] = json.dumps(pandas_metadata).encode()
+    return table.replace_schema_metadata(metadata)
 
 
 def write_text(text: str, path: Path) -> Path:

@@ -333,7 +333,10 @@ def _match_distinct(
     evidence = PersonalEvidence.of(pairs)
     at_household = pd.Series(False, index=pairs.index)
     if options.household_guard:
-        at_household[high] = _shared_places(records, weights, pairs[high])
+        # The ids alone: a copy of the auto-match pairs' every column was 0.35 GB here.
+        at_household[high] = _shared_places(
+            records, weights, pairs.loc[high, ["unique_id_l", "unique_id_r"]]
+        )
     auto_bits = float(np.log2(thresholds.auto_match / (1 - thresholds.auto_match)))
     household_only = high & household_evidence_only(pairs, evidence, at_household, auto_bits)
     namesakes = (
