@@ -121,6 +121,14 @@ def lists_in_arrow(arrow_type: Any) -> Any:
     return None
 
 
+def lists_as_objects(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its Arrow-held columns (:func:`lists_in_arrow`) as plain objects."""
+    held = [c for c in frame.columns if isinstance(frame[c].dtype, pd.ArrowDtype)]
+    if not held:
+        return frame
+    return frame.assign(**{c: frame[c].astype(object) for c in held})
+
+
 def as_frame(splink_frame: Any) -> pd.DataFrame:
     """A Splink result table as pandas, text held in Arrow where the backend gives Arrow."""
     if _speaks_arrow(splink_frame.db_api):

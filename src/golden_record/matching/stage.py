@@ -7,13 +7,14 @@ matched by the same code with the same model.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import pandas as pd
 
 from golden_record.extract.canonical import conform_all, split_unique_ids
+from golden_record.matching.backend import lists_as_objects
 from golden_record.matching.inference import (
     MatchOptions,
     MatchResult,
@@ -93,5 +94,13 @@ def match_records(
     options: MatchOptions | None = None,
     as_of: date | None = None,
 ) -> MatchOutput:
-    """Standardise, predict and cluster canonical person records."""
-    return match_standardised(standardise_records(canonical, as_of=as_of), model_path, options)
+    """Standardise, predict and cluster canonical person records.
+
+    The scored pairs' list columns come back as plain objects, as pandas reads them from
+    a file: a caller may save them with ``DataFrame.to_parquet``, which writes Arrow-held
+    lists under a type name pandas cannot read back. (:func:`match_standardised` keeps
+    them in Arrow for the night, which writes them with
+    :func:`golden_record.atomic.write_parquet`.)"""
+    output = match_standardised(standardise_records(canonical, as_of=as_of), model_path, options)
+    pairs = lists_as_objects(output.result.pairs)
+    return replace(output, result=replace(output.result, pairs=pairs))
