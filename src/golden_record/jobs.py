@@ -31,6 +31,7 @@ from golden_record.extract.canonical import unique_ids
 from golden_record.extract.declaration import source_systems
 from golden_record.extract.landing import meta_path
 from golden_record.keys import held_in
+from golden_record.memory import give_back
 from golden_record.run import Run
 
 if TYPE_CHECKING:
@@ -241,6 +242,7 @@ def match_file(
     store_url = store_url or default_store_url(output_dir)
     with step(f"reading and standardising {source_name}"):
         standardised = pipeline.standardise_canonical(run, records, store_url=store_url)
+    give_back()
     store = GoldenStore(store_url)
     with step("choosing the model"):
         model_path, model_source = _model_for_file(run, model, retrain, store, source_name)
@@ -254,6 +256,10 @@ def match_file(
         matched = pipeline.match(
             run, model_path, store_url=store_url, options=options, full_refresh=full_refresh
         )
+    # Every stage in this one process, as dag.test() runs a night: what the match freed
+    # goes back before the store's step (Arrow's pool keeps it otherwise, and the peak
+    # is the two stages' sum, not the larger).
+    give_back()
     with step("keeping golden IDs in the store"):
         built = pipeline.build_golden(run, store_url=store_url, staged=False)
     nights.mark_accepted(run, by="golden-record match")
