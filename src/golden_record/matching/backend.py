@@ -112,8 +112,8 @@ def register(db_api: Any, records: pd.DataFrame, name: str = "person_records") -
 def lists_in_arrow(arrow_type: Any) -> Any:
     """A ``types_mapper`` for Arrow → pandas keeping list columns (a forename's variants,
     a surname's parts) in Arrow: as pandas objects each row's list is a NumPy array of its
-    own, four million of them in a quiet night's kept pairs at a million records (the
-    most of the match's 2 GB for them)."""
+    own, three million of them in a quiet night's kept pairs at a million records (those
+    pairs: 907 MB in pandas with the arrays, 606 MB with the lists in Arrow)."""
     import pyarrow as pa
 
     if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type):

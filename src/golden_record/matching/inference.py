@@ -333,7 +333,7 @@ def _match_distinct(
     evidence = PersonalEvidence.of(pairs)
     at_household = pd.Series(False, index=pairs.index)
     if options.household_guard:
-        # The ids alone: a copy of the auto-match pairs' every column was 0.35 GB here.
+        # The ids alone, not a copy of every column of the auto-match pairs (most pairs).
         at_household[high] = _shared_places(
             records, weights, pairs.loc[high, ["unique_id_l", "unique_id_r"]]
         )
