@@ -352,25 +352,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     workdir = args.workdir.resolve()
-    if args.command == "task":
-        print(
-            json.dumps(
-                {
-                    **run_task(args.task, args.date, workdir, args.portal_url),
-                    "peak_mb": round(own_peak_mb(), 1),
-                }
-            )
+    if args.command in ("task", "dag-night"):
+        found = (
+            run_task(args.task, args.date, workdir, args.portal_url)
+            if args.command == "task"
+            else run_dag_night(args.date, workdir, args.portal_url)
         )
-        return 0
-    if args.command == "dag-night":
-        print(
-            json.dumps(
-                {
-                    **run_dag_night(args.date, workdir, args.portal_url),
-                    "peak_mb": round(own_peak_mb(), 1),
-                }
-            )
-        )
+        print(json.dumps({**found, "peak_mb": round(own_peak_mb(), 1)}))
         return 0
 
     from devtools.benchmarks.source_edits import edit_sources
