@@ -41,6 +41,24 @@ def test_raw_extract_is_landed_once_and_replayed_on_rerun(revenues_copy, tmp_pat
     assert "CHANGED" not in set(canonical["surname"])
 
 
+def test_an_extract_maps_its_rows_once(source_settings, tmp_path, monkeypatch):
+    # A file drop is a full snapshot each night: mapping it is most of its extract, and
+    # the check made before landing once mapped every row a second time.
+    import golden_record.extract.landing as landing
+
+    mapped = []
+    real = landing._canonical_changes
+
+    def counted(module, raw, source):
+        mapped.append(len(raw))
+        return real(module, raw, source)
+
+    monkeypatch.setattr(landing, "_canonical_changes", counted)
+    summary = extract_source("waste", Run.of("2026-11-02", root=tmp_path / "data"), source_settings)
+
+    assert mapped == [summary.raw_rows] and summary.canonical_rows > 0
+
+
 def test_next_run_extracts_only_changes_and_upserts_them(revenues_copy, tmp_path):
     db, settings = revenues_copy
     root = tmp_path / "data"

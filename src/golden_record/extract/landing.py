@@ -180,6 +180,7 @@ def extract_source(
         meta = json.loads(meta_file.read_text())
         raw = pd.read_parquet(raw_file).astype("string")
         raw, left_out = _without_suppressed(raw, module, source, suppressed)
+        changes = _canonical_changes(module, raw, source)
     else:
         started = datetime.now(UTC)
         watermark = previous_meta["watermark_after"] if previous_meta else None
@@ -204,7 +205,9 @@ def extract_source(
                 len(future_ids),
                 ", ".join(future_ids.head(20)),
             )
-        _canonical_changes(module, raw, source)  # refuse bad data before landing it
+        # Bad data is refused before it lands (mapped once: a full snapshot's mapping is
+        # most of its extract).
+        changes = _canonical_changes(module, raw, source)
         meta = {
             "source": source,
             "run_key": run.key,
@@ -230,7 +233,6 @@ def extract_source(
             write_parquet(keys.rename(columns={module.KEY_COLUMN: "key"}), keys_file)
         write_text(json.dumps(meta, indent=2) + "\n", meta_file)
 
-    changes = _canonical_changes(module, raw, source)
     # A record of nothing about a person is held back; an earlier version of it (a record
     # blanked at source) stays as it was, so a blanked record loses nobody.
     person = about_a_person(changes).to_numpy()
