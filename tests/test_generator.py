@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from devtools.generate import ErrorModel, generate
+from devtools.generate.pools import build_pools, name_scale, streets_for
 from golden_record.standardise.fields import _NI_NUMBER, _POSTCODE
 
 
@@ -34,6 +35,23 @@ def test_same_seed_gives_identical_data_and_another_seed_does_not(tmp_path):
     other = generate(300, 12, tmp_path / "c")
     assert _digest(first.out) == _digest(second.out)
     assert _digest(first.out) != _digest(other.out)
+
+
+def test_name_and_street_pools_grow_past_a_county_and_not_below():
+    # Councils up to 600,000 people draw from en_GB's pools as they always did.
+    assert build_pools(3, streets_for(600_000), names=name_scale(600_000)) == build_pools(3)
+    county = build_pools(3, streets_for(2_600_000), names=name_scale(2_600_000))
+    plain = build_pools(3)
+    # Forename × surname combinations grow with the people (4.3 times here).
+    combinations = len(county.surnames) * len(county.male_first)
+    assert combinations / (len(plain.surnames) * len(plain.male_first)) == pytest.approx(
+        2_600_000 / 600_000, rel=0.01
+    )
+    assert county.surnames[:500] == plain.surnames
+    assert len(set(county.surnames)) == len(county.surnames) == len(county.surname_weights)
+    assert not set(county.male_first) & set(county.female_first)
+    assert len(county.streets) == 2_600_000 // 150
+    assert county == build_pools(3, streets_for(2_600_000), names=name_scale(2_600_000))
 
 
 def test_each_source_has_its_own_native_shape(sample):

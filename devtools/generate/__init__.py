@@ -18,7 +18,7 @@ from pathlib import Path
 from rich.progress import Progress
 
 from devtools.generate.errors import ErrorModel
-from devtools.generate.pools import build_pools, streets_for
+from devtools.generate.pools import build_pools, name_scale, streets_for
 from devtools.generate.population import PopulationBuilder
 from devtools.generate.render import Renderer
 from devtools.generate.render_parking_libraries import ParkingLibrariesRenderer
@@ -63,7 +63,7 @@ def generate(
         raise ValueError("people must be at least 1")
     errors = errors or ErrorModel()
     rng = random.Random(seed)
-    pools = build_pools(seed, streets=streets_for(people))
+    pools = build_pools(seed, streets=streets_for(people), names=name_scale(people))
     builder = PopulationBuilder(pools, errors, rng, as_of)
     renderer = Renderer(errors, rng, as_of, title_rng=random.Random(f"{seed}-titles"))
     # Parking and libraries came later: streams of their own keep the four older systems'

@@ -6,6 +6,8 @@ generator deterministic and fast enough for a million records.
 
 from __future__ import annotations
 
+import importlib
+import math
 import random
 from dataclasses import dataclass
 
@@ -55,14 +57,66 @@ def streets_for(people: int) -> int:
     return max(FEWEST_STREETS, people // PEOPLE_PER_STREET)
 
 
-def build_pools(seed: int, streets: int = FEWEST_STREETS, towns: int = 60) -> Pools:
+# Names likewise. Faker's en_GB holds 500 surnames and 182 forenames of each sex: at 2.6
+# million people a forename and surname were shared by ~14 people on average (Smith
+# far more), and the model's forename + surname blocking rule gave 134 million pairs
+# against 5.5 million at a million records, growing with the square of the population.
+# A county that size holds far more names. Up to ``NAMES_GROW_FROM`` people the pools
+# are en_GB's alone (every seed's data as it was); past it each pool grows with the
+# square root of the population (forename × surname combinations with the population
+# itself), drawn from other English-language locales' names, each new surname as common
+# as en_GB's median one.
+NAMES_GROW_FROM = 600_000
+MORE_NAMES_FROM = ("en_US", "en_IE", "en_NZ", "en_IN")
+
+
+def name_scale(people: int) -> float:
+    return max(1.0, math.sqrt(people / NAMES_GROW_FROM))
+
+
+def _more_names(attribute: str, besides: set[str]) -> list[str]:
+    """Plain ASCII names (forenames of one sex only) of :data:`MORE_NAMES_FROM`."""
+    found: dict[str, None] = {}
+    for locale in MORE_NAMES_FROM:
+        provider = importlib.import_module(f"faker.providers.person.{locale}").Provider
+        found.update(dict.fromkeys(getattr(provider, attribute)))
+    return sorted(
+        name
+        for name in found
+        if name not in besides and name.isascii() and name.replace("-", "").isalpha()
+    )
+
+
+def _grown(base: tuple[str, ...], more: list[str], scale: float, rng: random.Random) -> tuple:
+    wanted = min(len(base) + len(more), round(len(base) * scale))
+    return base + tuple(rng.sample(more, wanted - len(base)))
+
+
+def build_pools(
+    seed: int, streets: int = FEWEST_STREETS, towns: int = 60, names: float = 1.0
+) -> Pools:
+    """``names``: how many times en_GB's name pools to draw from (:func:`name_scale`)."""
     fake = Faker("en_GB")
     fake.seed_instance(seed)
-    surnames = tuple(PersonProvider.last_names.keys())
-    weights = tuple(PersonProvider.last_names.values())
+    surnames: tuple[str, ...] = tuple(PersonProvider.last_names.keys())
+    weights: tuple[float, ...] = tuple(PersonProvider.last_names.values())
+    male = tuple(dict.fromkeys(PersonProvider.first_names_male))
+    female = tuple(dict.fromkeys(PersonProvider.first_names_female))
+    if names > 1:
+        rng = random.Random(f"{seed}-names")
+        both = set(_more_names("first_names_male", set())) & set(
+            _more_names("first_names_female", set())
+        )
+        grown = _grown(surnames, _more_names("last_names", set(surnames)), names, rng)
+        weights += (sorted(weights)[len(weights) // 2],) * (len(grown) - len(surnames))
+        surnames = grown
+        male = _grown(male, _more_names("first_names_male", {*male, *female, *both}), names, rng)
+        female = _grown(
+            female, _more_names("first_names_female", {*male, *female, *both}), names, rng
+        )
     return Pools(
-        male_first=tuple(dict.fromkeys(PersonProvider.first_names_male)),
-        female_first=tuple(dict.fromkeys(PersonProvider.first_names_female)),
+        male_first=male,
+        female_first=female,
         surnames=surnames,
         surname_weights=weights,
         streets=tuple(dict.fromkeys(fake.street_name() for _ in range(streets * 2)))[:streets],
