@@ -93,6 +93,44 @@ def test_unchanged_records_keep_their_ids_and_cause_no_events(store):
     assert [kind for kind, *_ in events(store, "2026-01-01")] == ["created", "created"]
 
 
+def test_clusters_and_records_that_disagree_are_refused_naming_a_record(store):
+    clusters = pd.DataFrame(
+        {"unique_id": ["a:1", "a:2"], "cluster_id": "a:1", "cluster_match_probability": 0.99}
+    ).astype({"unique_id": "string"})
+    records = pd.DataFrame([person("a:1"), person("a:3")], columns=COLUMNS).astype(
+        {"unique_id": "string"}
+    )
+    with pytest.raises(StoreError, match="disagree on record a:2"):
+        store.apply_run("2026-01-01", "2026-01-01", clusters, records)
+    assert store.current_xref().empty
+
+
+def test_review_detail_carried_from_a_night_the_store_no_longer_holds_is_refused(store):
+    clusters = pd.DataFrame(
+        {
+            "unique_id": ["a:1", "b:1"],
+            "cluster_id": ["a:1", "b:1"],
+            "cluster_match_probability": 1.0,
+        }
+    )
+    records = pd.DataFrame([person("a:1"), person("b:1")], columns=COLUMNS)
+    review = pd.DataFrame(
+        {
+            "unique_id_l": ["a:1"],
+            "unique_id_r": ["b:1"],
+            "match_probability": [0.9],
+            "match_weight": [3.2],
+            "reason": ["review band"],
+        }
+    )
+    carried = pd.DataFrame({"record_a": ["a:1"], "record_b": ["b:1"], "detail_hash": ["f" * 64]})
+    with pytest.raises(StoreError, match="carried from an earlier night is not in the store"):
+        store.apply_run(
+            "2026-01-01", "2026-01-01", clusters, records, review, carried_detail=carried
+        )
+    assert store.current_xref().empty and store.runs().empty
+
+
 def test_new_person_gets_a_new_id_and_joining_records_take_the_existing_one(store):
     night(store, "2026-01-01", [["a:1"]])
     first = ids(store)["a:1"]

@@ -79,19 +79,28 @@ class NightApplying(StoreReading):
         pair_detail: pd.DataFrame | None = None,
         staged: bool = False,
         rebuild_all: str | None = None,
+        carried_detail: pd.DataFrame | None = None,
     ) -> RunSummary:
         """``clusters``: unique_id, cluster_id, cluster_match_probability (every record);
         ``records``: presentable records with ``unique_id``; ``review_pairs``:
         unique_id_l, unique_id_r, match_probability, match_weight, reason; ``pair_detail``:
-        Splink's scored pairs with their detail columns, kept with each review pair.
+        Splink's scored pairs with their detail columns, kept with each review pair
+        (``carried_detail``: record_a, record_b, detail_hash of review pairs whose detail
+        the store holds already, :mod:`golden_record.golden.carried_detail`).
         ``staged``: write the run as pending, for its gate to accept or take back; any
         other pending run (a night stopped or crashed before its gate decided) is taken
         back first. ``rebuild_all``: rebuild every golden record, not only those whose
         records changed, and say why (the monthly full re-match checks both ways agree)."""
-        missing = set(clusters["unique_id"]) ^ set(records["unique_id"])
-        if missing:
+        # Found in Arrow: a Python set of a million Arrow-held ids took 1.5 s a night.
+        missing = pd.concat(
+            [
+                clusters.loc[~held_in(clusters["unique_id"], records["unique_id"]), "unique_id"],
+                records.loc[~held_in(records["unique_id"], clusters["unique_id"]), "unique_id"],
+            ]
+        )
+        if len(missing):
             raise StoreError(
-                f"run {run_key}: clusters and records disagree on record {sorted(missing)[0]}"
+                f"run {run_key}: clusters and records disagree on record {min(missing)}"
             )
         record_rows = row_hashes(records)
         input_fingerprint = fingerprint(clusters, records, record_rows)
@@ -129,7 +138,7 @@ class NightApplying(StoreReading):
                 rebuild_all,
             )
             if review_pairs is not None and len(review_pairs):
-                write_review(connection, run_key, review_pairs, pair_detail)
+                write_review(connection, run_key, review_pairs, pair_detail, carried_detail)
         return summary
 
     def accept_run(self, run_key: str) -> None:

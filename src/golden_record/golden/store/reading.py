@@ -133,6 +133,16 @@ class StoreReading:
             )
         return ended, written
 
+    def review_detail_hashes(self, run_key: str) -> pd.DataFrame:
+        """``run_key``'s review items that have scored detail: record_a, record_b,
+        detail_hash."""
+        r = schema.review_item
+        return self.read(
+            select(r.c.record_a, r.c.record_b, r.c.detail_hash).where(
+                and_(r.c.run_key == run_key, r.c.detail_hash.is_not(None))
+            )
+        )
+
     def current_counts(self) -> tuple[int, int]:
         """Active golden records and current memberships, counted in the database."""
         v, x = schema.golden_version, schema.xref_version

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Connection
 
 from golden_record.bulk_load import bulk_insert
 from golden_record.golden.store import schema
-from golden_record.golden.store.common import CHUNK, as_json, row_dicts
+from golden_record.golden.store.common import CHUNK, StoreError, as_json, row_dicts
 
 # review_item's columns, in the order a night's rows are loaded.
 _ITEM_COLUMNS = [
@@ -25,13 +25,45 @@ _ITEM_COLUMNS = [
 ]
 
 
+def _known(connection: Connection, hashes: list[str]) -> set[str]:
+    """Which of ``hashes`` the store holds a detail for."""
+    d = schema.review_detail
+    known: set[str] = set()
+    for start in range(0, len(hashes), CHUNK):
+        chunk = hashes[start : start + CHUNK]
+        known |= set(
+            connection.execute(select(d.c.detail_hash).where(d.c.detail_hash.in_(chunk))).scalars()
+        )
+    return known
+
+
 def write_review(
     connection: Connection,
     run_key: str,
     pairs: pd.DataFrame,
     detail: pd.DataFrame | None,
+    carried: pd.DataFrame | None = None,
 ) -> None:
+    """``detail``: the scored detail of pairs to serialise; ``carried``: record_a,
+    record_b, detail_hash of pairs whose detail the store holds already
+    (:mod:`golden_record.golden.carried_detail`)."""
+    # Keyed by both ids in order, as review items are.
     details: dict[tuple[str, str], str] = {}
+    if carried is not None and len(carried):
+        wanted_hashes = carried["detail_hash"].unique().tolist()
+        gone = set(wanted_hashes) - _known(connection, wanted_hashes)
+        if gone:
+            raise StoreError(
+                f"run {run_key}: the scored detail {min(gone)} carried from an earlier night "
+                "is not in the store (taken back since?): apply the run again"
+            )
+        details.update(
+            zip(
+                zip(carried["record_a"], carried["record_b"], strict=True),
+                carried["detail_hash"],
+                strict=True,
+            )
+        )
     if detail is not None and len(detail):
         wanted = set(zip(pairs["unique_id_l"], pairs["unique_id_r"], strict=True))
         keys = list(zip(detail["unique_id_l"], detail["unique_id_r"], strict=True))
@@ -42,20 +74,15 @@ def write_review(
             text = as_json(row)
             digest = hashlib.sha256(text.encode()).hexdigest()
             texts[digest] = text
-            details[(row["unique_id_l"], row["unique_id_r"])] = digest
-        d = schema.review_detail
-        known: set[str] = set()
-        hashes = list(texts)
-        for start in range(0, len(hashes), CHUNK):
-            known |= set(
-                connection.execute(
-                    select(d.c.detail_hash).where(
-                        d.c.detail_hash.in_(hashes[start : start + CHUNK])
-                    )
-                ).scalars()
-            )
+            a, b = row["unique_id_l"], row["unique_id_r"]
+            details[(min(a, b), max(a, b))] = digest
+        known = _known(connection, list(texts))
         fresh = [(h, t) for h, t in texts.items() if h not in known]
-        bulk_insert(connection, d.name, pd.DataFrame(fresh, columns=["detail_hash", "detail"]))
+        bulk_insert(
+            connection,
+            schema.review_detail.name,
+            pd.DataFrame(fresh, columns=["detail_hash", "detail"]),
+        )
     rows = [
         {
             "run_key": run_key,
@@ -64,7 +91,7 @@ def write_review(
             "match_probability": None if pd.isna(p) else float(p),
             "match_weight": None if pd.isna(w) else float(w),
             "reason": reason,
-            "detail_hash": details.get((a, b)),
+            "detail_hash": details.get((min(a, b), max(a, b))),
         }
         for a, b, p, w, reason in zip(
             pairs["unique_id_l"],
