@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -364,6 +365,27 @@ def test_content_hashes_see_every_value_and_missing_but_not_column_order():
     changed.loc["g1", "a"] = "y"
     assert (content_hashes(changed) != content_hashes(frame)).tolist() == [True, False, False]
     assert (content_hashes(frame.rename(columns={"b": "c"})) != content_hashes(frame)).all()
+
+
+def test_row_hashes_see_every_value_missing_and_empty_but_not_column_order():
+    from golden_record.golden.content import row_hashes
+
+    frame = pd.DataFrame(
+        {
+            "a": pd.array(["x", None, "", "x", "x"], dtype="string"),
+            "b": [None, "", None, "y", "z"],  # Python objects
+            "p": [0.5, 0.5, 0.5, 0.5, 1.0],
+            "v": [True, True, True, True, False],
+        }
+    )
+    hashes = row_hashes(frame)
+    assert hashes.dtype == np.uint64 and len(set(hashes.tolist())) == 5
+    assert (row_hashes(frame[["v", "p", "b", "a"]]) == hashes).all()
+    # The same values a night later, whatever pandas held them in.
+    assert (row_hashes(frame.astype({"a": object, "b": "string"})) == hashes).all()
+    # A value moved from one column to the other is another row.
+    moved = pd.DataFrame({"a": ["x", None], "b": [None, "x"]})
+    assert row_hashes(moved)[0] != row_hashes(moved)[1]
 
 
 def test_a_store_from_before_content_hashes_is_compared_in_full_once(store):
