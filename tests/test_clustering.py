@@ -517,3 +517,56 @@ def test_a_record_standing_for_identical_copies_is_in_their_systems_too():
     assert refused[["source_record_id_l", "source_record_id_r"]].values.tolist() == [
         ["father-portal", "son-ctax"]
     ]
+
+
+def _refusals(clustering) -> set[tuple]:
+    return set(clustering.refused.itertuples(index=False, name=None))
+
+
+def test_a_night_answers_the_components_the_night_before_checked_as_it_did():
+    records = _records(
+        [
+            ("h1", "john", "smith", "1970-01-01", "AB1 2CD"),
+            ("h2", "john", "smith", None, "AB1 2CD"),
+            ("w1", "mary", "smith", "1972-05-05", "AB1 2CD"),
+            ("father", "david", "mills", "1960-02-02", None),
+            ("son", "david", "mills", "1990-07-07", None),
+            ("nodob", "david", "mills", None, None),
+            ("a1", "ann", "lee", "1980-03-03", "CD3 4EF"),
+            ("a2", "anne", "lee", "1980-03-03", "CD3 4EF"),
+            ("k1", "kim", "wu", "1985-06-06", "GH7 8IJ"),
+            ("k2", "kim", "wu", "1985-06-06", "GH7 8IJ"),
+        ]
+    )
+    links = _links(
+        ("h1", "h2", 0.999),
+        ("h2", "w1", 0.995),
+        ("father", "nodob", 0.9995),
+        ("nodob", "son", 0.999),
+        ("a1", "a2", 0.99),
+        ("k1", "k2", 0.99),
+    )
+    apart = {frozenset(("k1", "k2"))}
+    first = cluster(records, links, apart)
+    assert first.components_kept == 0
+    # Households, the ambiguous namesake and the stewards' pair: checked, and kept.
+    assert first.kept.checked["contested"].sum() == 3
+
+    # The next night the Smiths' link is scored anew; everyone else is as they were.
+    tonight = links.copy()
+    tonight.loc[1, "match_probability"] = 0.996
+    again = cluster(records, tonight, apart, earlier=first.kept)
+    fresh = cluster(records, tonight, apart)
+    # The Mills, the Wus and the Lees (two forenames) are not checked again.
+    assert again.components_kept == 3
+    assert again.clusters.equals(fresh.clusters)
+    assert _refusals(again) == _refusals(fresh)
+    assert not _together(again, "son", "nodob") and not _together(again, "k1", "k2")
+
+    # A record joining a component, or another model's weights: checked again.
+    joined = pd.concat([records, _records([("h3", "jon", "smith", "1970-01-01", "AB1 2CD")])])
+    more = pd.concat([links, _links(("h1", "h3", 0.999))])
+    grown = cluster(joined, more, apart, earlier=first.kept)
+    assert grown.clusters.equals(cluster(joined, more, apart).clusters)
+    assert grown.components_kept == 3
+    assert cluster(records, links, apart, SLIPS, earlier=first.kept).components_kept == 0

@@ -226,6 +226,10 @@ def match(
     write_parquet(queue, files.review_queue)
     settled = output.result.settled
     write_parquet(settled, files.settled_pairs)
+    if output.result.kept_components is not None:
+        output.result.kept_components.write(files.kept_components)
+    else:
+        files.kept_components.unlink(missing_ok=True)
     if scoring is not None:
         about = scoring.about()
         about["last_full"] = about["last_full"] or run.key
@@ -250,6 +254,7 @@ def match(
             if scoring
             else 0
         ),
+        components_kept=output.result.components_kept,
         review_items=int(queue["item_id"].nunique()),
         review_records=len(queue),
         agreement_with_stewards=agreement_with_stewards(
@@ -290,7 +295,8 @@ def earlier_scoring(
     if (last_full.year, last_full.month) != (run.date.year, run.date.month):
         return None, f"the month's full re-match (the last was on {last_full.isoformat()})"
     files = base.match
-    return EarlierScoring(base.key, about, files.scored_records, files.scored_pairs), None
+    kept = files.kept_components if files.kept_components.is_file() else None
+    return EarlierScoring(base.key, about, files.scored_records, files.scored_pairs, kept), None
 
 
 def pinned_model(

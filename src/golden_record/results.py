@@ -45,6 +45,9 @@ class Matched(StageResult):
     scoring: str = "full"
     why_full: str | None = None
     records_rescored: int = 0  # new or changed records scored tonight (all, if full)
+    # Link components the clustering answered as the earlier night had, not checked
+    # again (matching.kept_components; none on a night scored in full).
+    components_kept: int = 0
     # The review queue by golden record (matching.review_queue): items and the records
     # they hold.
     review_items: int = 0

@@ -104,6 +104,13 @@ class MatchFiles:
         return self.dir / "scored_records.parquet"
 
     @property
+    def kept_components(self) -> Path:
+        """The link components the night's clustering checked, by signature, and the
+        answers of those that held a conflict: what a later night's clustering builds on
+        (:mod:`golden_record.matching.kept_components`)."""
+        return self.dir / "kept_components.parquet"
+
+    @property
     def scoring(self) -> Path:
         """How the night's pairs were scored (in full or on an earlier night's), and
         what they depend on (model, threshold, blocking rules)."""

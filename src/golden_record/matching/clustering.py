@@ -25,15 +25,26 @@ import numpy as np
 import pandas as pd
 
 from golden_record.matching.guard import Conflicts, PersonKeys, namesakes_without_birth_date
+from golden_record.matching.kept_components import (
+    MEMBER_COLUMNS,
+    REFUSED_COLUMNS,
+    KeptComponents,
+    signatures,
+    weights_digest,
+)
 from golden_record.matching.levels import LevelWeights
 
 SETTLED_MARGIN_BITS = 4.0
+REFUSAL_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "reason"]
 
 
 @dataclass
 class Clustering:
     clusters: pd.DataFrame  # unique_id, cluster_id, cluster_match_probability
     refused: pd.DataFrame  # unique_id_l, unique_id_r, match_probability, reason
+    # What the next night may build on (kept_components); None where not kept (Spark).
+    kept: KeptComponents | None = None
+    components_kept: int = 0  # checked components answered from the earlier night's
 
 
 @dataclass
@@ -151,30 +162,54 @@ def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return labels
 
 
+def _cannot_positions(
+    ids: np.ndarray, cannot: set[frozenset[str]]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Both records' positions of each cannot-link pair whose records are both here."""
+    position = {uid: k for k, uid in enumerate(ids)}
+    found = [
+        (position[a], position[b])
+        for a, b in (tuple(pair) for pair in cannot if len(pair) == 2)
+        if a in position and b in position
+    ]
+    if not found:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    a, b = np.array(found, dtype=np.int64).T
+    return a, b
+
+
 def _contested(
     component: np.ndarray,
     conflicts: _Conflicts,
-    ids: np.ndarray,
-    cannot: set[frozenset[str]],
-) -> np.ndarray:
-    """Components holding two conflicting identities or a cannot-link pair."""
+    cannot_positions: tuple[np.ndarray, np.ndarray],
+    known: dict[int, bool],
+) -> tuple[np.ndarray, set[int]]:
+    """Which components hold two conflicting identities or a cannot-link pair, by label;
+    and the labels checked (those holding several identities or such a pair). ``known``:
+    labels already answered (by the earlier night), not checked again."""
     frame = pd.DataFrame({"component": component, "identity": conflicts.of_record})
     distinct = frame.drop_duplicates()
-    several = distinct[distinct.duplicated("component", keep=False)].sort_values("component")
+    several = distinct[distinct.duplicated("component", keep=False)]
+    checked = set(several["component"].unique().tolist())
+    # Only the components not answered already are split up and checked.
+    several = several[~np.isin(several["component"].to_numpy(), list(known))]
+    several = several.sort_values("component")
     labels = several["component"].to_numpy()
-    contested = set()
+    contested = {label for label, held in known.items() if held}
     starts = np.flatnonzero(np.r_[True, labels[1:] != labels[:-1]]) if len(labels) else None
     groups = np.split(several["identity"].to_numpy(), starts[1:]) if starts is not None else []
     for label, group in zip(labels[starts] if starts is not None else [], groups, strict=True):
         members = group.tolist()
         if any(conflicts.between(x, y) for i, x in enumerate(members) for y in members[i + 1 :]):
             contested.add(label)
-    position = {uid: k for k, uid in enumerate(ids)}
-    for pair in cannot:
-        a, b = (position.get(uid) for uid in pair)
-        if a is not None and b is not None and component[a] == component[b]:
-            contested.add(component[a])
-    return np.isin(component, list(contested))
+    a, b = cannot_positions
+    inside = component[a] == component[b]
+    barred = set(component[a[inside]].tolist())
+    contested |= barred
+    checked |= barred
+    flags = np.zeros(int(component.max()) + 1 if len(component) else 0, dtype=bool)
+    flags[list(contested)] = True
+    return flags, checked
 
 
 def cluster_without_conflicts(
@@ -185,6 +220,7 @@ def cluster_without_conflicts(
     weights: LevelWeights,
     household_guard: bool = True,
     namesakes: bool = True,
+    earlier: KeptComponents | None = None,
 ) -> Clustering:
     """``records``: standardised records; ``links``: auto-match pairs with probabilities.
 
@@ -194,7 +230,9 @@ def cluster_without_conflicts(
     clusters): only for measuring what the guard costs and saves, never for publishing.
     ``namesakes=False`` skips looking for undated namesakes (the one step that looks
     across components), for a caller that has dropped their links already
-    (:mod:`golden_record.matching.clustering_on_spark`).
+    (:mod:`golden_record.matching.clustering_on_spark`). ``earlier``: the components an
+    earlier night checked (:mod:`golden_record.matching.kept_components`); those whose
+    signature it holds get its answer, the rest are checked.
     """
     records = records.reset_index(drop=True)
     ids = records["unique_id"].to_numpy()
@@ -232,11 +270,35 @@ def cluster_without_conflicts(
         agrees = agrees[~touching]
 
     drop_ambiguous()
+    initial_refusals = len(refused)
     component = _components(len(ids), left, right)
-    contested = _contested(component, conflicts, ids, cannot)
+    cannot_positions = _cannot_positions(ids, cannot)
+    digest = weights_digest(weights.by_comparison, household_guard)
+    signature = signatures(
+        component,
+        records,
+        pd.DataFrame(
+            {
+                "unique_id_l": ids[left],
+                "unique_id_r": ids[right],
+                "match_probability": probabilities,
+                "agrees": agrees,
+                "left": left,
+            }
+        ),
+        cannot_positions,
+    )
+    known, reused_members, reused_refused = _earlier_answers(earlier, digest, signature)
+    contested_label, checked = _contested(component, conflicts, cannot_positions, known)
+    contested = contested_label[component]
+    reused_label = np.zeros(len(contested_label), dtype=bool)
+    reused_label[[label for label, held in known.items() if held]] = True
+    reused = reused_label[component]
+    fresh = contested & ~reused
     roots = component.copy()
-    if contested.any():
-        inside = contested[left]
+    taken = np.ones(len(left), dtype=bool)
+    if fresh.any():
+        inside = fresh[left]
         first = _union_pass(
             ids, conflicts, left[inside], right[inside], probabilities[inside], cannot
         )
@@ -244,17 +306,20 @@ def cluster_without_conflicts(
         if first.ambiguous:
             ambiguous[list(first.ambiguous)] = True
             drop_ambiguous()
-            inside = contested[left]
+            inside = fresh[left]
             final = _union_pass(
                 ids, conflicts, left[inside], right[inside], probabilities[inside], cannot
             )
         refused.extend((*row, "conflict") for row in final.refused)
         # Union-find roots are record positions; keep them apart from component labels.
-        roots = np.where(contested, final.roots + len(ids), component)
-        kept = final.roots[left] == final.roots[right]
-        taken = ~contested[left] | kept
-    else:
-        taken = np.ones(len(left), dtype=bool)
+        roots = np.where(fresh, final.roots + len(ids), roots)
+        taken = ~fresh[left] | (final.roots[left] == final.roots[right])
+    if reused.any():
+        # Named by the earlier night's cluster: its lowest id, a record of the component.
+        cluster_of = reused_members.set_index("unique_id")["cluster_id"]
+        named = position.reindex(cluster_of.reindex(ids[reused]).to_numpy()).to_numpy()
+        roots[reused] = named + 2 * len(ids)
+        taken &= ~reused[left]
 
     best = (
         pd.concat(
@@ -266,15 +331,92 @@ def cluster_without_conflicts(
         .groupby(level=0)
         .max()
         .reindex(np.arange(len(ids)))
-        .to_numpy()
+        .to_numpy(copy=True)
     )
+    if reused.any():
+        best[reused] = (
+            reused_members.set_index("unique_id")["best"].reindex(ids[reused]).to_numpy(float)
+        )
     frame = pd.DataFrame({"unique_id": ids, "root": roots, "cluster_match_probability": best})
     # A cluster is named after its lowest member id, as Splink names them.
     frame["cluster_id"] = frame.groupby("root")["unique_id"].transform("min")
+
+    later = pd.DataFrame(refused[initial_refusals:], columns=REFUSAL_COLUMNS)
+    later.insert(
+        0,
+        "signature",
+        signature[component[position.reindex(later["unique_id_l"]).to_numpy().astype(np.int64)]],
+    )
+    kept = _kept_for_next(
+        digest, signature, component, contested_label, checked, frame, [later, reused_refused]
+    )
+    refused_rows = refused + list(
+        reused_refused[REFUSAL_COLUMNS].itertuples(index=False, name=None)
+    )
     return Clustering(
         clusters=frame[["unique_id", "cluster_id", "cluster_match_probability"]],
-        refused=pd.DataFrame(
-            refused, columns=["unique_id_l", "unique_id_r", "match_probability", "reason"]
+        refused=pd.DataFrame(refused_rows, columns=REFUSAL_COLUMNS),
+        kept=kept,
+        components_kept=len(known),
+    )
+
+
+def _earlier_answers(
+    earlier: KeptComponents | None, digest: str, signature: np.ndarray
+) -> tuple[dict[int, bool], pd.DataFrame, pd.DataFrame]:
+    """Tonight's component labels the earlier night checked, each with whether it held a
+    conflict; the kept members and refused links of those that did."""
+    none = pd.DataFrame(columns=MEMBER_COLUMNS), pd.DataFrame(columns=REFUSED_COLUMNS)
+    if earlier is None or earlier.digest != digest or not len(earlier.checked):
+        return {}, *none
+    was = pd.Series(
+        earlier.checked["contested"].to_numpy(dtype=bool),
+        index=pd.Index(earlier.checked["signature"].to_numpy(dtype=np.uint64)),
+    )
+    was = was[~was.index.duplicated(keep=False)]  # two alike: both checked again
+    found = np.flatnonzero(np.isin(signature, was.index.to_numpy()))
+    known = dict(zip(found.tolist(), was.reindex(signature[found]).tolist(), strict=True))
+    again = [signature[label] for label, held in known.items() if held]
+    return (
+        known,
+        earlier.members[np.isin(earlier.members["signature"].to_numpy(), again)],
+        earlier.refused[np.isin(earlier.refused["signature"].to_numpy(), again)],
+    )
+
+
+def _kept_for_next(
+    digest: str,
+    signature: np.ndarray,
+    component: np.ndarray,
+    contested_label: np.ndarray,
+    checked: set[int],
+    frame: pd.DataFrame,
+    refused: list[pd.DataFrame],
+) -> KeptComponents:
+    """What tonight's clustering keeps for the next night (``frame``: unique_id,
+    cluster_id, cluster_match_probability by record; ``refused``: the links the checked
+    components refused, with their signature)."""
+    labels = np.array(sorted(checked), dtype=np.int64)
+    contested = contested_label[component]
+    members = frame.loc[contested]
+    parts = [part for part in refused if len(part)]
+    return KeptComponents(
+        digest=digest,
+        checked=pd.DataFrame(
+            {"signature": signature[labels], "contested": contested_label[labels]}
+        ),
+        members=pd.DataFrame(
+            {
+                "unique_id": members["unique_id"].to_numpy(),
+                "signature": signature[component[contested]],
+                "cluster_id": members["cluster_id"].to_numpy(),
+                "best": members["cluster_match_probability"].to_numpy(),
+            }
+        ),
+        refused=(
+            pd.concat(parts, ignore_index=True)[REFUSED_COLUMNS]
+            if parts
+            else pd.DataFrame(columns=REFUSED_COLUMNS)
         ),
     )
 

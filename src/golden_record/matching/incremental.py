@@ -111,6 +111,8 @@ class EarlierScoring:
     about: dict[str, Any]
     records_file: Path
     pairs_file: Path
+    # The components its clustering checked (kept_components), if it kept them.
+    components_file: Path | None = None
     records: pd.DataFrame = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

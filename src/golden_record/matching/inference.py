@@ -50,6 +50,7 @@ from golden_record.matching.guard import (
     namesakes_in_one_system,
 )
 from golden_record.matching.incremental import EarlierScoring, Scoring, score_records
+from golden_record.matching.kept_components import KeptComponents
 from golden_record.matching.levels import LevelWeights, ModelShapeError
 from golden_record.matching.model import DEFAULT_MODEL_PATH, with_loose_rules
 from golden_record.matching.precedents import SETTLED_COLUMNS, Precedents, join_settled_same
@@ -109,6 +110,9 @@ class MatchResult:
     scoring: Scoring | None = None  # how the pairs were scored (None: nothing to score)
     # Doubtful pairs the stewards' precedents decided (SETTLED_COLUMNS), not sent to review.
     settled: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SETTLED_COLUMNS))
+    # The components the clustering checked, for the next night (None: not kept).
+    kept_components: KeptComponents | None = None
+    components_kept: int = 0  # components answered from the earlier night's
 
     @property
     def links(self) -> pd.DataFrame:
@@ -287,6 +291,8 @@ def predict_and_cluster(
         review_pairs=review,
         scoring=result.scoring,
         settled=settled.reset_index(drop=True),
+        kept_components=result.kept_components,
+        components_kept=result.components_kept,
     )
 
 
@@ -354,7 +360,10 @@ def _match_distinct(
         ].itertuples(index=False, name=None)
     }
     links = pairs.loc[auto, PAIR_COLUMNS].assign(agrees=evidence.agree[auto])
-    cluster = cluster_without_conflicts
+    cluster: Any = cluster_without_conflicts
+    earlier_components = _earlier_components(options.earlier, scoring)
+    if earlier_components is not None:
+        cluster = partial(cluster_without_conflicts, earlier=earlier_components)
     if clusters_on_spark:
         cluster = partial(cluster_on_spark, db_api=db_api)
     clustering = cluster(
@@ -419,4 +428,18 @@ def _match_distinct(
         review_pairs=review,
         scoring=scoring,
         settled=settled,
+        kept_components=clustering.kept,
+        components_kept=clustering.components_kept,
     )
+
+
+def _earlier_components(
+    earlier: EarlierScoring | None, scoring: Scoring | None
+) -> KeptComponents | None:
+    """The components the earlier night checked, on a night scored on its pairs (a full
+    night, the monthly re-match among them, checks every component again)."""
+    if earlier is None or earlier.components_file is None:
+        return None
+    if scoring is None or scoring.mode != "incremental" or scoring.base_run != earlier.run_key:
+        return None
+    return KeptComponents.read(earlier.components_file)
