@@ -414,6 +414,25 @@ def test_a_store_from_before_content_hashes_is_compared_in_full_once(store):
     assert [e[0] for e in events(store, "2026-01-04")] == ["updated"]
 
 
+def test_record_hashes_made_otherwise_rebuild_once_and_change_nothing(store):
+    """An upgrade that hashes records otherwise (row_hashes by DuckDB, say) makes every
+    stored record hash differ: the next night rebuilds every golden record, changes none,
+    and the night after rebuilds nothing again."""
+    from sqlalchemy import update
+
+    from golden_record.golden.store import schema
+
+    people = {"a:1": person("a:1"), "b:1": person("b:1", first="Bob")}
+    night(store, "2026-01-01", [["a:1"], ["b:1"]], people)
+    golden_before = store.golden_records()
+    with store.engine.begin() as connection:
+        connection.execute(update(schema.record_version).values(content_hash="0" * 16))
+    assert night(store, "2026-01-02", [["a:1"], ["b:1"]], people).records_rebuilt == 2
+    assert events(store, "2026-01-02") == []
+    assert store.golden_records().equals(golden_before)
+    assert night(store, "2026-01-03", [["a:1"], ["b:1"]], people).records_rebuilt == 0
+
+
 def test_a_night_with_no_change_serialises_no_golden_record(store, monkeypatch):
     # Where a night serialises golden records and its summary.
     from golden_record.golden.store import applying as store_module
