@@ -12,6 +12,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from golden_record.hashing import duckdb_row_hashes
+
 HASH_SLICE = 50_000
 
 
@@ -41,33 +43,15 @@ def content_hashes(plain: pd.DataFrame) -> pd.Series:
 
 
 def row_hashes(frame: pd.DataFrame) -> np.ndarray:
-    """A 64-bit hash of each row's values as text, whatever the column order.
-
-    DuckDB's ``hash`` over the columns held in Arrow: a tenth of the time pandas'
-    ``hash_pandas_object`` took (2.8 s for 520,000 golden rows, each night in the store
-    and again in the publish). A missing value hashes unlike any text, the empty text
-    included. The hashes are kept (the store's record versions, the CRM's ``row_hash``):
-    a DuckDB that hashed otherwise would make every row look changed for one night,
-    which rebuilds and compares in full, never wrongly."""
-    import duckdb
-    import pyarrow as pa
-
-    if frame.empty or not len(frame.columns):
-        return pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    """A 64-bit hash of each row's values as text, whatever the column order
+    (:mod:`golden_record.hashing`). The hashes are kept (the store's record versions, the
+    CRM's ``row_hash``): a DuckDB that hashed otherwise would make every row look changed
+    for one night, which rebuilds and compares in full, never wrongly."""
     ordered = frame.reindex(sorted(frame.columns), axis=1)
     # Python objects as text here; the rest is cast to text by DuckDB (a million floats
     # made text by pandas took a second).
     ordered = ordered.astype({c: "string" for c in ordered.columns if ordered[c].dtype == object})
-    table = pa.Table.from_pandas(ordered, preserve_index=False)
-    names = [f"c{i}" for i in range(table.num_columns)]
-    connection = duckdb.connect()
-    try:
-        connection.register("hashed_rows", table.rename_columns(names))
-        as_text = ", ".join(f"{name}::VARCHAR" for name in names)
-        found = connection.execute(f"select hash({as_text}) from hashed_rows").fetchnumpy()
-        return np.asarray(next(iter(found.values())), dtype=np.uint64)
-    finally:
-        connection.close()
+    return duckdb_row_hashes(ordered, as_text=True)
 
 
 def record_hashes(records: pd.DataFrame, rows: np.ndarray | None = None) -> pd.Series:

@@ -29,6 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from golden_record.hashing import duckdb_row_hashes
+
 # Raised when what a component's answer depends on, or how the state is kept, changes.
 STATE_VERSION = 1
 IDENTITY = ["unique_id", "first_name", "surname", "date_of_birth", "ni_number"]
@@ -38,25 +40,6 @@ REFUSED_COLUMNS = ["signature", "unique_id_l", "unique_id_r", "match_probability
 # How each kind of part adds to a signature: odd, so no kind's sum can mimic another's.
 _LINK_FACTOR = np.uint64(0x9E3779B97F4A7C15)
 _CANNOT_FACTOR = np.uint64(0xC2B2AE3D27D4EB4F)
-
-
-def hashed_rows(frame: pd.DataFrame) -> np.ndarray:
-    """A 64-bit hash of each row (DuckDB's ``hash``), by position; a missing value hashes
-    unlike any text."""
-    import duckdb
-    import pyarrow as pa
-
-    if frame.empty:
-        return np.zeros(len(frame), dtype=np.uint64)
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    names = [f"c{i}" for i in range(table.num_columns)]
-    connection = duckdb.connect()
-    try:
-        connection.register("rows_hashed", table.rename_columns(names))
-        found = connection.execute(f"select hash({', '.join(names)}) from rows_hashed")
-        return np.asarray(next(iter(found.fetchnumpy().values())), dtype=np.uint64)
-    finally:
-        connection.close()
 
 
 def signatures(
@@ -72,10 +55,12 @@ def signatures(
     labels = int(component.max()) + 1 if len(component) else 0
     total = np.zeros(labels, dtype=np.uint64)
     identity = records[IDENTITY].astype("string")
-    np.add.at(total, component, hashed_rows(identity))
+    np.add.at(total, component, duckdb_row_hashes(identity))
     if len(links):
         parts = links[["unique_id_l", "unique_id_r", "match_probability", "agrees"]]
-        link_hashes = hashed_rows(parts.astype({"unique_id_l": "string", "unique_id_r": "string"}))
+        link_hashes = duckdb_row_hashes(
+            parts.astype({"unique_id_l": "string", "unique_id_r": "string"})
+        )
         np.add.at(total, component[links["left"].to_numpy()], link_hashes * _LINK_FACTOR)
     a, b = cannot_positions
     inside = component[a] == component[b]
@@ -84,7 +69,7 @@ def signatures(
         low = np.where(ids[a[inside]] <= ids[b[inside]], ids[a[inside]], ids[b[inside]])
         high = np.where(ids[a[inside]] <= ids[b[inside]], ids[b[inside]], ids[a[inside]])
         pairs = pd.DataFrame({"a": low, "b": high}).astype("string")
-        np.add.at(total, component[a[inside]], hashed_rows(pairs) * _CANNOT_FACTOR)
+        np.add.at(total, component[a[inside]], duckdb_row_hashes(pairs) * _CANNOT_FACTOR)
     return total
 
 
