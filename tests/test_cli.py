@@ -219,3 +219,34 @@ def test_a_model_an_earlier_version_kept_in_the_store_moves_into_the_registry(tm
     assert json.loads((out / "model.json").read_text()) == kept
     # Nothing was trained: the store's model is the one the golden IDs were made with.
     assert not list((out / "models").glob("golden_model_*.json")) and done.golden_records > 0
+
+
+def test_match_file_lets_its_input_go_before_scoring(tmp_path, monkeypatch):
+    # The input is in the run's files once standardised; held through the scoring (the
+    # peak), a million records' canonical frame was hundreds of megabytes more.
+    import gc
+    import weakref
+
+    from devtools.generate import generate
+    from devtools.generate.canonical_sample import canonical_records
+    from golden_record import match_file, pipeline
+    from golden_record.matching import registry
+
+    generated = generate(120, 5, tmp_path / "gen")
+    given: list = []
+    alive_at_scoring: list[bool] = []
+    real_standardise, real_match = pipeline.standardise_canonical, pipeline.match
+
+    def standardise(run, records, **kwargs):
+        given.append(weakref.ref(records))
+        return real_standardise(run, records, **kwargs)
+
+    def match(*args, **kwargs):
+        gc.collect()
+        alive_at_scoring.append(given[0]() is not None)
+        return real_match(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "standardise_canonical", standardise)
+    monkeypatch.setattr(pipeline, "match", match)
+    done = match_file(canonical_records(generated.out), tmp_path / "out", model=registry.packaged())
+    assert alive_at_scoring == [False] and done.records > 0

@@ -242,6 +242,8 @@ def match_file(
     store_url = store_url or default_store_url(output_dir)
     with step(f"reading and standardising {source_name}"):
         standardised = pipeline.standardise_canonical(run, records, store_url=store_url)
+    # The input is in the run's files now: not held through the scoring, the peak.
+    del records
     give_back()
     store = GoldenStore(store_url)
     with step("choosing the model"):
