@@ -409,6 +409,9 @@ def build_golden(run: Run, store_url: str | None = None, staged: bool = True) ->
     )
     # Where this run's files are, so a later run writing elsewhere builds on them.
     store.keep_run_folder(run.key, run.dir)
+    # The night's inputs are in the store now: let them go before the golden files are
+    # read and patched, this task's peak on a quiet night.
+    del records, clusters, review_pairs, carried, serialised
     snapshot = golden_files(store, run)
     golden = snapshot.golden
     events = store.events_of_run(run.key)
