@@ -31,13 +31,14 @@ import pandas as pd
 
 from golden_record.hashing import duckdb_row_hashes
 
-# Raised when what a component's answer depends on, or how the state is kept, changes.
+# Bumped when what a component's answer depends on, or how the state is kept, changes.
 STATE_VERSION = 1
 IDENTITY = ["unique_id", "first_name", "surname", "date_of_birth", "ni_number"]
 CHECKED_COLUMNS = ["signature", "contested"]
 MEMBER_COLUMNS = ["unique_id", "signature", "cluster_id", "best"]
 REFUSED_COLUMNS = ["signature", "unique_id_l", "unique_id_r", "match_probability", "reason"]
-# How each kind of part adds to a signature: odd, so no kind's sum can mimic another's.
+# Each kind of part's hashes are multiplied by its own odd factor (a bijection modulo
+# 2^64) before summing, so a link's hash does not stand in for a record's.
 _LINK_FACTOR = np.uint64(0x9E3779B97F4A7C15)
 _CANNOT_FACTOR = np.uint64(0xC2B2AE3D27D4EB4F)
 
@@ -50,7 +51,7 @@ def signatures(
 ) -> np.ndarray:
     """One signature per component label (``component``: each record's label, by
     position; ``links``: unique_id_l, unique_id_r, match_probability, agrees of the links
-    left after undated namesakes lost theirs, with ``left`` and ``right`` positions;
+    left after undated namesakes lost theirs, with ``left``, the first record's position;
     ``cannot_positions``: both records' positions of each cannot-link pair)."""
     labels = int(component.max()) + 1 if len(component) else 0
     total = np.zeros(labels, dtype=np.uint64)
