@@ -472,7 +472,9 @@ def _detail_of(scored_pairs: Path, review_pairs: pd.DataFrame) -> pd.DataFrame:
 
     from golden_record.keys import held_in
 
-    if review_pairs.empty:
+    if review_pairs.empty or pq.ParquetFile(scored_pairs).metadata.num_rows == 0:
+        # (A file of no pairs may hold its ids as Arrow's null type, which no filter on
+        # text reads.)
         return pq.read_schema(scored_pairs).empty_table().to_pandas()
     # Only rows whose left record is in a review pair are read whole (on a night whose
     # review detail is mostly carried, a few thousand of 790,000 at a million records).
