@@ -123,3 +123,17 @@ def test_conform_removes_every_control_and_invisible_character_and_keeps_the_joi
     frame["first_name"] = pd.Series(values, dtype="string[pyarrow]")
     cleaned = conform(frame, "test")["first_name"].tolist()
     assert cleaned == ["Anne"] * len(removed) + ["Ann e", "A\u200cb\u200dc", "Zoë"]
+
+
+def test_unique_ids_split_at_the_first_colon_into_system_and_record_id():
+    from golden_record.extract.canonical import split_unique_ids
+
+    ids = pd.Series(
+        ["revenues:CTP1", "portal:a:b", "no-colon", None, "waste:", ":7", "libraries:x\ny"],
+        index=range(10, 17),
+        dtype="string",
+    )
+    system, record_id = split_unique_ids(ids)
+    assert system.index.equals(ids.index) and record_id.index.equals(ids.index)
+    assert system.tolist() == ["revenues", "portal", "no-colon", pd.NA, "waste", "", "libraries"]
+    assert record_id.tolist() == ["CTP1", "a:b", pd.NA, pd.NA, "", "7", "x\ny"]
