@@ -76,6 +76,29 @@ def test_a_few_identical_rows_are_one_person():
     assert output.xref["cluster_id"].nunique() == 1
 
 
+def test_two_different_records_whose_hashes_a_float_cannot_tell_apart_stay_apart(monkeypatch):
+    # Identical records are grouped by a 64-bit hash of their fields. Held beside
+    # negative stand-ins the hashes became floats, which cannot tell these two apart:
+    # two different people were joined as copies of one record.
+    import numpy as np
+
+    from golden_record.matching import inference
+
+    def colliding(records):
+        hashes = np.array([2**63 + 1, 2**63 + 2, 5], dtype=np.uint64)[: len(records)]
+        return pd.Series(hashes, index=records.index)
+
+    monkeypatch.setattr(inference, "_content_key", colliding)
+    rows = [
+        _person(1),
+        _person(2, first_name="Omar", surname="Khan", date_of_birth="1955-09-30", email=None),
+        # A name alone: a group of its own, which is what made the hashes floats.
+        {"source_system": "waste", "source_record_id": "n1", "first_name": "Ann"},
+    ]
+    output = match_records(_canonical(rows))
+    assert output.xref["cluster_id"].nunique() == 3
+
+
 def test_non_utf8_csv_is_refused_clearly(tmp_path):
     path = tmp_path / "latin1.csv"
     frame = _canonical([_person(1, surname="Müller")])

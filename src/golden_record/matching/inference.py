@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from splink import Linker
 
+from golden_record.hashing import duckdb_row_hashes
 from golden_record.matching.backend import as_frame, matching_db_api, register, release
 from golden_record.matching.clustering import cluster_without_conflicts, join_must_link
 from golden_record.matching.clustering_on_spark import cluster_on_spark, should_cluster_on_spark
@@ -195,11 +196,23 @@ DERIVED = {
 
 
 def _content_key(records: pd.DataFrame) -> pd.Series:
+    """A 64-bit hash of each record's compared fields (unsigned), by the same index."""
     compared = [c for c in COMPARABLE if c not in DERIVED]
-    return pd.Series(
-        pd.util.hash_pandas_object(records[compared].astype("string"), index=False).to_numpy(),
-        index=records.index,
-    )
+    return pd.Series(duckdb_row_hashes(records[compared].astype("string")), index=records.index)
+
+
+def _identical_groups(records: pd.DataFrame, identifying: pd.Series) -> pd.Series:
+    """A group number per record: records with identical compared fields that hold
+    identifying detail share one; every other record has one of its own. Numbered, not
+    mixed with stand-ins: a 64-bit hash beside negative numbers became a float, and two
+    hashes a float cannot tell apart would have made two different records one."""
+    hashes = _content_key(records).to_numpy(dtype=np.uint64)
+    held = identifying.to_numpy(dtype=bool)
+    groups = np.empty(len(records), dtype=np.int64)
+    groups[held] = pd.factorize(hashes[held])[0]
+    first_own = int(groups[held].max()) + 1 if held.any() else 0
+    groups[~held] = first_own + np.arange(int((~held).sum()))
+    return pd.Series(groups, index=records.index)
 
 
 def predict_and_cluster(
@@ -224,7 +237,7 @@ def predict_and_cluster(
     empty = records[COMPARABLE].isna().all(axis=1)
     identifying = records[list(IDENTIFYING)].notna().any(axis=1)
     # Records with nothing beyond a name each get a key of their own: scored, not joined.
-    key = _content_key(records).where(identifying, pd.Series(-1 - records.index.to_numpy()))
+    key = _identical_groups(records, identifying)
     group_size = key.groupby(key).transform("size")
     representative = records.groupby(key)["unique_id"].transform("min")
     bulk = (group_size > MAX_IDENTICAL) & ~empty
