@@ -18,7 +18,7 @@ def duckdb_row_hashes(frame: pd.DataFrame, as_text: bool = False) -> np.ndarray:
     text first, so a number hashes as it reads whatever type holds it)."""
     import duckdb
 
-    if frame.empty or not len(frame.columns):
+    if frame.empty:  # no rows, or no columns to hash
         return np.zeros(len(frame), dtype=np.uint64)
     quoted = ['"' + str(column).replace('"', '""') + '"' for column in frame.columns]
     hashed = ", ".join(f"{q}::VARCHAR" if as_text else q for q in quoted)

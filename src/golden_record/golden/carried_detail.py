@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from golden_record.keys import held_in
+from golden_record.matching.incremental import same_content
 
 CARRIED_COLUMNS = ["record_a", "record_b", "detail_hash"]
 
@@ -42,13 +43,8 @@ def carried_detail(
     (``earlier_items``: :data:`CARRIED_COLUMNS`) hold with detail."""
     if review_pairs.empty or earlier_items.empty:
         return pd.DataFrame(columns=CARRIED_COLUMNS)
-    # Joined, not reindexed: a missing hash would turn the 64-bit hashes into floats,
-    # and two hashes that round alike would pass for one.
-    both_nights = scored_tonight[["unique_id", "content_hash"]].merge(
-        scored_earlier[["unique_id", "content_hash"]], on="unique_id", suffixes=("", "_before")
-    )
-    same = both_nights["content_hash"].to_numpy() == both_nights["content_hash_before"].to_numpy()
-    unchanged = both_nights["unique_id"].to_numpy(dtype=object)[same]
+    same = same_content(scored_tonight, scored_earlier)
+    unchanged = scored_tonight["unique_id"].to_numpy(dtype=object)[same]
     keys = ordered_pair(review_pairs)
     both = held_in(keys["record_a"], unchanged) & held_in(keys["record_b"], unchanged)
     kept = keys[both].astype(object).drop_duplicates()

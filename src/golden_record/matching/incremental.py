@@ -25,12 +25,10 @@ import json
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import duckdb
 import numpy as np
 import pandas as pd
-from splink import Linker
 
 from golden_record.hashing import duckdb_row_hashes
 from golden_record.matching.backend import (
@@ -41,8 +39,10 @@ from golden_record.matching.backend import (
     taken_as_frame,
 )
 from golden_record.matching.dialect import for_dialect
-from golden_record.matching.model import with_loose_rules
 from golden_record.standardise.fields import MATCH_COLUMNS
+
+if TYPE_CHECKING:
+    from splink import Linker
 
 # Every field a comparison, a blocking rule or the guard may read; unique_id is the key.
 HASHED = [c for c in MATCH_COLUMNS if c != "unique_id"]
@@ -60,6 +60,8 @@ def content_hashes(records: pd.DataFrame) -> np.ndarray:
 def hash_scheme() -> str:
     """What a content hash depends on besides the data: a night hashed otherwise (a
     DuckDB upgrade, a field added) is compared with nothing and scored in full."""
+    import duckdb
+
     return f"duckdb {duckdb.__version__}; " + ",".join(HASHED)
 
 
@@ -179,6 +181,11 @@ def score_records(
     columns, sorted by the pair's ids, and how they were scored: built on ``earlier``
     where it allows (see the module's docstring), else in full (``why_full`` says why
     when the caller decided)."""
+    # Here, not at the top: the golden task reads earlier scorings without Splink.
+    from splink import Linker
+
+    from golden_record.matching.model import with_loose_rules
+
     db_api = db_api or matching_db_api()
     prefer = None
     if earlier is not None and why_full is None:
@@ -200,7 +207,7 @@ def score_records(
         pairs = taken_as_frame(found, PAIR_ORDER)
         return pairs, scoring(mode="full", why_full=why_full, new_pairs=len(pairs))
 
-    same = _same_content(scored, earlier.records)
+    same = same_content(scored, earlier.records)
     unchanged_ids = scored.loc[same, "unique_id"]
     kept = earlier.pairs_among(unchanged_ids)
     changed = ~same
@@ -221,7 +228,7 @@ def score_records(
     return _sorted(pairs), about
 
 
-def _same_content(tonight: pd.DataFrame, before: pd.DataFrame) -> np.ndarray:
+def same_content(tonight: pd.DataFrame, before: pd.DataFrame) -> np.ndarray:
     """For each of tonight's records, whether an earlier night scored it with the same
     content hash (by position, never through a float: a 64-bit hash does not fit one)."""
     before_ids = pd.Index(before["unique_id"].astype(object))

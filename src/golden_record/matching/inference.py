@@ -374,11 +374,10 @@ def _match_distinct(
     }
     links = pairs.loc[auto, PAIR_COLUMNS].assign(agrees=evidence.agree[auto])
     cluster: Any = cluster_without_conflicts
-    earlier_components = _earlier_components(options.earlier, scoring)
-    if earlier_components is not None:
-        cluster = partial(cluster_without_conflicts, earlier=earlier_components)
     if clusters_on_spark:
         cluster = partial(cluster_on_spark, db_api=db_api)
+    elif (earlier_components := _earlier_components(options.earlier, scoring)) is not None:
+        cluster = partial(cluster_without_conflicts, earlier=earlier_components)
     clustering = cluster(
         records,
         links,
