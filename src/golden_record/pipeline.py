@@ -191,7 +191,10 @@ def match(
     """
     from dataclasses import replace
 
+    import pyarrow.parquet as pq
+
     from golden_record.golden.stewardship import links, precedents
+    from golden_record.matching.backend import lists_in_arrow
     from golden_record.matching.inference import MatchOptions
     from golden_record.matching.precedents import agreement_with_stewards
     from golden_record.matching.review_queue import review_queue
@@ -200,7 +203,9 @@ def match(
     # The night is being decided again: until its gate passes, no later night builds on
     # it (nor on match files half rewritten by a crash).
     nights.withdraw(run)
-    standardised = pd.read_parquet(run.standardised.records)
+    # A forename's variants and a surname's parts kept in Arrow: as pandas objects each
+    # record's list is a NumPy array of its own (0.3 GB more at a million records).
+    standardised = pq.read_table(run.standardised.records).to_pandas(types_mapper=lists_in_arrow)
     files = run.match
     model_file, source = pinned_model(run, standardised, model_path)
     store = _store(store_url, run)
@@ -312,8 +317,14 @@ def pinned_model(
     chosen = registry.resolve(model_path, run.root)
     source: dict[str, object] = {"model": None, "trained_this_night": False}
     if chosen is None:
+        from golden_record.matching.backend import lists_as_objects
+
+        # As a file read plainly gives them, as ``golden-record train`` trains on them.
         trained = registry.train_version(
-            standardised, trained_on=f"run {run.key}", run_date=run.date, root=run.root
+            lists_as_objects(standardised),
+            trained_on=f"run {run.key}",
+            run_date=run.date,
+            root=run.root,
         )
         chosen = registry.promote(trained["model_file"], run.root)
         source |= {

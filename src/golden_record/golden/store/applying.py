@@ -483,8 +483,10 @@ class NightApplying(StoreReading):
         stored = self._attributes_of(
             connection, current["version_id"].reindex(candidates.index).dropna()
         )
-        version_of = dict(zip(current.index, current["version_id"].astype(int), strict=True))
-        status_of = dict(zip(current.index, current["status"], strict=True))
+        # Only the candidates' (a few thousand on a quiet night, not every golden record).
+        known = current.reindex(candidates.index[held_in(candidates.index, current.index)])
+        version_of = dict(zip(known.index, known["version_id"].astype(int), strict=True))
+        status_of = dict(zip(known.index, known["status"], strict=True))
         changed: dict[str, list[str]] = {}
         # Aligned arrays, not a pandas lookup per record (6 s per 150,000 records).
         candidate_hashes = hashes.reindex(candidates.index).to_numpy()
