@@ -13,7 +13,8 @@ own, as Airflow's executors run them: each task's wall time and peak memory (max
 resident set size) are its own. ``--via dag``: the real DAG in-process with
 ``dag.test()`` (project-local Airflow home, SQLite metadata): the tasks' times from
 Airflow's metadata database, the night's wall time and peak memory (one process for the
-night). ``--via cli``: the sources read through the extractors into canonical records
+night; each task's peak read from the process's resident memory sampled through it).
+``--via cli``: the sources read through the extractors into canonical records
 (``python -m devtools canonical``), then ``golden-record match --store`` on them, as a
 user without Airflow runs it. Before each night after the first, about 0.45% of the
 records change at source (:mod:`devtools.benchmarks.source_edits`, other rows each
@@ -43,7 +44,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from devtools.benchmarks import own_peak_mb
+from devtools.benchmarks import ResidentSampler, own_peak_mb
 from golden_record.paths import PROJECT_ROOT
 
 
@@ -183,21 +184,40 @@ def run_dag_night(day: date, workdir: Path, portal_url: str) -> dict[str, Any]:
     crm = f"sqlite:///{workdir / 'data' / 'crm.db'}"
     local_env.apply(local_env.connections_env(sample, portal_url, os.environ[TOKEN_VARIABLE], crm))
     logical = datetime.combine(day, datetime.min.time(), tzinfo=timezone.utc)  # noqa: UP017
-    state = run_dag_test("golden_record_nightly", logical + timedelta(hours=2))
+    # Each task's peak inside the one process: resident memory sampled through the
+    # night and read between the task's start and end (the night's peak is one task's).
+    with ResidentSampler() as resident:
+        state = run_dag_test("golden_record_nightly", logical + timedelta(hours=2))
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
     with create_session() as session:
         rows = session.execute(
-            select(TaskInstance.task_id, TaskInstance.duration, TaskInstance.state).where(
+            select(
+                TaskInstance.task_id,
+                TaskInstance.duration,
+                TaskInstance.state,
+                TaskInstance.start_date,
+                TaskInstance.end_date,
+            ).where(
                 TaskInstance.dag_id == "golden_record_nightly",
                 TaskInstance.logical_date == logical + timedelta(hours=2),
             )
         ).all()
+
+    def peak(start: datetime | None, end: datetime | None) -> float | None:
+        if start is None or end is None:
+            return None
+        found = resident.peak_between(start.timestamp(), end.timestamp())
+        return None if found is None else round(found)
+
     return {
         "state": state,
-        "tasks": {t: {"seconds": round(d or 0, 1), "state": str(s)} for t, d, s in rows},
+        "tasks": {
+            t: {"seconds": round(d or 0, 1), "state": str(s), "resident_peak_mb": peak(a, b)}
+            for t, d, s, a, b in rows
+        },
     }
 
 
@@ -297,11 +317,16 @@ def _table(nights: dict[str, dict], via: str) -> str:
         return "\n".join(lines)
     if via == "dag":
         tasks = sorted({t for n in nights.values() for t in n.get("tasks", {})})
-        lines = ["| task | " + " | ".join(days) + " |", "|---|" + "---|" * len(days)]
+        lines = [
+            "| task | " + " | ".join(f"{d}: s / process's resident peak MB" for d in days) + " |",
+            "|---|" + "---|" * len(days),
+        ]
         for task in tasks:
-            cells = [
-                str(n.get("tasks", {}).get(task, {}).get("seconds", "")) for n in nights.values()
-            ]
+            cells = []
+            for n in nights.values():
+                found = n.get("tasks", {}).get(task, {})
+                peak = found.get("resident_peak_mb")
+                cells.append(f"{found.get('seconds', '')}" + (f" / {peak:,}" if peak else ""))
             lines.append(f"| {task} | " + " | ".join(cells) + " |")
         lines.append(
             "| night (wall s / peak MB) | "

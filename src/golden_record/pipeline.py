@@ -22,6 +22,7 @@ from golden_record.atomic import write_parquet, write_text
 from golden_record.extract.canonical import unique_ids
 from golden_record.extract.declaration import source_systems
 from golden_record.extract.landing import ExtractSummary, extract_source
+from golden_record.memory import give_back
 from golden_record.results import (
     GatePassed,
     GoldenBuilt,
@@ -423,6 +424,7 @@ def build_golden(run: Run, store_url: str | None = None, staged: bool = True) ->
     # The night's inputs are in the store now: let them go before the golden files are
     # read and patched, this task's peak on a quiet night.
     del records, clusters, review_pairs, carried, serialised
+    give_back()
     snapshot = golden_files(store, run)
     golden = snapshot.golden
     events = store.events_of_run(run.key)

@@ -147,7 +147,34 @@ def taken_as_frame(splink_frame: Any, sort_by: list[str]) -> pd.DataFrame:
         splink_frame.drop_table_from_database_and_remove_from_cache()
         sorted_frame: pd.DataFrame = frame.sort_values(sort_by, kind="stable")
         return sorted_frame.reset_index(drop=True)
+    return sorted_frame_of(_taken(splink_frame), sort_by)
+
+
+def _taken(splink_frame: Any) -> Any:
+    """The Splink table as Arrow, dropped from the database."""
     table = splink_frame.as_pyarrow_table()
     splink_frame.drop_table_from_database_and_remove_from_cache()
-    table = table.sort_by([(column, "ascending") for column in sort_by])
-    return table.to_pandas(self_destruct=True, split_blocks=True, types_mapper=lists_in_arrow)
+    return table
+
+
+def sorted_frame_of(table: Any, sort_by: list[str]) -> pd.DataFrame:
+    """An Arrow table as pandas sorted by ``sort_by`` (lists kept in Arrow). The caller
+    passes the table without keeping a name for it (a name would hold every unsorted
+    column to the end).
+
+    Sorted a column at a time, each unsorted column let go once its sorted copy is made:
+    sorting the whole table held every column twice (at a million records, 0.6 GB more
+    at the match's peak on a first night, and on a quiet night when the kept pairs and
+    the new are joined)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    order = pc.sort_indices(table, sort_keys=[(column, "ascending") for column in sort_by])
+    schema = table.schema
+    columns = dict(zip(table.column_names, table.columns, strict=True))
+    del table
+    for name in list(columns):
+        columns[name] = columns[name].take(order)
+    joined = pa.table(columns, schema=schema)
+    del columns
+    return joined.to_pandas(self_destruct=True, split_blocks=True, types_mapper=lists_in_arrow)

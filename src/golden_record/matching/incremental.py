@@ -34,9 +34,9 @@ import pyarrow as pa
 from golden_record.hashing import duckdb_row_hashes
 from golden_record.matching.backend import (
     as_frame,
-    lists_in_arrow,
     matching_db_api,
     register,
+    sorted_frame_of,
     taken_as_frame,
 )
 from golden_record.matching.dialect import for_dialect
@@ -228,8 +228,11 @@ def score_records(
     changed = ~same
     fresh = _score_changed(linker, db_api, model, records, changed, threshold)
     # The earlier pairs are read only now, and handed over without a name here, so the
-    # join below can let each of their columns go once it is copied into order.
-    pairs = _joined_in_order(earlier.pairs_among(scored.loc[same, "unique_id"]), fresh)
+    # sort can let each of their columns go once it is copied into order (as a full
+    # night's pairs are sorted: taken_as_frame).
+    pairs = sorted_frame_of(
+        _joined(earlier.pairs_among(scored.loc[same, "unique_id"]), fresh), PAIR_ORDER
+    )
     new_pairs = 0 if fresh is None else len(fresh)
     about = scoring(
         mode="incremental",
@@ -301,27 +304,9 @@ def _left_lower(pairs: pd.DataFrame) -> pd.DataFrame:
 PAIR_ORDER = ["unique_id_l", "unique_id_r"]
 
 
-def _joined_in_order(kept: pa.Table, fresh: pd.DataFrame | None) -> pd.DataFrame:
-    """The kept pairs and the fresh ones as one frame sorted by :data:`PAIR_ORDER`, as
-    a full night's are (:func:`~golden_record.matching.backend.taken_as_frame`).
-
-    Sorted in Arrow a column at a time, each unsorted column let go once its sorted copy
-    is made: a whole-frame sort held every column twice (0.6 GB more on a quiet night at
-    a million records)."""
-    import pyarrow.compute as pc
-
-    table = kept
-    if fresh is not None:
-        fresh_table = pa.Table.from_pandas(fresh, preserve_index=False)
-        table = pa.concat_tables([kept, fresh_table], promote_options="permissive")
-        del fresh_table
-    del kept
-    order = pc.sort_indices(table, sort_keys=[(c, "ascending") for c in PAIR_ORDER])
-    schema = table.schema
-    columns = dict(zip(table.column_names, table.columns, strict=True))
-    del table
-    for name in list(columns):
-        columns[name] = columns[name].take(order)
-    joined = pa.table(columns, schema=schema)
-    del columns
-    return joined.to_pandas(self_destruct=True, split_blocks=True, types_mapper=lists_in_arrow)
+def _joined(kept: pa.Table, fresh: pd.DataFrame | None) -> pa.Table:
+    """The kept pairs and the fresh ones as one table, the kept ones' columns not copied."""
+    if fresh is None:
+        return kept
+    fresh_table = pa.Table.from_pandas(fresh, preserve_index=False)
+    return pa.concat_tables([kept, fresh_table], promote_options="permissive")

@@ -55,6 +55,7 @@ from golden_record.matching.kept_components import KeptComponents
 from golden_record.matching.levels import LevelWeights, ModelShapeError
 from golden_record.matching.model import DEFAULT_MODEL_PATH, with_loose_rules
 from golden_record.matching.precedents import SETTLED_COLUMNS, Precedents, join_settled_same
+from golden_record.memory import give_back
 from golden_record.standardise.fields import MATCH_COLUMNS
 
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
@@ -348,6 +349,9 @@ def _match_distinct(
         # would hold DuckDB's memory (up to its limit, 1.6 GB at a million records) through
         # the guard and the clustering. This match's own connection: no one else's cache.
         release(db_api)
+        # And what the scoring freed (Arrow's pool, glibc's heap) goes back before the
+        # guard and the clustering build theirs: a first night's match peaked there.
+        give_back()
     high = pairs["match_probability"] >= thresholds.auto_match
     evidence = PersonalEvidence.of(pairs)
     at_household = pd.Series(False, index=pairs.index)

@@ -301,6 +301,7 @@ class NightApplying(StoreReading):
         self._write_record_hashes(connection, run_key, stored_hash, hashes)
         rebuilt = records[held_in(records["unique_id"], membership["unique_id"])]
         golden = build_golden_records(rebuilt, outcome.membership, self.survivorship)
+        del rebuilt  # every record on a first night: not held through the writes
         overlaid = correction.apply(golden, corrections, self.survivorship)
         if len(corrections) and len(golden):
             ended = corrections.loc[corrections["ended_at"].notna(), "correction_id"]
@@ -473,13 +474,21 @@ class NightApplying(StoreReading):
             ),
         ).set_index("golden_id")
         golden = golden.set_index("golden_id")
-        plain = golden.astype(object).where(golden.notna(), None)
-        hashes = content_hashes(plain)
-        stored_hash = current["content_hash"].reindex(plain.index)
-        active = current["status"].reindex(plain.index).eq("active")
-        moved = held_in(plain.index, members_changed)
+        # Values as written (None for missing), a slice at a time: the whole frame so,
+        # and its candidates (every record on a first night) copied again, were two more
+        # copies of every golden record at the task's peak.
+        hashes = pd.concat(
+            [
+                content_hashes(_as_written(golden.iloc[start : start + GOLDEN_SLICE]))
+                for start in range(0, len(golden), GOLDEN_SLICE)
+            ]
+            or [pd.Series(index=golden.index[:0], dtype=object)]
+        )
+        stored_hash = current["content_hash"].reindex(golden.index)
+        active = current["status"].reindex(golden.index).eq("active")
+        moved = held_in(golden.index, members_changed)
         unchanged = (stored_hash.to_numpy() == hashes.to_numpy()) & active.to_numpy() & ~moved
-        candidates = plain[~unchanged]
+        candidates = golden[~unchanged] if unchanged.any() else golden
         stored = self._attributes_of(
             connection, current["version_id"].reindex(candidates.index).dropna()
         )
@@ -495,7 +504,7 @@ class NightApplying(StoreReading):
         for start in range(0, len(candidates), GOLDEN_SLICE):
             end = start + GOLDEN_SLICE
             closing, rows, backfill = [], [], []
-            part = candidates.iloc[start:end]
+            part = _as_written(candidates.iloc[start:end])
             for golden_id, values, content_hash, count in zip(
                 part.index,
                 row_dicts(part),
@@ -594,3 +603,8 @@ class NightApplying(StoreReading):
         ]
         for chunk in chunks(rows):
             connection.execute(insert(v), chunk)
+
+
+def _as_written(golden: pd.DataFrame) -> pd.DataFrame:
+    """Golden records' values as they are hashed and serialised: None for missing."""
+    return golden.astype(object).where(golden.notna(), None)
