@@ -62,8 +62,9 @@ def generic_values(records: pd.DataFrame, column: str) -> pd.Index:
         return pd.Index([])
     held = records[wanted].dropna(subset=[column])
     # Only a value held by more records than names allowed can bear more names.
-    counts = held[column].map(held[column].value_counts())
-    held = held[counts > MAX_NAMES].sort_values([column, "unique_id"], kind="stable")
+    counts = held[column].value_counts()
+    frequent = counts.index[counts.to_numpy() > MAX_NAMES]
+    held = held[held[column].isin(frequent)].sort_values([column, "unique_id"], kind="stable")
     if held.empty:
         return pd.Index([])
     sounds = held[["surname_sound", "first_name_sound"]].astype(object)
@@ -87,9 +88,11 @@ def without_generic_identifiers(records: pd.DataFrame) -> tuple[pd.DataFrame, di
             continue
         holding = records[identifier].isin(generic).to_numpy()
         if cleaned is records:
-            cleaned = records.copy()
+            # The columns changed are replaced, the rest shared: a copy of every record
+            # (half a gigabyte at a million) for one switchboard's number was most nights'.
+            cleaned = records.copy(deep=False)
         for column in (c for c in columns if c in cleaned):
-            cleaned.loc[holding, column] = pd.NA
+            cleaned[column] = cleaned[column].mask(holding)
         found[identifier] = len(generic)
         # Counts only: the values themselves are residents' details (or a council's).
         log.warning(

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from golden_record.extract.canonical import split_unique_ids
+from golden_record.keys import held_in
 
 QUEUE_COLUMNS = (
     "item_id",
@@ -35,6 +36,22 @@ QUEUE_COLUMNS = (
 def _item_id(unique_ids: list[str]) -> str:
     digest = hashlib.sha1("\n".join(sorted(unique_ids)).encode()).hexdigest()
     return f"RQ{digest[:16].upper()}"
+
+
+def _item_ids(members: pd.DataFrame) -> pd.Series:
+    """Each item's id from its records' ids (``item``, ``unique_id``), by item: the ids
+    split at the items' bounds once sorted, not a list aggregated per group in pandas
+    (1.3 s for a quiet night's 37,000 items at a million records)."""
+    ordered = members.sort_values(["item", "unique_id"], kind="stable")
+    items = ordered["item"].to_numpy()
+    ids = ordered["unique_id"].astype(object).to_numpy()
+    bounds = np.flatnonzero(items[1:] != items[:-1]) + 1
+    firsts = np.concatenate([[0], bounds]) if len(items) else bounds
+    return pd.Series(
+        [_item_id(list(group)) for group in np.split(ids, bounds)] if len(items) else [],
+        index=items[firsts],
+        dtype=object,
+    )
 
 
 def review_queue(review_pairs: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataFrame:
@@ -55,7 +72,8 @@ def review_queue(review_pairs: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataF
     _, component = connected_components(graph, directed=False)
     item_of_cluster = pd.Series(component, index=nodes)
 
-    members = clusters.loc[clusters["cluster_id"].isin(nodes), ["unique_id", "cluster_id"]]
+    # Found in Arrow: isin over a million Arrow-held ids took 0.6 s a night.
+    members = clusters.loc[held_in(clusters["cluster_id"], nodes), ["unique_id", "cluster_id"]]
     members = members.assign(item=item_of_cluster.reindex(members["cluster_id"]).to_numpy())
     members["source_system"], members["source_record_id"] = split_unique_ids(
         members["unique_id"].astype("string")
@@ -68,9 +86,8 @@ def review_queue(review_pairs: pd.DataFrame, clusters: pd.DataFrame) -> pd.DataF
     items = members.groupby("item").agg(
         records=("unique_id", "size"),
         systems=("source_system", "nunique"),
-        ids=("unique_id", list),
     )
-    items["item_id"] = items["ids"].map(_item_id)
+    items["item_id"] = _item_ids(members).reindex(items.index)
     items["reason"] = strongest["reason"].reindex(items.index)
     items["strongest"] = strongest["match_probability"].reindex(items.index).astype(float)
     items = items.sort_values(
