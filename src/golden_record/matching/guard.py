@@ -164,9 +164,12 @@ def namesakes_without_birth_date(records: pd.DataFrame, weights: LevelWeights) -
         for name, held in dates.items()
         if any(dob_level(x, y) in against for i, x in enumerate(held) for y in held[i + 1 :])
     ]
-    index = pd.MultiIndex.from_frame(records[key].astype(object))
-    found = index.isin(namesakes)  # type: ignore[arg-type]  # tuples are what the stubs ask
-    return pd.Series(found, index=records.index, dtype=bool) & undated
+    # Only the undated records can be such a namesake: only their names are looked up.
+    found = pd.Series(False, index=records.index, dtype=bool)
+    if namesakes:
+        index = pd.MultiIndex.from_frame(records.loc[undated, key].astype(object))
+        found[undated] = index.isin(namesakes)  # type: ignore[arg-type]  # as the stubs ask
+    return found
 
 
 def _both(pairs: pd.DataFrame, column: str) -> pd.Series:
