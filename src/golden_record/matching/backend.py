@@ -137,23 +137,30 @@ def as_frame(splink_frame: Any) -> pd.DataFrame:
     return frame
 
 
-def taken_as_frame(splink_frame: Any, sort_by: list[str]) -> pd.DataFrame:
+def taken_as_frame(
+    splink_frame: Any, sort_by: list[str], close_connection: bool = False
+) -> pd.DataFrame:
     """A Splink result table as pandas sorted by ``sort_by``, the table dropped from the
     database as soon as it is read: at a million records the predictions are a gigabyte
     in DuckDB, another in Arrow and a third in pandas, and holding all three at once was
-    the match's peak. Sorted in Arrow, whose copy is freed as pandas takes it."""
+    the match's peak. Sorted in Arrow, whose copy is freed as pandas takes it.
+    ``close_connection``: close the DuckDB connection once the table is out of it,
+    before the sort (:func:`release`; the caller's own, nothing else in it needed)."""
     if not _speaks_arrow(splink_frame.db_api):
         frame = splink_frame.as_pandas_dataframe()
         splink_frame.drop_table_from_database_and_remove_from_cache()
         sorted_frame: pd.DataFrame = frame.sort_values(sort_by, kind="stable")
         return sorted_frame.reset_index(drop=True)
-    return sorted_frame_of(_taken(splink_frame), sort_by)
+    return sorted_frame_of(_taken(splink_frame, close_connection), sort_by)
 
 
-def _taken(splink_frame: Any) -> Any:
-    """The Splink table as Arrow, dropped from the database."""
+def _taken(splink_frame: Any, close_connection: bool = False) -> Any:
+    """The Splink table as Arrow, dropped from the database (its connection closed too
+    when asked)."""
     table = splink_frame.as_pyarrow_table()
     splink_frame.drop_table_from_database_and_remove_from_cache()
+    if close_connection:
+        release(splink_frame.db_api)
     return table
 
 

@@ -36,6 +36,7 @@ from golden_record.matching.backend import (
     as_frame,
     matching_db_api,
     register,
+    release,
     sorted_frame_of,
     taken_as_frame,
 )
@@ -193,11 +194,16 @@ def score_records(
     db_api: Any = None,
     earlier: EarlierScoring | None = None,
     why_full: str | None = None,
+    release_when_scored: bool = False,
 ) -> tuple[pd.DataFrame, Scoring]:
     """Every blocked pair of ``records`` at or above ``threshold`` with Splink's detail
     columns, sorted by the pair's ids, and how they were scored: built on ``earlier``
     where it allows (see the module's docstring), else in full (``why_full`` says why
-    when the caller decided)."""
+    when the caller decided).
+
+    ``release_when_scored``: ``db_api`` is the caller's own DuckDB connection for this
+    scoring, closed as soon as the pairs are out of it, before they are sorted and
+    joined (its buffers were the match's peak at a million records)."""
     # Here, not at the top: the golden task reads earlier scorings without Splink.
     from splink import Linker
 
@@ -221,12 +227,14 @@ def score_records(
         found = linker.inference.predict(
             threshold_match_probability=threshold, warning_mode="never"
         )
-        pairs = taken_as_frame(found, PAIR_ORDER)
+        pairs = taken_as_frame(found, PAIR_ORDER, close_connection=release_when_scored)
         return pairs, scoring(mode="full", why_full=why_full, new_pairs=len(pairs))
 
     same = same_content(scored, earlier.records)
     changed = ~same
     fresh = _score_changed(linker, db_api, model, records, changed, threshold)
+    if release_when_scored:
+        release(db_api)
     # The earlier pairs are read only now, and handed over without a name here, so the
     # sort can let each of their columns go once it is copied into order (as a full
     # night's pairs are sorted: taken_as_frame).

@@ -36,7 +36,7 @@ import pandas as pd
 from splink import Linker
 
 from golden_record.hashing import duckdb_row_hashes
-from golden_record.matching.backend import as_frame, matching_db_api, register, release
+from golden_record.matching.backend import as_frame, matching_db_api, register
 from golden_record.matching.clustering import cluster_without_conflicts, join_must_link
 from golden_record.matching.clustering_on_spark import cluster_on_spark, should_cluster_on_spark
 from golden_record.matching.dialect import for_dialect
@@ -340,15 +340,21 @@ def _match_distinct(
     records = records.reset_index(drop=True)
     weights = LevelWeights.of(model)
     db_api = options.db_api or matching_db_api()
-    pairs, scoring = score_records(
-        records, model, thresholds.review, db_api, options.earlier, options.why_full
-    )
     clusters_on_spark = should_cluster_on_spark(db_api, len(records))
-    if options.db_api is None and not clusters_on_spark:
-        # The pairs are in pandas now: Splink's tables (the blocked pairs, the predictions)
-        # would hold DuckDB's memory (up to its limit, 1.6 GB at a million records) through
-        # the guard and the clustering. This match's own connection: no one else's cache.
-        release(db_api)
+    # Splink's tables (the blocked pairs, the predictions) would hold DuckDB's memory (up
+    # to its limit, 1.6 GB at a million records) through the sort, the guard and the
+    # clustering: this match's own connection is closed once the pairs are out of it.
+    own_connection = options.db_api is None and not clusters_on_spark
+    pairs, scoring = score_records(
+        records,
+        model,
+        thresholds.review,
+        db_api,
+        options.earlier,
+        options.why_full,
+        release_when_scored=own_connection,
+    )
+    if own_connection:
         # And what the scoring freed (Arrow's pool, glibc's heap) goes back before the
         # guard and the clustering build theirs: a first night's match peaked there.
         give_back()
