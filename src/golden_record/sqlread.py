@@ -9,7 +9,7 @@ Other databases are read through SQLAlchemy as before.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pandas as pd
@@ -36,6 +36,22 @@ def read_frame(
     compiled = sql.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
     positional = [compiled.params[name] for name in compiled.positiontup or ()]
     return pd.read_sql(str(compiled), driver, params=positional)
+
+
+def read_frames(connection: Connection, sql: Any, rows: int) -> Iterator[pd.DataFrame]:
+    """:func:`read_frame` ``rows`` rows at a time (an empty frame when there are none):
+    for a caller that turns each part into something smaller before reading on."""
+    if connection.dialect.name != "sqlite":
+        query = text(sql) if isinstance(sql, str) else sql
+        yield from pd.read_sql(query, connection, chunksize=rows)
+        return
+    driver = _driver(connection)
+    if isinstance(sql, str):
+        yield from pd.read_sql(sql, driver, chunksize=rows)
+        return
+    compiled = sql.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    positional = [compiled.params[name] for name in compiled.positiontup or ()]
+    yield from pd.read_sql(str(compiled), driver, params=positional, chunksize=rows)
 
 
 def column_values(

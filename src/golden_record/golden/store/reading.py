@@ -4,6 +4,7 @@ changed, the change feed, lineage and runs. No method here writes."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -20,7 +21,7 @@ from golden_record.golden.store.common import (
 )
 from golden_record.golden.survivorship import Survivorship
 from golden_record.golden.survivorship import load as load_survivorship
-from golden_record.sqlread import read_frame
+from golden_record.sqlread import read_frame, read_frames
 
 
 class StoreReading:
@@ -65,11 +66,11 @@ class StoreReading:
         ).where(v.c.valid_to_run.is_(None))
         if not include_inactive:
             query = query.where(v.c.status == "active")
-        rows = self.read(query.order_by(v.c.golden_id), connection)
-        attributes = parse_attributes(rows["attributes"])
-        # The version's own count is authoritative (0 once merged or retired).
-        attributes = attributes.drop(columns=["source_record_count"], errors="ignore")
-        return pd.concat([rows.drop(columns="attributes"), attributes], axis=1)
+        query = query.order_by(v.c.golden_id)
+        if connection is not None:
+            return _with_attributes(read_frames(connection, query, READ_SLICE))
+        with self.engine.connect() as own:
+            return _with_attributes(read_frames(own, query, READ_SLICE))
 
     def golden_record(self, golden_id: str) -> dict[str, Any] | None:
         """One golden ID's current version (attributes, status, merged_into), or None."""
@@ -228,3 +229,39 @@ class StoreReading:
             return read_frame(connection, query)
         with self.engine.connect() as own:
             return read_frame(own, query)
+
+
+# Golden records read and parsed at a time: read whole, the attributes' JSON text of
+# every golden record was held beside the parsed frame (the golden task's read-back of
+# a first night at a million records).
+READ_SLICE = 100_000
+VERSION_COLUMNS = ["golden_id", "status", "merged_into", "source_record_count"]
+
+
+def _with_attributes(parts: Iterable[pd.DataFrame]) -> pd.DataFrame:
+    """Golden version rows with their attributes JSON parsed into columns (the version's
+    own columns, then the attributes sorted by name), a slice at a time."""
+    frames = []
+    for rows in parts:
+        attributes = parse_attributes(rows["attributes"])
+        # The version's own count is authoritative (0 once merged or retired).
+        attributes = attributes.drop(columns=["source_record_count"], errors="ignore")
+        frames.append(pd.concat([rows.drop(columns="attributes"), attributes], axis=1))
+        del rows, attributes
+    if not frames:
+        return pd.DataFrame(columns=VERSION_COLUMNS)
+    golden = pd.concat(frames, ignore_index=True)
+    for column in VERSION_COLUMNS:
+        # Text in one slice and only nulls in another (a merged record's merged_into) is
+        # text, as it is read whole.
+        kinds = {str(frame[column].dtype) for frame in frames}
+        if golden[column].dtype == object and "str" in kinds:
+            golden[column] = golden[column].astype("str")
+    named = sorted(c for c in golden.columns if c not in VERSION_COLUMNS)
+    # An attribute a slice held no value of is missing there as None, as elsewhere.
+    patchy = [c for c in named if any(c not in frame.columns for frame in frames)]
+    del frames
+    if patchy:
+        part = golden[patchy]
+        golden[patchy] = part.astype(object).where(part.notna(), None)
+    return golden[VERSION_COLUMNS + named]
