@@ -32,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 
 from golden_record.hashing import duckdb_row_hashes
+from golden_record.keys import held_in
 from golden_record.matching.backend import (
     as_frame,
     matching_db_api,
@@ -130,8 +131,6 @@ class EarlierScoring:
         a small set to look up in); the earlier pairs are all between its records."""
         import pyarrow.compute as pc
         import pyarrow.parquet as pq
-
-        from golden_record.keys import held_in
 
         earlier_ids = self.records["unique_id"]
         left_out = pa.array(

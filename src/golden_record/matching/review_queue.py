@@ -42,14 +42,15 @@ def _item_ids(members: pd.DataFrame) -> pd.Series:
     """Each item's id from its records' ids (``item``, ``unique_id``), by item: the ids
     split at the items' bounds once sorted, not a list aggregated per group in pandas
     (1.3 s for a quiet night's 37,000 items at a million records)."""
+    if members.empty:
+        return pd.Series(dtype=object)
     ordered = members.sort_values(["item", "unique_id"], kind="stable")
     items = ordered["item"].to_numpy()
     ids = ordered["unique_id"].astype(object).to_numpy()
     bounds = np.flatnonzero(items[1:] != items[:-1]) + 1
-    firsts = np.concatenate([[0], bounds]) if len(items) else bounds
     return pd.Series(
-        [_item_id(list(group)) for group in np.split(ids, bounds)] if len(items) else [],
-        index=items[firsts],
+        [_item_id(list(group)) for group in np.split(ids, bounds)],
+        index=items[np.concatenate([[0], bounds])],
         dtype=object,
     )
 
