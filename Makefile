@@ -20,14 +20,15 @@ help:
 	@echo "make lint   - ruff check, format check, mypy and the import contracts"
 	@echo "make format - ruff format and autofix"
 
-# Bytecode is compiled by Python as modules are first imported, not for every installed
-# package at install: on a fresh clone compiling all of them took 15 s before the first
-# test (28 s of CPU), compiling what the tests import costs no measurable time (their
-# collection over four workers, 7.4 s either way).
+# Every installed package's bytecode is compiled at install, as the image does
+# (UV_COMPILE_BYTECODE): where PYTHONDONTWRITEBYTECODE is set, as on the machine this
+# project is built on, nothing else writes it, and every process (each test worker, each
+# task of a night, each CLI run) compiled Great Expectations, pandas and Airflow from
+# source again: 1.8 s to import Great Expectations against 0.5 s compiled.
 .venv/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
 		|| $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
-	$(UV) sync --frozen --quiet --all-extras
+	$(UV) sync --frozen --quiet --all-extras --compile-bytecode
 	@touch $@
 
 install: .venv/.installed
