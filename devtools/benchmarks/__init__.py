@@ -54,3 +54,8 @@ class ResidentSampler:
         """The largest sample from ``start`` to ``end`` (Unix times), in MB."""
         inside = [mb for at, mb in self.samples if start <= at <= end]
         return max(inside) if inside else None
+
+    def at(self, moment: float) -> float | None:
+        """The first sample at or after ``moment`` (a Unix time), in MB: what a task found
+        held when it started (what earlier tasks left), against its own peak."""
+        return next((mb for at, mb in self.samples if at >= moment), None)

@@ -19,7 +19,10 @@ night; each task's peak read from the process's resident memory sampled through 
 user without Airflow runs it. Before each night after the first, about 0.45% of the
 records change at source (:mod:`devtools.benchmarks.source_edits`, other rows each
 night). The packaged model matches every night (``--model``: another; ``--train``: the
-first night trains and promotes one, as a council's first night does). ``--rights``:
+first night trains and promotes one, as a council's first night does). ``--fault-night
+N``: before night N the libraries' drop holds half its borrowers; that night must be
+refused with the golden store and the CRM as they were, every table row for row, and the
+next (the drop whole again) publish (:mod:`devtools.benchmarks.night_faults`). ``--rights``:
 after the nights, each of a resident's rights commands as an officer runs them
 (``golden-record rights …``), timed, on a resident the last night published.
 
@@ -45,6 +48,11 @@ from pathlib import Path
 from typing import Any
 
 from devtools.benchmarks import ResidentSampler, own_peak_mb
+from devtools.benchmarks.night_faults import (
+    halve_library_drop,
+    restore_library_drop,
+    table_digests,
+)
 from golden_record.paths import PROJECT_ROOT
 
 
@@ -212,10 +220,19 @@ def run_dag_night(day: date, workdir: Path, portal_url: str) -> dict[str, Any]:
         found = resident.peak_between(start.timestamp(), end.timestamp())
         return None if found is None else round(found)
 
+    def at_start(start: datetime | None) -> float | None:
+        found = resident.at(start.timestamp()) if start is not None else None
+        return None if found is None else round(found)
+
     return {
         "state": state,
         "tasks": {
-            t: {"seconds": round(d or 0, 1), "state": str(s), "resident_peak_mb": peak(a, b)}
+            t: {
+                "seconds": round(d or 0, 1),
+                "state": str(s),
+                "resident_peak_mb": peak(a, b),
+                "resident_at_start_mb": at_start(a),
+            }
             for t, d, s, a, b in rows
         },
     }
@@ -258,7 +275,14 @@ def _night(
         failed = [t for t, r in tasks.items() if not r["ok"]]
         return {"tasks": tasks, "failed": failed, "outcome": tasks["report"].get("outcome")}
     if via == "dag":
-        return _timed_child([*me, "dag-night", *common], env)
+        if profile_dir is not None:
+            profile_dir.mkdir(parents=True, exist_ok=True)
+        return _timed_child(
+            _profiled(
+                [*me, "dag-night", *common], profile_dir / f"{day}-dag.txt" if profile_dir else None
+            ),
+            env,
+        )
     canonical = workdir / "bench" / f"canonical-{day}.parquet"
     extracted = _timed_child(
         [sys.executable, "-m", "devtools", "canonical", "--data", str(workdir / "sample")]
@@ -272,6 +296,38 @@ def _night(
         env,
     )
     return {"extract": extracted, "match": matched}
+
+
+def _databases(workdir: Path) -> dict[str, dict[str, str]]:
+    """Every table of the golden store and the CRM, digested (see ``night_faults``)."""
+    return {
+        name: table_digests(workdir / "data" / f"{name}.db") for name in ("golden_store", "crm")
+    }
+
+
+def _fault_outcome(workdir: Path, day: date, before: dict[str, dict[str, str]]) -> dict:
+    """Whether the sources gate refused the faulted night and every table of the store
+    and the CRM is as it was before it (the tables that changed are named)."""
+    from golden_record.quality import read_gate_result
+    from golden_record.run import Run
+
+    gate = read_gate_result(Run.of(day.isoformat(), root=workdir / "data"), "sources")
+    after = _databases(workdir)
+    changed = {
+        name: sorted(
+            t for t in {*before[name], *after[name]} if before[name].get(t) != after[name].get(t)
+        )
+        for name in before
+    }
+    return {
+        "what": "the libraries' drop holds half its borrowers",
+        "sources_gate_refused": gate is not None and not gate.passed,
+        "refused_checks": [f"{c.batch}: {c.expectation}" for c in gate.refused]
+        if gate is not None
+        else [],
+        "changed_tables": changed,
+        "nothing_changed": not any(changed.values()),
+    }
 
 
 def _rights(workdir: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -318,7 +374,9 @@ def _table(nights: dict[str, dict], via: str) -> str:
     if via == "dag":
         tasks = sorted({t for n in nights.values() for t in n.get("tasks", {})})
         lines = [
-            "| task | " + " | ".join(f"{d}: s / process's resident peak MB" for d in days) + " |",
+            "| task | "
+            + " | ".join(f"{d}: s / process's resident peak MB (at the task's start)" for d in days)
+            + " |",
             "|---|" + "---|" * len(days),
         ]
         for task in tasks:
@@ -326,7 +384,12 @@ def _table(nights: dict[str, dict], via: str) -> str:
             for n in nights.values():
                 found = n.get("tasks", {}).get(task, {})
                 peak = found.get("resident_peak_mb")
-                cells.append(f"{found.get('seconds', '')}" + (f" / {peak:,}" if peak else ""))
+                start = found.get("resident_at_start_mb")
+                cells.append(
+                    f"{found.get('seconds', '')}"
+                    + (f" / {peak:,}" if peak else "")
+                    + (f" (from {start:,})" if start else "")
+                )
             lines.append(f"| {task} | " + " | ".join(cells) + " |")
         lines.append(
             "| night (wall s / peak MB) | "
@@ -370,10 +433,19 @@ def main(argv: list[str] | None = None) -> int:
         help="carry on this workdir's nights: a night it holds accepted is not run again",
     )
     parser.add_argument(
+        "--fault-night",
+        type=int,
+        default=None,
+        help="before this night (2 for the second) the libraries' drop loses half its "
+        "borrowers: the night must be refused and change nothing, and the next (the drop "
+        "whole again) publish (devtools.benchmarks.night_faults)",
+    )
+    parser.add_argument(
         "--profile-dir",
         type=Path,
         default=None,
-        help="each task under py-spy, its stacks to DIR/DATE-TASK.txt (--via tasks)",
+        help="each task under py-spy, its stacks to DIR/DATE-TASK.txt (--via tasks), or the "
+        "night's one process to DIR/DATE-dag.txt (--via dag)",
     )
     args = parser.parse_args(argv)
     workdir = args.workdir.resolve()
@@ -402,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
     token = secrets.token_urlsafe(24)
     env = {**_child_env(workdir, args.model, args.train), TOKEN_VARIABLE: token}
     nights: dict[str, dict] = {}
+    whole_drop: Path | None = None
     with running_portal(sample / "portal" / "customers.jsonl", token) as portal:
         for n in range(args.nights):
             day = args.first + timedelta(days=n)
@@ -415,11 +488,22 @@ def main(argv: list[str] | None = None) -> int:
                 stamp = f"{day - timedelta(days=1)} 12:00:00"
                 edited = edit_sources(sample, stamp, offset=n - 1, prefix=f"e{n:03d}")
                 print(f"changed at source before {day}: {edited}")
+            before = None
+            if args.fault_night == n + 1:
+                whole_drop = halve_library_drop(sample, day)
+                before = _databases(workdir)
+                print(f"before {day}: the libraries' drop holds half its borrowers")
+            elif whole_drop is not None:
+                restore_library_drop(sample, day, whole_drop)
+                whole_drop = None
+                print(f"before {day}: the libraries' drop is whole again")
             started = time.perf_counter()
-            nights[day.isoformat()] = _night(
-                args.via, day, workdir, portal.base_url, env, args.profile_dir
-            )
+            night = _night(args.via, day, workdir, portal.base_url, env, args.profile_dir)
             print(f"night {day} via {args.via}: {time.perf_counter() - started:.0f} s")
+            if before is not None:
+                night["fault"] = _fault_outcome(workdir, day, before)
+                print(f"night {day}, the fault's outcome: {night['fault']}")
+            nights[day.isoformat()] = night
     figures: dict[str, Any] = {"via": args.via, "people": args.people, "nights": nights}
     if args.rights:
         figures["rights"] = _rights(workdir, env)
