@@ -197,3 +197,18 @@ def test_a_rerun_of_a_gate_replaces_its_folder_whole(run_root):
     assert read_gate_result(_run(run_root), "golden") == first
     quality = _run(run_root).dir / "quality"
     assert sorted(p.name for p in quality.iterdir()) == ["golden"]
+
+
+def test_a_gate_lets_go_of_the_batches_it_validated(run_root):
+    """Under ``dag.test()`` one process runs the whole night: what a gate validated must
+    not outlive it (GX keeps the context it made as the process's current one, and every
+    batch with it, until told otherwise), or the match and the golden records that follow
+    the sources gate hold its frames too."""
+    import gc
+
+    from great_expectations.execution_engine.pandas_batch_data import PandasBatchData
+
+    assert pipeline.quality_gate("sources", _run(run_root)).passed
+    gc.collect()
+    held = [o for o in gc.get_objects() if isinstance(o, PandasBatchData)]
+    assert held == []

@@ -253,6 +253,7 @@ def _validate(
             "install golden-record[quality] (or [airflow])"
         ) from exc
 
+    from great_expectations.data_context import set_context
     from great_expectations.execution_engine import pandas_execution_engine
 
     # GX fingerprints each batch under a gigabyte by hashing every value, only to note the
@@ -260,29 +261,36 @@ def _validate(
     # records that was 1.4 s of the sources gate. Off (GX reads the limit at each batch).
     pandas_execution_engine.HASH_THRESHOLD = 0
     context = gx.get_context(mode="ephemeral", project_config=_project_config(workdir / "gx"))
-    source = context.data_sources.add_pandas(f"{gate}_run")
-    run_id = RunIdentifier(
-        run_name=f"{run.key} {gate}",
-        run_time=datetime.combine(run.date, time(), tzinfo=timezone.utc),  # noqa: UP017
-    )
-    checks = []
-    for batch in batches:
-        asset = source.add_dataframe_asset(batch.name)
-        definition = context.validation_definitions.add(
-            gx.ValidationDefinition(
-                name=batch.name,
-                data=asset.add_batch_definition_whole_dataframe("whole"),
-                suite=context.suites.get(batch.suite),
+    try:
+        source = context.data_sources.add_pandas(f"{gate}_run")
+        run_id = RunIdentifier(
+            run_name=f"{run.key} {gate}",
+            run_time=datetime.combine(run.date, time(), tzinfo=timezone.utc),  # noqa: UP017
+        )
+        checks = []
+        for batch in batches:
+            asset = source.add_dataframe_asset(batch.name)
+            definition = context.validation_definitions.add(
+                gx.ValidationDefinition(
+                    name=batch.name,
+                    data=asset.add_batch_definition_whole_dataframe("whole"),
+                    suite=context.suites.get(batch.suite),
+                )
             )
-        )
-        validation = definition.run(
-            batch_parameters={"dataframe": batch.frame},
-            expectation_parameters=batch.parameters,
-            result_format=RESULT_FORMAT,
-            run_id=run_id,
-        )
-        checks += _checks(batch, suites[batch.suite], validation)
-    context.build_data_docs()
+            validation = definition.run(
+                batch_parameters={"dataframe": batch.frame},
+                expectation_parameters=batch.parameters,
+                result_format=RESULT_FORMAT,
+                run_id=run_id,
+            )
+            checks += _checks(batch, suites[batch.suite], validation)
+        context.build_data_docs()
+    finally:
+        # GX keeps the context it made as the process's current one, and with it every
+        # batch validated: where one process runs the whole night (``dag.test()``), the
+        # sources gate's frames (400 MB at a million records) were still held through
+        # the match and the golden records, the night's peak. Let go.
+        set_context(None)
     # Readable offline from disk too (GX's pages load their styles and charts from CDNs).
     write_offline(workdir / DATA_DOCS_INDEX.parent, run.root)
     return checks
