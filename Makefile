@@ -24,7 +24,8 @@ help:
 # (UV_COMPILE_BYTECODE): where PYTHONDONTWRITEBYTECODE is set, as on the machine this
 # project is built on, nothing else writes it, and every process (each test worker, each
 # task of a night, each CLI run) compiled Great Expectations, pandas and Airflow from
-# source again: 1.8 s to import Great Expectations against 0.5 s compiled.
+# source again: 4.4 s to import Great Expectations against 1.7 s compiled (a script,
+# not python -c, which stops inside pyspark's import; docs/benchmarks.md, session 29).
 .venv/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 \
 		|| $(PYTHON) -m pip install --quiet "uv==$(UV_VERSION)"
