@@ -253,7 +253,7 @@ def _validate(
             "install golden-record[quality] (or [airflow])"
         ) from exc
 
-    from great_expectations.data_context import set_context
+    from great_expectations.data_context.data_context.context_factory import set_context
     from great_expectations.execution_engine import pandas_execution_engine
 
     # GX fingerprints each batch under a gigabyte by hashing every value, only to note the
