@@ -16,9 +16,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 
-def _arrow(
+def as_arrow(
     values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | np.ndarray | Iterable,
 ) -> pa.Array:
+    """``values`` in Arrow: without a copy where pandas holds them in Arrow (then, as
+    pandas holds them, perhaps in chunks)."""
     if isinstance(values, pa.Array):
         return values
     if isinstance(values, pa.ChunkedArray):
@@ -35,8 +37,8 @@ def held_in(
     values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | np.ndarray, among: Iterable
 ) -> np.ndarray:
     """For each of ``values``, whether it is one of ``among`` (a missing value never is)."""
-    left = _arrow(values)
-    right = _arrow(among)
+    left = as_arrow(values)
+    right = as_arrow(among)
     if len(left) == 0:
         return np.zeros(0, dtype=bool)
     if len(right) == 0:

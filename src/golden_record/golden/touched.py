@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from golden_record.keys import held_in
+from golden_record.keys import as_arrow, held_in
 
 
 @dataclass
@@ -33,6 +35,20 @@ class Touched:
         return int(self.settled["golden_id"].nunique())
 
 
+def _one_array(values: pd.Series) -> pa.Array:
+    found = as_arrow(values)
+    return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
+
+
+def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's code (0, 1, … in first-seen order; -1 where missing) and the distinct
+    values by code, by Arrow's dictionary encoding: pandas' factorize of a million record
+    ids (as Python objects) was most of this module's time."""
+    encoded = _one_array(values).dictionary_encode()
+    codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, np.asarray(encoded.dictionary.to_pylist(), dtype=object)
+
+
 def split_settled(
     clusters: pd.DataFrame,
     previous: pd.DataFrame,
@@ -42,11 +58,22 @@ def split_settled(
     golden_id (the store's current records); ``changed``: by tonight's ``clusters`` row,
     True where a record is new or its values differ from when its golden record was built.
     """
-    previous = previous.astype({"unique_id": object, "golden_id": object})
-    golden_of = previous.set_index("unique_id")["golden_id"]
-    was = golden_of.reindex(clusters["unique_id"]).to_numpy()
-    codes, golden_ids = pd.factorize(was)  # -1 for a record with no golden ID yet
-    cluster = pd.factorize(clusters["cluster_id"].to_numpy())[0]
+    # Each record's golden ID code, by its row in ``previous`` (-1: none yet).
+    golden_code, golden_ids = _codes(previous["golden_id"])
+    tonight, before = _one_array(clusters["unique_id"]), _one_array(previous["unique_id"])
+    if before.type != tonight.type:  # an empty store's column has no type of its own
+        before = before.cast(tonight.type)
+    row = (
+        pc.index_in(tonight, value_set=before)
+        .fill_null(-1)
+        .to_numpy(zero_copy_only=False)
+        .astype(np.int64)
+    )
+    known = row >= 0
+    codes = np.full(len(clusters), -1, dtype=np.int64)
+    codes[known] = golden_code[row[known]]
+    known &= codes >= 0
+    cluster, _ = _codes(clusters["cluster_id"])
     # Whole-column group reductions: a Python step per cluster is seconds at a million.
     frame = pd.DataFrame(
         {
@@ -60,22 +87,22 @@ def split_settled(
     high = groups["code"].transform("max").to_numpy()
     size = groups["code"].transform("size").to_numpy()
     any_changed = groups["changed"].transform("max").to_numpy()
-    earlier_size = previous.groupby("golden_id").size()
+    earlier_size = np.bincount(golden_code[golden_code >= 0], minlength=len(golden_ids))
     size_was = np.zeros(len(frame), dtype=np.int64)
-    known = codes >= 0
-    size_was[known] = earlier_size.reindex(golden_ids[codes[known]]).to_numpy()
+    size_was[known] = earlier_size[codes[known]]
     settled = (low == high) & (low >= 0) & ~any_changed & (size == size_was)
 
     reached = set(golden_ids[codes[~settled & known]])
     gone = ~held_in(previous["unique_id"], clusters["unique_id"])
     reached |= set(previous.loc[gone, "golden_id"])
+    kept = previous[held_in(previous["golden_id"], reached)]
     return Touched(
         settled=pd.DataFrame(
             {
-                "unique_id": clusters["unique_id"].to_numpy()[settled],
-                "golden_id": was[settled],
+                "unique_id": clusters["unique_id"].to_numpy(object)[settled],
+                "golden_id": golden_ids[codes[settled]],
             }
         ),
         clusters=clusters[~settled],
-        previous=previous[held_in(previous["golden_id"], reached)],
+        previous=kept.astype({"unique_id": object, "golden_id": object}),
     )
