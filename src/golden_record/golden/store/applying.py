@@ -260,10 +260,10 @@ class NightApplying(StoreReading):
         )
         previous = self.current_xref(connection)
         stored_hash = self._current_record_hashes(connection)
-        changed = (
-            hashes.reindex(clusters["unique_id"]).to_numpy()
-            != stored_hash.reindex(clusters["unique_id"]).to_numpy()
-        )
+        # One index of tonight's ids for both look-ups: reindexing by the Arrow-held column
+        # hashed its million ids afresh each time (0.94 s against 0.42 s).
+        ids = pd.Index(clusters["unique_id"].to_numpy(object), dtype=object)
+        changed = hashes.reindex(ids).to_numpy() != stored_hash.reindex(ids).to_numpy()
         if why_all:
             changed[:] = True
         # Golden records under a steward's correction (or just out of one) are rebuilt
