@@ -33,6 +33,13 @@ def as_arrow(
     return pa.array(values, from_pandas=True)
 
 
+def one_array(values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | np.ndarray) -> pa.Array:
+    """``values`` as a single Arrow array (chunks joined): what a kernel's value set
+    or a take's indices need."""
+    found = as_arrow(values)
+    return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
+
+
 def held_in(
     values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | np.ndarray, among: Iterable
 ) -> np.ndarray:

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
-from golden_record.keys import as_arrow, held_in
+from golden_record.keys import held_in, one_array
 
 
 @dataclass
@@ -35,16 +34,11 @@ class Touched:
         return int(self.settled["golden_id"].nunique())
 
 
-def _one_array(values: pd.Series) -> pa.Array:
-    found = as_arrow(values)
-    return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
-
-
 def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """Each value's code (0, 1, … in first-seen order; -1 where missing) and the distinct
     values by code, by Arrow's dictionary encoding: pandas' factorize of a million record
     ids (as Python objects) was most of this module's time."""
-    encoded = _one_array(values).dictionary_encode()
+    encoded = one_array(values).dictionary_encode()
     codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
     return codes, np.asarray(encoded.dictionary.to_pylist(), dtype=object)
 
@@ -60,7 +54,7 @@ def split_settled(
     """
     # Each record's golden ID code, by its row in ``previous`` (-1: none yet).
     golden_code, golden_ids = _codes(previous["golden_id"])
-    tonight, before = _one_array(clusters["unique_id"]), _one_array(previous["unique_id"])
+    tonight, before = one_array(clusters["unique_id"]), one_array(previous["unique_id"])
     if before.type != tonight.type:  # an empty store's column has no type of its own
         before = before.cast(tonight.type)
     row = (

@@ -29,10 +29,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz.distance import DamerauLevenshtein
 
 from golden_record.extract.canonical import split_unique_ids
-from golden_record.keys import held_in
+from golden_record.keys import held_in, one_array
 from golden_record.matching.levels import CONFLICT_BITS, LevelWeights, dob_level, forename_level
 from golden_record.standardise.fields import UK_MOBILE_PREFIX
 
@@ -264,7 +266,6 @@ class Households:
 
     def __post_init__(self) -> None:
         self._places = self.places(self.records)
-        self._position = pd.Series(np.arange(len(self.records)), index=self.records["unique_id"])
         self.share = self._share_with_conflicts()
         self.present = self.share >= HOUSEHOLD_SHARE
 
@@ -313,11 +314,17 @@ class Households:
         result = np.zeros(len(pairs), dtype=bool)
         if not self.present or pairs.empty:
             return pd.Series(result, index=pairs.index)
-        left = self._position.reindex(pairs["unique_id_l"]).to_numpy()
-        right = self._position.reindex(pairs["unique_id_r"]).to_numpy()
+        # In Arrow: pandas' reindex by the pairs' Arrow-held ids and a Python comparison
+        # per pair and kind of place took 1.8 s of a quiet night's match at a million.
+        ids = one_array(self.records["unique_id"])
+        left, right = (
+            pc.index_in(one_array(pairs[side]), value_set=ids)
+            for side in ("unique_id_l", "unique_id_r")
+        )
         for values in self._places.values():
-            a, b = values[left], values[right]
-            result |= np.array([x is not None and x == y for x, y in zip(a, b, strict=True)])
+            held = pa.array(values, type=pa.string(), from_pandas=True)
+            same = pc.equal(held.take(left), held.take(right))
+            result |= same.fill_null(False).to_numpy(zero_copy_only=False)
         return pd.Series(result, index=pairs.index)
 
 
