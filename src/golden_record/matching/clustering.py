@@ -20,10 +20,14 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from golden_record.keys import one_array
 from golden_record.matching.guard import Conflicts, PersonKeys, namesakes_without_birth_date
 from golden_record.matching.kept_components import (
     MEMBER_COLUMNS,
@@ -162,20 +166,34 @@ def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return labels
 
 
-def _cannot_positions(
-    ids: np.ndarray, cannot: set[frozenset[str]]
-) -> tuple[np.ndarray, np.ndarray]:
+def _positions(ids: pa.Array, values: Any) -> np.ndarray:
+    """Each of ``values``' position among the records' ``ids`` (-1: not among them), in
+    Arrow: pandas' reindex by Arrow-held ids, or a dict of a million ids, took a second."""
+    sought = one_array(values)
+    if sought.type != ids.type:
+        sought = sought.cast(ids.type)
+    found = pc.index_in(sought, value_set=ids).fill_null(-1)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _present(ids: pa.Array, values: Any) -> np.ndarray:
+    """:func:`_positions` of ids that must be among the records (a link's, a cluster's)."""
+    found = _positions(ids, values)
+    if (found < 0).any():
+        missing = pd.Series(values).iloc[int(np.flatnonzero(found < 0)[0])]
+        raise ValueError(f"record {missing} is linked but is not among the records clustered")
+    return found
+
+
+def _cannot_positions(ids: pa.Array, cannot: set[frozenset[str]]) -> tuple[np.ndarray, np.ndarray]:
     """Both records' positions of each cannot-link pair whose records are both here."""
-    position = {uid: k for k, uid in enumerate(ids)}
-    found = [
-        (position[a], position[b])
-        for a, b in (tuple(pair) for pair in cannot if len(pair) == 2)
-        if a in position and b in position
-    ]
-    if not found:
+    pairs = [tuple(pair) for pair in cannot if len(pair) == 2]
+    if not pairs:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    a, b = np.array(found, dtype=np.int64).T
-    return a, b
+    a = _positions(ids, pa.array([pair[0] for pair in pairs], type=pa.string()))
+    b = _positions(ids, pa.array([pair[1] for pair in pairs], type=pa.string()))
+    both = (a >= 0) & (b >= 0)
+    return a[both], b[both]
 
 
 def _contested(
@@ -236,14 +254,14 @@ def cluster_without_conflicts(
     """
     records = records.reset_index(drop=True)
     ids = records["unique_id"].to_numpy()
-    position = pd.Series(np.arange(len(ids)), index=ids)
+    held = one_array(records["unique_id"])
     conflicts = _Conflicts(records, weights, guard=household_guard)
     cannot = cannot_link or set()
     ordered = links.sort_values(
         ["match_probability", "unique_id_l", "unique_id_r"], ascending=[False, True, True]
     )
-    left = position.reindex(ordered["unique_id_l"]).to_numpy()
-    right = position.reindex(ordered["unique_id_r"]).to_numpy()
+    left = _present(held, ordered["unique_id_l"])
+    right = _present(held, ordered["unique_id_r"])
     probabilities = ordered["match_probability"].to_numpy()
     agrees = (
         ordered["agrees"].to_numpy(dtype=bool)
@@ -272,7 +290,7 @@ def cluster_without_conflicts(
     drop_ambiguous()
     initial_refusals = len(refused)
     component = _components(len(ids), left, right)
-    cannot_positions = _cannot_positions(ids, cannot)
+    cannot_positions = _cannot_positions(held, cannot)
     digest = weights_digest(weights.by_comparison, household_guard)
     signature = signatures(
         component,
@@ -317,7 +335,7 @@ def cluster_without_conflicts(
     if reused.any():
         # Named by the earlier night's cluster: its lowest id, a record of the component.
         cluster_of = reused_members.set_index("unique_id")["cluster_id"]
-        named = position.reindex(cluster_of.reindex(ids[reused]).to_numpy()).to_numpy()
+        named = _present(held, cluster_of.reindex(ids[reused]).to_numpy(object))
         roots[reused] = named + 2 * len(ids)
         taken &= ~reused[left]
 
@@ -345,7 +363,7 @@ def cluster_without_conflicts(
     later.insert(
         0,
         "signature",
-        signature[component[position.reindex(later["unique_id_l"]).to_numpy().astype(np.int64)]],
+        signature[component[_present(held, later["unique_id_l"].to_numpy(object))]],
     )
     kept = _kept_for_next(
         digest, signature, component, contested_label, checked, frame, [later, reused_refused]
