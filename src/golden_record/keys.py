@@ -40,6 +40,23 @@ def one_array(values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | np.nda
     return found.combine_chunks() if isinstance(found, pa.ChunkedArray) else found
 
 
+def positions_in(
+    values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | np.ndarray,
+    among: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | np.ndarray,
+) -> np.ndarray:
+    """For each of ``values``, its position in ``among`` (the first, where it is there
+    twice; -1 where it is not, or is missing): pandas' reindex by Arrow-held ids, or a
+    dict of a million of them, took a second where this takes tens of milliseconds."""
+    sought, found_in = one_array(values), one_array(among)
+    # An empty column (or one of missing values only) has no type of its own.
+    if pa.types.is_null(sought.type):
+        sought = sought.cast(found_in.type)
+    elif found_in.type != sought.type:
+        found_in = found_in.cast(sought.type)
+    found = pc.index_in(sought, value_set=found_in).fill_null(-1)
+    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
 def held_in(
     values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | np.ndarray, among: Iterable
 ) -> np.ndarray:

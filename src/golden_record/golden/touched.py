@@ -18,9 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
-from golden_record.keys import held_in, one_array
+from golden_record.keys import held_in, one_array, positions_in
 
 
 @dataclass
@@ -54,15 +53,7 @@ def split_settled(
     """
     # Each record's golden ID code, by its row in ``previous`` (-1: none yet).
     golden_code, golden_ids = _codes(previous["golden_id"])
-    tonight, before = one_array(clusters["unique_id"]), one_array(previous["unique_id"])
-    if before.type != tonight.type:  # an empty store's column has no type of its own
-        before = before.cast(tonight.type)
-    row = (
-        pc.index_in(tonight, value_set=before)
-        .fill_null(-1)
-        .to_numpy(zero_copy_only=False)
-        .astype(np.int64)
-    )
+    row = positions_in(clusters["unique_id"], previous["unique_id"])
     known = row >= 0
     codes = np.full(len(clusters), -1, dtype=np.int64)
     codes[known] = golden_code[row[known]]

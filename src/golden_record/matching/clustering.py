@@ -25,9 +25,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from golden_record.keys import one_array
+from golden_record.keys import one_array, positions_in
 from golden_record.matching.guard import Conflicts, PersonKeys, namesakes_without_birth_date
 from golden_record.matching.kept_components import (
     MEMBER_COLUMNS,
@@ -166,19 +165,10 @@ def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return labels
 
 
-def _positions(ids: pa.Array, values: Any) -> np.ndarray:
-    """Each of ``values``' position among the records' ``ids`` (-1: not among them), in
-    Arrow: pandas' reindex by Arrow-held ids, or a dict of a million ids, took a second."""
-    sought = one_array(values)
-    if sought.type != ids.type:
-        sought = sought.cast(ids.type)
-    found = pc.index_in(sought, value_set=ids).fill_null(-1)
-    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
-
-
 def _present(ids: pa.Array, values: Any) -> np.ndarray:
-    """:func:`_positions` of ids that must be among the records (a link's, a cluster's)."""
-    found = _positions(ids, values)
+    """Positions among the records' ``ids`` of ids that must be there (a link's, a
+    cluster's)."""
+    found = positions_in(values, ids)
     if (found < 0).any():
         missing = pd.Series(values).iloc[int(np.flatnonzero(found < 0)[0])]
         raise ValueError(f"record {missing} is linked but is not among the records clustered")
@@ -190,8 +180,8 @@ def _cannot_positions(ids: pa.Array, cannot: set[frozenset[str]]) -> tuple[np.nd
     pairs = [tuple(pair) for pair in cannot if len(pair) == 2]
     if not pairs:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    a = _positions(ids, pa.array([pair[0] for pair in pairs], type=pa.string()))
-    b = _positions(ids, pa.array([pair[1] for pair in pairs], type=pa.string()))
+    a = positions_in(pa.array([pair[0] for pair in pairs], type=pa.string()), ids)
+    b = positions_in(pa.array([pair[1] for pair in pairs], type=pa.string()), ids)
     both = (a >= 0) & (b >= 0)
     return a[both], b[both]
 

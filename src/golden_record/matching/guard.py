@@ -34,7 +34,7 @@ import pyarrow.compute as pc
 from rapidfuzz.distance import DamerauLevenshtein
 
 from golden_record.extract.canonical import split_unique_ids
-from golden_record.keys import held_in, one_array
+from golden_record.keys import held_in, one_array, positions_in
 from golden_record.matching.levels import CONFLICT_BITS, LevelWeights, dob_level, forename_level
 from golden_record.standardise.fields import UK_MOBILE_PREFIX
 
@@ -318,8 +318,7 @@ class Households:
         # per pair and kind of place took 1.8 s of a quiet night's match at a million.
         ids = one_array(self.records["unique_id"])
         left, right = (
-            pc.index_in(one_array(pairs[side]), value_set=ids)
-            for side in ("unique_id_l", "unique_id_r")
+            pa.array(positions_in(pairs[side], ids)) for side in ("unique_id_l", "unique_id_r")
         )
         for values in self._places.values():
             held = pa.array(values, type=pa.string(), from_pandas=True)
