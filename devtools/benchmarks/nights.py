@@ -259,9 +259,9 @@ def _night(
 ) -> dict:
     me = [sys.executable, "-m", "devtools.benchmarks.nights"]
     common = ["--date", day.isoformat(), "--workdir", str(workdir), "--portal-url", portal_url]
+    if profile_dir is not None:
+        profile_dir.mkdir(parents=True, exist_ok=True)
     if via == "tasks":
-        if profile_dir is not None:
-            profile_dir.mkdir(parents=True, exist_ok=True)
         tasks = {
             task: _timed_child(
                 _profiled(
@@ -275,8 +275,6 @@ def _night(
         failed = [t for t, r in tasks.items() if not r["ok"]]
         return {"tasks": tasks, "failed": failed, "outcome": tasks["report"].get("outcome")}
     if via == "dag":
-        if profile_dir is not None:
-            profile_dir.mkdir(parents=True, exist_ok=True)
         return _timed_child(
             _profiled(
                 [*me, "dag-night", *common], profile_dir / f"{day}-dag.txt" if profile_dir else None

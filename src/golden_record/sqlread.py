@@ -21,37 +21,35 @@ def _driver(connection: Connection) -> Any:
     return connection.connection.driver_connection
 
 
+def _readable(
+    connection: Connection, sql: Any, params: Mapping[str, Any] | None
+) -> tuple[Any, Any, Any]:
+    """What pandas reads ``sql`` with: the query, the connection (SQLite's own driver
+    connection, else SQLAlchemy's) and the parameters in the form that connection takes."""
+    if connection.dialect.name != "sqlite":
+        return (text(sql) if isinstance(sql, str) else sql), connection, dict(params or {})
+    driver = _driver(connection)
+    if isinstance(sql, str):
+        return sql, driver, dict(params or {})
+    compiled = sql.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    return str(compiled), driver, [compiled.params[name] for name in compiled.positiontup or ()]
+
+
 def read_frame(
     connection: Connection, sql: Any, params: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
     """``sql`` (text with named ``:params``, or a SQLAlchemy statement carrying its own
     parameters) read on ``connection``. Only for columns SQLAlchemy would hand over as
     the driver gives them (text and numbers, as the store's and the CRM's are)."""
-    if connection.dialect.name != "sqlite":
-        query = text(sql) if isinstance(sql, str) else sql
-        return pd.read_sql(query, connection, params=dict(params or {}))
-    driver = _driver(connection)
-    if isinstance(sql, str):
-        return pd.read_sql(sql, driver, params=dict(params or {}))
-    compiled = sql.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    positional = [compiled.params[name] for name in compiled.positiontup or ()]
-    return pd.read_sql(str(compiled), driver, params=positional)
+    query, reader, parameters = _readable(connection, sql, params)
+    return pd.read_sql(query, reader, params=parameters)
 
 
 def read_frames(connection: Connection, sql: Any, rows: int) -> Iterator[pd.DataFrame]:
     """:func:`read_frame` ``rows`` rows at a time (an empty frame when there are none):
     for a caller that turns each part into something smaller before reading on."""
-    if connection.dialect.name != "sqlite":
-        query = text(sql) if isinstance(sql, str) else sql
-        yield from pd.read_sql(query, connection, chunksize=rows)
-        return
-    driver = _driver(connection)
-    if isinstance(sql, str):
-        yield from pd.read_sql(sql, driver, chunksize=rows)
-        return
-    compiled = sql.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-    positional = [compiled.params[name] for name in compiled.positiontup or ()]
-    yield from pd.read_sql(str(compiled), driver, params=positional, chunksize=rows)
+    query, reader, parameters = _readable(connection, sql, None)
+    yield from pd.read_sql(query, reader, params=parameters, chunksize=rows)
 
 
 def column_values(
