@@ -570,3 +570,32 @@ def test_a_night_answers_the_components_the_night_before_checked_as_it_did():
     assert grown.clusters.equals(cluster(joined, more, apart).clusters)
     assert grown.components_kept == 3
     assert cluster(records, links, apart, SLIPS, earlier=first.kept).components_kept == 0
+
+
+def test_identities_keys_are_read_only_for_those_a_conflict_is_asked_of():
+    from golden_record.matching.clustering import _Conflicts
+
+    records = _records(
+        [
+            ("a", "liam", "laing", "1939-11-23", None),
+            ("b", "liam", "laing", "1939-11-23", None),  # a's identity again
+            ("c", "noah", "laing", "1939-11-23", None),
+            ("d", "liam", "laing", "1975-04-02", None),
+            ("e", "jane", "smith", None, None),
+            ("f", "jane", "smyth", None, None),
+        ]
+    )
+    eager = PersonKeys.from_records(records)
+    conflicts = _Conflicts(records, COUNCIL)
+    identity = conflicts.of_record
+    assert len(set(identity.tolist())) == 5
+    assert len(conflicts._keys) == 0
+    conflicts.prepare(identity[[0, 2]])
+    assert len(conflicts._keys) == 2
+    # Asked of identities not prepared, the keys are read then; every answer is the one
+    # every record's keys give.
+    for a in range(len(records)):
+        for b in range(len(records)):
+            if identity[a] != identity[b]:
+                assert conflicts.between(identity[a], identity[b]) == conflict(eager, a, b)
+    assert len(conflicts._keys) == 5

@@ -42,11 +42,17 @@ def give_back() -> None:
     million objects), which a full collection otherwise walks again after every task:
     half a second each, five of a demo night's fifty. Objects a later stage makes are
     collected as before; a frozen object is still freed when nothing refers to it."""
-    import pyarrow as pa
-
     gc.collect()
     gc.freeze()
     _unfrozen_at_exit()
+    trim()
+
+
+def trim() -> None:
+    """Release Arrow's unused pool memory and trim glibc's heap, without a collection:
+    for a step that has just dropped its own large frames."""
+    import pyarrow as pa
+
     pa.default_memory_pool().release_unused()
     libc = _libc()
     if libc is not None and hasattr(libc, "malloc_trim"):

@@ -36,16 +36,16 @@ import pandas as pd
 from splink import Linker
 
 from golden_record.hashing import duckdb_row_hashes
+from golden_record.keys import positions_in
 from golden_record.matching.backend import as_frame, matching_db_api, register
 from golden_record.matching.clustering import cluster_without_conflicts, join_must_link
 from golden_record.matching.clustering_on_spark import cluster_on_spark, should_cluster_on_spark
 from golden_record.matching.dialect import for_dialect
 from golden_record.matching.generic import without_generic_identifiers
 from golden_record.matching.guard import (
-    Conflicts,
+    PAIR_VALUES_READ,
     Households,
     PersonalEvidence,
-    PersonKeys,
     forename_and_birth_date_conflict,
     household_evidence_only,
     namesakes_in_one_system,
@@ -54,8 +54,9 @@ from golden_record.matching.incremental import EarlierScoring, Scoring, score_re
 from golden_record.matching.kept_components import KeptComponents
 from golden_record.matching.levels import LevelWeights, ModelShapeError
 from golden_record.matching.model import DEFAULT_MODEL_PATH, with_loose_rules
+from golden_record.matching.parked import NOTHING_PARKED, Parked, park
 from golden_record.matching.precedents import SETTLED_COLUMNS, Precedents, join_settled_same
-from golden_record.memory import give_back
+from golden_record.memory import give_back, trim
 from golden_record.standardise.fields import MATCH_COLUMNS
 
 PAIR_COLUMNS = ["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
@@ -255,13 +256,15 @@ def predict_and_cluster(
         str(k): frozenset(v)
         for k, v in several.groupby("representative")["system"].agg(frozenset).items()
     }
-    result = _match_distinct(records[scored_here], model, options, systems)
-    cluster_of = result.clusters.set_index("unique_id")
+    result, parked = _match_distinct(records[scored_here], model, options, systems)
     copies = kept & ~scored_here
+    of_representative = positions_in(representative[copies], result.clusters["unique_id"])
+    if (of_representative < 0).any():  # each representative was scored, so clustered
+        raise RuntimeError("a scored record is missing from its own clustering")
     joined = pd.DataFrame(
         {
             "unique_id": records.loc[copies, "unique_id"].to_numpy(),
-            "cluster_id": cluster_of["cluster_id"].reindex(representative[copies]).to_numpy(),
+            "cluster_id": result.clusters["cluster_id"].to_numpy()[of_representative],
             "cluster_match_probability": 1.0,
         }
     )
@@ -300,7 +303,8 @@ def predict_and_cluster(
         )
         review = pd.concat([review, flagged], ignore_index=True)
     return MatchResult(
-        pairs=result.pairs,
+        # The pairs' values set aside while the guard and the clustering ran come back last.
+        pairs=parked.restore(result.pairs),
         clusters=clusters,
         review_pairs=review,
         scoring=result.scoring,
@@ -312,9 +316,8 @@ def predict_and_cluster(
 
 def _shared_places(records: pd.DataFrame, weights: LevelWeights, pairs: pd.DataFrame) -> Any:
     """Whether each pair shares a household's place. Its own function so that the
-    households' every-record keys and places (about 0.4 GB at a million records) are freed
-    before the clustering builds its own."""
-    households = Households(records, Conflicts(PersonKeys.from_records(records), weights))
+    households' every-record places are freed before the clustering builds its own."""
+    households = Households(records, weights)
     return households.shared(pairs)
 
 
@@ -323,7 +326,10 @@ def _match_distinct(
     model: dict,
     options: MatchOptions,
     systems_of: dict[str, frozenset[str]] | None = None,
-) -> MatchResult:
+) -> tuple[MatchResult, Parked]:
+    """The match of records that are each scored (no two alike), and the scored pairs'
+    values it set aside (:mod:`golden_record.matching.parked`), for the caller to put back
+    into ``pairs`` once it has done with its own work."""
     thresholds = options.thresholds
     if len(records) < 2:
         return MatchResult(
@@ -336,7 +342,7 @@ def _match_distinct(
                 }
             ),
             review_pairs=pd.DataFrame(columns=REVIEW_COLUMNS),
-        )
+        ), NOTHING_PARKED
     records = records.reset_index(drop=True)
     weights = LevelWeights.of(model)
     db_api = options.db_api or matching_db_api()
@@ -358,6 +364,11 @@ def _match_distinct(
         # And what the scoring freed (Arrow's pool, glibc's heap) goes back before the
         # guard and the clustering build theirs: a first night's match peaked there.
         give_back()
+    # The pairs' compared values, bar the few the guard reads, are set aside while the
+    # guard and the clustering build theirs (the match's peak), and what they held goes
+    # back too.
+    pairs, parked = park(pairs, keep=[*PAIR_COLUMNS, *PAIR_VALUES_READ])
+    trim()
     high = pairs["match_probability"] >= thresholds.auto_match
     evidence = PersonalEvidence.of(pairs)
     at_household = pd.Series(False, index=pairs.index)
@@ -444,7 +455,7 @@ def _match_distinct(
     review = detailed[REVIEW_COLUMNS]
     settled = settled.reset_index(drop=True)
     review = review.sort_values("match_probability", ascending=False).reset_index(drop=True)
-    return MatchResult(
+    result = MatchResult(
         pairs=pairs,
         clusters=clustering.clusters,
         review_pairs=review,
@@ -453,6 +464,7 @@ def _match_distinct(
         kept_components=clustering.kept,
         components_kept=clustering.components_kept,
     )
+    return result, parked
 
 
 def _earlier_components(
