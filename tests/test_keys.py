@@ -6,7 +6,7 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 
-from golden_record.keys import held_in, positions_in
+from golden_record.keys import held_in, positions_in, positions_of_each
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,15 @@ def test_positions_in_are_reindex_positions_and_minus_one_where_absent(values):
 def test_positions_of_nothing_are_empty_whatever_the_columns_types():
     assert positions_in(np.array([], dtype=object), pd.Series(["rev:1"])).tolist() == []
     assert positions_in(pd.Series(["rev:1"]), np.array([], dtype=object)).tolist() == [-1]
+
+
+def test_positions_of_each_column_are_positions_in_each_alone():
+    among = pd.Series(["rev:1", "hou:2", "rev:3", "hou:2"])
+    left = pd.Series(["rev:3", None, "hou:2"])
+    right = pa.chunked_array([["por:9"], ["rev:1", "rev:3"]], type=pa.large_string())
+    empty = pd.Series([], dtype=object)
+    found = positions_of_each([left, right, empty], among)
+    assert [f.tolist() for f in found] == [[2, -1, 1], [-1, 0, 2], []]
+    assert [f.tolist() for f in positions_of_each([left], pd.Series([], dtype=object))] == [
+        [-1, -1, -1]
+    ]

@@ -247,6 +247,22 @@ def test_a_value_shared_under_many_names_is_left_out_of_matching_a_familys_is_no
     assert records["email"].notna().all()  # the records given are not changed
 
 
+def test_records_without_a_surname_may_each_bear_a_name_of_their_own():
+    from golden_record.matching.generic import generic_values
+
+    # Five forenames and no surname: five names. One surname and five forenames: one.
+    # Four records with neither: four names, none holding half.
+    forenames = ["A", "B", "C", "D", "E"]
+    rows = (
+        [("nameless@x", None, f) for f in forenames]
+        + [("family@x", "S", f) for f in forenames]
+        + [("blank@x", None, None)] * 4
+    )
+    records = pd.DataFrame(rows, columns=["email", "surname_sound", "first_name_sound"])
+    records["unique_id"] = [f"portal:r{i}" for i in range(len(records))]
+    assert list(generic_values(records, "email")) == ["blank@x", "nameless@x"]
+
+
 @pytest.mark.parametrize(
     "everyone",
     [

@@ -8,7 +8,7 @@ milliseconds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -47,14 +47,28 @@ def positions_in(
     """For each of ``values``, its position in ``among`` (the first, where it is there
     twice; -1 where it is not, or is missing): pandas' reindex by Arrow-held ids, or a
     dict of a million of them, took a second where this takes tens of milliseconds."""
-    sought, found_in = one_array(values), one_array(among)
-    # An empty column (or one of missing values only) has no type of its own.
-    if pa.types.is_null(sought.type):
-        sought = sought.cast(found_in.type)
-    elif found_in.type != sought.type:
-        found_in = found_in.cast(sought.type)
-    found = pc.index_in(sought, value_set=found_in).fill_null(-1)
-    return np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+    return positions_of_each([values], among)[0]
+
+
+def positions_of_each(
+    columns: Sequence[pa.Array | pa.ChunkedArray | pd.Series | pd.Index | np.ndarray],
+    among: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | np.ndarray,
+) -> list[np.ndarray]:
+    """:func:`positions_in` for each of ``columns`` (a pair's two ids), looked up together:
+    the look-up's table of ``among`` is built once (at a million ids, most of a call)."""
+    found_in = one_array(among)
+    sought = [one_array(column) for column in columns]
+    # One type for all: ``among``'s, unless it has none of its own (an empty column, or
+    # one of missing values only), then the first column's that has one.
+    typed = [found_in.type, *(values.type for values in sought)]
+    kind = next((t for t in typed if not pa.types.is_null(t)), pa.null())
+    found_in = found_in.cast(kind)
+    sought = [values.cast(kind) for values in sought]
+    joined = pa.concat_arrays(sought) if sought else pa.array([], type=kind)
+    found = pc.index_in(joined, value_set=found_in).fill_null(-1)
+    positions = np.asarray(found.to_numpy(zero_copy_only=False), dtype=np.int64)
+    ends = np.cumsum([len(values) for values in sought])[:-1]
+    return np.split(positions, ends)
 
 
 def held_in(

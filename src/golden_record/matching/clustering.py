@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from golden_record.keys import one_array, positions_in
+from golden_record.keys import one_array, positions_of_each
 from golden_record.matching.guard import Conflicts, PersonKeys, namesakes_without_birth_date
 from golden_record.matching.kept_components import (
     MEMBER_COLUMNS,
@@ -191,10 +191,16 @@ def _components(n: int, left: np.ndarray, right: np.ndarray) -> np.ndarray:
 def _present(ids: pa.Array, values: Any) -> np.ndarray:
     """Positions among the records' ``ids`` of ids that must be there (a link's, a
     cluster's)."""
-    found = positions_in(values, ids)
-    if (found < 0).any():
-        missing = pd.Series(values).iloc[int(np.flatnonzero(found < 0)[0])]
-        raise ValueError(f"record {missing} is linked but is not among the records clustered")
+    return _all_present(ids, values)[0]
+
+
+def _all_present(ids: pa.Array, *columns: Any) -> list[np.ndarray]:
+    """:func:`_present` for each of ``columns`` (a link's two ids), looked up together."""
+    found = positions_of_each(columns, ids)
+    for values, positions in zip(columns, found, strict=True):
+        if (positions < 0).any():
+            missing = pd.Series(values).iloc[int(np.flatnonzero(positions < 0)[0])]
+            raise ValueError(f"record {missing} is linked but is not among the records clustered")
     return found
 
 
@@ -203,8 +209,9 @@ def _cannot_positions(ids: pa.Array, cannot: set[frozenset[str]]) -> tuple[np.nd
     pairs = [tuple(pair) for pair in cannot if len(pair) == 2]
     if not pairs:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    a = positions_in(pa.array([pair[0] for pair in pairs], type=pa.string()), ids)
-    b = positions_in(pa.array([pair[1] for pair in pairs], type=pa.string()), ids)
+    a, b = positions_of_each(
+        [pa.array([pair[side] for pair in pairs], type=pa.string()) for side in (0, 1)], ids
+    )
     both = (a >= 0) & (b >= 0)
     return a[both], b[both]
 
@@ -275,8 +282,7 @@ def cluster_without_conflicts(
     ordered = links.sort_values(
         ["match_probability", "unique_id_l", "unique_id_r"], ascending=[False, True, True]
     )
-    left = _present(held, ordered["unique_id_l"])
-    right = _present(held, ordered["unique_id_r"])
+    left, right = _all_present(held, ordered["unique_id_l"], ordered["unique_id_r"])
     probabilities = ordered["match_probability"].to_numpy()
     agrees = (
         ordered["agrees"].to_numpy(dtype=bool)

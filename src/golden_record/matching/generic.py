@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
 import pandas as pd
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,25 @@ def _nobodys(limit: int, surnames: list, forenames: list) -> bool:
     return len(founders) > limit and 2 * max(sizes) < len(surnames)
 
 
+def _may_bear_more_names(held: pd.DataFrame, column: str) -> pd.Index:
+    """The values of ``column`` that may bear more than ``MAX_NAMES`` names.
+
+    The names :func:`_nobodys` counts differ pairwise in surname, so a value bears at most
+    as many as its distinct surnames plus its records without one; likewise forenames. A
+    value within ``MAX_NAMES`` by either count is nobody's generic value, and its records
+    are not walked in Python (most such values are a household's landline: one surname)."""
+    by_value = held[column].to_numpy()
+    bounds = []
+    for sound in ("surname_sound", "first_name_sound"):
+        values = held[sound]
+        distinct = values.groupby(by_value, sort=False).nunique()
+        missing = values.isna().groupby(by_value, sort=False).sum()
+        bounds.append(distinct + missing.reindex(distinct.index))
+    surnames, forenames = bounds[0], bounds[1].reindex(bounds[0].index)
+    bound = np.minimum(surnames.to_numpy(), forenames.to_numpy())
+    return surnames.index[bound > MAX_NAMES]
+
+
 def generic_values(records: pd.DataFrame, column: str) -> pd.Index:
     """The values of ``column`` held under more than ``MAX_NAMES`` names, none holding
     half of its records."""
@@ -64,7 +84,9 @@ def generic_values(records: pd.DataFrame, column: str) -> pd.Index:
     # Only a value held by more records than names allowed can bear more names.
     counts = held[column].value_counts()
     frequent = counts.index[counts.to_numpy() > MAX_NAMES]
-    held = held[held[column].isin(frequent)].sort_values([column, "unique_id"], kind="stable")
+    held = held[held[column].isin(frequent)]
+    held = held[held[column].isin(_may_bear_more_names(held, column))]
+    held = held.sort_values([column, "unique_id"], kind="stable")
     if held.empty:
         return pd.Index([])
     sounds = held[["surname_sound", "first_name_sound"]].astype(object)

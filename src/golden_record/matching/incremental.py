@@ -32,7 +32,7 @@ import pandas as pd
 import pyarrow as pa
 
 from golden_record.hashing import duckdb_row_hashes
-from golden_record.keys import held_in
+from golden_record.keys import held_in, positions_in
 from golden_record.matching.backend import (
     as_frame,
     matching_db_api,
@@ -255,8 +255,7 @@ def score_records(
 def same_content(tonight: pd.DataFrame, before: pd.DataFrame) -> np.ndarray:
     """For each of tonight's records, whether an earlier night scored it with the same
     content hash (by position, never through a float: a 64-bit hash does not fit one)."""
-    before_ids = pd.Index(before["unique_id"].astype(object))
-    position = before_ids.get_indexer(pd.Index(tonight["unique_id"].astype(object)))
+    position = positions_in(tonight["unique_id"], before["unique_id"])
     held = position >= 0
     same = np.zeros(len(tonight), dtype=bool)
     before_hash = before["content_hash"].to_numpy(dtype=np.uint64)
