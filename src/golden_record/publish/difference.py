@@ -12,15 +12,18 @@ transaction (:func:`golden_record.publish.staging.audit_published`).
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy.engine import Connection
 
 from golden_record.golden.content import row_hashes
-from golden_record.keys import held_in
+from golden_record.keys import as_arrow, held_in, positions_in
 from golden_record.publish.staging import SOURCE_COLUMNS, SOURCE_KEY, AuditFailed
 from golden_record.sqlread import read_frame
 
@@ -62,8 +65,11 @@ def check_keys(golden: pd.DataFrame, sources: pd.DataFrame) -> None:
 
 def golden_row_hashes(golden: pd.DataFrame, columns: Sequence[str]) -> pd.Series:
     """16 hex digits per golden row over the contract's columns, by the frame's index."""
-    hashes = row_hashes(golden[list(columns)])
-    return pd.Series([f"{h:016x}" for h in hashes.tolist()], index=golden.index, dtype=object)
+    hashes = np.asarray(row_hashes(golden[list(columns)]), dtype=np.uint64)
+    # Formatted in one go: the hex of the big-endian bytes, cut into sixteen digits a row
+    # (a Python format per row took 0.4 s at 590,000 golden records).
+    digits = np.frombuffer(binascii.hexlify(hashes.astype(">u8").tobytes()), dtype="S16")
+    return pd.Series(digits.astype(str).astype(object), index=golden.index, dtype=object)
 
 
 def difference(
@@ -83,41 +89,73 @@ def difference(
     new = ~held_in(ids, stored.index)
     staged_golden = golden[write].assign(row_hash=after[write])
 
-    keys = list(SOURCE_KEY)
+    removed = stored.index.difference(ids)
     listed = ", ".join(SOURCE_COLUMNS)
     was = read_frame(connection, f"SELECT {listed} FROM golden_customer_source")
-    tonight = sources[list(SOURCE_COLUMNS)].astype({k: object for k in [*keys, "golden_id"]})
-    was = was.astype({k: object for k in [*keys, "golden_id"]})
-    joined = tonight.merge(was, on=keys, how="outer", suffixes=("", "_was"), indicator=True)
-    here = joined["_merge"] != "right_only"
-    gone = joined["_merge"] == "right_only"
-    other_golden = joined["golden_id"].to_numpy(object) != joined["golden_id_was"].to_numpy(object)
-    p, p_was = (
-        joined["cluster_match_probability"].to_numpy(float),
-        joined["cluster_match_probability_was"].to_numpy(float),
+    sourced = _source_changes(sources, was, removed)
+    return Difference(
+        golden=staged_golden,
+        new_golden=sorted(ids[new]),
+        removed_golden=sorted(removed),
+        went_to=sourced.went_to,
+        sources=sourced.rewrite,
+        removed_sources=sourced.removed,
+        moved=sourced.moved,
     )
+
+
+@dataclass(frozen=True)
+class _SourceChanges:
+    rewrite: pd.DataFrame  # SOURCE_COLUMNS of tonight's rows that are new or differ
+    removed: pd.DataFrame  # SOURCE_KEY of published rows absent tonight
+    moved: set[str]
+    went_to: dict[str, str]
+
+
+def _keys_of(frame: pd.DataFrame) -> pa.Array:
+    system, record = (as_arrow(frame[c]).cast(pa.string()) for c in SOURCE_KEY)
+    return pc.binary_join_element_wise(system, record, "\x1f")
+
+
+def _source_changes(tonight: pd.DataFrame, was: pd.DataFrame, removed: pd.Index) -> _SourceChanges:
+    """Tonight's source rows against the published ones, matched by key in Arrow: a
+    pandas outer merge of a million rows a side, each key a Python object, took 1.6 s of
+    a quiet night's publish. Rows come out in key order, as that merge gave them."""
+    tonight_keys, was_keys = _keys_of(tonight), _keys_of(was)
+    position_was = positions_in(tonight_keys, was_keys)
+    held = position_was >= 0
+    golden_id = tonight["golden_id"].to_numpy(object)
+    golden_id_was = np.full(len(tonight), None, dtype=object)
+    golden_id_was[held] = was["golden_id"].to_numpy(object)[position_was[held]]
+    p = tonight["cluster_match_probability"].to_numpy(float)
+    p_was = np.full(len(tonight), np.nan)
+    p_was[held] = was["cluster_match_probability"].to_numpy(float)[position_was[held]]
+    other_golden = ~held | (golden_id != golden_id_was)
     other_probability = ~((p == p_was) | (np.isnan(p) & np.isnan(p_was)))
-    rewrite = here & (other_golden | other_probability)
-    membership = here & other_golden  # includes records new tonight
-    moved = set(joined.loc[membership, "golden_id"]) | set(
-        joined.loc[(membership | gone) & joined["golden_id_was"].notna(), "golden_id_was"]
+    rewrite = other_golden | other_probability
+    gone = positions_in(was_keys, tonight_keys) < 0
+    moved = (
+        set(golden_id[other_golden].tolist())
+        | {g for g in golden_id_was[other_golden & held].tolist() if g is not None}
+        | set(was.loc[gone, "golden_id"].dropna().tolist())
     )
-    removed = stored.index.difference(ids)
-    stayed = joined.loc[here & held_in(joined["golden_id_was"], removed)]
+    stayed = held_in(pd.Series(golden_id_was), removed) & held
     went_to = (
-        stayed.groupby(["golden_id_was", "golden_id"])
+        pd.DataFrame({"golden_id_was": golden_id_was[stayed], "golden_id": golden_id[stayed]})
+        .groupby(["golden_id_was", "golden_id"])
         .size()
         .rename("records")
         .reset_index()
         .sort_values(["golden_id_was", "records", "golden_id"], ascending=[True, False, True])
         .drop_duplicates("golden_id_was")
     )
-    return Difference(
-        golden=staged_golden,
-        new_golden=sorted(ids[new]),
-        removed_golden=sorted(removed),
-        went_to=dict(zip(went_to["golden_id_was"], went_to["golden_id"], strict=True)),
-        sources=joined.loc[rewrite, list(SOURCE_COLUMNS)].reset_index(drop=True),
-        removed_sources=joined.loc[gone, keys].reset_index(drop=True),
+    keys = list(SOURCE_KEY)
+    as_objects = {k: object for k in [*keys, "golden_id"]}
+    staged = tonight.loc[rewrite, list(SOURCE_COLUMNS)].astype(as_objects)
+    removed_rows = was.loc[gone, keys].astype({k: object for k in keys})
+    return _SourceChanges(
+        rewrite=staged.sort_values(keys, kind="stable").reset_index(drop=True),
+        removed=removed_rows.sort_values(keys, kind="stable").reset_index(drop=True),
         moved=moved,
+        went_to=dict(zip(went_to["golden_id_was"], went_to["golden_id"], strict=True)),
     )
