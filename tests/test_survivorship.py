@@ -60,3 +60,20 @@ def test_a_rule_naming_a_missing_column_is_refused(tmp_path):
     path.write_text('[attributes.email]\ncolumns = ["e_mail"]\nrules = ["most_recent"]\n')
     with pytest.raises(SurvivorshipConfigError, match="lack column.*e_mail"):
         choose(_frame(person("portal:1")), load(path))
+
+
+def test_list_values_are_json_whatever_they_hold_in_the_order_given():
+    from golden_record.golden.survivorship import _json_lists
+
+    values = pd.Series(
+        ['Flat "A"', "C:\\path", "Zoë's", "tab\there", "plain", None, "plain", "\x7f", "日本"]
+    )
+    golden_id = pd.Series(["g2", "g1", "g2", "g1", "g2", "g2", "g2", "g3", "g3"])
+    listed = _json_lists(values, golden_id)
+    assert {k: json.loads(v) for k, v in listed.items()} == {
+        "g2": ['Flat "A"', "Zoë's", "plain"],
+        "g1": ["C:\\path", "tab\there"],
+        "g3": ["\x7f", "日本"],
+    }
+    # As json.dumps writes each value (non-ASCII escaped), joined by commas.
+    assert listed["g3"] == "[" + ",".join(json.dumps(v) for v in ["\x7f", "日本"]) + "]"

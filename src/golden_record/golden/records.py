@@ -61,7 +61,15 @@ def build_golden_records(
     records: pd.DataFrame, membership: pd.DataFrame, config: Survivorship | None = None
 ) -> pd.DataFrame:
     """``records``: presentable records; ``membership``: unique_id → golden_id."""
-    data = records.merge(membership[["unique_id", "golden_id"]], on="unique_id", how="inner")
+    # The golden ID added by position, not by a merge: a merge copies every column of
+    # every record (a first night's), where this shares them.
+    position = positions_in(records["unique_id"], membership["unique_id"])
+    member = position >= 0
+    data = (records if member.all() else records[member]).reset_index(drop=True)
+    data = data.assign(golden_id=membership["golden_id"].to_numpy()[position[member]])
+    if data["unique_id"].dtype != membership["unique_id"].dtype:
+        # As a merge on ids held two ways gives them: as objects.
+        data["unique_id"] = data["unique_id"].astype(object)
     golden = choose(data, config)
     systems = (
         data[["golden_id", "source_system"]]

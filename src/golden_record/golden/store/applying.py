@@ -51,6 +51,7 @@ from golden_record.golden.store.rectifications import Rectifications
 from golden_record.golden.store.review import write_review
 from golden_record.golden.touched import split_settled
 from golden_record.keys import held_in
+from golden_record.memory import trim
 from golden_record.sqlread import read_frame
 
 # The golden_version columns a night writes (version_id is the database's, valid_to_run
@@ -299,7 +300,11 @@ class NightApplying(StoreReading):
         )
         members_changed = self._write_xref(connection, run_key, reached, membership)
         self._write_record_hashes(connection, run_key, stored_hash, hashes)
-        rebuilt = records[held_in(records["unique_id"], membership["unique_id"])]
+        # What the cross-reference's and the hashes' inserts freed (a first night's million
+        # rows of Python values) goes back before the golden records are built.
+        trim()
+        rebuilding = held_in(records["unique_id"], membership["unique_id"])
+        rebuilt = records if rebuilding.all() else records[rebuilding]
         golden = build_golden_records(rebuilt, outcome.membership, self.survivorship)
         del rebuilt  # every record on a first night: not held through the writes
         overlaid = correction.apply(golden, corrections, self.survivorship)
