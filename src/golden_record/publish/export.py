@@ -26,6 +26,9 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from golden_record import paths
 from golden_record.atomic import replace_folder
@@ -52,22 +55,29 @@ def spreadsheet_safe(value: object) -> object:
     return value
 
 
-def _for_csv(frame: pd.DataFrame) -> pd.DataFrame:
-    out = frame.copy()
-    for column in out.columns:
-        values = out[column]
-        if not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+_FORMULA_FIRSTS = pa.array(_FORMULA_START, type=pa.string())
+
+
+def _for_csv(table: pa.Table) -> pa.Table:
+    """Text columns as a spreadsheet will show them (:func:`spreadsheet_safe`), and an
+    empty text written as a missing one, as pandas writes it (DuckDB quotes it)."""
+    for index, column in enumerate(table.columns):
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
             continue
-        try:
-            # Found by a vectorised test first: few values start like a formula, and a
-            # Python call per value cost seconds per column at a million rows.
-            risky = values.str.startswith(_FORMULA_START).fillna(False).astype(bool)
-        except AttributeError:  # not text throughout
-            out[column] = values.map(spreadsheet_safe)
-            continue
-        if risky.any():
-            out[column] = values.where(~risky, values[risky].map(spreadsheet_safe))
-    return out
+        # Found in Arrow first: few values start like a formula, and a Python call per
+        # value cost seconds per column at a million rows.
+        first = pc.utf8_slice_codeunits(column, 0, 1)
+        risky = pc.fill_null(pc.is_in(first, value_set=_FORMULA_FIRSTS), False)
+        if pc.any(risky).as_py():
+            flags = risky.to_numpy(zero_copy_only=False)
+            values = column.to_pylist()
+            pairs = zip(values, flags, strict=True)
+            safe = [spreadsheet_safe(v) if flag else v for v, flag in pairs]
+            column = pa.chunked_array([pa.array(safe, type=column.type)])
+        blank = pc.fill_null(pc.equal(column, ""), False)
+        column = pc.if_else(blank, pa.scalar(None, column.type), column)
+        table = table.set_column(index, table.field(index), column)
+    return table
 
 
 def exports_root(root: Path | None = None) -> Path:
@@ -95,10 +105,14 @@ def _plain_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _as_table(frame: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(frame, preserve_index=False)
+
+
 def _read(
     crm_url: str, run_key: str, exports: Path, patch: bool
-) -> tuple[dict[str, pd.DataFrame], str | None]:
-    """The export's frames and the earlier export they were patched from (None: the
+) -> tuple[dict[str, pa.Table], str | None]:
+    """The export's tables and the earlier export they were patched from (None: the
     views were read in full)."""
     engine = crm_engine(crm_url)
     try:
@@ -110,47 +124,42 @@ def _read(
                 if patch
                 else None
             )
-            frames = patched(connection, earlier, run_key, _plain_frame) if earlier else None
-            if frames is None:
+            tables = patched(connection, earlier, run_key, _plain_frame) if earlier else None
+            if tables is None:
                 earlier = None
                 # Sorted here rather than by the database, whose collation may not be
                 # the code-point order a patched export is sorted in.
-                frames = {
-                    stem: _plain_frame(read_frame(connection, f"SELECT * FROM {view}"))
-                    .sort_values(list(key), kind="stable")
-                    .reset_index(drop=True)
+                tables = {
+                    stem: _as_table(
+                        _plain_frame(read_frame(connection, f"SELECT * FROM {view}"))
+                        .sort_values(list(key), kind="stable")
+                        .reset_index(drop=True)
+                    )
                     for stem, (view, key) in SNAPSHOTS.items()
                 }
-            frames["change_feed"] = _plain_frame(
-                read_frame(
-                    connection,
-                    "SELECT * FROM crm_change_feed WHERE run_key = :run_key ORDER BY sequence",
-                    {"run_key": run_key},
+            tables["change_feed"] = _as_table(
+                _plain_frame(
+                    read_frame(
+                        connection,
+                        "SELECT * FROM crm_change_feed WHERE run_key = :run_key ORDER BY sequence",
+                        {"run_key": run_key},
+                    )
                 )
             )
-            return frames, earlier.run_key if earlier else None
+            return tables, earlier.run_key if earlier else None
     finally:
         engine.dispose()
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """The frame as pandas' ``to_csv`` writes it, by DuckDB's writer (a fifth of the
-    time at a million rows)."""
+def write_csv(table: pa.Table, path: Path) -> None:
+    """The table as pandas' ``to_csv`` wrote its frame, by DuckDB's writer (a fifth of
+    the time at a million rows)."""
     import duckdb
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
-    table = pa.Table.from_pandas(_for_csv(frame), preserve_index=False)
-    # pandas writes an empty text as it writes a missing one, where DuckDB quotes it.
-    for index, column in enumerate(table.columns):
-        if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-            blank = pc.fill_null(pc.equal(column, ""), False)
-            table = table.set_column(
-                index, table.field(index), pc.if_else(blank, pa.scalar(None, column.type), column)
-            )
+    rows = _for_csv(table)
     connection = duckdb.connect()
     try:
-        connection.register("export_rows", table)
+        connection.register("export_rows", rows)
         target = str(path).replace("'", "''")
         connection.execute(f"COPY export_rows TO '{target}' (HEADER, DELIMITER ',')")
     except duckdb.IOException as exc:
@@ -171,7 +180,7 @@ def export_run(
     check_run_key(run_key)
     exports = exports_root(out_root)
     try:
-        frames, patched_from = _read(crm_url, run_key, exports, patch)
+        tables, patched_from = _read(crm_url, run_key, exports, patch)
     except Exception as exc:
         raise ExportError(f"exporting run {run_key}: {explain(exc, crm_url).message}") from None
     final = exports / run_key
@@ -180,15 +189,12 @@ def export_run(
     try:
         building.mkdir(parents=True)
         files = {}
-        for stem, frame in frames.items():
-            for suffix, write in (
-                ("csv", write_csv),
-                ("parquet", lambda f, p: f.to_parquet(p, index=False)),
-            ):
+        for stem, table in tables.items():
+            for suffix, write in (("csv", write_csv), ("parquet", pq.write_table)):
                 path = building / f"{stem}.{suffix}"
-                write(frame, path)
-                files[path.name] = {"rows": len(frame), "sha256": file_sha256(path)}
-        feed = frames["change_feed"]["sequence"]
+                write(table, path)
+                files[path.name] = {"rows": table.num_rows, "sha256": file_sha256(path)}
+        feed = tables["change_feed"].column("sequence").to_pandas()
         manifest = {
             "run_key": run_key,
             "crm": safe_url(crm_url),

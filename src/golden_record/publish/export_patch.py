@@ -20,10 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from sqlalchemy.engine import Connection
 
 from golden_record.digest import file_sha256
-from golden_record.keys import held_in
+from golden_record.keys import one_array
 from golden_record.sqlread import column_values, read_frame
 
 # File stem → the view it is read from and its key columns (rows are sorted by them).
@@ -72,13 +75,12 @@ def earlier_export(
     return EarlierExport(earlier[-1], folder)
 
 
-def _keys(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.Series:
-    if len(columns) == 1:
-        return frame[columns[0]].astype("string")
-    joined = frame[columns[0]].astype("string")
-    for column in columns[1:]:
-        joined = joined + "\x1f" + frame[column].astype("string")
-    return joined
+def _keys(table: pa.Table, columns: tuple[str, ...]) -> pa.Array:
+    """Each row's key as one text (its parts joined by a unit separator)."""
+    parts = [one_array(table.column(c)).cast(pa.string()) for c in columns]
+    if len(parts) == 1:
+        return parts[0]
+    return pc.binary_join_element_wise(*parts, "\x1f")
 
 
 def patched(
@@ -86,13 +88,16 @@ def patched(
     earlier: EarlierExport,
     run_key: str,
     plain: Callable[[pd.DataFrame], pd.DataFrame],
-) -> dict[str, pd.DataFrame] | None:
-    """Each snapshot file's rows as the CRM holds them after ``run_key``, or None when the
-    earlier export and the CRM do not add up (then read in full). ``plain`` turns a
-    frame read from a view into what the export writes."""
-    frames = {}
+) -> dict[str, pa.Table] | None:
+    """Each snapshot file's rows as the CRM holds them after ``run_key``, sorted by key,
+    or None when the earlier export and the CRM do not add up (then read in full).
+    ``plain`` turns a frame read from a view into what the export writes.
+
+    In Arrow throughout: through pandas, filtering, sorting and converting the earlier
+    export's million rows took 2.5 s of a quiet night's publish."""
+    tables = {}
     for stem, (view, key) in SNAPSHOTS.items():
-        base = pd.read_parquet(earlier.folder / f"{stem}.parquet")
+        base = pq.read_table(earlier.folder / f"{stem}.parquet")
         changed = plain(
             read_frame(
                 connection,
@@ -101,20 +106,25 @@ def patched(
             )
         )
         listed = " || char(31) || " if connection.dialect.name == "sqlite" else " || chr(31) || "
-        now = [
-            row[0] for row in column_values(connection, f"SELECT {listed.join(key)} FROM {view}")
-        ]
-        if list(changed.columns) != list(base.columns):
+        now = pa.array(
+            [row[0] for row in column_values(connection, f"SELECT {listed.join(key)} FROM {view}")],
+            type=pa.string(),
+        )
+        if list(changed.columns) != base.column_names:
             return None
-        kept = base[
-            ~held_in(_keys(base, key), _keys(changed, key)) & held_in(_keys(base, key), now)
-        ]
-        if len(changed):
-            changed = changed.astype(base.dtypes.to_dict())
-            frame = pd.concat([kept, changed], ignore_index=True)
-        else:
-            frame = kept
-        if len(frame) != len(now):
+        base_keys = _keys(base, key)
+        # The changed rows as the earlier export's types (pandas' reading of the file).
+        types = base.slice(0, 0).to_pandas().dtypes.to_dict()
+        changed_table = pa.Table.from_pandas(
+            changed.astype(types), schema=base.schema, preserve_index=False
+        ).replace_schema_metadata(base.schema.metadata)
+        kept = pc.and_(
+            pc.invert(pc.is_in(base_keys, value_set=_keys(changed_table, key))),
+            pc.is_in(base_keys, value_set=now),
+        )
+        table = pa.concat_tables([base.filter(kept), changed_table])
+        if table.num_rows != len(now):
             return None
-        frames[stem] = frame.sort_values(list(key), kind="stable").reset_index(drop=True)
-    return frames
+        order = pc.sort_indices(table, sort_keys=[(column, "ascending") for column in key])
+        tables[stem] = table.take(order)
+    return tables

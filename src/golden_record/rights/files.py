@@ -135,7 +135,7 @@ def _purge_export(
                 purged.files_rewritten.append(str(csv))
             elif csv.is_file():
                 temporary = csv.with_name(f".{csv.name}.erasing")
-                write_csv(pq.read_table(path).to_pandas(), temporary)
+                write_csv(pq.read_table(path), temporary)
                 temporary.replace(csv)
                 purged.files_rewritten.append(str(csv))
     if changed and write:
