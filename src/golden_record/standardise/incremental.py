@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from golden_record.digest import files_sha256
+from golden_record.keys import positions_in
 from golden_record.standardise.fields import date_of_birth
 from golden_record.standardise.on_spark import standardise_records
 
@@ -85,6 +86,20 @@ def why_not_reuse(earlier: EarlierStandardised | None, columns: list[str]) -> st
     return None
 
 
+def _dates_to_check_again(kept: pd.Series, as_of: date) -> np.ndarray:
+    """Which reused dates of birth another day may read otherwise: a date is kept only
+    between 120 years before the day and the day itself, so one kept before and still in
+    that range is kept again, and only the rest (outside it now, or missing: perhaps in
+    the future then) are read again; at a million records, a few thousand rather than
+    every one (a second of each night)."""
+    today = pd.Timestamp(as_of)
+    low = (today - pd.DateOffset(years=120)).strftime("%Y-%m-%d")
+    high = today.strftime("%Y-%m-%d")
+    # ISO dates compare as text.
+    inside = (kept >= low) & (kept <= high)
+    return ~inside.fillna(False).to_numpy(dtype=bool)
+
+
 def standardise_night(
     keyed: pd.DataFrame,
     as_of: date,
@@ -108,9 +123,7 @@ def standardise_night(
         return StandardisedNight(records, hash_frame, about)
 
     before = pd.read_parquet(earlier.hashes_file)
-    position = pd.Index(before["unique_id"].astype(object)).get_indexer(
-        pd.Index(keyed["unique_id"].astype(object))
-    )
+    position = positions_in(keyed["unique_id"], before["unique_id"])
     held = position >= 0
     same = np.zeros(len(keyed), dtype=bool)
     before_hash = before["canonical_hash"].to_numpy(dtype=np.uint64)
@@ -118,9 +131,13 @@ def standardise_night(
 
     kept = pd.read_parquet(earlier.records_file).iloc[position[same]].reset_index(drop=True)
     if earlier.about.get("as_of") != as_of.isoformat():
-        kept["date_of_birth"] = date_of_birth(
-            keyed.loc[same, "date_of_birth"].reset_index(drop=True), as_of
-        ).to_numpy()
+        given = keyed.loc[same, "date_of_birth"].reset_index(drop=True)
+        # (A record given no date has none whatever the day.)
+        again = _dates_to_check_again(kept["date_of_birth"], as_of) & given.notna().to_numpy()
+        checked = kept["date_of_birth"].to_numpy(dtype=object, copy=True)
+        if again.any():
+            checked[again] = date_of_birth(given[again], as_of).to_numpy(dtype=object)
+        kept["date_of_birth"] = checked
     if same.all():
         records = kept
     else:
