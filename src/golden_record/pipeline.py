@@ -196,10 +196,9 @@ def match(
 
     from golden_record.golden.stewardship import links, precedents
     from golden_record.matching.backend import lists_in_arrow
-    from golden_record.matching.inference import MatchOptions
+    from golden_record.matching.inference import MatchOptions, load_model, predict_and_cluster
     from golden_record.matching.precedents import agreement_with_stewards
     from golden_record.matching.review_queue import review_queue
-    from golden_record.matching.stage import match_standardised
 
     # The night is being decided again: until its gate passes, no later night builds on
     # it (nor on match files half rewritten by a crash).
@@ -220,20 +219,25 @@ def match(
         why_full=why_full,
         precedents=precedents(store),
     )
-    output = match_standardised(standardised, model_file, options)
-    scoring = output.result.scoring
-    clusters = output.result.clusters.rename(
-        columns={"cluster_match_probability": "match_probability"}
-    )
-    write_parquet(output.result.pairs, files.scored_pairs)
+    # Handed over with no name kept here, so the match can let go of the columns it does
+    # not score with once it has its own copy of the records it scores (a third of a
+    # gigabyte at a million records, held through Splink's predictions otherwise). The
+    # match's own result, not match_standardised's frames keyed by source ids, which the
+    # night does not write.
+    handed = [standardised]
+    del standardised
+    result = predict_and_cluster(handed.pop(), load_model(model_file), options)
+    scoring = result.scoring
+    clusters = result.clusters.rename(columns={"cluster_match_probability": "match_probability"})
+    write_parquet(result.pairs, files.scored_pairs)
     write_parquet(clusters.sort_values("unique_id").reset_index(drop=True), files.xref)
-    write_parquet(output.result.review_pairs, files.review_pairs)
-    queue = review_queue(output.result.review_pairs, output.result.clusters)
+    write_parquet(result.review_pairs, files.review_pairs)
+    queue = review_queue(result.review_pairs, result.clusters)
     write_parquet(queue, files.review_queue)
-    settled = output.result.settled
+    settled = result.settled
     write_parquet(settled, files.settled_pairs)
-    if output.result.kept_components is not None:
-        output.result.kept_components.write(files.kept_components)
+    if result.kept_components is not None:
+        result.kept_components.write(files.kept_components)
     else:
         files.kept_components.unlink(missing_ok=True)
     if scoring is not None:
@@ -247,8 +251,8 @@ def match(
     return Matched(
         records=len(clusters),
         clusters=int(sizes.size),
-        scored_pairs=len(output.result.pairs),
-        review_pairs=len(output.result.review_pairs),
+        scored_pairs=len(result.pairs),
+        review_pairs=len(result.review_pairs),
         largest_cluster=int(sizes.max()) if sizes.size else 0,
         model=source["model"],
         model_trained_this_night=bool(source["trained_this_night"]),
@@ -260,11 +264,11 @@ def match(
             if scoring
             else 0
         ),
-        components_kept=output.result.components_kept,
+        components_kept=result.components_kept,
         review_items=int(queue["item_id"].nunique()),
         review_records=len(queue),
         agreement_with_stewards=agreement_with_stewards(
-            output.result.pairs, decided.must, decided.cannot, options.thresholds.auto_match
+            result.pairs, decided.must, decided.cannot, options.thresholds.auto_match
         ),
         settled_by_evidence=int((settled["settled_by"] == "evidence").sum()),
         settled_same=int((settled["decision"] == "same").sum()),

@@ -256,7 +256,12 @@ def predict_and_cluster(
         str(k): frozenset(v)
         for k, v in several.groupby("representative")["system"].agg(frozenset).items()
     }
-    result, parked = _match_distinct(records[scored_here], model, options, systems)
+    distinct = records[scored_here]
+    # Only the ids are read from here on: the rest goes, where the caller handed the
+    # records over (golden_record.pipeline.match) rather than keeping them.
+    records = records[["unique_id"]]
+    result, parked = _match_distinct(distinct, model, options, systems)
+    del distinct
     copies = kept & ~scored_here
     of_representative = positions_in(representative[copies], result.clusters["unique_id"])
     if (of_representative < 0).any():  # each representative was scored, so clustered
