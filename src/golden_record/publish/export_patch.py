@@ -123,8 +123,11 @@ def patched(
             pc.is_in(base_keys, value_set=now),
         )
         table = pa.concat_tables([base.filter(kept), changed_table])
+        # The earlier export's rows let go before the sorted copy is made.
+        del base, base_keys, kept
         if table.num_rows != len(now):
             return None
         order = pc.sort_indices(table, sort_keys=[(column, "ascending") for column in key])
         tables[stem] = table.take(order)
+        del table, order
     return tables
