@@ -71,6 +71,17 @@ def positions_of_each(
     return np.split(positions, ends)
 
 
+def joined_keys(
+    parts: Sequence[pa.Array | pa.ChunkedArray | pd.Series | pd.Index | np.ndarray],
+) -> pa.Array:
+    """Each row's key of several columns as one text, its parts joined by a unit separator
+    (as SQL writes it with ``char(31)``); a key of one column is that column as text."""
+    texts = [one_array(part).cast(pa.string()) for part in parts]
+    if len(texts) == 1:
+        return texts[0]
+    return pc.binary_join_element_wise(*texts, "\x1f")
+
+
 def held_in(
     values: pa.Array | pa.ChunkedArray | pd.Series | pd.Index | np.ndarray, among: Iterable
 ) -> np.ndarray:

@@ -219,10 +219,12 @@ def second_account(pairs: pd.DataFrame) -> pd.Series:
         return pd.Series(result, index=pairs.index)
     # Only differing emails can be one extended (a tenth of the pairs with both).
     differ = (_both(pairs, "email") & (pairs["email_l"] != pairs["email_r"])).fillna(False)
-    both = differ.to_numpy(dtype=bool)
-    result[both] = [
+    differing = differ.to_numpy(dtype=bool)
+    result[differing] = [
         one_extends_the_other(a, b)
-        for a, b in zip(pairs.loc[both, "email_l"], pairs.loc[both, "email_r"], strict=True)
+        for a, b in zip(
+            pairs.loc[differing, "email_l"], pairs.loc[differing, "email_r"], strict=True
+        )
     ]
     return pd.Series(result, index=pairs.index)
 

@@ -19,11 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 from sqlalchemy.engine import Connection
 
 from golden_record.golden.content import row_hashes
-from golden_record.keys import as_arrow, held_in, positions_in
+from golden_record.keys import held_in, joined_keys, positions_in
 from golden_record.publish.staging import SOURCE_COLUMNS, SOURCE_KEY, AuditFailed
 from golden_record.sqlread import read_frame
 
@@ -113,8 +112,7 @@ class _SourceChanges:
 
 
 def _keys_of(frame: pd.DataFrame) -> pa.Array:
-    system, record = (as_arrow(frame[c]).cast(pa.string()) for c in SOURCE_KEY)
-    return pc.binary_join_element_wise(system, record, "\x1f")
+    return joined_keys([frame[c] for c in SOURCE_KEY])
 
 
 def _source_changes(tonight: pd.DataFrame, was: pd.DataFrame, removed: pd.Index) -> _SourceChanges:

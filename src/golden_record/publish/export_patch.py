@@ -26,7 +26,7 @@ import pyarrow.parquet as pq
 from sqlalchemy.engine import Connection
 
 from golden_record.digest import file_sha256
-from golden_record.keys import one_array
+from golden_record.keys import joined_keys
 from golden_record.sqlread import column_values, read_frame
 
 # File stem → the view it is read from and its key columns (rows are sorted by them).
@@ -76,11 +76,7 @@ def earlier_export(
 
 
 def _keys(table: pa.Table, columns: tuple[str, ...]) -> pa.Array:
-    """Each row's key as one text (its parts joined by a unit separator)."""
-    parts = [one_array(table.column(c)).cast(pa.string()) for c in columns]
-    if len(parts) == 1:
-        return parts[0]
-    return pc.binary_join_element_wise(*parts, "\x1f")
+    return joined_keys([table.column(c) for c in columns])
 
 
 def patched(

@@ -272,11 +272,18 @@ def _list_column(values: pd.Series, table: dict[str, list[str]]) -> pd.Series:
     )
 
 
+def plausible_birth_dates(as_of: date | None = None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The first and last date of birth kept on ``as_of`` (today if None): no more than
+    120 years before it, and not after it."""
+    today = pd.Timestamp(as_of or date.today())
+    return today - pd.DateOffset(years=120), today
+
+
 def date_of_birth(values: pd.Series, as_of: date | None = None) -> pd.Series:
     """ISO dates from ISO or UK day-first text; placeholders, future and absurd dates missing."""
     parsed = parsed_dates(values)
-    today = pd.Timestamp(as_of or date.today())
-    plausible = (parsed <= today) & (parsed >= today - pd.DateOffset(years=120))
+    earliest, latest = plausible_birth_dates(as_of)
+    plausible = (parsed <= latest) & (parsed >= earliest)
     out = parsed.where(plausible).dt.strftime("%Y-%m-%d").astype("string")
     return out.mask(out.isin(PLACEHOLDER_DOBS))
 

@@ -28,7 +28,7 @@ import pandas as pd
 
 from golden_record.digest import files_sha256
 from golden_record.keys import positions_in
-from golden_record.standardise.fields import date_of_birth
+from golden_record.standardise.fields import date_of_birth, plausible_birth_dates
 from golden_record.standardise.on_spark import standardise_records
 
 HASHES_COLUMNS = ["unique_id", "canonical_hash"]
@@ -88,13 +88,11 @@ def why_not_reuse(earlier: EarlierStandardised | None, columns: list[str]) -> st
 
 def _dates_to_check_again(kept: pd.Series, as_of: date) -> np.ndarray:
     """Which reused dates of birth another day may read otherwise: a date is kept only
-    between 120 years before the day and the day itself, so one kept before and still in
+    in the day's plausible range (:func:`plausible_birth_dates`), so one kept before and still in
     that range is kept again, and only the rest (outside it now, or missing: perhaps in
     the future then) are read again; at a million records, a few thousand rather than
     every one (a second of each night)."""
-    today = pd.Timestamp(as_of)
-    low = (today - pd.DateOffset(years=120)).strftime("%Y-%m-%d")
-    high = today.strftime("%Y-%m-%d")
+    low, high = (day.strftime("%Y-%m-%d") for day in plausible_birth_dates(as_of))
     # ISO dates compare as text.
     inside = (kept >= low) & (kept <= high)
     return ~inside.fillna(False).to_numpy(dtype=bool)
