@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 
 from golden_record.digest import file_sha256
 from golden_record.keys import joined_keys
-from golden_record.sqlread import column_values, read_frame
+from golden_record.sqlread import read_frame
 
 # File stem → the view it is read from and its key columns (rows are sorted by them).
 SNAPSHOTS = {
@@ -103,7 +103,9 @@ def patched(
         )
         listed = " || char(31) || " if connection.dialect.name == "sqlite" else " || chr(31) || "
         now = pa.array(
-            [row[0] for row in column_values(connection, f"SELECT {listed.join(key)} FROM {view}")],
+            read_frame(connection, f"SELECT {listed.join(key)} AS joined_key FROM {view}")[
+                "joined_key"
+            ],
             type=pa.string(),
         )
         if list(changed.columns) != base.column_names:

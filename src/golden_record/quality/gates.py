@@ -33,8 +33,16 @@ from golden_record.quality.suites import (
 )
 from golden_record.run import Run
 
-# Counts only: GX's default keeps up to 20 unexpected values per expectation.
-RESULT_FORMAT = {"result_format": "SUMMARY", "partial_unexpected_count": 0}
+# Counts only: GX's default keeps up to 20 unexpected values per expectation. BASIC, not
+# SUMMARY: SUMMARY also lists the unexpected rows' index and a query for them, which with
+# no values kept were empty, yet cost GX a filtered copy of the batch per expectation
+# (a third of the golden gate's validation at a million records); the counts and
+# percentages reported are the same.
+RESULT_FORMAT = {
+    "result_format": "BASIC",
+    "partial_unexpected_count": 0,
+    "return_unexpected_index_query": False,
+}
 DATA_DOCS_INDEX = Path("gx/uncommitted/data_docs/local_site/index.html")
 
 

@@ -42,6 +42,7 @@ from golden_record.golden.store.common import (
     chunks,
     close_versions,
     fingerprint,
+    hold_write_lock,
     now_text,
     row_dicts,
     survivorship_digest,
@@ -110,6 +111,7 @@ class NightApplying(StoreReading):
         clusters = clusters.astype({"unique_id": object, "cluster_id": object})
         records = records.astype({"unique_id": object})
         with self.engine.begin() as connection:
+            hold_write_lock(connection)
             self._take_back_pending(connection, keep=run_key)
             earlier = connection.execute(
                 select(schema.store_run).where(schema.store_run.c.run_key == run_key)
@@ -248,6 +250,12 @@ class NightApplying(StoreReading):
         ) + 1
         rules = survivorship_digest(self.survivorship)
         why_all = rebuild_all or self._why_rebuild_all(connection, rules)
+        # The store's current state, read before the night writes anything: on SQLite
+        # then each is read beside the night's connection, straight into Arrow
+        # (golden_record.sqlread), a third of the time.
+        previous = self.current_xref(connection)
+        stored_hash = self._current_record_hashes(connection)
+        golden_versions = self._current_golden_versions(connection)
         connection.execute(
             insert(schema.store_run).values(
                 run_key=run_key,
@@ -259,8 +267,6 @@ class NightApplying(StoreReading):
                 status=status,
             )
         )
-        previous = self.current_xref(connection)
-        stored_hash = self._current_record_hashes(connection)
         # One index of tonight's ids for both look-ups: reindexing by the Arrow-held column
         # hashed its million ids afresh each time (0.94 s against 0.42 s).
         ids = pd.Index(clusters["unique_id"].to_numpy(object), dtype=object)
@@ -315,7 +321,9 @@ class NightApplying(StoreReading):
             )
         golden = overlaid.golden
         counts = membership.groupby("golden_id").size()
-        changed_golden = self._write_golden(connection, run_key, golden, counts, members_changed)
+        changed_golden = self._write_golden(
+            connection, run_key, golden, counts, members_changed, golden_versions
+        )
 
         rows = (
             [{"event": "created", "golden_id": g, "other_golden_id": None} for g in outcome.created]
@@ -390,6 +398,16 @@ class NightApplying(StoreReading):
         )
         index = pd.Index(rows["unique_id"].to_numpy(object), dtype=object)
         return pd.Series(rows["content_hash"].to_numpy(object), index=index, dtype=object)
+
+    @staticmethod
+    def _current_golden_versions(connection: Connection) -> pd.DataFrame:
+        v = schema.golden_version
+        return read_frame(
+            connection,
+            select(v.c.version_id, v.c.golden_id, v.c.status, v.c.content_hash).where(
+                v.c.valid_to_run.is_(None)
+            ),
+        )
 
     def _write_record_hashes(
         self, connection: Connection, run_key: str, stored: pd.Series, tonight: pd.Series
@@ -466,18 +484,15 @@ class NightApplying(StoreReading):
         golden: pd.DataFrame,
         counts: pd.Series,
         members_changed: set[str],
+        versions: pd.DataFrame,
     ) -> dict[str, list[str]]:
         """Version golden records whose attributes or members changed; return what changed.
+        ``versions``: :meth:`_current_golden_versions` as the night found them.
 
         Records whose content hash, status and members are as stored are skipped without
         being serialised; the rest are compared attribute by attribute."""
         v = schema.golden_version
-        current = read_frame(
-            connection,
-            select(v.c.version_id, v.c.golden_id, v.c.status, v.c.content_hash).where(
-                v.c.valid_to_run.is_(None)
-            ),
-        ).set_index("golden_id")
+        current = versions.set_index("golden_id")
         golden = golden.set_index("golden_id")
         # Values as written (None for missing), a slice at a time: the whole frame so,
         # and its candidates (every record on a first night) copied again, were two more

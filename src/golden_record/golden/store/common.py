@@ -62,6 +62,17 @@ def engine_for(url: str) -> Engine:
     return create_engine(with_installed_driver(url))
 
 
+def hold_write_lock(connection: Connection) -> None:
+    """Take the store's write lock with the transaction's first statement (SQLite only).
+
+    pysqlite starts a transaction at its first write, so until then another writer could
+    commit between two of the night's reads; and :mod:`golden_record.sqlread` reads the
+    night's current state on a connection of its own, which sees what the night's sees
+    only once no other writer can commit (PostgreSQL locks row by row as before)."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
 def fingerprint(
     clusters: pd.DataFrame, records: pd.DataFrame, record_rows: np.ndarray | None = None
 ) -> str:
