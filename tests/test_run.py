@@ -75,3 +75,34 @@ def test_a_frame_with_lists_held_in_arrow_is_written_so_that_pandas_reads_it_bac
     back = pd.read_parquet(written)
     assert back["unique_id"].tolist() == ["a", "b"]
     assert list(back["variants"].iloc[0]) == ["ann", "anne"] and back["variants"].iloc[1] is None
+
+
+def test_files_written_together_are_each_whole_and_a_failure_is_raised_after_the_rest(tmp_path):
+    """A night writes its Parquet files two at a time: each reads back as given (a pandas
+    frame, or an Arrow table with the metadata it was read with), and one that cannot be
+    written fails the call only once the others are written, none left half-written."""
+    import pandas as pd
+    import pyarrow as pa
+    import pytest
+
+    from golden_record.atomic import write_parquets
+
+    frame = pd.DataFrame({"unique_id": ["a", "b"], "n": [1, 2]})
+    table = pa.Table.from_pandas(pd.DataFrame({"golden_id": ["g1"]}), preserve_index=False)
+    blocked = tmp_path / "not_a_folder"
+    blocked.write_text("a file where a folder should be")
+    with pytest.raises(OSError):
+        write_parquets(
+            [
+                (frame, tmp_path / "one.parquet"),
+                (frame.iloc[:0], blocked / "two.parquet"),
+                (table, tmp_path / "three.parquet"),
+            ]
+        )
+    assert pd.read_parquet(tmp_path / "one.parquet").equals(frame)
+    assert pd.read_parquet(tmp_path / "three.parquet")["golden_id"].tolist() == ["g1"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "not_a_folder",
+        "one.parquet",
+        "three.parquet",
+    ]

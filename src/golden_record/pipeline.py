@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from golden_record import nights
-from golden_record.atomic import write_parquet, write_text
+from golden_record.atomic import write_parquets, write_text
 from golden_record.extract.canonical import unique_ids
 from golden_record.extract.declaration import source_systems
 from golden_record.extract.landing import ExtractSummary, extract_source
@@ -95,9 +95,9 @@ def standardise_canonical(
     night = standardise_night(keyed, run.date, earlier, why_full)
     standardised = night.records
     files = run.standardised
-    write_parquet(keyed, files.canonical)
-    write_parquet(standardised, files.records)
-    write_parquet(night.hashes, files.hashes)
+    write_parquets(
+        [(keyed, files.canonical), (standardised, files.records), (night.hashes, files.hashes)]
+    )
     write_text(json.dumps(night.about, indent=2) + "\n", files.about)
     return Standardised(
         records=len(standardised),
@@ -229,13 +229,18 @@ def match(
     result = predict_and_cluster(handed.pop(), load_model(model_file), options)
     scoring = result.scoring
     clusters = result.clusters.rename(columns={"cluster_match_probability": "match_probability"})
-    write_parquet(result.pairs, files.scored_pairs)
-    write_parquet(clusters.sort_values("unique_id").reset_index(drop=True), files.xref)
-    write_parquet(result.review_pairs, files.review_pairs)
     queue = review_queue(result.review_pairs, result.clusters)
-    write_parquet(queue, files.review_queue)
     settled = result.settled
-    write_parquet(settled, files.settled_pairs)
+    written = [
+        (result.pairs, files.scored_pairs),
+        (clusters.sort_values("unique_id").reset_index(drop=True), files.xref),
+        (result.review_pairs, files.review_pairs),
+        (queue, files.review_queue),
+        (settled, files.settled_pairs),
+    ]
+    if scoring is not None:
+        written.append((scoring.records, files.scored_records))
+    write_parquets(written)
     if result.kept_components is not None:
         result.kept_components.write(files.kept_components)
     else:
@@ -243,7 +248,6 @@ def match(
     if scoring is not None:
         about = scoring.about()
         about["last_full"] = about["last_full"] or run.key
-        write_parquet(scoring.records, files.scored_records)
         write_text(json.dumps(about, indent=2) + "\n", files.scoring)
     else:
         files.scoring.unlink(missing_ok=True)
@@ -433,10 +437,14 @@ def build_golden(run: Run, store_url: str | None = None, staged: bool = True) ->
     golden = snapshot.golden
     events = store.events_of_run(run.key)
     files = run.golden
-    write_parquet(golden, files.golden_records)
-    write_parquet(snapshot.xref, files.xref)
-    write_parquet(events, files.events)
-    write_parquet(store.lineage(), files.lineage)
+    write_parquets(
+        [
+            (golden, files.golden_records),
+            (snapshot.xref, files.xref),
+            (events, files.events),
+            (store.lineage(), files.lineage),
+        ]
+    )
     result = GoldenBuilt(
         golden_records=len(golden),
         previous_golden_records=previous_golden,
