@@ -197,12 +197,13 @@ class CsvDropSource(DeclaredSource):
                 exc,
             )
         frame = pd.DataFrame(rows, columns=header, dtype="string")
-        bad = self._first_bad_row(frame)
-        if bad is not None:
-            raise SourceDataError(self.SOURCE, bad[1], f"{path.name} line {lines[bad[0]]}")
+        broken = self._first_bad_row(frame)
+        if broken is not None:
+            at, message = broken
+            raise SourceDataError(self.SOURCE, message, f"{path.name} line {lines[at]}")
         if stopped is not None:
-            message, line, cause = stopped
-            raise SourceDataError(self.SOURCE, message, f"{path.name} line {line}") from cause
+            why, line, cause = stopped
+            raise SourceDataError(self.SOURCE, why, f"{path.name} line {line}") from cause
         updated = self.declaration.canonical.get("source_updated_at")
         if isinstance(updated, str):
             stamps = frame[updated].str.strip()
