@@ -179,7 +179,9 @@ def test_the_audit_refuses_staged_rows_that_break_the_contract(crm):
     before = dump(crm)
     orphan = sources.copy()
     orphan.loc[0, "golden_id"] = "GR9"
-    with pytest.raises(PublishError, match="every source record points at a published golden"):
+    with pytest.raises(
+        PublishError, match="every source record points at a published golden record.* at GR9"
+    ):
         publish(golden, orphan, "2026-11-03", crm)
     doubled = golden.copy()
     doubled.loc[1, "golden_id"] = "GR1"

