@@ -45,7 +45,7 @@ def _codes(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 def split_settled(
     clusters: pd.DataFrame,
     previous: pd.DataFrame,
-    changed: pd.Series,
+    changed: pd.Series | np.ndarray,
 ) -> Touched:
     """``clusters``: unique_id, cluster_id (every record tonight); ``previous``: unique_id,
     golden_id (the store's current records); ``changed``: by tonight's ``clusters`` row,
