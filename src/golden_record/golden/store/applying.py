@@ -92,7 +92,7 @@ class _HashesAgainst:
         at = positions_in(id_array, stored["unique_id"])
         held = at >= 0
         # Where the store has none, compared with a value of its own: differs anyway.
-        before = np.append(stored["content_hash"].to_numpy(dtype=object), None)[at]
+        before = np.append(stored["content_hash"].to_numpy(dtype=object), np.array([None]))[at]
         differs = ~held | (before != hashes)
         return cls(ids, id_array, hashes, held, differs, stored["unique_id"])
 
