@@ -13,9 +13,12 @@ import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pandas as pd
+
+Job = TypeVar("Job")
+Done = TypeVar("Done")
 
 
 def write_atomically(path: Path, write: Callable[[Path], None]) -> Path:
@@ -52,18 +55,28 @@ def write_arrow(table: Any, path: Path) -> Path:
     return write_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
 
-# Files written at once by write_parquets: Arrow's Parquet writer encodes without Python's
-# lock, so on a two-core machine a night's files take two thirds of the time one after
-# another did (a quiet night's match: scored pairs, cross-reference and the rest).
+# Files written at once: Arrow's writers (and hashlib) work without Python's lock, so on
+# a two-core machine a night's files take two thirds of the time one after another did
+# (a quiet night's match: scored pairs, cross-reference and the rest).
 PARALLEL_WRITES = 2
+
+
+def two_at_a_time(work: Callable[[Job], Done], jobs: Sequence[Job]) -> list[Done]:
+    """``work`` done on each of ``jobs``, :data:`PARALLEL_WRITES` at a time, its results in
+    the jobs' order; the first failure is raised once every job has ended (what was
+    written stays written, as one after another it would)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if len(jobs) < 2:
+        return [work(job) for job in jobs]
+    with ThreadPoolExecutor(PARALLEL_WRITES, thread_name_prefix="two-at-a-time") as pool:
+        futures = [pool.submit(work, job) for job in jobs]
+    return [future.result() for future in futures]
 
 
 def write_parquets(files: Sequence[tuple[Any, Path]]) -> list[Path]:
     """Each (pandas frame or Arrow table, path) written as :func:`write_parquet` or
-    :func:`write_arrow` does, each atomically, :data:`PARALLEL_WRITES` at a time; the
-    first failure is raised once every write has ended (those written stay written, as
-    one after another they would)."""
-    from concurrent.futures import ThreadPoolExecutor
+    :func:`write_arrow` does, each atomically, :func:`two_at_a_time`."""
 
     def one(job: tuple[Any, Path]) -> Path:
         data, path = job
@@ -71,11 +84,7 @@ def write_parquets(files: Sequence[tuple[Any, Path]]) -> list[Path]:
             return write_parquet(data, path)
         return write_arrow(data, path)
 
-    if len(files) < 2:
-        return [one(job) for job in files]
-    with ThreadPoolExecutor(PARALLEL_WRITES, thread_name_prefix="write-parquet") as pool:
-        futures = [pool.submit(one, job) for job in files]
-    return [future.result() for future in futures]
+    return two_at_a_time(one, files)
 
 
 def _readable_table(frame: pd.DataFrame) -> Any:

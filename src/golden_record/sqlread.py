@@ -94,7 +94,7 @@ def _read_beside(database: str, query: str) -> pd.DataFrame | None:
             cursor.execute(query)
             table = cursor.fetch_arrow_table()
     except AdbcError as exc:
-        # The query by ids only: the message may quote a value.
+        # The error's kind only: its message may quote a resident's value.
         log.debug("read the slower way: the ADBC driver refused a query (%s)", type(exc).__name__)
         return None
     frame = table.to_pandas()

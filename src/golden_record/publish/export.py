@@ -32,7 +32,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from golden_record import paths
-from golden_record.atomic import replace_folder
+from golden_record.atomic import replace_folder, two_at_a_time
 from golden_record.digest import file_sha256
 from golden_record.publish import contract
 from golden_record.publish.database import crm_engine, explain, safe_url
@@ -173,10 +173,8 @@ def write_csv(table: pa.Table, path: Path) -> None:
 
 
 def _written(tables: dict[str, pa.Table], folder: Path) -> list[tuple[str, dict]]:
-    """Each table as CSV and Parquet in ``folder``, with its rows and digest, in order;
-    two files at a time (the writers and the digest let go of Python's lock, so on two
-    cores a night's six files take two thirds of the time one after another did)."""
-    from concurrent.futures import ThreadPoolExecutor
+    """Each table as CSV and Parquet in ``folder``, with its rows and digest, in order,
+    two files at a time (:func:`golden_record.atomic.two_at_a_time`)."""
 
     def one(job: tuple[pa.Table, str, Callable[[pa.Table, Path], None]]) -> tuple[str, dict]:
         table, name, write = job
@@ -189,9 +187,7 @@ def _written(tables: dict[str, pa.Table], folder: Path) -> list[tuple[str, dict]
         for stem, table in tables.items()
         for suffix, write in (("csv", write_csv), ("parquet", pq.write_table))
     ]
-    with ThreadPoolExecutor(2, thread_name_prefix="export") as pool:
-        futures = [pool.submit(one, job) for job in jobs]
-    return [future.result() for future in futures]
+    return two_at_a_time(one, jobs)
 
 
 def export_run(

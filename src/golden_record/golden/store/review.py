@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import hashlib
 
-import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from golden_record.bulk_load import bulk_insert
+from golden_record.golden.carried_detail import ordered_pair
 from golden_record.golden.store import schema
 from golden_record.golden.store.common import CHUNK, StoreError, as_json, row_dicts
 
@@ -86,10 +86,8 @@ def write_review(
         )
     # Each pair's ids in order, as review items are keyed, a column at a time: a dict per
     # item took a second of a quiet night's golden task (85,000 items at a million).
-    left = pairs["unique_id_l"].to_numpy(dtype=object)
-    right = pairs["unique_id_r"].to_numpy(dtype=object)
-    first = left <= right
-    record_a, record_b = np.where(first, left, right), np.where(first, right, left)
+    ordered = ordered_pair(pairs)
+    record_a, record_b = ordered["record_a"].to_numpy(), ordered["record_b"].to_numpy()
     items = pd.DataFrame(
         {
             "run_key": run_key,
