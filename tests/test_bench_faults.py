@@ -56,3 +56,17 @@ def test_table_digests_see_a_changed_value_but_not_the_rows_order(tmp_path):
     changed = database("changed", [("GR1", "Smith"), ("GR2", "Jonas")])
     assert changed["golden"] != first["golden"]
     assert changed["run"] == first["run"]
+
+
+def test_a_fault_night_is_refused_where_tasks_run_whatever_the_gate_said(tmp_path, capsys):
+    """``--via tasks`` runs each task whatever the one before it did, so a refused gate
+    would not stop golden and publish: the fault's check needs the DAG's dependencies."""
+    import pytest
+
+    from devtools.benchmarks.nights import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--workdir", str(tmp_path), "--nights", "2", "--fault-night", "2", "--via", "tasks"])
+    assert stopped.value.code == 2
+    assert "--fault-night needs the DAG's dependencies" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []

@@ -446,6 +446,11 @@ def main(argv: list[str] | None = None) -> int:
         "night's one process to DIR/DATE-dag.txt (--via dag)",
     )
     args = parser.parse_args(argv)
+    if args.fault_night is not None and args.via == "tasks":
+        # Each task here runs whatever the one before it did: a refused gate does not stop
+        # the tasks after it, as the DAG's dependencies do, so the fault's check of an
+        # unchanged store and CRM would fail on the bench, not on the pipeline.
+        parser.error("--fault-night needs the DAG's dependencies: use --via dag")
     workdir = args.workdir.resolve()
     if args.command in ("task", "dag-night"):
         found = (
